@@ -3,5 +3,6 @@
 //! them reads a clock or touches a socket.
 
 pub mod dns;
+pub mod host_api;
 pub mod smtp;
 pub mod tcp;

@@ -1,1 +1,172 @@
-//! Placeholder.
+//! Scenarios: the YAML format, loading, and validation into checked
+//! types the engine can build from without further checks.
+//!
+//! Loading reads the file (refusing files over a size limit and text that
+//! is not UTF-8), deserializes it with unknown keys refused, applies
+//! command-line overrides, then validates every value: addresses, host
+//! names, durations, references between participants, DNS records and
+//! mail addresses. Every error carries the file, line, column and key path.
+
+mod error;
+pub mod positions;
+mod raw;
+mod validate;
+
+use std::net::Ipv4Addr;
+
+pub use error::ScenarioError;
+pub use positions::Position;
+
+use crate::protocol::smtp::{Mail, ServerConfig};
+use crate::sim::topology::LinkSpec;
+use crate::time::SimDuration;
+use crate::wire::dns::{Name, Record};
+
+/// The largest scenario file accepted, in bytes.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A checked scenario, ready to run.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// Drawn above the diagram.
+    pub title: String,
+    /// The seed all random draws derive from.
+    pub seed: u64,
+    /// The hosts, in column order.
+    pub participants: Vec<Participant>,
+    /// The links, by participant index.
+    pub links: Vec<LinkSpec>,
+    /// Remarks to draw beside messages.
+    pub remarks: Vec<Remark>,
+}
+
+/// One checked participant.
+#[derive(Clone, Debug)]
+pub struct Participant {
+    /// The id scenarios use to name it.
+    pub id: String,
+    /// The name drawn at the head of its column.
+    pub name: String,
+    /// The group header above its column.
+    pub group: Option<String>,
+    /// Its host name.
+    pub host: Name,
+    /// Its address.
+    pub address: Ipv4Addr,
+    /// The index of the participant that answers its DNS queries.
+    pub resolver: Option<usize>,
+    /// The records it serves, when it is a DNS server.
+    pub dns_records: Option<Vec<Record>>,
+    /// Its configuration, when it receives mail.
+    pub smtp_server: Option<ServerConfig>,
+    /// Its mails, when it sends mail.
+    pub smtp_client: Option<ClientSetup>,
+}
+
+/// A sending client's start time and mails.
+#[derive(Clone, Debug)]
+pub struct ClientSetup {
+    /// When the client starts, from the start of the run.
+    pub start: SimDuration,
+    /// The mails, sent one after another.
+    pub mails: Vec<Mail>,
+}
+
+/// A checked remark.
+#[derive(Clone, Debug)]
+pub struct Remark {
+    /// The sender's participant index.
+    pub from: usize,
+    /// The receiver's participant index, when given.
+    pub to: Option<usize>,
+    /// The start of the label of the message it goes with.
+    pub message: String,
+    /// Which of the matching messages it goes with.
+    pub occurrence: Occurrence,
+    /// The remark's text.
+    pub text: String,
+}
+
+/// Which of the messages matching a remark it goes with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Occurrence {
+    /// The n-th, counting from one.
+    Nth(usize),
+    /// The last one.
+    Last,
+}
+
+/// Changes applied to a scenario after it is read.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// Replaces the scenario's seed.
+    pub seed: Option<u64>,
+}
+
+/// Reads, checks and returns the scenario in `file`.
+pub fn load(file: &str, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
+    let text = read_text(file)?;
+    parse(file, &text, overrides)
+}
+
+/// Checks and returns the scenario written in `text`; `file` names it in errors.
+pub fn parse(file: &str, text: &str, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
+    if text.trim().is_empty() {
+        return Err(ScenarioError::whole_file(file, "the scenario is empty (expected at least `title` and `participants`)"));
+    }
+    let raw = deserialize(file, text)?;
+    let mut scenario = validate::validate(file, text, raw)?;
+    if let Some(seed) = overrides.seed {
+        scenario.seed = seed;
+    }
+    Ok(scenario)
+}
+
+/// Reads a file as UTF-8 text, refusing huge files.
+fn read_text(file: &str) -> Result<String, ScenarioError> {
+    let io_error = |error: std::io::Error| ScenarioError::whole_file(file, format!("cannot read the file: {error}"));
+    let metadata = std::fs::metadata(file).map_err(io_error)?;
+    if metadata.is_dir() {
+        return Err(ScenarioError::whole_file(file, "is a directory, not a scenario file"));
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        let message = format!("the file has {} bytes; scenarios may have at most {MAX_FILE_BYTES}", metadata.len());
+        return Err(ScenarioError::whole_file(file, message));
+    }
+    let bytes = std::fs::read(file).map_err(io_error)?;
+    String::from_utf8(bytes).map_err(|error| not_utf8(file, &error))
+}
+
+/// Describes where a file stops being UTF-8.
+fn not_utf8(file: &str, error: &std::string::FromUtf8Error) -> ScenarioError {
+    let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
+    let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = valid.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+    let text = String::from_utf8_lossy(error.as_bytes());
+    let position = Some(Position { line, column });
+    ScenarioError::at(file, &text, position, None, "the file is not UTF-8 text (save it as UTF-8)")
+}
+
+/// Deserializes the raw scenario, locating any error.
+fn deserialize(file: &str, text: &str) -> Result<raw::RawScenario, ScenarioError> {
+    let deserializer = serde_yaml::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        let position = inner
+            .location()
+            .map(|l| Position { line: l.line(), column: l.column() })
+            .or_else(|| positions::Positions::of(text).find(&path));
+        let path = (path != ".").then_some(path);
+        ScenarioError::at(file, text, position, path, strip_location(&inner.to_string()))
+    })
+}
+
+/// Removes serde_yaml's own " at line L column C" suffix; the error
+/// prints the place itself.
+fn strip_location(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(cut) => message[..cut].to_string(),
+        None => message.to_string(),
+    }
+}

@@ -1,1 +1,235 @@
-//! Placeholder.
+//! The engine: a virtual clock, one event queue, the topology, and the
+//! hosts it runs, turning a scenario into a trace.
+//!
+//! Time jumps from one event to the next; nothing is stepped by ticks.
+//! Events at the same instant run in the order they were scheduled. The
+//! run ends when no event is left.
+
+mod host;
+mod packet;
+mod queue;
+pub mod random;
+mod recorder;
+mod remarks;
+pub mod topology;
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use crate::protocol::dns as dns_model;
+use crate::protocol::host_api::Outcome;
+use crate::protocol::smtp;
+use crate::scenario::Scenario;
+use crate::time::SimTime;
+use crate::trace::{Delivery, MailOutcome, Participant, Trace};
+
+pub use host::{App, Host};
+pub use packet::{Body, Outgoing, Packet};
+pub use queue::EventQueue;
+pub use recorder::escape_payload;
+pub use remarks::UnmatchedRemark;
+use recorder::{Passage, Recorder};
+use topology::Topology;
+
+/// The most events one run may process before it is stopped.
+///
+/// Every modelled exchange ends on its own well before this; the limit
+/// only turns a model bug into an error instead of a hang.
+pub const EVENT_LIMIT: u64 = 50_000_000;
+
+/// What happens at an instant.
+#[derive(Debug)]
+enum Event {
+    /// An application's start time has come.
+    Start { host: usize, app: usize },
+    /// A packet reaches a host.
+    Arrive { host: usize, packet: Packet },
+    /// A host's timer may be due.
+    Wake { host: usize },
+}
+
+/// The result of a run.
+#[derive(Debug)]
+pub struct Run {
+    /// What happened.
+    pub trace: Trace,
+    /// Remarks of the scenario that matched no message.
+    pub unmatched_remarks: Vec<UnmatchedRemark>,
+    /// How many events the engine processed.
+    pub events: u64,
+}
+
+/// Why a run could not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The run went past [`EVENT_LIMIT`] events.
+    #[error("the run was stopped after {0} events without ending (a model never settled)")]
+    EventLimit(u64),
+}
+
+/// The simulated network and everything on it during a run.
+struct World<'a> {
+    scenario: &'a Scenario,
+    hosts: Vec<Host>,
+    by_address: BTreeMap<Ipv4Addr, usize>,
+    topology: Topology,
+    queue: EventQueue<Event>,
+    wakes: Vec<Option<SimTime>>,
+    recorder: Recorder,
+    deliveries: Vec<Delivery>,
+    outcomes: Vec<MailOutcome>,
+}
+
+/// Runs a scenario to the end and returns its trace.
+pub fn run(scenario: &Scenario) -> Result<Run, RunError> {
+    let mut world = World::build(scenario);
+    let events = world.run_to_end()?;
+    let mut trace = world.into_trace();
+    let unmatched_remarks = remarks::attach(&mut trace, scenario);
+    Ok(Run { trace, unmatched_remarks, events })
+}
+
+impl<'a> World<'a> {
+    /// Builds hosts, applications and links, and schedules the starts.
+    fn build(scenario: &'a Scenario) -> World<'a> {
+        let ids: Vec<String> = scenario.participants.iter().map(|p| p.id.clone()).collect();
+        let mut world = World {
+            scenario,
+            hosts: Vec::new(),
+            by_address: BTreeMap::new(),
+            topology: Topology::new(scenario.seed, &ids, &scenario.links),
+            queue: EventQueue::new(),
+            wakes: vec![None; ids.len()],
+            recorder: Recorder::default(),
+            deliveries: Vec::new(),
+            outcomes: Vec::new(),
+        };
+        for index in 0..scenario.participants.len() {
+            world.add_host(index);
+        }
+        world
+    }
+
+    /// Adds the host of participant `index` with its applications.
+    fn add_host(&mut self, index: usize) {
+        let participant = &self.scenario.participants[index];
+        let resolver = participant.resolver.map(|r| self.scenario.participants[r].address);
+        let mut host = Host::new(&participant.id, participant.address, self.scenario.seed, resolver);
+        if let Some(records) = &participant.dns_records {
+            host.add_app(App::DnsServer(dns_model::Server::new(records.clone())));
+        }
+        if let Some(config) = &participant.smtp_server {
+            host.add_app(App::SmtpServer(smtp::Server::new(config.clone())));
+        }
+        if let Some(setup) = &participant.smtp_client {
+            let client = smtp::Client::new(participant.host.clone(), setup.mails.clone());
+            let app = host.add_app(App::SmtpClient(client));
+            self.queue.push(SimTime::ZERO + setup.start, Event::Start { host: index, app });
+        }
+        self.by_address.insert(participant.address, index);
+        self.hosts.push(host);
+    }
+
+    /// Processes events until none is left; returns how many there were.
+    fn run_to_end(&mut self) -> Result<u64, RunError> {
+        let mut processed = 0;
+        while let Some((now, event)) = self.queue.pop() {
+            processed += 1;
+            if processed > EVENT_LIMIT {
+                return Err(RunError::EventLimit(EVENT_LIMIT));
+            }
+            let host = self.dispatch(now, event);
+            self.flush_host(now, host);
+        }
+        Ok(processed)
+    }
+
+    /// Hands one event to its host; returns that host's index.
+    fn dispatch(&mut self, now: SimTime, event: Event) -> usize {
+        match event {
+            Event::Start { host, app } => {
+                self.hosts[host].start(now, app);
+                host
+            }
+            Event::Arrive { host, packet } => {
+                self.hosts[host].receive(now, packet);
+                host
+            }
+            Event::Wake { host } => {
+                self.wakes[host] = None;
+                self.hosts[host].wake(now);
+                host
+            }
+        }
+    }
+
+    /// Sends what a host produced, keeps its reports, and sets its timer.
+    fn flush_host(&mut self, now: SimTime, host: usize) {
+        for outgoing in self.hosts[host].take_outbox() {
+            self.send(now, host, outgoing);
+        }
+        for report in self.hosts[host].take_reports() {
+            self.keep_report(host, report.at, report.outcome);
+        }
+        self.schedule_wake(host);
+    }
+
+    /// Puts a packet on the network and records it.
+    ///
+    /// A packet to an address no host has, or with no path to its host,
+    /// is recorded as lost and never arrives.
+    fn send(&mut self, now: SimTime, from: usize, outgoing: Outgoing) {
+        let target = self.by_address.get(&outgoing.packet.dst).copied();
+        let arrival = target.and_then(|to| self.topology.carry(from, to, now));
+        let participants = &self.scenario.participants;
+        let to_id = target.map_or("", |to| participants[to].id.as_str());
+        let passage = Passage { from: &participants[from].id, to: to_id, sent_at: now, received_at: arrival };
+        self.recorder.record(passage, &outgoing);
+        if let (Some(to), Some(at)) = (target, arrival) {
+            self.queue.push(at, Event::Arrive { host: to, packet: outgoing.packet });
+        }
+    }
+
+    /// Keeps an application's report for the trace.
+    fn keep_report(&mut self, host: usize, at: SimTime, outcome: Outcome) {
+        let participant = self.scenario.participants[host].id.clone();
+        match outcome {
+            Outcome::Stored { mailbox, from, content } => {
+                self.deliveries.push(Delivery { at, participant, mailbox, from, content })
+            }
+            Outcome::Concluded { recipient, delivered, reason } => {
+                let status = if delivered { "delivered" } else { "failed" }.to_string();
+                self.outcomes.push(MailOutcome { at, participant, recipient, status, reason })
+            }
+        }
+    }
+
+    /// Schedules a wake-up at the host's next timer, unless one is pending.
+    fn schedule_wake(&mut self, host: usize) {
+        let Some(deadline) = self.hosts[host].next_deadline() else { return };
+        if self.wakes[host].is_some_and(|pending| pending <= deadline) {
+            return;
+        }
+        self.wakes[host] = Some(deadline);
+        self.queue.push(deadline, Event::Wake { host });
+    }
+
+    /// Assembles the trace of the finished run.
+    fn into_trace(self) -> Trace {
+        let participants = self.scenario.participants.iter().map(|p| Participant {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            group: p.group.clone(),
+            host: p.host.to_string(),
+            address: p.address,
+        });
+        Trace {
+            title: self.scenario.title.clone(),
+            seed: self.scenario.seed,
+            participants: participants.collect(),
+            messages: self.recorder.into_messages(),
+            deliveries: self.deliveries,
+            outcomes: self.outcomes,
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! SMTP (RFC 5321): the client that sends mail and the server that takes
+//! it, both as sans-IO reactions to host notices.
+//!
+//! The client resolves the recipient domain's MX, connects to port 25,
+//! optionally verifies each recipient with VRFY, and sends one
+//! transaction per domain. The server greets, checks the HELO name against
+//! a PTR look-up, answers VRFY from its mailbox list and stores accepted
+//! mail. Each line is written with one send, so each becomes one segment.
+//!
+//! Not modelled: EHLO extensions (PIPELINING, SIZE, 8BITMIME, STARTTLS,
+//! AUTH), multi-line replies, retry queues for temporary failures, null MX
+//! (RFC 7505), trying a second exchanger, mail to several domains at once.
+
+mod client;
+mod server;
+
+pub use client::{Client, Mail};
+pub use server::{Server, ServerConfig};
+
+/// The well-known SMTP port (assigned by IANA for SMTP).
+pub const PORT: u16 = 25;

@@ -1,0 +1,173 @@
+//! Where each key path of a YAML document is written: line and column.
+//!
+//! serde tells what is wrong with a value but not where it stands once
+//! deserialization succeeded; validation needs the place too. This walks
+//! the document's parse events once and remembers the position of every
+//! mapping key and sequence item under its key path, e.g.
+//! `participants[2].smtp_server.mailboxes[0]`.
+
+use std::collections::BTreeMap;
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::Marker;
+
+/// A line and column, both counted from one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Position {
+    /// The line, from one.
+    pub line: usize,
+    /// The column, from one.
+    pub column: usize,
+}
+
+/// The position of every key path in one document.
+#[derive(Debug, Default)]
+pub struct Positions {
+    by_path: BTreeMap<String, Position>,
+}
+
+impl Positions {
+    /// Indexes `text`; a document that does not parse gives an empty index.
+    pub fn of(text: &str) -> Positions {
+        let mut walker = Walker::default();
+        let _ = Parser::new_from_str(text).load(&mut walker, false);
+        Positions { by_path: walker.by_path }
+    }
+
+    /// Returns where `path` is written, or its nearest written ancestor.
+    pub fn find(&self, path: &str) -> Option<Position> {
+        let mut path = path;
+        loop {
+            if let Some(position) = self.by_path.get(path) {
+                return Some(*position);
+            }
+            path = parent_of(path)?;
+        }
+    }
+}
+
+/// Strips the last `.key` or `[n]` of a path.
+fn parent_of(path: &str) -> Option<&str> {
+    let cut = path.rfind(['.', '['])?;
+    Some(&path[..cut])
+}
+
+/// One open container while walking.
+#[derive(Debug)]
+enum Frame {
+    Mapping { path: String, key: Option<String> },
+    Sequence { path: String, next: usize },
+}
+
+/// Receives parse events and records positions.
+#[derive(Debug, Default)]
+struct Walker {
+    stack: Vec<Frame>,
+    by_path: BTreeMap<String, Position>,
+}
+
+impl Walker {
+    /// Returns the path of the value about to be read, or `None` when the
+    /// next scalar is a mapping key.
+    fn value_path(&self) -> Option<String> {
+        match self.stack.last() {
+            None => Some(String::new()),
+            Some(Frame::Mapping { key: None, .. }) => None,
+            Some(Frame::Mapping { path, key: Some(key) }) => Some(join_key(path, key)),
+            Some(Frame::Sequence { path, next }) => Some(format!("{path}[{next}]")),
+        }
+    }
+
+    /// Notes that the current value is complete, moving its parent on.
+    fn finish_value(&mut self) {
+        match self.stack.last_mut() {
+            Some(Frame::Mapping { key, .. }) => *key = None,
+            Some(Frame::Sequence { next, .. }) => *next += 1,
+            None => {}
+        }
+    }
+
+    /// Handles a scalar: a key to remember or a value to place.
+    fn on_scalar(&mut self, text: String, mark: Marker) {
+        match self.value_path() {
+            Some(path) => {
+                self.remember(&path, mark, false);
+                self.finish_value();
+            }
+            None => {
+                let Some(Frame::Mapping { path, key }) = self.stack.last_mut() else { return };
+                let key_path = join_key(path, &text);
+                *key = Some(text);
+                self.remember(&key_path, mark, true);
+            }
+        }
+    }
+
+    /// Opens a mapping or sequence at the current value's path.
+    fn open(&mut self, mark: Marker, mapping: bool) {
+        let path = self.value_path().unwrap_or_default();
+        self.remember(&path, mark, false);
+        let frame = if mapping {
+            Frame::Mapping { path, key: None }
+        } else {
+            Frame::Sequence { path, next: 0 }
+        };
+        self.stack.push(frame);
+    }
+
+    /// Closes the innermost container.
+    fn close(&mut self) {
+        self.stack.pop();
+        self.finish_value();
+    }
+
+    /// Records a position; a key's own position wins over its value's.
+    fn remember(&mut self, path: &str, mark: Marker, is_key: bool) {
+        let position = Position { line: mark.line(), column: mark.col() + 1 };
+        if is_key {
+            self.by_path.insert(path.to_string(), position);
+        } else {
+            self.by_path.entry(path.to_string()).or_insert(position);
+        }
+    }
+}
+
+impl MarkedEventReceiver for Walker {
+    fn on_event(&mut self, event: Event, mark: Marker) {
+        match event {
+            Event::Scalar(text, ..) => self.on_scalar(text, mark),
+            Event::MappingStart(..) => self.open(mark, true),
+            Event::SequenceStart(..) => self.open(mark, false),
+            Event::MappingEnd | Event::SequenceEnd => self.close(),
+            Event::Alias(_) => self.finish_value(),
+            _ => {}
+        }
+    }
+}
+
+/// Appends a mapping key to a path.
+fn join_key(path: &str, key: &str) -> String {
+    if path.is_empty() { key.to_string() } else { format!("{path}.{key}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOCUMENT: &str = "title: x\nparticipants:\n  - id: a\n    name: A\n  - id: b\n    tags: [1, 2]\n";
+
+    #[test]
+    fn keys_and_items_are_found_where_written() {
+        let positions = Positions::of(DOCUMENT);
+        assert_eq!(positions.find("title"), Some(Position { line: 1, column: 1 }));
+        assert_eq!(positions.find("participants[1].id"), Some(Position { line: 5, column: 5 }));
+        assert_eq!(positions.find("participants[0].name"), Some(Position { line: 4, column: 5 }));
+        assert_eq!(positions.find("participants[1].tags[1]"), Some(Position { line: 6, column: 15 }));
+    }
+
+    #[test]
+    fn unknown_path_falls_back_to_its_nearest_ancestor() {
+        let positions = Positions::of(DOCUMENT);
+        assert_eq!(positions.find("participants[1].missing"), positions.find("participants[1]"));
+    }
+}

@@ -1,0 +1,291 @@
+//! Turns the raw scenario into checked types, one section at a time.
+//!
+//! Each check names the key path of the value it refuses; the position
+//! index turns that path into a line and column.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+
+use super::positions::Positions;
+use super::raw::{RawLink, RawMail, RawParticipant, RawRecord, RawOccurrence, RawRemark, RawScenario, RawSmtpClient, RawSmtpServer};
+use super::{ClientSetup, Occurrence, Participant, Remark, Scenario, ScenarioError};
+use crate::protocol::smtp::{Mail, ServerConfig};
+use crate::sim::topology::LinkSpec;
+use crate::time::SimDuration;
+use crate::wire::dns::{Name, Record, RecordData};
+use crate::wire::smtp::{to_crlf_lines, Address};
+
+/// The TTL given to records that name none: one hour.
+const DEFAULT_TTL: u32 = 3600;
+
+/// Validation state: the file, its text and where its keys are.
+struct Checker<'a> {
+    file: &'a str,
+    text: &'a str,
+    positions: Positions,
+    ids: BTreeMap<String, usize>,
+}
+
+/// Checks a raw scenario and returns the checked one.
+pub fn validate(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, ScenarioError> {
+    let mut checker = Checker { file, text, positions: Positions::of(text), ids: BTreeMap::new() };
+    checker.index_participants(&raw.participants)?;
+    let participants = raw
+        .participants
+        .iter()
+        .enumerate()
+        .map(|(index, p)| checker.participant(index, p, &raw.participants))
+        .collect::<Result<Vec<_>, _>>()?;
+    checker.unique_addresses(&participants)?;
+    let links = raw.links.iter().enumerate().map(|(i, l)| checker.link(i, l)).collect::<Result<_, _>>()?;
+    let remarks = raw.remarks.iter().enumerate().map(|(i, r)| checker.remark(i, r)).collect::<Result<_, _>>()?;
+    Ok(Scenario { title: raw.title, seed: raw.seed, participants, links, remarks })
+}
+
+impl Checker<'_> {
+    /// Builds an error at a key path.
+    fn error(&self, path: &str, message: impl Into<String>) -> ScenarioError {
+        let position = self.positions.find(path);
+        ScenarioError::at(self.file, self.text, position, Some(path.to_string()), message)
+    }
+
+    /// Checks that there are participants and their ids are unique.
+    fn index_participants(&mut self, participants: &[RawParticipant]) -> Result<(), ScenarioError> {
+        if participants.is_empty() {
+            return Err(self.error("participants", "expected at least one participant"));
+        }
+        for (index, participant) in participants.iter().enumerate() {
+            let path = format!("participants[{index}].id");
+            check_id(&participant.id).map_err(|why| self.error(&path, why))?;
+            if let Some(first) = self.ids.insert(participant.id.clone(), index) {
+                let message = format!("id `{}` is already used by participants[{first}]", participant.id);
+                return Err(self.error(&path, message));
+            }
+        }
+        Ok(())
+    }
+
+    /// Returns the index of the participant named `id`.
+    fn participant_index(&self, path: &str, id: &str) -> Result<usize, ScenarioError> {
+        self.ids.get(id).copied().ok_or_else(|| {
+            let known: Vec<&str> = self.ids.keys().map(String::as_str).collect();
+            self.error(path, format!("no participant has id `{id}` (known: {})", known.join(", ")))
+        })
+    }
+
+    /// Checks one participant and its roles.
+    fn participant(&self, index: usize, raw: &RawParticipant, all: &[RawParticipant]) -> Result<Participant, ScenarioError> {
+        let path = format!("participants[{index}]");
+        let host = Name::parse(&raw.host).map_err(|why| self.error(&format!("{path}.host"), why))?;
+        let address = self.address(&format!("{path}.address"), &raw.address)?;
+        let resolver = self.resolver(&path, raw, all)?;
+        let dns_records = match &raw.dns_server {
+            Some(server) => Some(self.records(&format!("{path}.dns_server.records"), &server.records)?),
+            None => None,
+        };
+        let smtp_server = match &raw.smtp_server {
+            Some(server) => Some(self.smtp_server(&format!("{path}.smtp_server"), server, &host)?),
+            None => None,
+        };
+        let smtp_client = match &raw.smtp_client {
+            Some(client) => Some(self.smtp_client(&path, client, resolver.is_some())?),
+            None => None,
+        };
+        let name = raw.name.clone().unwrap_or_else(|| raw.id.clone());
+        let group = raw.group.clone();
+        Ok(Participant { id: raw.id.clone(), name, group, host, address, resolver, dns_records, smtp_server, smtp_client })
+    }
+
+    /// Parses a dotted-quad IPv4 address.
+    fn address(&self, path: &str, text: &str) -> Result<Ipv4Addr, ScenarioError> {
+        text.parse()
+            .map_err(|_| self.error(path, format!("`{text}` is not an IPv4 address like 192.0.2.10")))
+    }
+
+    /// Resolves the `resolver` reference to a participant that serves DNS.
+    fn resolver(&self, path: &str, raw: &RawParticipant, all: &[RawParticipant]) -> Result<Option<usize>, ScenarioError> {
+        let Some(id) = &raw.resolver else { return Ok(None) };
+        let key = format!("{path}.resolver");
+        let index = self.participant_index(&key, id)?;
+        if all[index].dns_server.is_none() {
+            return Err(self.error(&key, format!("participant `{id}` has no `dns_server` to answer queries")));
+        }
+        Ok(Some(index))
+    }
+
+    /// Checks every record of a DNS server.
+    fn records(&self, path: &str, raw: &[RawRecord]) -> Result<Vec<Record>, ScenarioError> {
+        raw.iter().enumerate().map(|(i, record)| self.record(&format!("{path}[{i}]"), record)).collect()
+    }
+
+    /// Checks one record: its owner name and its type's fields.
+    fn record(&self, path: &str, raw: &RawRecord) -> Result<Record, ScenarioError> {
+        let name = |key: &str, text: &str| Name::parse(text).map_err(|why| self.error(&format!("{path}.{key}"), why));
+        let (owner, ttl, data) = match raw {
+            RawRecord::A { name: owner, address, ttl } => {
+                (owner, ttl, RecordData::A(self.address(&format!("{path}.address"), address)?))
+            }
+            RawRecord::MX { name: owner, preference, exchange, ttl } => {
+                let exchange = name("exchange", exchange)?;
+                (owner, ttl, RecordData::Mx { preference: *preference, exchange })
+            }
+            RawRecord::PTR { name: owner, target, ttl } => (owner, ttl, RecordData::Ptr(name("target", target)?)),
+            RawRecord::CNAME { name: owner, target, ttl } => (owner, ttl, RecordData::Cname(name("target", target)?)),
+        };
+        Ok(Record { name: name("name", owner)?, ttl: ttl.unwrap_or(DEFAULT_TTL), data })
+    }
+
+    /// Checks a receiving server: its domain and mailbox names.
+    fn smtp_server(&self, path: &str, raw: &RawSmtpServer, host: &Name) -> Result<ServerConfig, ScenarioError> {
+        let domain = Name::parse(&raw.domain).map_err(|why| self.error(&format!("{path}.domain"), why))?;
+        let mut mailboxes = BTreeSet::new();
+        for (index, mailbox) in raw.mailboxes.iter().enumerate() {
+            let key = format!("{path}.mailboxes[{index}]");
+            Address::parse(&format!("{mailbox}@{domain}")).map_err(|why| self.error(&key, why))?;
+            if !mailboxes.insert(mailbox.to_ascii_lowercase()) {
+                return Err(self.error(&key, format!("mailbox `{mailbox}` is listed twice")));
+            }
+        }
+        let greeting = raw.greeting.clone().unwrap_or_else(|| format!("{host} SMTP Ready"));
+        check_one_line(&greeting).map_err(|why| self.error(&format!("{path}.greeting"), why))?;
+        Ok(ServerConfig { host_name: host.clone(), domain, mailboxes, check_helo: raw.check_helo, greeting })
+    }
+
+    /// Checks a sending client: its start time and every mail.
+    fn smtp_client(&self, path: &str, raw: &RawSmtpClient, has_resolver: bool) -> Result<ClientSetup, ScenarioError> {
+        let key = format!("{path}.smtp_client");
+        if !has_resolver {
+            return Err(self.error(&key, "a participant that sends mail needs a `resolver` to look up MX records"));
+        }
+        let start = match &raw.start {
+            Some(text) => self.duration(&format!("{key}.start"), text)?,
+            None => SimDuration::ZERO,
+        };
+        let mails = raw.mails.iter().enumerate().map(|(i, mail)| self.mail(&format!("{key}.mails[{i}]"), mail));
+        Ok(ClientSetup { start, mails: mails.collect::<Result<_, _>>()? })
+    }
+
+    /// Checks one mail and builds its content.
+    fn mail(&self, path: &str, raw: &RawMail) -> Result<Mail, ScenarioError> {
+        let from = Address::parse(&raw.from).map_err(|why| self.error(&format!("{path}.from"), why))?;
+        if raw.to.is_empty() {
+            return Err(self.error(&format!("{path}.to"), "expected at least one recipient"));
+        }
+        let recipients = raw.to.iter().enumerate().map(|(i, to)| {
+            Address::parse(to).map_err(|why| self.error(&format!("{path}.to[{i}]"), why))
+        });
+        let recipients: Vec<Address> = recipients.collect::<Result<_, _>>()?;
+        let headers = self.headers(path, raw)?;
+        let content = format!("{}\r\n{}", to_crlf_lines(&headers), to_crlf_lines(&raw.body));
+        Ok(Mail { from, recipients, verify_first: raw.verify_first, content })
+    }
+
+    /// Returns the header lines: as written, or From, To and Subject.
+    fn headers(&self, path: &str, raw: &RawMail) -> Result<String, ScenarioError> {
+        let Some(headers) = &raw.headers else {
+            let mut lines = format!("From: {}\nTo: {}", raw.from, raw.to.join(", "));
+            if let Some(subject) = &raw.subject {
+                check_one_line(subject).map_err(|why| self.error(&format!("{path}.subject"), why))?;
+                lines.push_str(&format!("\nSubject: {subject}"));
+            }
+            return Ok(lines);
+        };
+        if raw.subject.is_some() {
+            return Err(self.error(&format!("{path}.subject"), "give either `subject` or `headers`; put the subject in `headers`"));
+        }
+        let mut lines = Vec::new();
+        for (name, value) in headers {
+            let key = format!("{path}.headers.{name}");
+            check_header_name(name).map_err(|why| self.error(&key, why))?;
+            check_one_line(value).map_err(|why| self.error(&key, why))?;
+            lines.push(format!("{name}: {value}"));
+        }
+        Ok(lines.join("\n"))
+    }
+
+    /// Checks a link: two distinct participants and its timing.
+    fn link(&self, index: usize, raw: &RawLink) -> Result<LinkSpec, ScenarioError> {
+        let path = format!("links[{index}]");
+        let a = self.participant_index(&format!("{path}.between[0]"), &raw.between[0])?;
+        let b = self.participant_index(&format!("{path}.between[1]"), &raw.between[1])?;
+        if a == b {
+            return Err(self.error(&format!("{path}.between"), "a link joins two different participants"));
+        }
+        let latency = self.duration(&format!("{path}.latency"), &raw.latency)?;
+        let jitter = match &raw.jitter {
+            Some(text) => self.duration(&format!("{path}.jitter"), text)?,
+            None => SimDuration::ZERO,
+        };
+        Ok(LinkSpec { a, b, latency, jitter })
+    }
+
+    /// Parses a duration such as `20ms`.
+    fn duration(&self, path: &str, text: &str) -> Result<SimDuration, ScenarioError> {
+        SimDuration::parse(text).map_err(|why| self.error(path, why))
+    }
+
+    /// Checks a remark's participants and occurrence.
+    fn remark(&self, index: usize, raw: &RawRemark) -> Result<Remark, ScenarioError> {
+        let path = format!("remarks[{index}]");
+        let from = self.participant_index(&format!("{path}.from"), &raw.from)?;
+        let to = match &raw.to {
+            Some(id) => Some(self.participant_index(&format!("{path}.to"), id)?),
+            None => None,
+        };
+        if raw.message.is_empty() {
+            return Err(self.error(&format!("{path}.message"), "expected the start of a message label, e.g. `VRFY`"));
+        }
+        let occurrence = self.occurrence(&format!("{path}.occurrence"), raw.occurrence.as_ref())?;
+        Ok(Remark { from, to, message: raw.message.clone(), occurrence, text: raw.text.clone() })
+    }
+
+    /// Reads which matching message a remark goes with.
+    fn occurrence(&self, path: &str, raw: Option<&RawOccurrence>) -> Result<Occurrence, ScenarioError> {
+        match raw {
+            None => Ok(Occurrence::Nth(1)),
+            Some(RawOccurrence::Nth(n)) if *n >= 1 => Ok(Occurrence::Nth(*n)),
+            Some(RawOccurrence::Word(word)) if word == "last" => Ok(Occurrence::Last),
+            Some(_) => Err(self.error(path, "expected a count from 1, or `last`")),
+        }
+    }
+
+    /// Checks that no two participants share an address.
+    fn unique_addresses(&self, participants: &[Participant]) -> Result<(), ScenarioError> {
+        let mut seen = BTreeMap::new();
+        for (index, participant) in participants.iter().enumerate() {
+            if let Some(first) = seen.insert(participant.address, index) {
+                let message = format!("address {} is already used by participants[{first}]", participant.address);
+                return Err(self.error(&format!("participants[{index}].address"), message));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Checks a participant id: letters, digits, `-` and `_`.
+fn check_id(id: &str) -> Result<(), String> {
+    if id.is_empty() {
+        return Err("an id cannot be empty".to_string());
+    }
+    match id.chars().find(|c| !(c.is_alphanumeric() || *c == '-' || *c == '_')) {
+        Some(bad) => Err(format!("`{bad}` is not allowed in an id (letters, digits, `-` and `_`)")),
+        None => Ok(()),
+    }
+}
+
+/// Checks that a value holds no line break.
+fn check_one_line(text: &str) -> Result<(), String> {
+    if text.contains(['\r', '\n']) {
+        return Err("expected a single line (no line breaks)".to_string());
+    }
+    Ok(())
+}
+
+/// Checks a header field name (RFC 5322 §2.2: printable ASCII but `:`).
+fn check_header_name(name: &str) -> Result<(), String> {
+    let printable = |c: char| c.is_ascii_graphic() && c != ':';
+    if name.is_empty() || !name.chars().all(printable) {
+        return Err(format!("`{name}` is not a header name (printable ASCII, no spaces or `:`)"));
+    }
+    Ok(())
+}

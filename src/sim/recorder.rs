@@ -1,0 +1,182 @@
+//! Turns packets put on the network into trace messages.
+//!
+//! The recorder watches from outside the hosts: it sees each packet as it
+//! leaves, with its arrival time, and writes the label and fields a person
+//! reads. It remembers each TCP endpoint's initial sequence number so the
+//! diagram can show numbers relative to it, as Wireshark does.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use crate::sim::packet::{Body, Outgoing};
+use crate::time::SimTime;
+use crate::trace::{DnsFields, Layer, Message, TcpFields, Transport};
+use crate::wire::dns;
+use crate::wire::tcp::{Control, Segment};
+
+/// One TCP endpoint: address and port.
+type Endpoint = (Ipv4Addr, u16);
+
+/// Builds trace messages, remembering initial sequence numbers.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    initial_seq: BTreeMap<(Endpoint, Endpoint), u32>,
+    messages: Vec<Message>,
+}
+
+/// Who sent a packet to whom, by participant id, and when.
+#[derive(Clone, Debug)]
+pub struct Passage<'a> {
+    /// The sender's id.
+    pub from: &'a str,
+    /// The receiver's id.
+    pub to: &'a str,
+    /// When it left.
+    pub sent_at: SimTime,
+    /// When it arrived, if it did.
+    pub received_at: Option<SimTime>,
+}
+
+impl Recorder {
+    /// Records one packet leaving a host.
+    pub fn record(&mut self, passage: Passage<'_>, outgoing: &Outgoing) {
+        let packet = &outgoing.packet;
+        let mut message = Message {
+            index: self.messages.len(),
+            sent_at: passage.sent_at,
+            sent_at_text: passage.sent_at.to_string(),
+            received_at: passage.received_at,
+            from: passage.from.to_string(),
+            to: passage.to.to_string(),
+            src_address: packet.src,
+            src_port: 0,
+            dst_address: packet.dst,
+            dst_port: 0,
+            transport: Transport::Udp,
+            layer: Layer::Dns,
+            label: String::new(),
+            tcp: None,
+            dns: None,
+            payload: None,
+            payload_len: 0,
+            remark: None,
+        };
+        match &packet.body {
+            Body::Tcp(segment) => self.fill_tcp(&mut message, segment, outgoing.tcp_state.as_deref()),
+            Body::Dns { src_port, dst_port, message: dns } => {
+                fill_dns(&mut message, *src_port, *dst_port, dns)
+            }
+        }
+        self.messages.push(message);
+    }
+
+    /// Hands over the messages recorded, in the order sent.
+    pub fn into_messages(self) -> Vec<Message> {
+        self.messages
+    }
+
+    /// Fills the TCP fields, label and payload of a message.
+    fn fill_tcp(&mut self, message: &mut Message, segment: &Segment, state: Option<&str>) {
+        let local = (message.src_address, segment.src_port);
+        let remote = (message.dst_address, segment.dst_port);
+        if segment.control == Control::Syn {
+            self.initial_seq.insert((local, remote), segment.seq.0);
+        }
+        let own_isn = self.initial_seq.get(&(local, remote)).copied().unwrap_or(segment.seq.0);
+        let peer_isn = self.initial_seq.get(&(remote, local)).copied();
+        let fields = tcp_fields(segment, own_isn, peer_isn, state);
+        message.src_port = segment.src_port;
+        message.dst_port = segment.dst_port;
+        message.transport = Transport::Tcp;
+        message.layer = if segment.payload.is_empty() { Layer::Tcp } else { Layer::Smtp };
+        message.label = tcp_label(segment, &fields);
+        message.payload_len = segment.payload.len();
+        if !segment.payload.is_empty() {
+            message.payload = Some(String::from_utf8_lossy(&segment.payload).into_owned());
+        }
+        message.tcp = Some(fields);
+    }
+}
+
+/// Collects the header fields of a segment, with relative numbers.
+///
+/// A relative acknowledgement needs the peer's SYN to have been seen;
+/// before it, the absolute value stands in.
+fn tcp_fields(segment: &Segment, own_isn: u32, peer_isn: Option<u32>, state: Option<&str>) -> TcpFields {
+    let ack = segment.ack.map(|ack| ack.0);
+    TcpFields {
+        seq: segment.seq.0,
+        ack,
+        relative_seq: segment.seq.0.wrapping_sub(own_isn),
+        relative_ack: ack.map(|ack| ack.wrapping_sub(peer_isn.unwrap_or(0))),
+        flags: segment.flag_names().iter().map(|name| name.to_string()).collect(),
+        window: segment.window,
+        mss: segment.mss,
+        sender_state: state.unwrap_or_default().to_string(),
+    }
+}
+
+/// Writes the arrow text of a segment.
+///
+/// Control segments read `SYN_ACK [SYN, ACK] 25 -> 49152 seq=0 ack=1`;
+/// data segments show their payload with CR and LF written out.
+fn tcp_label(segment: &Segment, fields: &TcpFields) -> String {
+    let Some(name) = segment.control_name() else {
+        return escape_payload(&segment.payload);
+    };
+    let mut label = format!("{name} [{}]", fields.flags.join(", "));
+    if segment.control == Control::Syn {
+        label.push_str(&format!(" {} -> {}", segment.src_port, segment.dst_port));
+    }
+    label.push_str(&format!(" seq={}", fields.relative_seq));
+    if let Some(ack) = fields.relative_ack {
+        label.push_str(&format!(" ack={ack}"));
+    }
+    label
+}
+
+/// Writes payload bytes as text, CR and LF as `\r` and `\n`, other control
+/// bytes as `\xNN`.
+pub fn escape_payload(payload: &[u8]) -> String {
+    let text = String::from_utf8_lossy(payload);
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for character in text.chars() {
+        match character {
+            '\r' => escaped.push_str("\\r"),
+            '\n' => escaped.push_str("\\n"),
+            '\t' => escaped.push_str("\\t"),
+            c if c.is_control() => escaped.push_str(&format!("\\x{:02X}", u32::from(c))),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+/// Fills the UDP ports, DNS fields and label of a message.
+fn fill_dns(message: &mut Message, src_port: u16, dst_port: u16, dns: &dns::Message) {
+    let zone_lines = |records: &[dns::Record]| records.iter().map(|r| r.to_string()).collect();
+    message.src_port = src_port;
+    message.dst_port = dst_port;
+    message.label = dns.summary();
+    message.dns = Some(DnsFields {
+        id: dns.id,
+        kind: if dns.response.is_some() { "response" } else { "query" }.to_string(),
+        rcode: dns.response.map(|code| code.to_string()),
+        question_name: dns.question.name.to_string(),
+        question_type: dns.question.record_type.to_string(),
+        answers: zone_lines(&dns.answers),
+        authority: zone_lines(&dns.authority),
+        additional: zone_lines(&dns.additional),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crlf_is_written_as_backslash_r_backslash_n() {
+        assert_eq!(escape_payload(b"QUIT\r\n"), "QUIT\\r\\n");
+        assert_eq!(escape_payload(b"a\x07b"), "a\\x07b");
+    }
+}
