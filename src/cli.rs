@@ -87,7 +87,7 @@ fn run(args: &RunArgs) -> ExitCode {
         Err(error) => return fail(1, &format!("{}: {error}", args.scenario)),
     };
     for unmatched in &outcome.unmatched_remarks {
-        eprintln!("seqsim: warning: {}: remarks[{}] matched no {}", args.scenario, unmatched.index, unmatched.wanted);
+        eprintln!("seqsim: warning: {}: remarks[{}] found no {}", args.scenario, unmatched.index, unmatched.wanted);
     }
     let rendering = match args.format {
         Format::Text => text::render(&outcome.trace, &text_options(args)),

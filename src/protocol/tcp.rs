@@ -1,1 +1,1590 @@
-//! Placeholder, being written.
+//! One TCP connection as a sans-IO state machine (RFC 9293).
+//!
+//! A [`Connection`] owns the life of one connection, from the opening SYN to
+//! CLOSED: segments and the current virtual time go in; segments to send,
+//! events for the application and the next timer deadline come out.
+//! Listening and picking the connection a segment belongs to are the host's
+//! work; [`reset_for`] builds the RST it sends when nobody wants a segment.
+//!
+//! Acknowledgements follow the drawn exchange: each in-order data segment
+//! gets its own pure ACK at once, while the ACK of a FIN waits so that a
+//! FIN the application sends in reply can carry it (see
+//! [`Connection::flush_deferred_ack`]).
+//!
+//! Not modelled: retransmission (sent segments are kept in sequence order
+//! until acknowledged, but never sent again); buffering of out-of-order
+//! segments (they are dropped and answered with a duplicate ACK);
+//! congestion control; window scaling and every option but MSS; urgent
+//! data; the persist timer that probes a zero window; silly window
+//! avoidance; delayed ACKs other than the deferred acknowledgement of a
+//! FIN; the RFC 5961 defences (an RST anywhere in the window is accepted);
+//! data carried on a SYN (ignored); and a passive connection going back to
+//! LISTEN on an RST (it closes instead).
+
+use std::collections::VecDeque;
+use std::fmt;
+
+use crate::time::{SimDuration, SimTime};
+use crate::wire::tcp::{Control, Segment, SeqNumber};
+
+/// The MSS assumed when the peer's SYN carries no MSS option (RFC 9293 §3.7.1).
+const DEFAULT_PEER_MSS: u16 = 536;
+
+/// A connection state of RFC 9293 §3.3.2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum State {
+    /// No connection: never opened, or finished.
+    Closed,
+    /// Waiting for a SYN; only the host's listener is ever in this state.
+    Listen,
+    /// Our SYN is sent; waiting for the peer's SYN.
+    SynSent,
+    /// Both SYNs seen; waiting for the acknowledgement of ours.
+    SynReceived,
+    /// Open in both directions.
+    Established,
+    /// We closed; our FIN is not yet acknowledged.
+    FinWait1,
+    /// Our FIN is acknowledged; waiting for the peer's FIN.
+    FinWait2,
+    /// The peer closed; waiting for our application to close.
+    CloseWait,
+    /// Both closed at once; waiting for the acknowledgement of our FIN.
+    Closing,
+    /// The peer closed first; waiting for the acknowledgement of our FIN.
+    LastAck,
+    /// Both FINs acknowledged; waiting 2*MSL for stray segments to die.
+    TimeWait,
+}
+
+impl State {
+    /// Returns the state's name as RFC 9293 spells it.
+    pub fn rfc_name(self) -> &'static str {
+        match self {
+            State::Closed => "CLOSED",
+            State::Listen => "LISTEN",
+            State::SynSent => "SYN-SENT",
+            State::SynReceived => "SYN-RECEIVED",
+            State::Established => "ESTABLISHED",
+            State::FinWait1 => "FIN-WAIT-1",
+            State::FinWait2 => "FIN-WAIT-2",
+            State::CloseWait => "CLOSE-WAIT",
+            State::Closing => "CLOSING",
+            State::LastAck => "LAST-ACK",
+            State::TimeWait => "TIME-WAIT",
+        }
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.rfc_name())
+    }
+}
+
+/// The settings of one end of a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// The maximum segment size announced in our SYN.
+    pub mss: u16,
+    /// The receive window advertised on every segment.
+    pub window: u16,
+    /// The maximum segment lifetime; TIME-WAIT lasts twice as long.
+    pub msl: SimDuration,
+    /// Nagle's algorithm (RFC 896, RFC 1122 §4.2.3.4): hold a segment
+    /// smaller than the MSS while sent data is still unacknowledged.
+    pub nagle: bool,
+}
+
+impl Default for Config {
+    /// Returns MSS 1460, a 65535-octet window, an MSL of two minutes
+    /// (RFC 9293 §3.4.2) and Nagle's algorithm on, as RFC 1122 asks.
+    fn default() -> Self {
+        Config {
+            mss: 1460,
+            window: u16::MAX,
+            msl: SimDuration::from_secs(120),
+            nagle: true,
+        }
+    }
+}
+
+/// What the connection tells its application, in the order it happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The three-way handshake completed.
+    Established,
+    /// Octets from the peer, in order; every octet is delivered once.
+    Data(Vec<u8>),
+    /// The peer's FIN arrived: the peer sends no more data.
+    PeerFinished,
+    /// The connection reached CLOSED by the normal close sequence.
+    Closed,
+    /// The peer reset the connection.
+    Reset,
+}
+
+/// Why the connection refused data from the application.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// The application already called `close()`.
+    #[error("cannot send after close()")]
+    AfterClose,
+    /// The connection is not open: never opened, reset, or finished.
+    #[error("cannot send on a connection in state {0}")]
+    NotOpen(State),
+}
+
+/// The send sequence variables of RFC 9293 §3.3.1, plus the peer's MSS.
+#[derive(Clone, Copy, Debug)]
+struct SendSequence {
+    /// The initial send sequence number (ISS).
+    iss: SeqNumber,
+    /// The oldest unacknowledged sequence number (SND.UNA).
+    una: SeqNumber,
+    /// The next sequence number to send (SND.NXT).
+    nxt: SeqNumber,
+    /// The window the peer advertised (SND.WND).
+    wnd: u16,
+    /// The sequence number of the segment that last set the window (SND.WL1).
+    wl1: SeqNumber,
+    /// The acknowledgement number of the segment that last set the window (SND.WL2).
+    wl2: SeqNumber,
+    /// The largest segment the peer accepts.
+    mss: u16,
+}
+
+impl SendSequence {
+    /// Returns the variables before anything is sent: all at the ISN, no window yet.
+    fn starting_at(isn: SeqNumber) -> SendSequence {
+        SendSequence {
+            iss: isn,
+            una: isn,
+            nxt: isn,
+            wnd: 0,
+            wl1: isn,
+            wl2: isn,
+            mss: DEFAULT_PEER_MSS,
+        }
+    }
+}
+
+/// The receive sequence variables of RFC 9293 §3.3.1; RCV.WND is `Config::window`.
+#[derive(Clone, Copy, Debug)]
+struct ReceiveSequence {
+    /// The initial receive sequence number (IRS), once the peer's SYN arrived.
+    irs: Option<SeqNumber>,
+    /// The next sequence number expected from the peer (RCV.NXT).
+    nxt: SeqNumber,
+}
+
+/// One TCP connection, driven by segments and virtual time.
+#[derive(Debug)]
+pub struct Connection {
+    config: Config,
+    state: State,
+    local_port: u16,
+    remote_port: u16,
+    snd: SendSequence,
+    rcv: ReceiveSequence,
+    /// Application data not yet put in segments, one entry per `send` call.
+    writes: VecDeque<Vec<u8>>,
+    /// Segments sent and not yet fully acknowledged, in sequence order.
+    unacked: VecDeque<Segment>,
+    /// Whether the application called `close()`.
+    close_requested: bool,
+    /// Whether our FIN has been sent.
+    fin_sent: bool,
+    /// Whether the peer's FIN still waits for a segment acknowledging it.
+    fin_ack_deferred: bool,
+    /// Segments built and waiting for `poll_transmit`.
+    outbox: VecDeque<Segment>,
+    /// Events waiting for `poll_event`.
+    events: VecDeque<Event>,
+    /// When TIME-WAIT ends.
+    time_wait_until: Option<SimTime>,
+}
+
+impl Connection {
+    /// Opens actively: state SYN-SENT, a SYN with the MSS option queued.
+    pub fn connect(
+        config: Config,
+        local_port: u16,
+        remote_port: u16,
+        isn: SeqNumber,
+    ) -> Connection {
+        let mut connection = Connection::new(config, local_port, remote_port, isn);
+        connection.state = State::SynSent;
+        connection.queue_sequenced(Control::Syn);
+        connection
+    }
+
+    /// Opens passively for the SYN a listener received: state SYN-RECEIVED, a SYN_ACK queued.
+    ///
+    /// The host hands over only SYN segments; data carried on the SYN is
+    /// ignored.
+    pub fn accept(config: Config, local_port: u16, syn: &Segment, isn: SeqNumber) -> Connection {
+        let mut connection = Connection::new(config, local_port, syn.src_port, isn);
+        connection.state = State::SynReceived;
+        connection.take_peer_syn(syn);
+        connection.set_send_window(syn.window, syn.seq, isn);
+        connection.queue_sequenced(Control::Syn);
+        connection
+    }
+
+    /// Builds a connection in CLOSED with nothing sent or received yet.
+    fn new(config: Config, local_port: u16, remote_port: u16, isn: SeqNumber) -> Connection {
+        Connection {
+            config,
+            state: State::Closed,
+            local_port,
+            remote_port,
+            snd: SendSequence::starting_at(isn),
+            rcv: ReceiveSequence {
+                irs: None,
+                nxt: SeqNumber(0),
+            },
+            writes: VecDeque::new(),
+            unacked: VecDeque::new(),
+            close_requested: false,
+            fin_sent: false,
+            fin_ack_deferred: false,
+            outbox: VecDeque::new(),
+            events: VecDeque::new(),
+            time_wait_until: None,
+        }
+    }
+
+    /// Processes one segment that arrived from the peer at `now`.
+    ///
+    /// Segments between other ports are ignored, and so is everything in
+    /// CLOSED: the host answers those with [`reset_for`].
+    pub fn handle_segment(&mut self, now: SimTime, segment: &Segment) {
+        if !self.owns(segment) {
+            return;
+        }
+        match self.state {
+            State::Closed | State::Listen => {}
+            State::SynSent => self.on_segment_in_syn_sent(segment),
+            _ => self.on_segment_when_synchronized(now, segment),
+        }
+    }
+
+    /// Queues application data; each call starts a new segment, split at the peer's MSS.
+    ///
+    /// Data written before the handshake completes waits for it. Empty
+    /// writes are accepted and send nothing.
+    pub fn send(&mut self, data: &[u8]) -> Result<(), SendError> {
+        if self.close_requested {
+            return Err(SendError::AfterClose);
+        }
+        if !self.accepts_writes() {
+            return Err(SendError::NotOpen(self.state));
+        }
+        if !data.is_empty() {
+            self.writes.push_back(data.to_vec());
+        }
+        Ok(())
+    }
+
+    /// Starts or completes the close: a FIN goes after any queued data.
+    ///
+    /// In SYN-SENT the connection closes at once (with [`Event::Closed`]);
+    /// in SYN-RECEIVED the FIN waits until the handshake completes.
+    pub fn close(&mut self) {
+        self.close_requested = true;
+        match self.state {
+            State::SynSent => self.finish(Event::Closed),
+            State::Established => self.state = State::FinWait1,
+            State::CloseWait => self.state = State::LastAck,
+            _ => {}
+        }
+    }
+
+    /// Returns the next segment to put on the wire, or None when nothing is due.
+    ///
+    /// Segments already built (SYNs, ACKs, RSTs) go first, then data as far
+    /// as the peer's window allows, then the FIN once all data is out.
+    /// `now` is not used yet: it is there for a retransmission timer.
+    pub fn poll_transmit(&mut self, _now: SimTime) -> Option<Segment> {
+        self.outbox
+            .pop_front()
+            .or_else(|| self.next_data_segment())
+            .or_else(|| self.next_fin_segment())
+    }
+
+    /// Queues a pure ACK for a received FIN that no segment has acknowledged yet.
+    ///
+    /// When data or our own FIN is ready to go, that segment carries the
+    /// acknowledgement instead and nothing is queued.
+    pub fn flush_deferred_ack(&mut self) {
+        if self.fin_ack_deferred && !self.fresh_segment_due() {
+            self.queue_ack();
+        }
+    }
+
+    /// Returns the next event for the application, oldest first.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Returns when the next timer fires: the end of TIME-WAIT, if in it.
+    pub fn poll_timeout(&self) -> Option<SimTime> {
+        self.time_wait_until
+    }
+
+    /// Fires the timers due at `now`; TIME-WAIT ends in CLOSED after 2*MSL.
+    pub fn handle_timeout(&mut self, now: SimTime) {
+        if self.time_wait_until.is_some_and(|deadline| now >= deadline) {
+            self.finish(Event::Closed);
+        }
+    }
+
+    /// Returns the current state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// Returns this end's port.
+    pub fn local_port(&self) -> u16 {
+        self.local_port
+    }
+
+    /// Returns the peer's port.
+    pub fn remote_port(&self) -> u16 {
+        self.remote_port
+    }
+
+    /// Returns the initial sequence number of this end (ISS).
+    pub fn initial_send_seq(&self) -> SeqNumber {
+        self.snd.iss
+    }
+
+    /// Returns the peer's initial sequence number (IRS), once its SYN arrived.
+    pub fn initial_recv_seq(&self) -> Option<SeqNumber> {
+        self.rcv.irs
+    }
+
+    /// Tells whether a segment travels between this connection's two ports.
+    fn owns(&self, segment: &Segment) -> bool {
+        segment.dst_port == self.local_port && segment.src_port == self.remote_port
+    }
+
+    /// Handles a segment while waiting for the peer's SYN (RFC 9293 §3.10.7.3).
+    fn on_segment_in_syn_sent(&mut self, segment: &Segment) {
+        match (segment.control, segment.ack) {
+            (Control::Rst, Some(ack)) if self.acks_unacked(ack) => self.finish(Event::Reset),
+            (Control::Rst, _) => {}
+            (_, Some(ack)) if !self.acks_unacked(ack) => self.queue_reset_for(segment),
+            (Control::Syn, Some(ack)) => self.on_syn_ack(segment, ack),
+            (Control::Syn, None) => self.on_simultaneous_syn(segment),
+            _ => {}
+        }
+    }
+
+    /// Completes an active open: records the peer's SYN and acknowledges it.
+    fn on_syn_ack(&mut self, syn_ack: &Segment, ack: SeqNumber) {
+        self.take_peer_syn(syn_ack);
+        self.acknowledge_up_to(ack);
+        self.set_send_window(syn_ack.window, syn_ack.seq, ack);
+        self.become_established();
+        self.queue_ack();
+    }
+
+    /// Answers a SYN that crossed ours with a SYN_ACK (RFC 9293 §3.5, simultaneous open).
+    fn on_simultaneous_syn(&mut self, syn: &Segment) {
+        self.take_peer_syn(syn);
+        self.set_send_window(syn.window, syn.seq, self.snd.iss);
+        self.state = State::SynReceived;
+        let syn_ack = self.build(Control::Syn, self.snd.iss, Vec::new());
+        self.outbox.push_back(syn_ack);
+    }
+
+    /// Records the peer's initial sequence number and MSS from its SYN.
+    fn take_peer_syn(&mut self, syn: &Segment) {
+        self.rcv.irs = Some(syn.seq);
+        self.rcv.nxt = syn.seq.plus(1);
+        self.snd.mss = syn.mss.unwrap_or(DEFAULT_PEER_MSS);
+    }
+
+    /// Enters ESTABLISHED, or FIN-WAIT-1 if the application closed meanwhile.
+    fn become_established(&mut self) {
+        self.state = if self.close_requested {
+            State::FinWait1
+        } else {
+            State::Established
+        };
+        self.events.push_back(Event::Established);
+    }
+
+    /// Handles a segment once both SYNs are known (RFC 9293 §3.10.7.4).
+    fn on_segment_when_synchronized(&mut self, now: SimTime, segment: &Segment) {
+        if !self.is_acceptable(segment) {
+            self.on_unacceptable(now, segment);
+            return;
+        }
+        match segment.control {
+            Control::Rst => self.finish(Event::Reset),
+            Control::Syn => self.queue_ack(),
+            Control::None | Control::Fin => self.on_ack_and_text(now, segment),
+        }
+    }
+
+    /// Tells whether a segment passes the acceptability test of RFC 9293 §3.10.7.4.
+    fn is_acceptable(&self, segment: &Segment) -> bool {
+        let len = segment.sequence_len();
+        if self.config.window == 0 {
+            return len == 0 && segment.seq == self.rcv.nxt;
+        }
+        let last = segment.seq.plus(len.saturating_sub(1));
+        self.in_receive_window(segment.seq) || (len > 0 && self.in_receive_window(last))
+    }
+
+    /// Tells whether a sequence number lies in RCV.NXT .. RCV.NXT + RCV.WND.
+    fn in_receive_window(&self, seq: SeqNumber) -> bool {
+        seq.distance_from(self.rcv.nxt) < u32::from(self.config.window)
+    }
+
+    /// Answers an unacceptable segment with an ACK, unless it is an RST.
+    ///
+    /// A FIN repeated in TIME-WAIT also restarts the 2*MSL wait.
+    fn on_unacceptable(&mut self, now: SimTime, segment: &Segment) {
+        if segment.control == Control::Rst {
+            return;
+        }
+        self.queue_ack();
+        if self.state == State::TimeWait && segment.control == Control::Fin {
+            self.enter_time_wait(now);
+        }
+    }
+
+    /// Processes the acknowledgement, then the data and FIN, of an acceptable segment.
+    fn on_ack_and_text(&mut self, now: SimTime, segment: &Segment) {
+        let Some(ack) = segment.ack else {
+            return;
+        };
+        if self.process_ack(now, segment, ack) {
+            self.process_text(now, segment);
+        }
+    }
+
+    /// Applies the acknowledgement field (RFC 9293 §3.10.7.4, fifth check).
+    ///
+    /// Returns whether the segment's data and FIN are processed next.
+    fn process_ack(&mut self, now: SimTime, segment: &Segment, ack: SeqNumber) -> bool {
+        if self.state == State::SynReceived && !self.on_handshake_ack(segment, ack) {
+            return false;
+        }
+        if self.snd.nxt.precedes(ack) {
+            self.queue_ack();
+            return false;
+        }
+        self.acknowledge_up_to(ack);
+        self.update_send_window(segment, ack);
+        self.on_ack_of_fin(now);
+        self.state != State::Closed
+    }
+
+    /// Completes a passive open if the ACK covers our SYN, or answers with an RST.
+    fn on_handshake_ack(&mut self, segment: &Segment, ack: SeqNumber) -> bool {
+        if !self.acks_unacked(ack) {
+            self.queue_reset_for(segment);
+            return false;
+        }
+        self.become_established();
+        true
+    }
+
+    /// Tells whether `ack` lies in SND.UNA < ack <= SND.NXT.
+    fn acks_unacked(&self, ack: SeqNumber) -> bool {
+        self.snd.una.precedes(ack) && !self.snd.nxt.precedes(ack)
+    }
+
+    /// Advances SND.UNA to `ack` and forgets the segments it fully covers.
+    fn acknowledge_up_to(&mut self, ack: SeqNumber) {
+        if !self.snd.una.precedes(ack) {
+            return;
+        }
+        self.snd.una = ack;
+        while let Some(oldest) = self.unacked.front() {
+            let end = oldest.seq.plus(oldest.sequence_len());
+            if self.snd.una.precedes(end) {
+                break;
+            }
+            self.unacked.pop_front();
+        }
+    }
+
+    /// Takes the peer's window unless the segment is older than the last update.
+    fn update_send_window(&mut self, segment: &Segment, ack: SeqNumber) {
+        let wl1 = self.snd.wl1;
+        let newer =
+            wl1.precedes(segment.seq) || (wl1 == segment.seq && !ack.precedes(self.snd.wl2));
+        if newer && !ack.precedes(self.snd.una) {
+            self.set_send_window(segment.window, segment.seq, ack);
+        }
+    }
+
+    /// Sets SND.WND, SND.WL1 and SND.WL2.
+    fn set_send_window(&mut self, window: u16, seq: SeqNumber, ack: SeqNumber) {
+        self.snd.wnd = window;
+        self.snd.wl1 = seq;
+        self.snd.wl2 = ack;
+    }
+
+    /// Moves on once our FIN is acknowledged: FIN-WAIT-2, TIME-WAIT or CLOSED.
+    fn on_ack_of_fin(&mut self, now: SimTime) {
+        if !self.fin_sent || self.snd.una != self.snd.nxt {
+            return;
+        }
+        match self.state {
+            State::FinWait1 => self.state = State::FinWait2,
+            State::Closing => self.enter_time_wait(now),
+            State::LastAck => self.finish(Event::Closed),
+            _ => {}
+        }
+    }
+
+    /// Takes in the segment's data and FIN (RFC 9293 §3.10.7.4, seventh and eighth checks).
+    ///
+    /// Once the peer's FIN is in, later data and FINs are ignored.
+    fn process_text(&mut self, now: SimTime, segment: &Segment) {
+        if segment.sequence_len() == 0 || !self.receives_text() {
+            return;
+        }
+        match self.new_text(segment) {
+            Some((data, fin)) => self.take_text(now, data, fin),
+            None => self.queue_ack(),
+        }
+    }
+
+    /// Tells whether the peer may still send data in the current state.
+    fn receives_text(&self) -> bool {
+        matches!(
+            self.state,
+            State::Established | State::FinWait1 | State::FinWait2
+        )
+    }
+
+    /// Returns the unseen data, trimmed to the window, and whether the FIN is in it.
+    ///
+    /// Returns None when a gap lies between RCV.NXT and the segment.
+    fn new_text<'s>(&self, segment: &'s Segment) -> Option<(&'s [u8], bool)> {
+        if self.rcv.nxt.precedes(segment.seq) {
+            return None;
+        }
+        let seen = self.rcv.nxt.distance_from(segment.seq);
+        let seen = usize::try_from(seen).unwrap_or(usize::MAX);
+        let Some(fresh) = segment.payload.get(seen..) else {
+            return Some((&[], false));
+        };
+        let room = usize::from(self.config.window);
+        let fin = segment.control == Control::Fin && fresh.len() < room;
+        Some((&fresh[..fresh.len().min(room)], fin))
+    }
+
+    /// Hands new data to the application and acknowledges it, or defers that for a FIN.
+    fn take_text(&mut self, now: SimTime, data: &[u8], fin: bool) {
+        if !data.is_empty() {
+            self.rcv.nxt = self.rcv.nxt.plus(data.len() as u32);
+            self.events.push_back(Event::Data(data.to_vec()));
+        }
+        if fin {
+            self.on_fin(now);
+        } else {
+            self.queue_ack();
+        }
+    }
+
+    /// Takes in the peer's FIN; its acknowledgement waits (see `flush_deferred_ack`).
+    fn on_fin(&mut self, now: SimTime) {
+        self.rcv.nxt = self.rcv.nxt.plus(1);
+        self.fin_ack_deferred = true;
+        self.events.push_back(Event::PeerFinished);
+        match self.state {
+            State::Established => self.state = State::CloseWait,
+            State::FinWait1 => self.state = State::Closing,
+            State::FinWait2 => self.enter_time_wait(now),
+            _ => {}
+        }
+    }
+
+    /// Enters TIME-WAIT, or restarts it, for 2*MSL from `now`.
+    fn enter_time_wait(&mut self, now: SimTime) {
+        self.state = State::TimeWait;
+        self.time_wait_until = Some(now + self.config.msl + self.config.msl);
+    }
+
+    /// Enters CLOSED, drops every queue and tells the application why.
+    fn finish(&mut self, event: Event) {
+        self.state = State::Closed;
+        self.writes.clear();
+        self.unacked.clear();
+        self.outbox.clear();
+        self.fin_ack_deferred = false;
+        self.time_wait_until = None;
+        self.events.push_back(event);
+    }
+
+    /// Tells whether the application may still queue data in the current state.
+    fn accepts_writes(&self) -> bool {
+        matches!(
+            self.state,
+            State::SynSent | State::SynReceived | State::Established | State::CloseWait
+        )
+    }
+
+    /// Tells whether queued data and our FIN may go out in the current state.
+    fn sends_data(&self) -> bool {
+        matches!(
+            self.state,
+            State::Established
+                | State::FinWait1
+                | State::CloseWait
+                | State::Closing
+                | State::LastAck
+        )
+    }
+
+    /// Tells whether `poll_transmit` would build a data segment or our FIN now.
+    fn fresh_segment_due(&self) -> bool {
+        self.next_chunk_len() > 0 || self.fin_due()
+    }
+
+    /// Builds the next data segment, if data is queued and the window admits it.
+    fn next_data_segment(&mut self) -> Option<Segment> {
+        let len = self.next_chunk_len();
+        if len == 0 {
+            return None;
+        }
+        let payload = self.take_written(len);
+        Some(self.sequenced(Control::None, payload))
+    }
+
+    /// Returns the size of the next data segment: the rest of the oldest write,
+    /// at most the peer's MSS and what its window admits.
+    fn next_chunk_len(&self) -> usize {
+        let Some(write) = self.writes.front() else {
+            return 0;
+        };
+        if !self.sends_data() {
+            return 0;
+        }
+        let mss = usize::from(self.snd.mss);
+        let len = write.len().min(mss).min(self.usable_window());
+        if self.nagle_holds(len) { 0 } else { len }
+    }
+
+    /// Tells whether Nagle's algorithm holds back a segment of `len` octets:
+    /// it is smaller than the MSS and earlier data is still unacknowledged.
+    fn nagle_holds(&self, len: usize) -> bool {
+        self.config.nagle && len < usize::from(self.snd.mss) && self.snd.una != self.snd.nxt
+    }
+
+    /// Removes the first `len` octets of the oldest write.
+    fn take_written(&mut self, len: usize) -> Vec<u8> {
+        let Some(write) = self.writes.front_mut() else {
+            return Vec::new();
+        };
+        if len < write.len() {
+            return write.drain(..len).collect();
+        }
+        self.writes.pop_front().unwrap_or_default()
+    }
+
+    /// Returns how many octets the peer's window admits beyond SND.NXT.
+    fn usable_window(&self) -> usize {
+        let edge = self.snd.una.plus(u32::from(self.snd.wnd));
+        if !self.snd.nxt.precedes(edge) {
+            return 0;
+        }
+        usize::try_from(edge.distance_from(self.snd.nxt)).unwrap_or(usize::MAX)
+    }
+
+    /// Builds our FIN once the application closed and all data is out.
+    fn next_fin_segment(&mut self) -> Option<Segment> {
+        if !self.fin_due() {
+            return None;
+        }
+        self.fin_sent = true;
+        Some(self.sequenced(Control::Fin, Vec::new()))
+    }
+
+    /// Tells whether our FIN is the next thing to send.
+    fn fin_due(&self) -> bool {
+        self.close_requested
+            && !self.fin_sent
+            && self.writes.is_empty()
+            && self.sends_data()
+            && self.usable_window() > 0
+    }
+
+    /// Builds a SYN or SYN_ACK at SND.NXT and queues it.
+    fn queue_sequenced(&mut self, control: Control) {
+        let segment = self.sequenced(control, Vec::new());
+        self.outbox.push_back(segment);
+    }
+
+    /// Builds the segment at SND.NXT, moves SND.NXT past it and keeps a copy until acked.
+    fn sequenced(&mut self, control: Control, payload: Vec<u8>) -> Segment {
+        let segment = self.build(control, self.snd.nxt, payload);
+        self.snd.nxt = self.snd.nxt.plus(segment.sequence_len());
+        self.unacked.push_back(segment.clone());
+        if segment.ack.is_some() {
+            self.fin_ack_deferred = false;
+        }
+        segment
+    }
+
+    /// Queues a pure ACK of everything received so far.
+    fn queue_ack(&mut self) {
+        let ack = self.build(Control::None, self.snd.nxt, Vec::new());
+        self.fin_ack_deferred = false;
+        self.outbox.push_back(ack);
+    }
+
+    /// Queues the RST that answers a segment acknowledging what we never sent.
+    fn queue_reset_for(&mut self, segment: &Segment) {
+        if let Some(reset) = reset_for(segment) {
+            self.outbox.push_back(reset);
+        }
+    }
+
+    /// Builds a segment to the peer, acknowledging RCV.NXT once the peer's SYN is known.
+    fn build(&self, control: Control, seq: SeqNumber, payload: Vec<u8>) -> Segment {
+        Segment {
+            src_port: self.local_port,
+            dst_port: self.remote_port,
+            control,
+            seq,
+            ack: self.rcv.irs.map(|_| self.rcv.nxt),
+            push: !payload.is_empty(),
+            window: self.config.window,
+            mss: (control == Control::Syn).then_some(self.config.mss),
+            payload,
+        }
+    }
+}
+
+/// Returns the RST answering a segment no connection wants (RFC 9293 §3.10.7.1).
+///
+/// Returns None when the segment is itself an RST.
+pub fn reset_for(segment: &Segment) -> Option<Segment> {
+    if segment.control == Control::Rst {
+        return None;
+    }
+    let (seq, ack) = match segment.ack {
+        Some(ack) => (ack, None),
+        None => (SeqNumber(0), Some(segment.seq.plus(segment.sequence_len()))),
+    };
+    Some(Segment {
+        src_port: segment.dst_port,
+        dst_port: segment.src_port,
+        control: Control::Rst,
+        seq,
+        ack,
+        push: false,
+        window: 0,
+        mss: None,
+        payload: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CLIENT_PORT: u16 = 40000;
+    const SERVER_PORT: u16 = 25;
+    const CLIENT_ISN: SeqNumber = SeqNumber(1000);
+    const SERVER_ISN: SeqNumber = SeqNumber(5000);
+    const T0: SimTime = SimTime::ZERO;
+    const CONTROLS: [Control; 4] = [Control::None, Control::Syn, Control::Fin, Control::Rst];
+
+    /// Returns the default settings without Nagle's algorithm, so tests
+    /// can send several small writes without waiting for ACKs.
+    fn unbuffered() -> Config {
+        Config { nagle: false, ..Config::default() }
+    }
+
+    /// Takes every segment the connection has ready.
+    fn drain(connection: &mut Connection) -> Vec<Segment> {
+        std::iter::from_fn(|| connection.poll_transmit(T0)).collect()
+    }
+
+    /// Takes every event the connection has ready.
+    fn events(connection: &mut Connection) -> Vec<Event> {
+        std::iter::from_fn(|| connection.poll_event()).collect()
+    }
+
+    /// Returns the one segment of a list that must hold exactly one.
+    fn only(segments: Vec<Segment>) -> Segment {
+        let [segment] = segments.try_into().expect("exactly one segment");
+        segment
+    }
+
+    /// Hands segments over one by one, as a host whose application does nothing.
+    fn deliver(to: &mut Connection, segments: &[Segment]) {
+        for segment in segments {
+            to.handle_segment(T0, segment);
+            to.flush_deferred_ack();
+        }
+    }
+
+    /// Moves everything `from` has to send over to `to`, and returns it.
+    fn pass(from: &mut Connection, to: &mut Connection) -> Vec<Segment> {
+        let segments = drain(from);
+        deliver(to, &segments);
+        segments
+    }
+
+    /// Opens a client towards the server port; its SYN is queued.
+    fn open_client(config: Config, isn: SeqNumber) -> Connection {
+        Connection::connect(config, CLIENT_PORT, SERVER_PORT, isn)
+    }
+
+    /// Runs the three-way handshake and returns (client, server) with events unread.
+    fn handshake(
+        client_config: Config,
+        server_config: Config,
+        client_isn: SeqNumber,
+        server_isn: SeqNumber,
+    ) -> (Connection, Connection) {
+        let mut client = open_client(client_config, client_isn);
+        let syn = only(drain(&mut client));
+        let mut server = Connection::accept(server_config, SERVER_PORT, &syn, server_isn);
+        pass(&mut server, &mut client);
+        pass(&mut client, &mut server);
+        (client, server)
+    }
+
+    /// Returns a connected (client, server) pair with ISNs 1000 and 5000.
+    fn established() -> (Connection, Connection) {
+        established_with(unbuffered(), unbuffered())
+    }
+
+    /// Returns a connected pair with the given settings and no events pending.
+    fn established_with(client_config: Config, server_config: Config) -> (Connection, Connection) {
+        let (mut client, mut server) =
+            handshake(client_config, server_config, CLIENT_ISN, SERVER_ISN);
+        events(&mut client);
+        events(&mut server);
+        (client, server)
+    }
+
+    /// Returns (client, server, FIN) with the client closed and its FIN not yet delivered.
+    fn fin_wait_1() -> (Connection, Connection, Segment) {
+        let (mut client, server) = established();
+        client.close();
+        let fin = only(drain(&mut client));
+        (client, server, fin)
+    }
+
+    /// Builds a segment from client to server with the given fields.
+    fn from_client(control: Control, seq: u32, ack: Option<u32>, payload: &[u8]) -> Segment {
+        Segment {
+            src_port: CLIENT_PORT,
+            dst_port: SERVER_PORT,
+            control,
+            seq: SeqNumber(seq),
+            ack: ack.map(SeqNumber),
+            push: !payload.is_empty(),
+            window: u16::MAX,
+            mss: None,
+            payload: payload.to_vec(),
+        }
+    }
+
+    #[test]
+    fn handshake_uses_isn_and_acks_peer_isn_plus_one() {
+        let mut client = open_client(unbuffered(), CLIENT_ISN);
+        assert_eq!(client.state(), State::SynSent);
+        let syn = only(drain(&mut client));
+        assert_eq!(
+            (syn.control, syn.seq, syn.ack),
+            (Control::Syn, SeqNumber(1000), None)
+        );
+
+        let mut server = Connection::accept(unbuffered(), SERVER_PORT, &syn, SERVER_ISN);
+        assert_eq!(server.state(), State::SynReceived);
+        let syn_ack = only(drain(&mut server));
+        assert_eq!(syn_ack.control_name(), Some("SYN_ACK"));
+        assert_eq!(
+            (syn_ack.seq, syn_ack.ack),
+            (SeqNumber(5000), Some(SeqNumber(1001)))
+        );
+
+        client.handle_segment(T0, &syn_ack);
+        assert_eq!(client.state(), State::Established);
+        let ack = only(drain(&mut client));
+        assert!(ack.is_pure_ack());
+        assert_eq!((ack.seq, ack.ack), (SeqNumber(1001), Some(SeqNumber(5001))));
+        assert_eq!(server.state(), State::SynReceived);
+
+        server.handle_segment(T0, &ack);
+        assert_eq!(server.state(), State::Established);
+        assert_eq!(events(&mut client), [Event::Established]);
+        assert_eq!(events(&mut server), [Event::Established]);
+        assert_eq!(client.initial_recv_seq(), Some(SERVER_ISN));
+        assert_eq!(server.initial_recv_seq(), Some(CLIENT_ISN));
+        assert_eq!(server.initial_send_seq(), SERVER_ISN);
+        assert_eq!(
+            (server.local_port(), server.remote_port()),
+            (SERVER_PORT, CLIENT_PORT)
+        );
+    }
+
+    #[test]
+    fn syn_carries_mss_option() {
+        let client_config = Config {
+            mss: 1400,
+            window: 8000,
+            ..unbuffered()
+        };
+        let server_config = Config {
+            mss: 1200,
+            ..unbuffered()
+        };
+        let mut client = open_client(client_config, CLIENT_ISN);
+        let syn = only(drain(&mut client));
+        assert_eq!((syn.mss, syn.window), (Some(1400), 8000));
+        let mut server = Connection::accept(server_config, SERVER_PORT, &syn, SERVER_ISN);
+        let syn_ack = only(drain(&mut server));
+        assert_eq!(syn_ack.mss, Some(1200));
+
+        client.handle_segment(T0, &syn_ack);
+        client.send(b"x").unwrap();
+        for segment in drain(&mut client) {
+            assert_eq!(segment.mss, None, "only SYNs carry the MSS option");
+        }
+    }
+
+    #[test]
+    fn fin_consumes_one_sequence_number() {
+        let (mut client, mut server, fin) = fin_wait_1();
+        assert_eq!((fin.control, fin.seq), (Control::Fin, SeqNumber(1001)));
+        assert_eq!(fin.sequence_len(), 1);
+        server.handle_segment(T0, &fin);
+        server.flush_deferred_ack();
+        let ack = only(drain(&mut server));
+        assert_eq!(ack.ack, Some(SeqNumber(1002)));
+
+        client.handle_segment(T0, &ack);
+        server.close();
+        let server_fin = only(drain(&mut server));
+        client.handle_segment(T0, &server_fin);
+        client.flush_deferred_ack();
+        let last = only(drain(&mut client));
+        assert_eq!(
+            (last.seq, last.ack),
+            (SeqNumber(1002), Some(SeqNumber(5002)))
+        );
+    }
+
+    #[test]
+    fn each_data_segment_gets_its_own_pure_ack_before_the_reply() {
+        let (mut client, mut server) = established();
+        client.send(b"EHLO a\r\n").unwrap();
+        client.send(b"MAIL FROM:<a@b>\r\n").unwrap();
+        let requests = drain(&mut client);
+        assert_eq!(requests.len(), 2);
+        assert!(requests.iter().all(|segment| segment.push));
+
+        server.handle_segment(T0, &requests[0]);
+        server.handle_segment(T0, &requests[1]);
+        server.send(b"250 ok\r\n").unwrap();
+        server.flush_deferred_ack();
+        let replies = drain(&mut server);
+
+        let acks: Vec<_> = replies.iter().map(|segment| segment.ack).collect();
+        assert_eq!(
+            acks,
+            [
+                Some(SeqNumber(1009)),
+                Some(SeqNumber(1026)),
+                Some(SeqNumber(1026))
+            ]
+        );
+        assert!(replies[0].is_pure_ack() && replies[1].is_pure_ack());
+        assert_eq!(replies[2].payload, b"250 ok\r\n");
+        assert_eq!(replies[2].seq, SeqNumber(5001));
+    }
+
+    #[test]
+    fn application_sees_bytes_in_order_exactly_once() {
+        let client_config = unbuffered();
+        let server_config = Config {
+            mss: 4,
+            ..unbuffered()
+        };
+        let (mut client, mut server) = established_with(client_config, server_config);
+        client.send(b"first ").unwrap();
+        client.send(b"second").unwrap();
+        pass(&mut client, &mut server);
+
+        let received = events(&mut server);
+        let pieces: Vec<&[u8]> = vec![b"firs", b"t ", b"seco", b"nd"];
+        let expected: Vec<Event> = pieces
+            .into_iter()
+            .map(|p| Event::Data(p.to_vec()))
+            .collect();
+        assert_eq!(received, expected);
+    }
+
+    #[test]
+    fn fin_ack_piggybacks_when_application_closes_at_once() {
+        let (mut client, mut server) = established();
+        server.close();
+        let server_fin = only(drain(&mut server));
+
+        client.handle_segment(T0, &server_fin);
+        assert_eq!(events(&mut client), [Event::PeerFinished]);
+        client.close();
+        client.flush_deferred_ack();
+        let fin_ack = only(drain(&mut client));
+        assert_eq!(fin_ack.control, Control::Fin);
+        assert_eq!(
+            (fin_ack.seq, fin_ack.ack),
+            (SeqNumber(1001), Some(SeqNumber(5002)))
+        );
+        assert_eq!(client.state(), State::LastAck);
+
+        server.handle_segment(T0, &fin_ack);
+        assert_eq!(
+            server.state(),
+            State::TimeWait,
+            "a FIN acking our FIN skips FIN-WAIT-2"
+        );
+        server.flush_deferred_ack();
+        let last = only(drain(&mut server));
+        assert!(last.is_pure_ack());
+        assert_eq!(last.ack, Some(SeqNumber(1002)));
+        client.handle_segment(T0, &last);
+        assert_eq!(client.state(), State::Closed);
+    }
+
+    #[test]
+    fn deferred_fin_ack_is_flushed_as_pure_ack() {
+        let (client, mut server, fin) = fin_wait_1();
+        server.handle_segment(T0, &fin);
+        assert_eq!(server.poll_transmit(T0), None, "the acknowledgement waits");
+        server.flush_deferred_ack();
+        let ack = only(drain(&mut server));
+        assert!(ack.is_pure_ack());
+        assert_eq!((ack.seq, ack.ack), (SeqNumber(5001), Some(SeqNumber(1002))));
+        server.flush_deferred_ack();
+        assert_eq!(server.poll_transmit(T0), None, "flushed once only");
+        assert_eq!(client.state(), State::FinWait1);
+    }
+
+    #[test]
+    fn close_started_by_client() {
+        let (mut client, mut server) = established();
+        assert_eq!(client.state(), State::Established);
+        client.close();
+        assert_eq!(client.state(), State::FinWait1);
+        pass(&mut client, &mut server);
+        assert_eq!(server.state(), State::CloseWait);
+        pass(&mut server, &mut client);
+        assert_eq!(client.state(), State::FinWait2);
+
+        server.close();
+        assert_eq!(server.state(), State::LastAck);
+        pass(&mut server, &mut client);
+        assert_eq!(client.state(), State::TimeWait);
+        pass(&mut client, &mut server);
+        assert_eq!(server.state(), State::Closed);
+        assert_eq!(events(&mut server), [Event::PeerFinished, Event::Closed]);
+
+        client.handle_timeout(T0 + SimDuration::from_secs(240));
+        assert_eq!(client.state(), State::Closed);
+        assert_eq!(events(&mut client), [Event::PeerFinished, Event::Closed]);
+    }
+
+    #[test]
+    fn close_started_by_server() {
+        let (mut client, mut server) = established();
+        server.close();
+        assert_eq!(server.state(), State::FinWait1);
+        pass(&mut server, &mut client);
+        assert_eq!(client.state(), State::CloseWait);
+        pass(&mut client, &mut server);
+        assert_eq!(server.state(), State::FinWait2);
+
+        client.close();
+        assert_eq!(client.state(), State::LastAck);
+        pass(&mut client, &mut server);
+        assert_eq!(server.state(), State::TimeWait);
+        pass(&mut server, &mut client);
+        assert_eq!(client.state(), State::Closed);
+        assert_eq!(events(&mut client), [Event::PeerFinished, Event::Closed]);
+
+        server.handle_timeout(T0 + SimDuration::from_secs(240));
+        assert_eq!(server.state(), State::Closed);
+    }
+
+    #[test]
+    fn simultaneous_close_passes_through_closing_to_time_wait() {
+        let (mut client, mut server) = established();
+        client.close();
+        server.close();
+        let client_fin = only(drain(&mut client));
+        let server_fin = only(drain(&mut server));
+        assert_eq!(
+            client_fin.ack,
+            Some(SeqNumber(5001)),
+            "does not ack the crossing FIN"
+        );
+
+        deliver(&mut client, &[server_fin]);
+        deliver(&mut server, &[client_fin]);
+        assert_eq!(
+            (client.state(), server.state()),
+            (State::Closing, State::Closing)
+        );
+        let client_ack = only(drain(&mut client));
+        let server_ack = only(drain(&mut server));
+        assert_eq!(client_ack.ack, Some(SeqNumber(5002)));
+        assert_eq!(server_ack.ack, Some(SeqNumber(1002)));
+
+        deliver(&mut client, &[server_ack]);
+        deliver(&mut server, &[client_ack]);
+        assert_eq!(
+            (client.state(), server.state()),
+            (State::TimeWait, State::TimeWait)
+        );
+    }
+
+    #[test]
+    fn time_wait_ends_after_two_msl() {
+        let config = Config {
+            msl: SimDuration::from_secs(30),
+            ..unbuffered()
+        };
+        let (mut client, mut server) = established_with(config, config);
+        let entered = SimTime::from_nanos(5_000_000_000);
+        client.close();
+        pass(&mut client, &mut server);
+        pass(&mut server, &mut client);
+        server.close();
+        let server_fin = only(drain(&mut server));
+        client.handle_segment(entered, &server_fin);
+        assert_eq!(client.state(), State::TimeWait);
+
+        let deadline = SimTime::from_nanos(65_000_000_000);
+        assert_eq!(client.poll_timeout(), Some(deadline));
+        client.handle_timeout(SimTime::from_nanos(deadline.as_nanos() - 1));
+        assert_eq!(client.state(), State::TimeWait);
+        client.handle_timeout(deadline);
+        assert_eq!(client.state(), State::Closed);
+        assert_eq!(client.poll_timeout(), None);
+        assert_eq!(events(&mut client), [Event::PeerFinished, Event::Closed]);
+    }
+
+    #[test]
+    fn fin_repeated_in_time_wait_is_acked_and_restarts_the_wait() {
+        let (mut client, mut server) = established();
+        client.close();
+        pass(&mut client, &mut server);
+        pass(&mut server, &mut client);
+        server.close();
+        let server_fin = only(drain(&mut server));
+        deliver(&mut client, std::slice::from_ref(&server_fin));
+        drain(&mut client);
+        assert_eq!(client.state(), State::TimeWait);
+
+        let later = SimTime::from_nanos(1_000);
+        client.handle_segment(later, &server_fin);
+        let ack = only(drain(&mut client));
+        assert_eq!(ack.ack, Some(SeqNumber(5002)));
+        assert_eq!(
+            client.poll_timeout(),
+            Some(later + SimDuration::from_secs(240))
+        );
+    }
+
+    #[test]
+    fn sequence_numbers_wrap_around_2_pow_32() {
+        let client_isn = SeqNumber(u32::MAX - 1);
+        let server_isn = SeqNumber(u32::MAX);
+        let mut client = open_client(unbuffered(), client_isn);
+        let syn = only(drain(&mut client));
+        let mut server = Connection::accept(unbuffered(), SERVER_PORT, &syn, server_isn);
+        let syn_ack = only(pass(&mut server, &mut client));
+        assert_eq!(syn_ack.ack, Some(SeqNumber(u32::MAX)));
+        let ack = only(pass(&mut client, &mut server));
+        assert_eq!(
+            (ack.seq, ack.ack),
+            (SeqNumber(u32::MAX), Some(SeqNumber(0)))
+        );
+        assert_eq!(server.state(), State::Established);
+
+        client.send(b"abcd").unwrap();
+        only(pass(&mut client, &mut server));
+        let data_ack = only(pass(&mut server, &mut client));
+        assert_eq!(data_ack.ack, Some(SeqNumber(3)));
+        server.send(b"xy").unwrap();
+        let reply = only(pass(&mut server, &mut client));
+        assert_eq!((reply.seq, reply.ack), (SeqNumber(0), Some(SeqNumber(3))));
+        assert_eq!(only(drain(&mut client)).ack, Some(SeqNumber(2)));
+
+        client.close();
+        let fin = only(pass(&mut client, &mut server));
+        assert_eq!(fin.seq, SeqNumber(3));
+        pass(&mut server, &mut client);
+        assert_eq!(client.state(), State::FinWait2);
+        assert!(client.unacked.is_empty() && server.unacked.is_empty());
+        let server_events = events(&mut server);
+        assert_eq!(server_events[1], Event::Data(b"abcd".to_vec()));
+    }
+
+    #[test]
+    fn duplicate_segment_is_acked_and_not_delivered_twice() {
+        let (mut client, mut server) = established();
+        client.send(b"hello").unwrap();
+        let data = only(drain(&mut client));
+        server.handle_segment(T0, &data);
+        let first_ack = only(drain(&mut server));
+        server.handle_segment(T0, &data);
+        let second_ack = only(drain(&mut server));
+
+        assert!(second_ack.is_pure_ack());
+        assert_eq!(second_ack.ack, Some(SeqNumber(1006)));
+        assert_eq!(second_ack, first_ack);
+        assert_eq!(events(&mut server), [Event::Data(b"hello".to_vec())]);
+    }
+
+    #[test]
+    fn retransmission_overlapping_new_data_delivers_only_the_new_part() {
+        let (_, mut server) = established();
+        server.handle_segment(T0, &from_client(Control::None, 1001, Some(5001), b"abc"));
+        server.handle_segment(T0, &from_client(Control::None, 1002, Some(5001), b"bcdef"));
+        let acks: Vec<_> = drain(&mut server)
+            .iter()
+            .map(|segment| segment.ack)
+            .collect();
+        assert_eq!(acks, [Some(SeqNumber(1004)), Some(SeqNumber(1007))]);
+        let expected = [Event::Data(b"abc".to_vec()), Event::Data(b"def".to_vec())];
+        assert_eq!(events(&mut server), expected);
+    }
+
+    #[test]
+    fn out_of_order_segment_gets_duplicate_ack() {
+        let (mut client, mut server) = established();
+        client.send(b"one").unwrap();
+        client.send(b"two").unwrap();
+        let sent = drain(&mut client);
+
+        server.handle_segment(T0, &sent[1]);
+        let duplicate = only(drain(&mut server));
+        assert!(duplicate.is_pure_ack());
+        assert_eq!(
+            duplicate.ack,
+            Some(SeqNumber(1001)),
+            "same as the handshake ACK"
+        );
+        assert_eq!(events(&mut server), []);
+
+        server.handle_segment(T0, &sent[0]);
+        assert_eq!(only(drain(&mut server)).ack, Some(SeqNumber(1004)));
+        server.handle_segment(T0, &sent[1]);
+        assert_eq!(only(drain(&mut server)).ack, Some(SeqNumber(1007)));
+        let expected = [Event::Data(b"one".to_vec()), Event::Data(b"two".to_vec())];
+        assert_eq!(events(&mut server), expected);
+    }
+
+    #[test]
+    fn ack_of_unsent_data_is_answered_and_dropped() {
+        let (_, mut server) = established();
+        server.handle_segment(T0, &from_client(Control::None, 1001, Some(5010), b"hi"));
+        let reply = only(drain(&mut server));
+        assert!(reply.is_pure_ack());
+        assert_eq!(
+            (reply.seq, reply.ack),
+            (SeqNumber(5001), Some(SeqNumber(1001)))
+        );
+        assert_eq!(events(&mut server), []);
+    }
+
+    #[test]
+    fn sent_segments_wait_in_sequence_order_until_acked() {
+        let (mut client, mut server) = established();
+        client.send(b"aa").unwrap();
+        client.send(b"bbb").unwrap();
+        let sent = drain(&mut client);
+        let waiting: Vec<_> = client.unacked.iter().map(|segment| segment.seq).collect();
+        assert_eq!(waiting, [SeqNumber(1001), SeqNumber(1003)]);
+
+        server.handle_segment(T0, &sent[0]);
+        client.handle_segment(T0, &only(drain(&mut server)));
+        assert_eq!(client.unacked.len(), 1);
+        server.handle_segment(T0, &sent[1]);
+        client.handle_segment(T0, &only(drain(&mut server)));
+        assert!(client.unacked.is_empty());
+    }
+
+    #[test]
+    fn rst_closes_the_connection() {
+        let (_, mut server) = established();
+        server.handle_segment(T0, &from_client(Control::Rst, 1001, None, b""));
+        assert_eq!(server.state(), State::Closed);
+        assert_eq!(events(&mut server), [Event::Reset]);
+        assert_eq!(server.poll_transmit(T0), None);
+        assert_eq!(server.send(b"late"), Err(SendError::NotOpen(State::Closed)));
+    }
+
+    #[test]
+    fn rst_outside_the_window_is_ignored() {
+        let (_, mut server) = established();
+        let beyond = 1001 + u32::from(u16::MAX);
+        server.handle_segment(T0, &from_client(Control::Rst, beyond, None, b""));
+        server.handle_segment(T0, &from_client(Control::Rst, 1000, None, b""));
+        assert_eq!(server.state(), State::Established);
+        assert_eq!(server.poll_transmit(T0), None, "an RST is never answered");
+    }
+
+    #[test]
+    fn rst_answering_our_syn_refuses_the_connection() {
+        let mut client = open_client(unbuffered(), CLIENT_ISN);
+        let syn = only(drain(&mut client));
+        let refusal = reset_for(&syn).unwrap();
+        client.handle_segment(T0, &refusal);
+        assert_eq!(client.state(), State::Closed);
+        assert_eq!(events(&mut client), [Event::Reset]);
+    }
+
+    #[test]
+    fn reset_for_unknown_port_follows_rfc() {
+        let syn = from_client(Control::Syn, 1000, None, b"");
+        let reset = reset_for(&syn).unwrap();
+        assert_eq!((reset.src_port, reset.dst_port), (SERVER_PORT, CLIENT_PORT));
+        assert_eq!(reset.control, Control::Rst);
+        assert_eq!(
+            (reset.seq, reset.ack),
+            (SeqNumber(0), Some(SeqNumber(1001)))
+        );
+
+        let data = from_client(Control::None, 300, Some(777), b"hello");
+        let reset = reset_for(&data).unwrap();
+        assert_eq!((reset.seq, reset.ack), (SeqNumber(777), None));
+
+        let data_without_ack = from_client(Control::Fin, 10, None, b"hello");
+        assert_eq!(
+            reset_for(&data_without_ack).unwrap().ack,
+            Some(SeqNumber(16))
+        );
+        assert_eq!(reset_for(&from_client(Control::Rst, 1, None, b"")), None);
+    }
+
+    #[test]
+    fn handshake_ack_of_unsent_data_draws_reset() {
+        let syn = from_client(Control::Syn, 1000, None, b"");
+        let mut server = Connection::accept(unbuffered(), SERVER_PORT, &syn, SERVER_ISN);
+        drain(&mut server);
+        server.handle_segment(T0, &from_client(Control::None, 1001, Some(9999), b""));
+        let reset = only(drain(&mut server));
+        assert_eq!(
+            (reset.control, reset.seq, reset.ack),
+            (Control::Rst, SeqNumber(9999), None)
+        );
+        assert_eq!(server.state(), State::SynReceived);
+    }
+
+    #[test]
+    fn send_after_close_is_refused() {
+        let (mut client, _) = established();
+        client.close();
+        assert_eq!(client.send(b"too late"), Err(SendError::AfterClose));
+        assert_eq!(
+            client.send(b"too late").unwrap_err().to_string(),
+            "cannot send after close()"
+        );
+    }
+
+    #[test]
+    fn data_written_before_the_handshake_goes_after_the_final_ack() {
+        let mut client = open_client(unbuffered(), CLIENT_ISN);
+        client.send(b"early").unwrap();
+        let syn = only(drain(&mut client));
+        let mut server = Connection::accept(unbuffered(), SERVER_PORT, &syn, SERVER_ISN);
+        pass(&mut server, &mut client);
+        let sent = pass(&mut client, &mut server);
+        assert_eq!(sent.len(), 2);
+        assert!(sent[0].is_pure_ack());
+        assert_eq!(
+            (sent[1].seq, sent[1].payload.as_slice()),
+            (SeqNumber(1001), &b"early"[..])
+        );
+        assert_eq!(
+            events(&mut server),
+            [Event::Established, Event::Data(b"early".to_vec())]
+        );
+    }
+
+    #[test]
+    fn large_write_is_split_at_peer_mss() {
+        let server_config = Config {
+            mss: 536,
+            ..unbuffered()
+        };
+        let (mut client, _) = established_with(unbuffered(), server_config);
+        client.send(&[7; 1200]).unwrap();
+        let sent = drain(&mut client);
+        let shape: Vec<_> = sent
+            .iter()
+            .map(|s| (s.seq.0, s.payload.len(), s.push))
+            .collect();
+        assert_eq!(
+            shape,
+            [(1001, 536, true), (1537, 536, true), (2073, 128, true)]
+        );
+    }
+
+    #[test]
+    fn sender_holds_back_beyond_peer_window() {
+        let server_config = Config {
+            window: 1000,
+            ..unbuffered()
+        };
+        let (mut client, mut server) = established_with(unbuffered(), server_config);
+        client.send(&[1; 2500]).unwrap();
+        let lengths = |segments: Vec<Segment>| -> Vec<usize> {
+            segments
+                .iter()
+                .map(|segment| segment.payload.len())
+                .collect()
+        };
+        assert_eq!(lengths(pass(&mut client, &mut server)), [1000]);
+        pass(&mut server, &mut client);
+        assert_eq!(lengths(pass(&mut client, &mut server)), [1000]);
+        pass(&mut server, &mut client);
+        assert_eq!(lengths(pass(&mut client, &mut server)), [500]);
+    }
+
+    #[test]
+    fn simultaneous_open_reaches_established() {
+        let mut left = open_client(unbuffered(), CLIENT_ISN);
+        let mut right =
+            Connection::connect(unbuffered(), SERVER_PORT, CLIENT_PORT, SERVER_ISN);
+        let left_syn = only(drain(&mut left));
+        let right_syn = only(drain(&mut right));
+        deliver(&mut left, &[right_syn]);
+        deliver(&mut right, &[left_syn]);
+        assert_eq!(
+            (left.state(), right.state()),
+            (State::SynReceived, State::SynReceived)
+        );
+        for _ in 0..2 {
+            let from_left = drain(&mut left);
+            let from_right = drain(&mut right);
+            deliver(&mut right, &from_left);
+            deliver(&mut left, &from_right);
+        }
+        assert_eq!(
+            (left.state(), right.state()),
+            (State::Established, State::Established)
+        );
+    }
+
+    #[test]
+    fn arbitrary_peer_segments_never_panic() {
+        let mut seed: u64 = 0x5eed;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as u32
+        };
+        for round in 0..300 {
+            let (mut client, mut server) = established();
+            if round % 3 == 1 {
+                client.close();
+                pass(&mut client, &mut server);
+            }
+            for _ in 0..20 {
+                let control = CONTROLS[next() as usize % 4];
+                let seq = if next() % 2 == 0 {
+                    1001 + next() % 8
+                } else {
+                    next()
+                };
+                let ack = [None, Some(5001 + next() % 4), Some(next())][next() as usize % 3];
+                let payload = vec![0; (next() % 4) as usize];
+                let mut segment = from_client(control, seq, ack, &payload);
+                segment.window = (next() % 3) as u16;
+                segment.mss = Some((next() % 2) as u16);
+                server.handle_segment(T0, &segment);
+                server.flush_deferred_ack();
+                let _ = server.send(b"x");
+                if next() % 5 == 0 {
+                    server.close();
+                }
+                drain(&mut server);
+                server.handle_timeout(SimTime::from_nanos(u64::from(next())));
+            }
+        }
+    }
+
+    #[test]
+    fn state_names_print_as_rfc_spells_them() {
+        let names: Vec<String> = [
+            State::Closed,
+            State::Listen,
+            State::SynSent,
+            State::SynReceived,
+            State::Established,
+            State::FinWait1,
+            State::FinWait2,
+            State::CloseWait,
+            State::Closing,
+            State::LastAck,
+            State::TimeWait,
+        ]
+        .iter()
+        .map(State::to_string)
+        .collect();
+        let expected = [
+            "CLOSED",
+            "LISTEN",
+            "SYN-SENT",
+            "SYN-RECEIVED",
+            "ESTABLISHED",
+            "FIN-WAIT-1",
+            "FIN-WAIT-2",
+            "CLOSE-WAIT",
+            "CLOSING",
+            "LAST-ACK",
+            "TIME-WAIT",
+        ];
+        assert_eq!(names, expected);
+    }
+
+    #[test]
+    fn nagle_holds_a_small_segment_until_earlier_data_is_acked() {
+        let nagle = Config::default();
+        let (mut client, mut server) = established_with(nagle, unbuffered());
+        client.send(b"message\r\n").unwrap();
+        client.send(b".\r\n").unwrap();
+        let first = only(drain(&mut client));
+        assert_eq!(first.payload, b"message\r\n");
+        deliver(&mut server, &[first]);
+        let ack = only(drain(&mut server));
+        assert!(ack.is_pure_ack());
+        deliver(&mut client, &[ack]);
+        let second = only(drain(&mut client));
+        assert_eq!(second.payload, b".\r\n");
+    }
+
+    #[test]
+    fn nagle_lets_a_full_sized_segment_go_at_once() {
+        let nagle = Config::default();
+        let (mut client, _server) = established_with(nagle, unbuffered());
+        let full = vec![b'x'; usize::from(nagle.mss)];
+        client.send(b"small").unwrap();
+        client.send(&full).unwrap();
+        let segments = drain(&mut client);
+        assert_eq!(segments.len(), 2, "a full-sized segment goes though data is unacknowledged");
+        assert_eq!(segments[0].payload, b"small");
+        assert_eq!(segments[1].payload, full);
+    }
+}

@@ -96,6 +96,15 @@ pub enum Occurrence {
     Last,
 }
 
+impl std::fmt::Display for Occurrence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Occurrence::Nth(n) => write!(f, "message number {n}"),
+            Occurrence::Last => write!(f, "last message"),
+        }
+    }
+}
+
 /// Changes applied to a scenario after it is read.
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
