@@ -218,6 +218,27 @@ fn wrap(text: &[Cluster], limit: usize) -> Vec<Line> {
     lines
 }
 
+/// Wraps a label, starting a new line after each written-out line feed
+/// (`\n`) when the label holds several lines, such as a mail message.
+fn wrap_label(label: &[Cluster], limit: usize) -> Vec<Line> {
+    let ends_of_lines = label.windows(2).enumerate().filter(|(_, pair)| {
+        pair[0].text == "\\" && pair[1].text == "n"
+    });
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for (at, _) in ends_of_lines {
+        pieces.push(&label[start..at + 2]);
+        start = at + 2;
+    }
+    if start < label.len() {
+        pieces.push(&label[start..]);
+    }
+    if pieces.len() <= 1 {
+        return wrap(label, limit);
+    }
+    pieces.iter().flat_map(|piece| wrap(piece, limit)).collect()
+}
+
 /// Starts an empty line with a word, breaking it where it passes the limit.
 fn break_word(lines: &mut Vec<Line>, line: &mut Line, word: &[Cluster], limit: usize) {
     let mut rest = word;
@@ -404,7 +425,7 @@ fn fit(diagram: &Diagram, width: usize) -> Layout {
     let lead = time_width + TIME_GAP;
     let has_remarks = diagram.steps.iter().any(|step| !step.remark.is_empty());
     let reserve = if has_remarks {
-        REMARK_GAP + MIN_REMARK_WIDTH
+        REMARK_GAP + remark_share(width)
     } else {
         0
     };
@@ -424,6 +445,12 @@ fn fit(diagram: &Diagram, width: usize) -> Layout {
         label_limit,
         remark,
     }
+}
+
+/// Returns the columns kept for remarks: a third of the width, at least
+/// [`MIN_REMARK_WIDTH`], so long labels wrap before remarks get squeezed.
+fn remark_share(width: usize) -> usize {
+    (width / 3).max(MIN_REMARK_WIDTH)
 }
 
 /// Finds the widest label wrapping whose arrangement `fits` accepts.
@@ -497,7 +524,7 @@ fn label_spans(diagram: &Diagram, label_limit: usize) -> Vec<(usize, usize, usiz
         .map(|step| {
             let low = step.from.min(step.to);
             let high = step.from.max(step.to).max(low + 1);
-            (low, high, widest(&wrap(&step.label, label_limit)))
+            (low, high, widest(&wrap_label(&step.label, label_limit)))
         })
         .collect();
     spans.sort_by_key(|&(low, high, _)| (high - low, low));
@@ -567,7 +594,7 @@ fn body_extent(diagram: &Diagram, xs: &[isize], label_limit: usize) -> isize {
     let last = xs.last().copied().unwrap_or(0);
     let loops = diagram.steps.iter().filter(|step| step.is_loop());
     let reaches = loops.map(|step| {
-        let label = widest(&wrap(&step.label, label_limit));
+        let label = widest(&wrap_label(&step.label, label_limit));
         xs[step.from] + LOOP_WIDTH.max(LABEL_PADDING + label) as isize
     });
     reaches.fold(last, isize::max)
@@ -763,7 +790,7 @@ struct Block {
 
 /// Draws one step: time, label lines, arrow, and remark.
 fn block(step: &Step, layout: &Layout, glyphs: &Glyphs) -> Block {
-    let labels = wrap(&step.label, label_room(step, layout));
+    let labels = wrap_label(&step.label, label_room(step, layout));
     let remark = remark_lines(step, layout);
     let arrow_rows = if step.is_loop() && !step.lost { 2 } else { 1 };
     let drawing = labels.len() + arrow_rows;
@@ -1138,6 +1165,20 @@ mod tests {
             "-".repeat(xs[2] - xs[0] - 2)
         );
         assert_eq!(char_at(left, xs[2]), Some('|'));
+    }
+
+    #[test]
+    fn multi_line_label_starts_a_row_after_each_written_line_feed() {
+        let label = "From: Luke\\r\\nSubject: Hi\\r\\n\\r\\nHello\\r\\n";
+        let messages = vec![message(0, "sender", "receiver", label)];
+        let options = Options { width: 120, unicode: false };
+        let output = render(&trace(mail_participants(), messages), &options);
+        let rows: Vec<&str> = output.lines().map(str::trim).collect();
+        let find = |text: &str| rows.iter().position(|row| row.contains(text)).unwrap();
+        let from = find("From: Luke\\r\\n");
+        assert_eq!(find("Subject: Hi\\r\\n"), from + 1);
+        assert!(rows[from + 2].contains("|  \\r\\n  "), "{}", rows[from + 2]);
+        assert_eq!(find("Hello\\r\\n"), from + 3);
     }
 
     #[test]
