@@ -87,7 +87,10 @@ fn run(args: &RunArgs) -> ExitCode {
         Err(error) => return fail(1, &format!("{}: {error}", args.scenario)),
     };
     for unmatched in &outcome.unmatched_remarks {
-        eprintln!("seqsim: warning: {}: remarks[{}] found no {}", args.scenario, unmatched.index, unmatched.wanted);
+        eprintln!(
+            "seqsim: warning: {}: remarks[{}] found no {}",
+            args.scenario, unmatched.index, unmatched.wanted
+        );
     }
     let rendering = match args.format {
         Format::Text => text::render(&outcome.trace, &text_options(args)),
@@ -99,7 +102,10 @@ fn run(args: &RunArgs) -> ExitCode {
 /// Chooses the diagram's width and character set.
 fn text_options(args: &RunArgs) -> text::Options {
     let width = args.width.map(usize::from).unwrap_or_else(terminal_width);
-    text::Options { width, unicode: args.unicode }
+    text::Options {
+        width,
+        unicode: args.unicode,
+    }
 }
 
 /// Returns the terminal's width, or the default when stdout is not one.
@@ -113,7 +119,10 @@ fn terminal_width() -> usize {
 /// Writes the rendering; a closed pipe (as with `| head`) is not an error.
 fn write_stdout(rendering: &str) -> ExitCode {
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(rendering.as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout
+        .write_all(rendering.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(error) => fail(1, &format!("cannot write the output: {error}")),

@@ -83,7 +83,11 @@ impl SimDuration {
             "us" | "µs" => 1_000,
             "ms" => 1_000_000,
             "s" => NANOS_PER_SECOND,
-            _ => return Err(format!("`{unit}` is not a unit of time (use ns, us, ms or s)")),
+            _ => {
+                return Err(format!(
+                    "`{unit}` is not a unit of time (use ns, us, ms or s)"
+                ));
+            }
         };
         parse_scaled(number, scale)
             .map(SimDuration)
@@ -101,13 +105,20 @@ fn parse_scaled(number: &str, scale: u64) -> Option<u64> {
     if !digits_ok(whole) || !digits_ok(fraction) {
         return None;
     }
-    let whole_value: u64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let whole_value: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
     let mut nanos = whole_value.checked_mul(scale)?;
     let mut place = scale;
     for digit in fraction.chars() {
         let digit = u64::from(digit.to_digit(10)?);
-        if place % 10 != 0 {
-            return if digit == 0 { Some(nanos) } else { None };
+        if place == 1 {
+            if digit != 0 {
+                return None;
+            }
+            continue;
         }
         place /= 10;
         nanos = nanos.checked_add(digit * place)?;
@@ -156,11 +167,15 @@ impl fmt::Display for SimDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let units = [(NANOS_PER_SECOND, "s"), (1_000_000, "ms"), (1_000, "us")];
         for (scale, unit) in units {
-            if self.0 >= scale && self.0 % scale == 0 {
+            if self.0 >= scale && self.0.is_multiple_of(scale) {
                 return write!(f, "{}{unit}", self.0 / scale);
             }
         }
-        if self.0 == 0 { write!(f, "0") } else { write!(f, "{}ns", self.0) }
+        if self.0 == 0 {
+            write!(f, "0")
+        } else {
+            write!(f, "{}ns", self.0)
+        }
     }
 }
 
@@ -177,16 +192,48 @@ mod tests {
     #[test]
     fn durations_parse_in_every_unit() {
         assert_eq!(SimDuration::parse("20ms"), Ok(SimDuration::from_millis(20)));
-        assert_eq!(SimDuration::parse("1.5s"), Ok(SimDuration::from_millis(1500)));
-        assert_eq!(SimDuration::parse("250us"), Ok(SimDuration::from_nanos(250_000)));
+        assert_eq!(
+            SimDuration::parse("1.5s"),
+            Ok(SimDuration::from_millis(1500))
+        );
+        assert_eq!(
+            SimDuration::parse("250us"),
+            Ok(SimDuration::from_nanos(250_000))
+        );
         assert_eq!(SimDuration::parse("7ns"), Ok(SimDuration::from_nanos(7)));
         assert_eq!(SimDuration::parse("0"), Ok(SimDuration::ZERO));
-        assert_eq!(SimDuration::parse(".25s"), Ok(SimDuration::from_millis(250)));
+        assert_eq!(
+            SimDuration::parse(".25s"),
+            Ok(SimDuration::from_millis(250))
+        );
+    }
+
+    #[test]
+    fn fractions_must_come_out_as_whole_nanoseconds() {
+        assert_eq!(
+            SimDuration::parse("1.000000000s"),
+            Ok(SimDuration::from_secs(1))
+        );
+        assert_eq!(
+            SimDuration::parse("2.000ns"),
+            Ok(SimDuration::from_nanos(2))
+        );
+        assert!(SimDuration::parse("1.05ns").is_err());
+        assert!(SimDuration::parse("0.0000000001s").is_err());
     }
 
     #[test]
     fn durations_without_unit_or_number_are_refused() {
-        for bad in ["20", "ms", "-5ms", "1.2.3s", "5 parsecs", "", "0.5ns", "1e3ms"] {
+        for bad in [
+            "20",
+            "ms",
+            "-5ms",
+            "1.2.3s",
+            "5 parsecs",
+            "",
+            "0.5ns",
+            "1e3ms",
+        ] {
             assert!(SimDuration::parse(bad).is_err(), "{bad} was accepted");
         }
     }

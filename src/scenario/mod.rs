@@ -121,7 +121,10 @@ pub fn load(file: &str, overrides: &Overrides) -> Result<Scenario, ScenarioError
 /// Checks and returns the scenario written in `text`; `file` names it in errors.
 pub fn parse(file: &str, text: &str, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
     if text.trim().is_empty() {
-        return Err(ScenarioError::whole_file(file, "the scenario is empty (expected at least `title` and `participants`)"));
+        return Err(ScenarioError::whole_file(
+            file,
+            "the scenario is empty (expected at least `title` and `participants`)",
+        ));
     }
     let raw = deserialize(file, text)?;
     let mut scenario = validate::validate(file, text, raw)?;
@@ -133,13 +136,21 @@ pub fn parse(file: &str, text: &str, overrides: &Overrides) -> Result<Scenario, 
 
 /// Reads a file as UTF-8 text, refusing huge files.
 fn read_text(file: &str) -> Result<String, ScenarioError> {
-    let io_error = |error: std::io::Error| ScenarioError::whole_file(file, format!("cannot read the file: {error}"));
+    let io_error = |error: std::io::Error| {
+        ScenarioError::whole_file(file, format!("cannot read the file: {error}"))
+    };
     let metadata = std::fs::metadata(file).map_err(io_error)?;
     if metadata.is_dir() {
-        return Err(ScenarioError::whole_file(file, "is a directory, not a scenario file"));
+        return Err(ScenarioError::whole_file(
+            file,
+            "is a directory, not a scenario file",
+        ));
     }
     if metadata.len() > MAX_FILE_BYTES {
-        let message = format!("the file has {} bytes; scenarios may have at most {MAX_FILE_BYTES}", metadata.len());
+        let message = format!(
+            "the file has {} bytes; scenarios may have at most {MAX_FILE_BYTES}",
+            metadata.len()
+        );
         return Err(ScenarioError::whole_file(file, message));
     }
     let bytes = std::fs::read(file).map_err(io_error)?;
@@ -153,7 +164,13 @@ fn not_utf8(file: &str, error: &std::string::FromUtf8Error) -> ScenarioError {
     let column = valid.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
     let text = String::from_utf8_lossy(error.as_bytes());
     let position = Some(Position { line, column });
-    ScenarioError::at(file, &text, position, None, "the file is not UTF-8 text (save it as UTF-8)")
+    ScenarioError::at(
+        file,
+        &text,
+        position,
+        None,
+        "the file is not UTF-8 text (save it as UTF-8)",
+    )
 }
 
 /// Deserializes the raw scenario, locating any error.
@@ -164,10 +181,18 @@ fn deserialize(file: &str, text: &str) -> Result<raw::RawScenario, ScenarioError
         let inner = error.into_inner();
         let position = inner
             .location()
-            .map(|l| Position { line: l.line(), column: l.column() })
+            .map(|l| Position {
+                line: l.line(),
+                column: l.column(),
+            })
             .or_else(|| positions::Positions::of(text).find(&path));
+        let message = strip_location(&inner.to_string());
+        let message = message
+            .strip_prefix(&format!("{path}: "))
+            .unwrap_or(&message)
+            .to_string();
         let path = (path != ".").then_some(path);
-        ScenarioError::at(file, text, position, path, strip_location(&inner.to_string()))
+        ScenarioError::at(file, text, position, path, message)
     })
 }
 

@@ -31,7 +31,9 @@ impl Positions {
     pub fn of(text: &str) -> Positions {
         let mut walker = Walker::default();
         let _ = Parser::new_from_str(text).load(&mut walker, false);
-        Positions { by_path: walker.by_path }
+        Positions {
+            by_path: walker.by_path,
+        }
     }
 
     /// Returns where `path` is written, or its nearest written ancestor.
@@ -73,7 +75,10 @@ impl Walker {
         match self.stack.last() {
             None => Some(String::new()),
             Some(Frame::Mapping { key: None, .. }) => None,
-            Some(Frame::Mapping { path, key: Some(key) }) => Some(join_key(path, key)),
+            Some(Frame::Mapping {
+                path,
+                key: Some(key),
+            }) => Some(join_key(path, key)),
             Some(Frame::Sequence { path, next }) => Some(format!("{path}[{next}]")),
         }
     }
@@ -95,7 +100,9 @@ impl Walker {
                 self.finish_value();
             }
             None => {
-                let Some(Frame::Mapping { path, key }) = self.stack.last_mut() else { return };
+                let Some(Frame::Mapping { path, key }) = self.stack.last_mut() else {
+                    return;
+                };
                 let key_path = join_key(path, &text);
                 *key = Some(text);
                 self.remember(&key_path, mark, true);
@@ -123,7 +130,10 @@ impl Walker {
 
     /// Records a position; a key's own position wins over its value's.
     fn remember(&mut self, path: &str, mark: Marker, is_key: bool) {
-        let position = Position { line: mark.line(), column: mark.col() + 1 };
+        let position = Position {
+            line: mark.line(),
+            column: mark.col() + 1,
+        };
         if is_key {
             self.by_path.insert(path.to_string(), position);
         } else {
@@ -147,27 +157,50 @@ impl MarkedEventReceiver for Walker {
 
 /// Appends a mapping key to a path.
 fn join_key(path: &str, key: &str) -> String {
-    if path.is_empty() { key.to_string() } else { format!("{path}.{key}") }
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const DOCUMENT: &str = "title: x\nparticipants:\n  - id: a\n    name: A\n  - id: b\n    tags: [1, 2]\n";
+    const DOCUMENT: &str =
+        "title: x\nparticipants:\n  - id: a\n    name: A\n  - id: b\n    tags: [1, 2]\n";
 
     #[test]
     fn keys_and_items_are_found_where_written() {
         let positions = Positions::of(DOCUMENT);
-        assert_eq!(positions.find("title"), Some(Position { line: 1, column: 1 }));
-        assert_eq!(positions.find("participants[1].id"), Some(Position { line: 5, column: 5 }));
-        assert_eq!(positions.find("participants[0].name"), Some(Position { line: 4, column: 5 }));
-        assert_eq!(positions.find("participants[1].tags[1]"), Some(Position { line: 6, column: 15 }));
+        assert_eq!(
+            positions.find("title"),
+            Some(Position { line: 1, column: 1 })
+        );
+        assert_eq!(
+            positions.find("participants[1].id"),
+            Some(Position { line: 5, column: 5 })
+        );
+        assert_eq!(
+            positions.find("participants[0].name"),
+            Some(Position { line: 4, column: 5 })
+        );
+        assert_eq!(
+            positions.find("participants[1].tags[1]"),
+            Some(Position {
+                line: 6,
+                column: 15
+            })
+        );
     }
 
     #[test]
     fn unknown_path_falls_back_to_its_nearest_ancestor() {
         let positions = Positions::of(DOCUMENT);
-        assert_eq!(positions.find("participants[1].missing"), positions.find("participants[1]"));
+        assert_eq!(
+            positions.find("participants[1].missing"),
+            positions.find("participants[1]")
+        );
     }
 }

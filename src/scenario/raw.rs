@@ -47,10 +47,30 @@ pub struct RawDnsServer {
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", deny_unknown_fields)]
 pub enum RawRecord {
-    A { name: String, address: String, ttl: Option<u32> },
-    MX { name: String, preference: u16, exchange: String, ttl: Option<u32> },
-    PTR { name: String, target: String, ttl: Option<u32> },
-    CNAME { name: String, target: String, ttl: Option<u32> },
+    A {
+        name: String,
+        address: String,
+        ttl: Option<u32>,
+    },
+    #[serde(rename = "MX")]
+    Mx {
+        name: String,
+        preference: u16,
+        exchange: String,
+        ttl: Option<u32>,
+    },
+    #[serde(rename = "PTR")]
+    Ptr {
+        name: String,
+        target: String,
+        ttl: Option<u32>,
+    },
+    #[serde(rename = "CNAME")]
+    Cname {
+        name: String,
+        target: String,
+        ttl: Option<u32>,
+    },
 }
 
 /// A receiving mail server.

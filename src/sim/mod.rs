@@ -27,8 +27,8 @@ pub use host::{App, Host};
 pub use packet::{Body, Outgoing, Packet};
 pub use queue::EventQueue;
 pub use recorder::escape_payload;
-pub use remarks::UnmatchedRemark;
 use recorder::{Passage, Recorder};
+pub use remarks::UnmatchedRemark;
 use topology::Topology;
 
 /// The most events one run may process before it is stopped.
@@ -86,7 +86,11 @@ pub fn run(scenario: &Scenario) -> Result<Run, RunError> {
     let events = world.run_to_end()?;
     let mut trace = world.into_trace();
     let unmatched_remarks = remarks::attach(&mut trace, scenario);
-    Ok(Run { trace, unmatched_remarks, events })
+    Ok(Run {
+        trace,
+        unmatched_remarks,
+        events,
+    })
 }
 
 impl<'a> World<'a> {
@@ -113,8 +117,15 @@ impl<'a> World<'a> {
     /// Adds the host of participant `index` with its applications.
     fn add_host(&mut self, index: usize) {
         let participant = &self.scenario.participants[index];
-        let resolver = participant.resolver.map(|r| self.scenario.participants[r].address);
-        let mut host = Host::new(&participant.id, participant.address, self.scenario.seed, resolver);
+        let resolver = participant
+            .resolver
+            .map(|r| self.scenario.participants[r].address);
+        let mut host = Host::new(
+            &participant.id,
+            participant.address,
+            self.scenario.seed,
+            resolver,
+        );
         if let Some(records) = &participant.dns_records {
             host.add_app(App::DnsServer(dns_model::Server::new(records.clone())));
         }
@@ -124,7 +135,10 @@ impl<'a> World<'a> {
         if let Some(setup) = &participant.smtp_client {
             let client = smtp::Client::new(participant.host.clone(), setup.mails.clone());
             let app = host.add_app(App::SmtpClient(client));
-            self.queue.push(SimTime::ZERO + setup.start, Event::Start { host: index, app });
+            self.queue.push(
+                SimTime::ZERO + setup.start,
+                Event::Start { host: index, app },
+            );
         }
         self.by_address.insert(participant.address, index);
         self.hosts.push(host);
@@ -183,10 +197,21 @@ impl<'a> World<'a> {
         let arrival = target.and_then(|to| self.topology.carry(from, to, now));
         let participants = &self.scenario.participants;
         let to_id = target.map_or("", |to| participants[to].id.as_str());
-        let passage = Passage { from: &participants[from].id, to: to_id, sent_at: now, received_at: arrival };
+        let passage = Passage {
+            from: &participants[from].id,
+            to: to_id,
+            sent_at: now,
+            received_at: arrival,
+        };
         self.recorder.record(passage, &outgoing);
         if let (Some(to), Some(at)) = (target, arrival) {
-            self.queue.push(at, Event::Arrive { host: to, packet: outgoing.packet });
+            self.queue.push(
+                at,
+                Event::Arrive {
+                    host: to,
+                    packet: outgoing.packet,
+                },
+            );
         }
     }
 
@@ -194,19 +219,39 @@ impl<'a> World<'a> {
     fn keep_report(&mut self, host: usize, at: SimTime, outcome: Outcome) {
         let participant = self.scenario.participants[host].id.clone();
         match outcome {
-            Outcome::Stored { mailbox, from, content } => {
-                self.deliveries.push(Delivery { at, participant, mailbox, from, content })
-            }
-            Outcome::Concluded { recipient, delivered, reason } => {
+            Outcome::Stored {
+                mailbox,
+                from,
+                content,
+            } => self.deliveries.push(Delivery {
+                at,
+                participant,
+                mailbox,
+                from,
+                content,
+            }),
+            Outcome::Concluded {
+                recipient,
+                delivered,
+                reason,
+            } => {
                 let status = if delivered { "delivered" } else { "failed" }.to_string();
-                self.outcomes.push(MailOutcome { at, participant, recipient, status, reason })
+                self.outcomes.push(MailOutcome {
+                    at,
+                    participant,
+                    recipient,
+                    status,
+                    reason,
+                })
             }
         }
     }
 
     /// Schedules a wake-up at the host's next timer, unless one is pending.
     fn schedule_wake(&mut self, host: usize) {
-        let Some(deadline) = self.hosts[host].next_deadline() else { return };
+        let Some(deadline) = self.hosts[host].next_deadline() else {
+            return;
+        };
         if self.wakes[host].is_some_and(|pending| pending <= deadline) {
             return;
         }

@@ -38,7 +38,10 @@ pub fn attach(trace: &mut Trace, scenario: &Scenario) -> Vec<UnmatchedRemark> {
             Some(message) => append_remark(&mut message.remark, &remark.text),
             None => unmatched.push(UnmatchedRemark {
                 index,
-                wanted: format!("{} sent by {from} starting `{}`", remark.occurrence, remark.message),
+                wanted: format!(
+                    "{} sent by {from} starting `{}`",
+                    remark.occurrence, remark.message
+                ),
             }),
         }
     }

@@ -11,7 +11,7 @@ use std::net::Ipv4Addr;
 
 use crate::protocol::host_api::{ConnId, HostCalls, Notice, Outcome, QueryId, ResolveError};
 use crate::wire::dns::{self, Name, RecordData, RecordType, ResponseCode};
-use crate::wire::smtp::{dot_stuff, Address, Command, LineReader, Path, Reply};
+use crate::wire::smtp::{Address, Command, LineReader, Path, Reply, dot_stuff};
 
 /// One mail to send.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,7 +76,11 @@ impl Client {
     /// Builds a client that names itself `host_name` in HELO.
     pub fn new(host_name: Name, mails: Vec<Mail>) -> Client {
         let jobs = mails.into_iter().flat_map(jobs_of).collect();
-        Client { host_name, jobs, session: None }
+        Client {
+            host_name,
+            jobs,
+            session: None,
+        }
     }
 
     /// Reacts to one notice from the host.
@@ -95,7 +99,9 @@ impl Client {
 
     /// Starts the next job's MX look-up, if any job is left.
     fn start_next_job(&mut self, calls: &mut HostCalls) {
-        let Some(job) = self.jobs.pop_front() else { return };
+        let Some(job) = self.jobs.pop_front() else {
+            return;
+        };
         let query = calls.resolve(job.domain.clone(), RecordType::Mx);
         self.session = Some(Session {
             job,
@@ -115,13 +121,17 @@ impl Client {
         query: QueryId,
         answer: Result<dns::Message, ResolveError>,
     ) {
-        let Some(session) = self.session.as_mut() else { return };
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
         let answer = match answer {
             Ok(message) => message,
             Err(error) => return self.give_up(calls, &format!("DNS look-up failed: {error:?}")),
         };
         match session.step {
-            Step::LookingUpExchanger(waited) if waited == query => self.on_mx_answer(calls, &answer),
+            Step::LookingUpExchanger(waited) if waited == query => {
+                self.on_mx_answer(calls, &answer)
+            }
             Step::LookingUpAddress(waited) if waited == query => self.on_a_answer(calls, &answer),
             _ => {}
         }
@@ -133,7 +143,9 @@ impl Client {
     fn on_mx_answer(&mut self, calls: &mut HostCalls, answer: &dns::Message) {
         if answer.response != Some(ResponseCode::NoError) {
             let domain = &answer.question.name;
-            let code = answer.response.map_or("no response".to_string(), |c| c.to_string());
+            let code = answer
+                .response
+                .map_or("no response".to_string(), |c| c.to_string());
             return self.give_up(calls, &format!("MX look-up of {domain}: {code}"));
         }
         let exchanger = preferred_exchanger(answer).unwrap_or_else(|| answer.question.name.clone());
@@ -175,7 +187,9 @@ impl Client {
 
     /// Feeds received bytes to the reply reader, one reply at a time.
     fn on_received(&mut self, calls: &mut HostCalls, bytes: &[u8]) {
-        let Some(session) = self.session.as_mut() else { return };
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
         session.reader.push(bytes);
         while let Some(line) = self.session.as_mut().and_then(|s| s.reader.next_line()) {
             let reply = Reply::parse(&line).unwrap_or_else(|| Reply::new(500, line));
@@ -185,7 +199,9 @@ impl Client {
 
     /// Moves the session on by one reply.
     fn on_reply(&mut self, calls: &mut HostCalls, reply: Reply) {
-        let Some(step) = self.session.as_ref().map(|s| s.step) else { return };
+        let Some(step) = self.session.as_ref().map(|s| s.step) else {
+            return;
+        };
         match step {
             Step::AwaitingGreeting => self.after_greeting(calls, &reply),
             Step::AwaitingHelo => self.after_helo(calls, &reply),
@@ -223,7 +239,10 @@ impl Client {
 
     /// Asks VRFY for the recipient at `index`.
     fn send_vrfy(&mut self, calls: &mut HostCalls, index: usize) {
-        let session = self.session.as_ref().expect("verifying belongs to a session");
+        let session = self
+            .session
+            .as_ref()
+            .expect("verifying belongs to a session");
         let local = session.job.recipients[index].local.clone();
         self.send_command(calls, &Command::Vrfy(local), Step::AwaitingVrfy(index));
     }
@@ -252,8 +271,14 @@ impl Client {
 
     /// Opens the transaction with the envelope sender.
     fn send_mail_from(&mut self, calls: &mut HostCalls) {
-        let session = self.session.as_ref().expect("a transaction belongs to a session");
-        let from = Path { address: session.job.mail.from.to_string(), bracketed: true };
+        let session = self
+            .session
+            .as_ref()
+            .expect("a transaction belongs to a session");
+        let from = Path {
+            address: session.job.mail.from.to_string(),
+            bracketed: true,
+        };
         self.send_command(calls, &Command::Mail(from), Step::AwaitingMailFrom);
     }
 
@@ -267,8 +292,14 @@ impl Client {
 
     /// Names the candidate recipient at `index`.
     fn send_rcpt(&mut self, calls: &mut HostCalls, index: usize) {
-        let session = self.session.as_ref().expect("a transaction belongs to a session");
-        let to = Path { address: session.job_candidate(index).to_string(), bracketed: true };
+        let session = self
+            .session
+            .as_ref()
+            .expect("a transaction belongs to a session");
+        let to = Path {
+            address: session.job_candidate(index).to_string(),
+            bracketed: true,
+        };
         self.send_command(calls, &Command::Rcpt(to), Step::AwaitingRcpt(index));
     }
 
@@ -308,7 +339,11 @@ impl Client {
 
     /// Concludes every accepted recipient by the reply to the final dot.
     fn after_end_of_data(&mut self, calls: &mut HostCalls, reply: &Reply) {
-        let accepted = self.session.as_ref().map(|s| s.accepted.clone()).unwrap_or_default();
+        let accepted = self
+            .session
+            .as_ref()
+            .map(|s| s.accepted.clone())
+            .unwrap_or_default();
         for recipient in &accepted {
             self.conclude(calls, recipient, reply.is_positive(), &reply.to_string());
         }
@@ -355,7 +390,9 @@ impl Client {
 
     /// Fails every recipient of the session not yet concluded.
     fn fail_unconcluded(&mut self, calls: &mut HostCalls, reason: &str) {
-        let Some(session) = self.session.as_ref() else { return };
+        let Some(session) = self.session.as_ref() else {
+            return;
+        };
         let open: Vec<Address> = session
             .job
             .recipients
@@ -369,8 +406,16 @@ impl Client {
     }
 
     /// Records the fate of one recipient, once.
-    fn conclude(&mut self, calls: &mut HostCalls, recipient: &Address, delivered: bool, reason: &str) {
-        let Some(session) = self.session.as_mut() else { return };
+    fn conclude(
+        &mut self,
+        calls: &mut HostCalls,
+        recipient: &Address,
+        delivered: bool,
+        reason: &str,
+    ) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
         if session.concluded.contains(recipient) {
             return;
         }
@@ -404,7 +449,11 @@ fn jobs_of(mail: Mail) -> Vec<Job> {
         let domain = Name::parse(&recipient.domain).expect("addresses hold valid domains");
         match jobs.iter_mut().find(|job| job.domain == domain) {
             Some(job) => job.recipients.push(recipient.clone()),
-            None => jobs.push(Job { mail: mail.clone(), domain, recipients: vec![recipient.clone()] }),
+            None => jobs.push(Job {
+                mail: mail.clone(),
+                domain,
+                recipients: vec![recipient.clone()],
+            }),
         }
     }
     jobs
@@ -412,11 +461,19 @@ fn jobs_of(mail: Mail) -> Vec<Job> {
 
 /// Returns the exchanger with the lowest preference, first listed on ties.
 fn preferred_exchanger(answer: &dns::Message) -> Option<Name> {
-    let exchangers = answer.answers.iter().filter_map(|record| match &record.data {
-        RecordData::Mx { preference, exchange } => Some((*preference, exchange)),
-        _ => None,
-    });
-    exchangers.min_by_key(|(preference, _)| *preference).map(|(_, exchange)| exchange.clone())
+    let exchangers = answer
+        .answers
+        .iter()
+        .filter_map(|record| match &record.data {
+            RecordData::Mx {
+                preference,
+                exchange,
+            } => Some((*preference, exchange)),
+            _ => None,
+        });
+    exchangers
+        .min_by_key(|(preference, _)| *preference)
+        .map(|(_, exchange)| exchange.clone())
 }
 
 /// Finds the A record of `name` among `records`.
@@ -425,4 +482,312 @@ fn address_in(records: &[dns::Record], name: &Name) -> Option<Ipv4Addr> {
         RecordData::A(address) if &record.name == name => Some(address),
         _ => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::host_api::Request;
+    use crate::wire::dns::{Message, Question, Record};
+
+    const EXCHANGER: Ipv4Addr = Ipv4Addr::new(66, 218, 71, 63);
+
+    fn address(text: &str) -> Address {
+        Address::parse(text).unwrap()
+    }
+
+    fn name(text: &str) -> Name {
+        Name::parse(text).unwrap()
+    }
+
+    fn mail(verify_first: bool) -> Mail {
+        Mail {
+            from: address("luke@sender.com"),
+            recipients: vec![address("aibo@receiver.com"), address("c3po@receiver.com")],
+            verify_first,
+            content: "Subject: Hi\r\n\r\n.hidden\r\n".to_string(),
+        }
+    }
+
+    fn client(verify_first: bool) -> Client {
+        Client::new(name("mail.sender.com"), vec![mail(verify_first)])
+    }
+
+    /// Writes each request as a short line, SMTP lines without CRLF.
+    fn requests(calls: &mut HostCalls) -> Vec<String> {
+        let describe = |request: &Request| match request {
+            Request::Connect { address, port, .. } => format!("<connect {address}:{port}>"),
+            Request::Send { data, .. } => String::from_utf8(data.clone()).unwrap(),
+            Request::Close { .. } => "<close>".to_string(),
+            Request::Resolve { question, .. } => {
+                format!("<resolve {} {}>", question.record_type, question.name)
+            }
+            Request::Record(Outcome::Concluded {
+                recipient,
+                delivered,
+                reason,
+            }) => {
+                format!(
+                    "<{recipient} {} {reason}>",
+                    if *delivered { "delivered" } else { "failed" }
+                )
+            }
+            Request::Record(other) => format!("{other:?}"),
+        };
+        calls.take_requests().iter().map(describe).collect()
+    }
+
+    fn response(question: Question, answers: Vec<Record>, additional: Vec<Record>) -> Message {
+        let mut message = Message::query(1, question);
+        message.response = Some(ResponseCode::NoError);
+        message.answers = answers;
+        message.additional = additional;
+        message
+    }
+
+    fn mx_record() -> Record {
+        let data = RecordData::Mx {
+            preference: 10,
+            exchange: name("mail.receiver.com"),
+        };
+        Record {
+            name: name("receiver.com"),
+            ttl: 60,
+            data,
+        }
+    }
+
+    fn a_record(owner: &str) -> Record {
+        Record {
+            name: name(owner),
+            ttl: 60,
+            data: RecordData::A(EXCHANGER),
+        }
+    }
+
+    fn mx_question() -> Question {
+        Question {
+            name: name("receiver.com"),
+            record_type: RecordType::Mx,
+        }
+    }
+
+    /// A client whose MX look-up is out, and the look-up's id.
+    fn looking_up_mx(verify_first: bool) -> (Client, HostCalls, QueryId) {
+        let mut client = client(verify_first);
+        let mut calls = HostCalls::default();
+        client.handle(&mut calls, Notice::Start);
+        let Some(Request::Resolve { query, .. }) = calls.take_requests().pop() else {
+            panic!("the client starts with a look-up")
+        };
+        (client, calls, query)
+    }
+
+    /// A client connected and greeted, whose HELO was just accepted.
+    fn after_helo(verify_first: bool) -> (Client, HostCalls) {
+        let (mut client, mut calls, query) = looking_up_mx(verify_first);
+        let answer = response(
+            mx_question(),
+            vec![mx_record()],
+            vec![a_record("mail.receiver.com")],
+        );
+        client.handle(&mut calls, Notice::Resolved(query, Ok(answer)));
+        client.handle(&mut calls, Notice::Connected(ConnId(1)));
+        reply(&mut client, &mut calls, "220 mail.receiver.com SMTP Ready");
+        reply(&mut client, &mut calls, "250 mail.receiver.com");
+        (client, calls)
+    }
+
+    fn reply(client: &mut Client, calls: &mut HostCalls, line: &str) {
+        calls.take_requests();
+        client.handle(
+            calls,
+            Notice::Received(ConnId(1), format!("{line}\r\n").into_bytes()),
+        );
+    }
+
+    #[test]
+    fn client_starts_by_asking_for_the_recipient_domain_mx() {
+        let mut client = client(true);
+        let mut calls = HostCalls::default();
+        client.handle(&mut calls, Notice::Start);
+        assert_eq!(requests(&mut calls), ["<resolve MX receiver.com>"]);
+    }
+
+    #[test]
+    fn exchanger_address_from_the_additional_section_is_used_at_once() {
+        let (mut client, mut calls, query) = looking_up_mx(true);
+        let answer = response(
+            mx_question(),
+            vec![mx_record()],
+            vec![a_record("mail.receiver.com")],
+        );
+        client.handle(&mut calls, Notice::Resolved(query, Ok(answer)));
+        assert_eq!(requests(&mut calls), ["<connect 66.218.71.63:25>"]);
+    }
+
+    #[test]
+    fn exchanger_address_is_looked_up_when_not_given() {
+        let (mut client, mut calls, query) = looking_up_mx(true);
+        client.handle(
+            &mut calls,
+            Notice::Resolved(
+                query,
+                Ok(response(mx_question(), vec![mx_record()], vec![])),
+            ),
+        );
+        assert_eq!(requests(&mut calls), ["<resolve A mail.receiver.com>"]);
+    }
+
+    #[test]
+    fn domain_without_mx_is_its_own_exchanger() {
+        let (mut client, mut calls, query) = looking_up_mx(true);
+        client.handle(
+            &mut calls,
+            Notice::Resolved(query, Ok(response(mx_question(), vec![], vec![]))),
+        );
+        assert_eq!(requests(&mut calls), ["<resolve A receiver.com>"]);
+    }
+
+    #[test]
+    fn nxdomain_fails_every_recipient_without_connecting() {
+        let (mut client, mut calls, query) = looking_up_mx(true);
+        let mut answer = response(mx_question(), vec![], vec![]);
+        answer.response = Some(ResponseCode::NxDomain);
+        client.handle(&mut calls, Notice::Resolved(query, Ok(answer)));
+        let reason = "MX look-up of receiver.com: NXDOMAIN";
+        assert_eq!(
+            requests(&mut calls),
+            [
+                format!("<aibo@receiver.com failed {reason}>"),
+                format!("<c3po@receiver.com failed {reason}>")
+            ]
+        );
+    }
+
+    #[test]
+    fn greeting_is_answered_with_helo_and_the_client_host_name() {
+        let (mut client, mut calls, query) = looking_up_mx(true);
+        let answer = response(
+            mx_question(),
+            vec![mx_record()],
+            vec![a_record("mail.receiver.com")],
+        );
+        client.handle(&mut calls, Notice::Resolved(query, Ok(answer)));
+        client.handle(&mut calls, Notice::Connected(ConnId(1)));
+        reply(&mut client, &mut calls, "220 mail.receiver.com SMTP Ready");
+        assert_eq!(requests(&mut calls), ["HELO mail.sender.com\r\n"]);
+    }
+
+    #[test]
+    fn unknown_user_is_left_out_of_the_envelope() {
+        let (mut client, mut calls) = after_helo(true);
+        reply(&mut client, &mut calls, "550 Unknown user: aibo");
+        assert_eq!(
+            requests(&mut calls),
+            [
+                "<aibo@receiver.com failed 550 Unknown user: aibo>",
+                "VRFY c3po\r\n"
+            ]
+        );
+        reply(&mut client, &mut calls, "250 OK");
+        assert_eq!(requests(&mut calls), ["MAIL FROM:<luke@sender.com>\r\n"]);
+        reply(&mut client, &mut calls, "250 OK");
+        assert_eq!(requests(&mut calls), ["RCPT TO:<c3po@receiver.com>\r\n"]);
+        reply(&mut client, &mut calls, "250 OK");
+        assert_eq!(requests(&mut calls), ["DATA\r\n"]);
+    }
+
+    #[test]
+    fn without_verification_every_recipient_gets_rcpt() {
+        let (mut client, mut calls) = after_helo(false);
+        assert_eq!(requests(&mut calls), ["MAIL FROM:<luke@sender.com>\r\n"]);
+        reply(&mut client, &mut calls, "250 OK");
+        reply(&mut client, &mut calls, "550 Unknown user: aibo");
+        let sent = requests(&mut calls);
+        assert_eq!(
+            sent,
+            [
+                "<aibo@receiver.com failed 550 Unknown user: aibo>",
+                "RCPT TO:<c3po@receiver.com>\r\n"
+            ]
+        );
+    }
+
+    #[test]
+    fn message_is_dot_stuffed_and_ended_by_a_lone_dot_line() {
+        let (mut client, mut calls) = after_helo(false);
+        for line in ["250 OK", "250 OK", "250 OK"] {
+            reply(&mut client, &mut calls, line);
+        }
+        reply(&mut client, &mut calls, "354 Enter e-mail");
+        assert_eq!(
+            requests(&mut calls),
+            ["Subject: Hi\r\n\r\n..hidden\r\n", ".\r\n"]
+        );
+    }
+
+    #[test]
+    fn final_reply_concludes_recipients_then_client_quits_and_waits_for_the_server_to_close() {
+        let (mut client, mut calls) = after_helo(false);
+        for line in ["250 OK", "250 OK", "250 OK", "354 Enter e-mail"] {
+            reply(&mut client, &mut calls, line);
+        }
+        reply(&mut client, &mut calls, "250 OK Mail accepted");
+        let concluded = requests(&mut calls);
+        assert_eq!(
+            concluded,
+            [
+                "<aibo@receiver.com delivered 250 OK Mail accepted>",
+                "<c3po@receiver.com delivered 250 OK Mail accepted>",
+                "QUIT\r\n"
+            ]
+        );
+        reply(
+            &mut client,
+            &mut calls,
+            "221 mail.receiver.com Service closing transmission channel",
+        );
+        assert_eq!(
+            requests(&mut calls),
+            Vec::<String>::new(),
+            "the client does not close first"
+        );
+        client.handle(&mut calls, Notice::PeerFinished(ConnId(1)));
+        assert_eq!(requests(&mut calls), ["<close>"]);
+    }
+
+    #[test]
+    fn refused_greeting_fails_every_recipient_and_quits() {
+        let (mut client, mut calls, query) = looking_up_mx(true);
+        let answer = response(
+            mx_question(),
+            vec![mx_record()],
+            vec![a_record("mail.receiver.com")],
+        );
+        client.handle(&mut calls, Notice::Resolved(query, Ok(answer)));
+        client.handle(&mut calls, Notice::Connected(ConnId(1)));
+        reply(&mut client, &mut calls, "554 No service");
+        let sent = requests(&mut calls);
+        assert_eq!(
+            sent,
+            [
+                "<aibo@receiver.com failed 554 No service>",
+                "<c3po@receiver.com failed 554 No service>",
+                "QUIT\r\n"
+            ]
+        );
+    }
+
+    #[test]
+    fn reset_connection_fails_recipients_not_yet_concluded() {
+        let (mut client, mut calls) = after_helo(true);
+        reply(&mut client, &mut calls, "550 Unknown user: aibo");
+        calls.take_requests();
+        client.handle(&mut calls, Notice::Reset(ConnId(1)));
+        assert_eq!(
+            requests(&mut calls),
+            ["<c3po@receiver.com failed connection reset>"]
+        );
+    }
 }

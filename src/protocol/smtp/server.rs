@@ -63,7 +63,10 @@ pub struct Server {
 impl Server {
     /// Builds a server from its configuration.
     pub fn new(config: ServerConfig) -> Server {
-        Server { config, sessions: BTreeMap::new() }
+        Server {
+            config,
+            sessions: BTreeMap::new(),
+        }
     }
 
     /// Reacts to one notice from the host.
@@ -96,7 +99,9 @@ impl Server {
 
     /// Buffers received bytes and handles the complete lines.
     fn on_received(&mut self, calls: &mut HostCalls, conn: ConnId, bytes: &[u8]) {
-        let Some(session) = self.sessions.get_mut(&conn) else { return };
+        let Some(session) = self.sessions.get_mut(&conn) else {
+            return;
+        };
         session.reader.push(bytes);
         self.handle_ready_lines(calls, conn);
     }
@@ -104,18 +109,25 @@ impl Server {
     /// Handles buffered lines until one needs a look-up answered first.
     fn handle_ready_lines(&mut self, calls: &mut HostCalls, conn: ConnId) {
         loop {
-            let Some(session) = self.sessions.get_mut(&conn) else { return };
+            let Some(session) = self.sessions.get_mut(&conn) else {
+                return;
+            };
             if matches!(session.phase, Phase::CheckingHelo { .. } | Phase::Closing) {
                 return;
             }
-            let Some(line) = session.reader.next_line() else { return };
+            let Some(line) = session.reader.next_line() else {
+                return;
+            };
             self.handle_line(calls, conn, &line);
         }
     }
 
     /// Handles one line: message text during DATA, else a command.
     fn handle_line(&mut self, calls: &mut HostCalls, conn: ConnId, line: &str) {
-        let session = self.sessions.get_mut(&conn).expect("lines come from a session");
+        let session = self
+            .sessions
+            .get_mut(&conn)
+            .expect("lines come from a session");
         if session.phase == Phase::ReceivingData {
             return self.on_data_line(calls, conn, line);
         }
@@ -134,7 +146,10 @@ impl Server {
 
     /// Checks the HELO name by PTR, or accepts it at once.
     fn on_helo(&mut self, calls: &mut HostCalls, conn: ConnId, name: String) {
-        let session = self.sessions.get_mut(&conn).expect("commands come from a session");
+        let session = self
+            .sessions
+            .get_mut(&conn)
+            .expect("commands come from a session");
         if !self.config.check_helo {
             session.phase = Phase::Ready;
             return reply(calls, conn, 250, self.config.host_name.as_str());
@@ -153,13 +168,18 @@ impl Server {
         query: QueryId,
         answer: Result<dns::Message, ResolveError>,
     ) {
-        let Some((&conn, session)) = self.sessions.iter_mut().find(|(_, s)| {
-            matches!(&s.phase, Phase::CheckingHelo { query: q, .. } if *q == query)
-        }) else {
+        let Some((&conn, session)) = self
+            .sessions
+            .iter_mut()
+            .find(|(_, s)| matches!(&s.phase, Phase::CheckingHelo { query: q, .. } if *q == query))
+        else {
             return;
         };
-        let Phase::CheckingHelo { name, .. } = &session.phase else { return };
-        let confirmed = answer.is_ok_and(|message| ptr_names(&message).contains(&name.to_ascii_lowercase()));
+        let Phase::CheckingHelo { name, .. } = &session.phase else {
+            return;
+        };
+        let confirmed =
+            answer.is_ok_and(|message| ptr_names(&message).contains(&name.to_ascii_lowercase()));
         let text = helo_reply_text(&self.config.host_name, name, session.peer, confirmed);
         session.phase = Phase::Ready;
         reply(calls, conn, 250, &text);
@@ -178,7 +198,10 @@ impl Server {
 
     /// Opens a transaction after HELO.
     fn on_mail(&mut self, calls: &mut HostCalls, conn: ConnId, path: &Path) {
-        let session = self.sessions.get_mut(&conn).expect("commands come from a session");
+        let session = self
+            .sessions
+            .get_mut(&conn)
+            .expect("commands come from a session");
         if session.phase != Phase::Ready || session.sender.is_some() {
             return reply(calls, conn, 503, "Bad sequence of commands");
         }
@@ -199,16 +222,27 @@ impl Server {
             return reply(calls, conn, 550, "Relaying not permitted");
         }
         if !self.holds_mailbox(&address.local) {
-            return reply(calls, conn, 550, &format!("Unknown user: {}", address.local));
+            return reply(
+                calls,
+                conn,
+                550,
+                &format!("Unknown user: {}", address.local),
+            );
         }
-        let session = self.sessions.get_mut(&conn).expect("commands come from a session");
+        let session = self
+            .sessions
+            .get_mut(&conn)
+            .expect("commands come from a session");
         session.recipients.push(address);
         reply(calls, conn, 250, "OK");
     }
 
     /// Invites the message once there is at least one recipient.
     fn on_data(&mut self, calls: &mut HostCalls, conn: ConnId) {
-        let session = self.sessions.get_mut(&conn).expect("commands come from a session");
+        let session = self
+            .sessions
+            .get_mut(&conn)
+            .expect("commands come from a session");
         if session.recipients.is_empty() {
             return reply(calls, conn, 503, "Bad sequence of commands");
         }
@@ -218,7 +252,10 @@ impl Server {
 
     /// Collects one message line, or stores the mail at the lone dot.
     fn on_data_line(&mut self, calls: &mut HostCalls, conn: ConnId, line: &str) {
-        let session = self.sessions.get_mut(&conn).expect("lines come from a session");
+        let session = self
+            .sessions
+            .get_mut(&conn)
+            .expect("lines come from a session");
         if line == "." {
             return self.store_mail(calls, conn);
         }
@@ -229,12 +266,19 @@ impl Server {
 
     /// Stores the mail in every recipient's mailbox and resets the transaction.
     fn store_mail(&mut self, calls: &mut HostCalls, conn: ConnId) {
-        let session = self.sessions.get_mut(&conn).expect("lines come from a session");
+        let session = self
+            .sessions
+            .get_mut(&conn)
+            .expect("lines come from a session");
         let from = session.sender.take().unwrap_or_default();
         let content = std::mem::take(&mut session.content);
         for recipient in std::mem::take(&mut session.recipients) {
             let mailbox = recipient.local.to_ascii_lowercase();
-            calls.record(Outcome::Stored { mailbox, from: from.clone(), content: content.clone() });
+            calls.record(Outcome::Stored {
+                mailbox,
+                from: from.clone(),
+                content: content.clone(),
+            });
         }
         session.phase = Phase::Ready;
         reply(calls, conn, 250, "OK Mail accepted");
@@ -242,7 +286,10 @@ impl Server {
 
     /// Drops the transaction in progress.
     fn on_rset(&mut self, calls: &mut HostCalls, conn: ConnId) {
-        let session = self.sessions.get_mut(&conn).expect("commands come from a session");
+        let session = self
+            .sessions
+            .get_mut(&conn)
+            .expect("commands come from a session");
         session.sender = None;
         session.recipients.clear();
         reply(calls, conn, 250, "OK");
@@ -250,16 +297,24 @@ impl Server {
 
     /// Answers 221 and closes the server's side (RFC 5321 §4.1.1.10).
     fn on_quit(&mut self, calls: &mut HostCalls, conn: ConnId) {
-        let session = self.sessions.get_mut(&conn).expect("commands come from a session");
+        let session = self
+            .sessions
+            .get_mut(&conn)
+            .expect("commands come from a session");
         session.phase = Phase::Closing;
-        let text = format!("{} Service closing transmission channel", self.config.host_name);
+        let text = format!(
+            "{} Service closing transmission channel",
+            self.config.host_name
+        );
         reply(calls, conn, 221, &text);
         calls.close(conn);
     }
 
     /// Closes too when the client closes first.
     fn on_peer_finished(&mut self, calls: &mut HostCalls, conn: ConnId) {
-        let Some(session) = self.sessions.get_mut(&conn) else { return };
+        let Some(session) = self.sessions.get_mut(&conn) else {
+            return;
+        };
         if session.phase != Phase::Closing {
             session.phase = Phase::Closing;
             calls.close(conn);
@@ -279,10 +334,13 @@ fn reply(calls: &mut HostCalls, conn: ConnId, code: u16, text: &str) {
 
 /// Returns the names in the PTR answers of a message.
 fn ptr_names(message: &dns::Message) -> Vec<String> {
-    let names = message.answers.iter().filter_map(|record| match &record.data {
-        RecordData::Ptr(name) => Some(name.to_string()),
-        _ => None,
-    });
+    let names = message
+        .answers
+        .iter()
+        .filter_map(|record| match &record.data {
+            RecordData::Ptr(name) => Some(name.to_string()),
+            _ => None,
+        });
     names.collect()
 }
 
@@ -292,5 +350,255 @@ fn helo_reply_text(host_name: &Name, helo_name: &str, peer: Ipv4Addr, confirmed:
         host_name.to_string()
     } else {
         format!("{host_name} (could not confirm {helo_name} as {peer})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::host_api::Request;
+    use crate::wire::dns::{Message, Record, ResponseCode};
+
+    const CONN: ConnId = ConnId(1);
+    const CLIENT: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);
+
+    fn config() -> ServerConfig {
+        ServerConfig {
+            host_name: Name::parse("mail.receiver.com").unwrap(),
+            domain: Name::parse("receiver.com").unwrap(),
+            mailboxes: ["c3po".to_string(), "r2d2".to_string()].into(),
+            check_helo: true,
+            greeting: "mail.receiver.com SMTP Ready".to_string(),
+        }
+    }
+
+    /// Returns the lines the server sent, without CRLF, and its other requests.
+    fn lines_sent(calls: &mut HostCalls) -> Vec<String> {
+        let requests = calls.take_requests();
+        requests
+            .iter()
+            .filter_map(|request| match request {
+                Request::Send { data, .. } => Some(String::from_utf8(data.clone()).unwrap()),
+                Request::Close { .. } => Some("<close>".to_string()),
+                Request::Resolve { question, .. } => Some(format!(
+                    "<resolve {} {}>",
+                    question.record_type, question.name
+                )),
+                Request::Record(Outcome::Stored {
+                    mailbox, content, ..
+                }) => Some(format!("<stored {mailbox}: {content}>")),
+                _ => None,
+            })
+            .map(|line| line.trim_end_matches("\r\n").to_string())
+            .collect()
+    }
+
+    fn say(server: &mut Server, calls: &mut HostCalls, text: &str) -> Vec<String> {
+        server.handle(calls, Notice::Received(CONN, text.as_bytes().to_vec()));
+        lines_sent(calls)
+    }
+
+    fn ptr_answer(query: &Message, target: &str) -> Message {
+        let mut answer = query.clone();
+        answer.response = Some(ResponseCode::NoError);
+        let data = RecordData::Ptr(Name::parse(target).unwrap());
+        answer.answers = vec![Record {
+            name: query.question.name.clone(),
+            ttl: 60,
+            data,
+        }];
+        answer
+    }
+
+    /// A server that greeted a client and is waiting for HELO.
+    fn greeted() -> (Server, HostCalls) {
+        let mut server = Server::new(config());
+        let mut calls = HostCalls::default();
+        server.handle(
+            &mut calls,
+            Notice::Accepted {
+                conn: CONN,
+                peer: CLIENT,
+            },
+        );
+        calls.take_requests();
+        (server, calls)
+    }
+
+    /// A server waiting for the answer to its PTR query, and that query.
+    fn checking_helo() -> (Server, HostCalls, QueryId, Message) {
+        let (mut server, mut calls) = greeted();
+        server.handle(
+            &mut calls,
+            Notice::Received(CONN, b"HELO mail.sender.com\r\n".to_vec()),
+        );
+        let Some(Request::Resolve { query, question }) = calls.take_requests().pop() else {
+            panic!("HELO starts a PTR look-up")
+        };
+        (server, calls, query, Message::query(1, question))
+    }
+
+    /// A server that accepted HELO and is ready for a transaction.
+    fn ready() -> (Server, HostCalls) {
+        let (mut server, mut calls, query, question) = checking_helo();
+        let answer = ptr_answer(&question, "mail.sender.com");
+        server.handle(&mut calls, Notice::Resolved(query, Ok(answer)));
+        calls.take_requests();
+        (server, calls)
+    }
+
+    #[test]
+    fn accepted_connection_is_greeted_with_220() {
+        let mut server = Server::new(config());
+        let mut calls = HostCalls::default();
+        server.handle(
+            &mut calls,
+            Notice::Accepted {
+                conn: CONN,
+                peer: CLIENT,
+            },
+        );
+        assert_eq!(lines_sent(&mut calls), ["220 mail.receiver.com SMTP Ready"]);
+    }
+
+    #[test]
+    fn helo_is_answered_only_after_the_ptr_look_up_of_the_client_address() {
+        let (mut server, mut calls) = greeted();
+        let sent = say(&mut server, &mut calls, "HELO mail.sender.com\r\n");
+        assert_eq!(sent, ["<resolve PTR 10.2.0.192.in-addr.arpa>"]);
+    }
+
+    #[test]
+    fn matching_ptr_name_accepts_helo_with_250() {
+        let (mut server, mut calls, query, question) = checking_helo();
+        let answer = ptr_answer(&question, "mail.sender.com");
+        server.handle(&mut calls, Notice::Resolved(query, Ok(answer)));
+        assert_eq!(lines_sent(&mut calls), ["250 mail.receiver.com"]);
+    }
+
+    #[test]
+    fn mismatching_ptr_name_is_noted_but_not_refused() {
+        let (mut server, mut calls, query, question) = checking_helo();
+        let answer = ptr_answer(&question, "elsewhere.example");
+        server.handle(&mut calls, Notice::Resolved(query, Ok(answer)));
+        let sent = lines_sent(&mut calls);
+        assert!(
+            sent[0].starts_with("250 mail.receiver.com (could not confirm"),
+            "{sent:?}"
+        );
+    }
+
+    #[test]
+    fn commands_sent_during_the_look_up_are_answered_after_it_in_order() {
+        let (mut server, mut calls, query, question) = checking_helo();
+        assert_eq!(
+            say(&mut server, &mut calls, "VRFY c3po\r\nVRFY aibo\r\n"),
+            Vec::<String>::new()
+        );
+        server.handle(
+            &mut calls,
+            Notice::Resolved(query, Ok(ptr_answer(&question, "mail.sender.com"))),
+        );
+        let sent = lines_sent(&mut calls);
+        assert_eq!(
+            sent,
+            ["250 mail.receiver.com", "250 OK", "550 Unknown user: aibo"]
+        );
+    }
+
+    #[test]
+    fn vrfy_answers_250_for_a_mailbox_and_550_for_an_unknown_user() {
+        let (mut server, mut calls) = ready();
+        assert_eq!(say(&mut server, &mut calls, "VRFY r2d2\r\n"), ["250 OK"]);
+        assert_eq!(
+            say(&mut server, &mut calls, "VRFY aibo\r\n"),
+            ["550 Unknown user: aibo"]
+        );
+    }
+
+    #[test]
+    fn mail_before_helo_is_a_bad_sequence() {
+        let (mut server, mut calls) = greeted();
+        let sent = say(&mut server, &mut calls, "MAIL FROM:<luke@sender.com>\r\n");
+        assert_eq!(sent, ["503 Bad sequence of commands"]);
+    }
+
+    #[test]
+    fn rcpt_for_an_unknown_user_or_another_domain_is_refused_with_550() {
+        let (mut server, mut calls) = ready();
+        say(&mut server, &mut calls, "MAIL FROM:<luke@sender.com>\r\n");
+        assert_eq!(
+            say(&mut server, &mut calls, "RCPT TO:<aibo@receiver.com>\r\n"),
+            ["550 Unknown user: aibo"]
+        );
+        assert_eq!(
+            say(&mut server, &mut calls, "RCPT TO:<c3po@elsewhere.com>\r\n"),
+            ["550 Relaying not permitted"]
+        );
+    }
+
+    #[test]
+    fn data_without_recipients_is_a_bad_sequence() {
+        let (mut server, mut calls) = ready();
+        say(&mut server, &mut calls, "MAIL FROM:<luke@sender.com>\r\n");
+        assert_eq!(
+            say(&mut server, &mut calls, "DATA\r\n"),
+            ["503 Bad sequence of commands"]
+        );
+    }
+
+    #[test]
+    fn message_is_stored_unstuffed_in_every_recipient_mailbox() {
+        let (mut server, mut calls) = ready();
+        say(
+            &mut server,
+            &mut calls,
+            "MAIL FROM:<luke@sender.com>\r\nRCPT TO:<c3po@receiver.com>\r\n",
+        );
+        say(&mut server, &mut calls, "RCPT TO:<R2D2@receiver.com>\r\n");
+        assert_eq!(
+            say(&mut server, &mut calls, "DATA\r\n"),
+            ["354 Enter e-mail"]
+        );
+        let sent = say(&mut server, &mut calls, "Hi\r\n..dot line\r\n.\r\n");
+        let stored = "Hi\r\n.dot line\r\n";
+        assert_eq!(
+            sent,
+            [
+                format!("<stored c3po: {stored}>"),
+                format!("<stored r2d2: {stored}>"),
+                "250 OK Mail accepted".to_string()
+            ]
+        );
+    }
+
+    #[test]
+    fn quit_is_answered_with_221_and_the_server_closes_first() {
+        let (mut server, mut calls) = ready();
+        let sent = say(&mut server, &mut calls, "QUIT\r\n");
+        assert_eq!(
+            sent,
+            [
+                "221 mail.receiver.com Service closing transmission channel",
+                "<close>"
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_command_gets_500() {
+        let (mut server, mut calls) = ready();
+        assert_eq!(
+            say(&mut server, &mut calls, "HACK\r\n"),
+            ["500 Command not recognized"]
+        );
+    }
+
+    #[test]
+    fn resolve_error_leaves_helo_unconfirmed_but_accepted() {
+        let (mut server, mut calls, query, _) = checking_helo();
+        let error = crate::protocol::host_api::ResolveError::NoResolver;
+        server.handle(&mut calls, Notice::Resolved(query, Err(error)));
+        assert!(lines_sent(&mut calls)[0].starts_with("250 "));
     }
 }

@@ -1,0 +1,192 @@
+//! Runs the `seqsim` binary as a user would: the bundled scenario, and
+//! the bad inputs a user can give it (missing file, broken YAML, a name
+//! that refers to nobody, bad flags). Bad input must give a message that
+//! names the place and exit status 2, never a panic.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const SCENARIO: &str = "scenarios/smtp-send.yaml";
+
+/// Runs the binary with `args` from the repository root.
+fn seqsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_seqsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+/// Writes `text` to a file in `dir` and returns its path.
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The bundled scenario with one line replaced.
+fn scenario_with(old: &str, new: &str) -> String {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(SCENARIO)).unwrap();
+    assert!(text.contains(old), "the scenario holds `{old}`");
+    text.replacen(old, new, 1)
+}
+
+/// Checks a run refused its input: status 2, the words wanted, no panic.
+fn assert_refused(output: &Output, wanted: &[&str]) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert!(
+        output.stdout.is_empty(),
+        "nothing goes to stdout on bad input"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for word in wanted {
+        assert!(stderr.contains(word), "`{word}` missing from: {stderr}");
+    }
+}
+
+#[test]
+fn run_prints_the_diagram_and_exits_zero() {
+    let output = seqsim(&["run", SCENARIO]);
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.starts_with("SMTP e-mail send\nseed 2004\n"));
+    assert!(stdout.contains("VRFY aibo\\r\\n"));
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn json_format_prints_the_trace_with_its_format_name() {
+    let output = seqsim(&["run", SCENARIO, "--format", "json"]);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.starts_with("{\n  \"format\": \"seqsim-trace\",\n  \"version\": 1,"));
+}
+
+#[test]
+fn seed_flag_changes_the_initial_sequence_numbers() {
+    let first = seqsim(&["run", SCENARIO, "--format", "json"]).stdout;
+    let reseeded = seqsim(&["run", SCENARIO, "--format", "json", "--seed", "7"]).stdout;
+    assert_ne!(first, reseeded);
+}
+
+#[test]
+fn missing_file_is_named_and_refused() {
+    let output = seqsim(&["run", "scenarios/no-such-file.yaml"]);
+    assert_refused(
+        &output,
+        &["scenarios/no-such-file.yaml", "cannot read the file"],
+    );
+}
+
+#[test]
+fn yaml_syntax_error_is_located_by_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = scenario_with("title: SMTP e-mail send", "title: SMTP: e-mail send");
+    let path = write(dir.path(), "broken.yaml", &broken);
+    let output = seqsim(&["run", path.to_str().unwrap()]);
+    let line = broken
+        .lines()
+        .position(|l| l.starts_with("title:"))
+        .unwrap()
+        + 1;
+    let place = format!("broken.yaml:{line}:12");
+    assert_refused(
+        &output,
+        &[&place, "mapping values are not allowed in this context"],
+    );
+}
+
+#[test]
+fn link_to_a_participant_that_does_not_exist_names_the_key_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = scenario_with("between: [sender, dns]", "between: [sender, dsn]");
+    let path = write(dir.path(), "typo.yaml", &broken);
+    let output = seqsim(&["run", path.to_str().unwrap()]);
+    let line = broken.lines().position(|l| l.contains("dsn")).unwrap() + 1;
+    let place = format!("typo.yaml:{line}:");
+    assert_refused(
+        &output,
+        &[&place, "links[0].between[1]", "no participant has id `dsn`"],
+    );
+}
+
+#[test]
+fn resolver_that_does_not_exist_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = scenario_with("resolver: dns", "resolver: nameserver");
+    let path = write(dir.path(), "resolver.yaml", &broken);
+    let output = seqsim(&["run", path.to_str().unwrap()]);
+    assert_refused(
+        &output,
+        &[
+            "participants[0].resolver",
+            "no participant has id `nameserver`",
+        ],
+    );
+}
+
+#[test]
+fn unknown_key_is_refused_with_the_keys_expected() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = scenario_with("check_helo: true", "check_hello: true");
+    let path = write(dir.path(), "key.yaml", &broken);
+    let output = seqsim(&["run", path.to_str().unwrap()]);
+    assert_refused(&output, &["unknown field `check_hello`", "check_helo"]);
+}
+
+#[test]
+fn malformed_address_and_duration_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad_address = scenario_with("address: 66.218.71.63\n", "address: 66.218.71.633\n");
+    let path = write(dir.path(), "address.yaml", &bad_address);
+    assert_refused(
+        &seqsim(&["run", path.to_str().unwrap()]),
+        &["participants[2].address", "not an IPv4 address"],
+    );
+    let bad_latency = scenario_with("latency: 15ms", "latency: -15ms");
+    let path = write(dir.path(), "latency.yaml", &bad_latency);
+    assert_refused(
+        &seqsim(&["run", path.to_str().unwrap()]),
+        &["links[2].latency", "not a unit of time"],
+    );
+}
+
+#[test]
+fn empty_and_non_utf8_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = write(dir.path(), "empty.yaml", "  \n");
+    assert_refused(
+        &seqsim(&["run", empty.to_str().unwrap()]),
+        &["the scenario is empty"],
+    );
+    let latin1 = dir.path().join("latin1.yaml");
+    std::fs::write(&latin1, b"title: caf\xe9\n").unwrap();
+    assert_refused(
+        &seqsim(&["run", latin1.to_str().unwrap()]),
+        &["latin1.yaml:1:11", "not UTF-8"],
+    );
+}
+
+#[test]
+fn bad_flags_are_refused_by_the_argument_parser() {
+    assert_refused(&seqsim(&["run", SCENARIO, "--width", "10"]), &["--width"]);
+    assert_refused(
+        &seqsim(&["run", SCENARIO, "--format", "svg"]),
+        &["--format"],
+    );
+    assert_refused(
+        &seqsim(&["run", SCENARIO, "--seed", "minus-one"]),
+        &["--seed"],
+    );
+    assert_refused(&seqsim(&["fly"]), &["fly"]);
+}
+
+#[test]
+fn a_directory_is_not_a_scenario() {
+    assert_refused(&seqsim(&["run", "scenarios"]), &["is a directory"]);
+}
