@@ -13,7 +13,6 @@
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
-use rand_chacha::ChaCha20Rng;
 use rand_core::Rng;
 
 use crate::protocol::dns::{self as dns_model, Resolver};
@@ -87,7 +86,7 @@ pub struct Host {
     endpoints: BTreeMap<(u16, Ipv4Addr, u16), ConnId>,
     resolver: Option<Resolver>,
     queries: BTreeMap<QueryId, usize>,
-    port_random: ChaCha20Rng,
+    next_port_offset: u32,
     calls: HostCalls,
     outbox: Vec<Outgoing>,
     reports: Vec<Report>,
@@ -108,7 +107,7 @@ impl Host {
             endpoints: BTreeMap::new(),
             resolver,
             queries: BTreeMap::new(),
-            port_random: random::stream(seed, &format!("tcp-ephemeral-port/{id}")),
+            next_port_offset: random::stream(seed, &format!("tcp-ephemeral-port/{id}")).next_u32(),
             calls: HostCalls::default(),
             outbox: Vec::new(),
             reports: Vec::new(),
@@ -441,11 +440,17 @@ impl Host {
         }
     }
 
-    /// Draws an unused ephemeral port for a connection to `remote:port`.
+    /// Picks the next free ephemeral port for a connection to `remote:port`.
+    ///
+    /// Ports are taken in turn from a seeded starting point, so a port
+    /// comes back only after the whole dynamic range (RFC 6335 §6) was
+    /// used, long after its last connection left TIME-WAIT. RFC 6056 §3.3
+    /// describes this and less predictable schemes.
     fn fresh_ephemeral_port(&mut self, remote: Ipv4Addr, port: u16) -> u16 {
         let span = u32::from(u16::MAX - FIRST_EPHEMERAL_PORT) + 1;
         loop {
-            let candidate = FIRST_EPHEMERAL_PORT + (self.port_random.next_u32() % span) as u16;
+            let candidate = FIRST_EPHEMERAL_PORT + (self.next_port_offset % span) as u16;
+            self.next_port_offset = self.next_port_offset.wrapping_add(1);
             if !self.endpoints.contains_key(&(candidate, remote, port)) {
                 return candidate;
             }
