@@ -10,6 +10,7 @@
 mod error;
 pub mod positions;
 mod raw;
+pub mod script;
 mod validate;
 
 use std::net::Ipv4Addr;
@@ -36,6 +37,8 @@ pub struct Scenario {
     pub participants: Vec<Participant>,
     /// The links, by participant index.
     pub links: Vec<LinkSpec>,
+    /// The script's steps, in order; empty when the models do all the work.
+    pub script: Vec<script::Step>,
     /// Remarks to draw beside messages.
     pub remarks: Vec<Remark>,
 }

@@ -1,7 +1,8 @@
 //! Turns the raw scenario into checked types, one section at a time.
 //!
 //! Each check names the key path of the value it refuses; the position
-//! index turns that path into a line and column.
+//! index turns that path into a line and column. The script's steps are
+//! checked in [`super::script`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
@@ -19,7 +20,7 @@ use crate::wire::smtp::{to_crlf_lines, Address};
 const DEFAULT_TTL: u32 = 3600;
 
 /// Validation state: the file, its text and where its keys are.
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     file: &'a str,
     text: &'a str,
     positions: Positions,
@@ -38,13 +39,14 @@ pub fn validate(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, Sc
         .collect::<Result<Vec<_>, _>>()?;
     checker.unique_addresses(&participants)?;
     let links = raw.links.iter().enumerate().map(|(i, l)| checker.link(i, l)).collect::<Result<_, _>>()?;
+    let script = checker.script(&raw.script)?;
     let remarks = raw.remarks.iter().enumerate().map(|(i, r)| checker.remark(i, r)).collect::<Result<_, _>>()?;
-    Ok(Scenario { title: raw.title, seed: raw.seed, participants, links, remarks })
+    Ok(Scenario { title: raw.title, seed: raw.seed, participants, links, script, remarks })
 }
 
 impl Checker<'_> {
     /// Builds an error at a key path.
-    fn error(&self, path: &str, message: impl Into<String>) -> ScenarioError {
+    pub(super) fn error(&self, path: &str, message: impl Into<String>) -> ScenarioError {
         let position = self.positions.find(path);
         ScenarioError::at(self.file, self.text, position, Some(path.to_string()), message)
     }
@@ -65,8 +67,19 @@ impl Checker<'_> {
         Ok(())
     }
 
+    /// Returns where the value at `path` is written.
+    pub(super) fn position_of(&self, path: &str) -> Option<super::Position> {
+        self.positions.find(path)
+    }
+
+    /// Returns the id of the participant at `index`.
+    pub(super) fn participant_id(&self, index: usize) -> &str {
+        let found = self.ids.iter().find(|(_, i)| **i == index);
+        found.map_or("", |(id, _)| id.as_str())
+    }
+
     /// Returns the index of the participant named `id`.
-    fn participant_index(&self, path: &str, id: &str) -> Result<usize, ScenarioError> {
+    pub(super) fn participant_index(&self, path: &str, id: &str) -> Result<usize, ScenarioError> {
         self.ids.get(id).copied().ok_or_else(|| {
             let known: Vec<&str> = self.ids.keys().map(String::as_str).collect();
             self.error(path, format!("no participant has id `{id}` (known: {})", known.join(", ")))
@@ -113,8 +126,8 @@ impl Checker<'_> {
         Ok(Some(index))
     }
 
-    /// Checks every record of a DNS server.
-    fn records(&self, path: &str, raw: &[RawRecord]) -> Result<Vec<Record>, ScenarioError> {
+    /// Checks every record of a list.
+    pub(super) fn records(&self, path: &str, raw: &[RawRecord]) -> Result<Vec<Record>, ScenarioError> {
         raw.iter().enumerate().map(|(i, record)| self.record(&format!("{path}[{i}]"), record)).collect()
     }
 
@@ -216,11 +229,23 @@ impl Checker<'_> {
             Some(text) => self.duration(&format!("{path}.jitter"), text)?,
             None => SimDuration::ZERO,
         };
-        Ok(LinkSpec { a, b, latency, jitter })
+        let loss = match raw.loss {
+            Some(loss) => self.probability(&format!("{path}.loss"), loss)?,
+            None => 0.0,
+        };
+        Ok(LinkSpec { a, b, latency, jitter, loss })
+    }
+
+    /// Checks a probability: a number from 0 to 1.
+    fn probability(&self, path: &str, value: f64) -> Result<f64, ScenarioError> {
+        if (0.0..=1.0).contains(&value) {
+            return Ok(value);
+        }
+        Err(self.error(path, format!("expected a probability from 0 to 1, like 0.05; got {value}")))
     }
 
     /// Parses a duration such as `20ms`.
-    fn duration(&self, path: &str, text: &str) -> Result<SimDuration, ScenarioError> {
+    pub(super) fn duration(&self, path: &str, text: &str) -> Result<SimDuration, ScenarioError> {
         SimDuration::parse(text).map_err(|why| self.error(path, why))
     }
 
