@@ -1,5 +1,6 @@
 //! The command-line front end: parses arguments, loads the scenario, runs
-//! it and writes the chosen rendering.
+//! it and writes the chosen rendering; checks a scenario against the RFCs
+//! without running it; compares two runs; prints the scenario schema.
 //!
 //! Exit status: 0 when all went well, 1 when the run itself failed or the
 //! output could not be written, 2 when the input (flags, file, scenario)
@@ -10,6 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::conformance;
 use crate::render::{json, text};
 use crate::scenario::{self, Overrides};
 use crate::sim;
@@ -30,6 +32,16 @@ struct Cli {
 enum Command {
     /// Runs a scenario and prints what happened.
     Run(RunArgs),
+    /// Checks a scenario without running it; lists where a script departs
+    /// from the RFCs (exit 0 clean, 1 departures found, 2 bad input).
+    Check(CheckArgs),
+}
+
+/// Options of `seqsim check`.
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// The scenario file (YAML).
+    scenario: String,
 }
 
 /// Options of `seqsim run`.
@@ -72,7 +84,41 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Command::Run(args) => run(&args),
+        Command::Check(args) => check(&args),
     }
+}
+
+/// Validates a scenario and lists its script's departures from the RFCs.
+fn check(args: &CheckArgs) -> ExitCode {
+    let scenario = match scenario::load(&args.scenario, &Overrides::default()) {
+        Ok(scenario) => scenario,
+        Err(error) => return fail(2, &error.to_string()),
+    };
+    let file = &args.scenario;
+    if scenario.script.is_empty() {
+        let note = format!("{file}: valid. It has no script: its messages come from the protocol models, which follow the RFCs by construction, so there is nothing more to check.\n");
+        return write_stdout(&note);
+    }
+    let report = conformance::check(&scenario);
+    let mut out: String = report.departures.iter().map(|d| format!("{}\n", d.line(file))).collect();
+    out.push_str(&check_summary(file, &report));
+    let status = write_stdout(&out);
+    if report.departures.is_empty() { status } else { ExitCode::from(1) }
+}
+
+/// Writes the last lines of `seqsim check`: counts, and what was not checked.
+fn check_summary(file: &str, report: &conformance::Report) -> String {
+    let count = report.departures.len();
+    let mut summary = match count {
+        0 => format!("{file}: valid; the {} steps read by the SMTP and DNS rules follow the RFCs.\n", report.checked_steps),
+        1 => format!("{file}: 1 departure from the standards.\n"),
+        _ => format!("{file}: {count} departures from the standards.\n"),
+    };
+    if !report.unchecked_steps.is_empty() {
+        let numbers: Vec<String> = report.unchecked_steps.iter().map(usize::to_string).collect();
+        summary.push_str(&format!("{file}: not checked (seqsim has no model of their protocol): steps {}.\n", numbers.join(", ")));
+    }
+    summary
 }
 
 /// Loads, runs and renders one scenario.

@@ -209,7 +209,7 @@ impl Checker<'_> {
             Some(text) => self.duration(&format!("{path}.{}.wait", action.key()), text)?,
             None => SimDuration::ZERO,
         };
-        let position = self.position_of(&path);
+        let position = self.position_of(&format!("{path}.{}", action.key()));
         Ok(Step { number: index + 1, position, from: ends.0, to: ends.1, wait, remark: remark.cloned(), action })
     }
 
