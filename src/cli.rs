@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::conformance;
 use crate::render::{json, text};
-use crate::scenario::{self, Overrides};
+use crate::scenario::{self, Overrides, Setting};
 use crate::sim;
 
 /// The width used when stdout is not a terminal and no --width is given.
@@ -42,6 +42,12 @@ enum Command {
 struct CheckArgs {
     /// The scenario file (YAML).
     scenario: String,
+    /// Replaces the scenario's seed (the same as --set seed=N).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Changes one value of the scenario, e.g. links[0].latency=50ms (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    sets: Vec<String>,
 }
 
 /// Options of `seqsim run`.
@@ -52,9 +58,12 @@ struct RunArgs {
     /// What to print.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Replaces the scenario's seed.
+    /// Replaces the scenario's seed (the same as --set seed=N).
     #[arg(long)]
     seed: Option<u64>,
+    /// Changes one value of the scenario, e.g. links[0].latency=50ms (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    sets: Vec<String>,
     /// Draws with Unicode box-drawing characters instead of ASCII.
     #[arg(long)]
     unicode: bool,
@@ -90,9 +99,9 @@ pub fn main() -> ExitCode {
 
 /// Validates a scenario and lists its script's departures from the RFCs.
 fn check(args: &CheckArgs) -> ExitCode {
-    let scenario = match scenario::load(&args.scenario, &Overrides::default()) {
+    let scenario = match load(&args.scenario, args.seed, &args.sets) {
         Ok(scenario) => scenario,
-        Err(error) => return fail(2, &error.to_string()),
+        Err(status) => return status,
     };
     let file = &args.scenario;
     if scenario.script.is_empty() {
@@ -123,10 +132,9 @@ fn check_summary(file: &str, report: &conformance::Report) -> String {
 
 /// Loads, runs and renders one scenario.
 fn run(args: &RunArgs) -> ExitCode {
-    let overrides = Overrides { seed: args.seed };
-    let scenario = match scenario::load(&args.scenario, &overrides) {
+    let scenario = match load(&args.scenario, args.seed, &args.sets) {
         Ok(scenario) => scenario,
-        Err(error) => return fail(2, &error.to_string()),
+        Err(status) => return status,
     };
     let outcome = match sim::run(&scenario) {
         Ok(outcome) => outcome,
@@ -140,6 +148,15 @@ fn run(args: &RunArgs) -> ExitCode {
         Format::Json => json::render(&outcome.trace),
     };
     write_stdout(&rendering)
+}
+
+/// Loads a scenario with its overrides; on bad input, prints why and
+/// returns exit status 2.
+fn load(file: &str, seed: Option<u64>, sets: &[String]) -> Result<scenario::Scenario, ExitCode> {
+    let sets = sets.iter().map(|argument| Setting::parse(argument)).collect::<Result<Vec<_>, _>>();
+    let sets = sets.map_err(|why| fail(2, &why))?;
+    let overrides = Overrides { seed, sets };
+    scenario::load(file, &overrides).map_err(|error| fail(2, &error.to_string()))
 }
 
 /// Chooses the diagram's width and character set.

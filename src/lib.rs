@@ -16,6 +16,7 @@
 
 pub mod cli;
 pub mod conformance;
+pub mod diff;
 pub mod protocol;
 pub mod render;
 pub mod scenario;

@@ -8,6 +8,7 @@
 //! mail addresses. Every error carries the file, line, column and key path.
 
 mod error;
+mod overrides;
 pub mod positions;
 mod raw;
 pub mod script;
@@ -16,6 +17,7 @@ mod validate;
 use std::net::Ipv4Addr;
 
 pub use error::ScenarioError;
+pub use overrides::Setting;
 pub use positions::Position;
 
 use crate::protocol::smtp::{Mail, ServerConfig};
@@ -108,11 +110,13 @@ impl std::fmt::Display for Occurrence {
     }
 }
 
-/// Changes applied to a scenario after it is read.
+/// Changes applied to a scenario when it is read.
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
-    /// Replaces the scenario's seed.
+    /// Replaces the scenario's seed (a shortcut of `--set seed=N`).
     pub seed: Option<u64>,
+    /// `--set path=value` changes, applied in order before validation.
+    pub sets: Vec<Setting>,
 }
 
 /// Reads, checks and returns the scenario in `file`.
@@ -126,8 +130,12 @@ pub fn parse(file: &str, text: &str, overrides: &Overrides) -> Result<Scenario, 
     if text.trim().is_empty() {
         return Err(ScenarioError::whole_file(file, "the scenario is empty (expected at least `title` and `participants`)"));
     }
-    let raw = deserialize(file, text)?;
-    let mut scenario = validate::validate(file, text, raw)?;
+    let raw = if overrides.sets.is_empty() {
+        deserialize(file, text)?
+    } else {
+        deserialize_with(file, text, &overrides.sets)?
+    };
+    let mut scenario = validate::validate(file, text, raw, &overrides.sets)?;
     if let Some(seed) = overrides.seed {
         scenario.seed = seed;
     }
@@ -172,6 +180,39 @@ fn deserialize(file: &str, text: &str) -> Result<raw::RawScenario, ScenarioError
         let path = (path != ".").then_some(path);
         ScenarioError::at(file, text, position, path, strip_location(&inner.to_string()))
     })
+}
+
+/// Reads the document as a tree, applies the `--set` changes, then
+/// deserializes it; an error about a set value names its `--set`.
+fn deserialize_with(file: &str, text: &str, sets: &[Setting]) -> Result<raw::RawScenario, ScenarioError> {
+    let mut document: serde_yaml::Value = serde_yaml::from_str(text).map_err(|error| yaml_error(file, text, &error))?;
+    for setting in sets {
+        setting.apply(&mut document).map_err(|why| ScenarioError::whole_file(&setting.to_string(), why))?;
+    }
+    serde_path_to_error::deserialize(document).map_err(|error| {
+        let path = error.path().to_string();
+        let message = strip_location(&error.inner().to_string());
+        let setting = sets.iter().rev().find(|s| s.covers(&path) || names_unknown_key(&message, s, &path));
+        if let Some(setting) = setting {
+            return ScenarioError::at(&setting.to_string(), "", None, Some(path), message);
+        }
+        let position = positions::Positions::of(text).find(&path);
+        ScenarioError::at(file, text, position, (path != ".").then_some(path), message)
+    })
+}
+
+/// Tells whether an unknown-field error is about the key a setting added.
+fn names_unknown_key(message: &str, setting: &Setting, path: &str) -> bool {
+    let added = setting.path.rsplit_once('.').map_or(setting.path.as_str(), |(_, key)| key);
+    let parent = setting.path.rsplit_once('.').map_or("", |(parent, _)| parent);
+    let parent_matches = parent == path || (parent.is_empty() && path == ".");
+    parent_matches && message.starts_with(&format!("unknown field `{added}`"))
+}
+
+/// Turns a YAML syntax error into a located error.
+fn yaml_error(file: &str, text: &str, error: &serde_yaml::Error) -> ScenarioError {
+    let position = error.location().map(|l| Position { line: l.line(), column: l.column() });
+    ScenarioError::at(file, text, position, None, strip_location(&error.to_string()))
 }
 
 /// Removes serde_yaml's own " at line L column C" suffix; the error

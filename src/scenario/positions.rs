@@ -3,8 +3,10 @@
 //! serde tells what is wrong with a value but not where it stands once
 //! deserialization succeeded; validation needs the place too. This walks
 //! the document's parse events once and remembers the position of every
-//! mapping key and sequence item under its key path, e.g.
-//! `participants[2].smtp_server.mailboxes[0]`.
+//! mapping key, scalar value and sequence item under its key path, e.g.
+//! `participants[2].smtp_server.mailboxes[0]`. A path whose value is a
+//! scalar is found at the scalar, since that is what an error is about;
+//! a mapping or list is found at its key.
 
 use std::collections::BTreeMap;
 
@@ -24,6 +26,7 @@ pub struct Position {
 #[derive(Debug, Default)]
 pub struct Positions {
     by_path: BTreeMap<String, Position>,
+    scalars: BTreeMap<String, Position>,
 }
 
 impl Positions {
@@ -31,14 +34,14 @@ impl Positions {
     pub fn of(text: &str) -> Positions {
         let mut walker = Walker::default();
         let _ = Parser::new_from_str(text).load(&mut walker, false);
-        Positions { by_path: walker.by_path }
+        Positions { by_path: walker.by_path, scalars: walker.scalars }
     }
 
     /// Returns where `path` is written, or its nearest written ancestor.
     pub fn find(&self, path: &str) -> Option<Position> {
         let mut path = path;
         loop {
-            if let Some(position) = self.by_path.get(path) {
+            if let Some(position) = self.scalars.get(path).or_else(|| self.by_path.get(path)) {
                 return Some(*position);
             }
             path = parent_of(path)?;
@@ -64,6 +67,7 @@ enum Frame {
 struct Walker {
     stack: Vec<Frame>,
     by_path: BTreeMap<String, Position>,
+    scalars: BTreeMap<String, Position>,
 }
 
 impl Walker {
@@ -91,7 +95,8 @@ impl Walker {
     fn on_scalar(&mut self, text: String, mark: Marker) {
         match self.value_path() {
             Some(path) => {
-                self.remember(&path, mark, false);
+                let position = Position { line: mark.line(), column: mark.col() + 1 };
+                self.scalars.insert(path, position);
                 self.finish_value();
             }
             None => {
@@ -159,10 +164,11 @@ mod tests {
     #[test]
     fn keys_and_items_are_found_where_written() {
         let positions = Positions::of(DOCUMENT);
-        assert_eq!(positions.find("title"), Some(Position { line: 1, column: 1 }));
-        assert_eq!(positions.find("participants[1].id"), Some(Position { line: 5, column: 5 }));
-        assert_eq!(positions.find("participants[0].name"), Some(Position { line: 4, column: 5 }));
+        assert_eq!(positions.find("title"), Some(Position { line: 1, column: 8 }));
+        assert_eq!(positions.find("participants[1].id"), Some(Position { line: 5, column: 9 }));
+        assert_eq!(positions.find("participants[0].name"), Some(Position { line: 4, column: 11 }));
         assert_eq!(positions.find("participants[1].tags[1]"), Some(Position { line: 6, column: 15 }));
+        assert_eq!(positions.find("participants[1].tags"), Some(Position { line: 6, column: 5 }));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::net::Ipv4Addr;
 
 use super::positions::Positions;
 use super::raw::{RawLink, RawMail, RawParticipant, RawRecord, RawOccurrence, RawRemark, RawScenario, RawSmtpClient, RawSmtpServer};
-use super::{ClientSetup, Occurrence, Participant, Remark, Scenario, ScenarioError};
+use super::{ClientSetup, Occurrence, Participant, Remark, Scenario, ScenarioError, Setting};
 use crate::protocol::smtp::{Mail, ServerConfig};
 use crate::sim::topology::LinkSpec;
 use crate::time::SimDuration;
@@ -25,11 +25,14 @@ pub(super) struct Checker<'a> {
     text: &'a str,
     positions: Positions,
     ids: BTreeMap<String, usize>,
+    sets: &'a [Setting],
 }
 
-/// Checks a raw scenario and returns the checked one.
-pub fn validate(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, ScenarioError> {
-    let mut checker = Checker { file, text, positions: Positions::of(text), ids: BTreeMap::new() };
+/// Checks a raw scenario and returns the checked one; `sets` are the
+/// `--set` changes already applied, named in errors about their values.
+pub fn validate(file: &str, text: &str, raw: RawScenario, sets: &[Setting]) -> Result<Scenario, ScenarioError> {
+    let positions = Positions::of(text);
+    let mut checker = Checker { file, text, positions, ids: BTreeMap::new(), sets };
     checker.index_participants(&raw.participants)?;
     let participants = raw
         .participants
@@ -47,6 +50,9 @@ pub fn validate(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, Sc
 impl Checker<'_> {
     /// Builds an error at a key path.
     pub(super) fn error(&self, path: &str, message: impl Into<String>) -> ScenarioError {
+        if let Some(setting) = self.sets.iter().rev().find(|setting| setting.covers(path)) {
+            return ScenarioError::at(&setting.to_string(), "", None, Some(path.to_string()), message);
+        }
         let position = self.positions.find(path);
         ScenarioError::at(self.file, self.text, position, Some(path.to_string()), message)
     }
