@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::conformance;
+use crate::diff::{self, Comparison, Mark};
 use crate::render::{json, text};
 use crate::scenario::{self, Overrides, Setting};
 use crate::sim;
@@ -35,6 +36,40 @@ enum Command {
     /// Checks a scenario without running it; lists where a script departs
     /// from the RFCs (exit 0 clean, 1 departures found, 2 bad input).
     Check(CheckArgs),
+    /// Runs two scenarios (or one twice, under other seeds or overrides)
+    /// and draws one diagram marking what differs (exit 0 same, 1 differ).
+    Diff(DiffArgs),
+}
+
+/// Options of `seqsim diff`.
+#[derive(Debug, clap::Args)]
+struct DiffArgs {
+    /// The first scenario, A.
+    a: String,
+    /// The second scenario, B [default: A again].
+    b: Option<String>,
+    /// Changes one value of both scenarios (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    sets: Vec<String>,
+    /// Changes one value of A only (repeatable).
+    #[arg(long = "set-a", value_name = "PATH=VALUE")]
+    sets_a: Vec<String>,
+    /// Changes one value of B only (repeatable).
+    #[arg(long = "set-b", value_name = "PATH=VALUE")]
+    sets_b: Vec<String>,
+    /// Replaces A's seed.
+    #[arg(long)]
+    seed_a: Option<u64>,
+    /// Replaces B's seed.
+    #[arg(long)]
+    seed_b: Option<u64>,
+    /// Draws with Unicode box-drawing characters instead of ASCII.
+    #[arg(long)]
+    unicode: bool,
+    /// Total width of the diagram in columns [default: the terminal's
+    /// width, or 120 when not printing to a terminal].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(40..=1000))]
+    width: Option<u16>,
 }
 
 /// Options of `seqsim check`.
@@ -94,7 +129,61 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run(&args),
         Command::Check(args) => check(&args),
+        Command::Diff(args) => compare(&args),
     }
+}
+
+/// Runs both sides of a diff and draws the merged exchange.
+fn compare(args: &DiffArgs) -> ExitCode {
+    let b_file = args.b.as_deref().unwrap_or(&args.a);
+    let sides = [(&args.a, args.seed_a, &args.sets_a), (&b_file.to_string(), args.seed_b, &args.sets_b)];
+    let mut traces = Vec::new();
+    for (file, seed, own) in sides {
+        let sets: Vec<String> = args.sets.iter().chain(own.iter()).cloned().collect();
+        let scenario = match load(file, seed, &sets) {
+            Ok(scenario) => scenario,
+            Err(status) => return status,
+        };
+        match sim::run(&scenario) {
+            Ok(outcome) => traces.push(outcome.trace),
+            Err(error) => return fail(1, &format!("{file}: {error}")),
+        }
+    }
+    let comparison = diff::compare(&traces[0], &traces[1]);
+    let heading = diff_heading(args, b_file, &traces);
+    let marks: Vec<char> = comparison.marks.iter().map(|mark| mark.symbol()).collect();
+    let margin = text::Margin { marks: &marks, heading: &heading };
+    let options = text::Options { width: args.width.map(usize::from).unwrap_or_else(terminal_width), unicode: args.unicode };
+    let mut out = text::render_with_margin(&comparison.trace, &options, &margin);
+    out.push_str(&diff_summary(&comparison));
+    let status = write_stdout(&out);
+    if comparison.same() { status } else { ExitCode::from(1) }
+}
+
+/// Writes the legend: which run is A and which is B.
+fn diff_heading(args: &DiffArgs, b_file: &str, traces: &[crate::trace::Trace]) -> Vec<String> {
+    let describe = |file: &str, trace: &crate::trace::Trace, sets: &[String]| {
+        let mut text = format!("{file} (seed {}", trace.seed);
+        for setting in args.sets.iter().chain(sets) {
+            text.push_str(&format!(", --set {setting}"));
+        }
+        text + ")"
+    };
+    vec![
+        format!("- only in A: {}", describe(&args.a, &traces[0], &args.sets_a)),
+        format!("+ only in B: {}", describe(b_file, &traces[1], &args.sets_b)),
+        "~ in both, at another place in B (drawn where B has it)".to_string(),
+    ]
+}
+
+/// Writes the closing line: how many messages differ.
+fn diff_summary(comparison: &Comparison) -> String {
+    let both = comparison.count(Mark::Both);
+    if comparison.same() {
+        return format!("\nThe exchanges are the same: {both} messages in both, in the same order.\n");
+    }
+    let (a, b, moved) = (comparison.count(Mark::OnlyA), comparison.count(Mark::OnlyB), comparison.count(Mark::Moved));
+    format!("\nThe exchanges differ: {a} only in A, {b} only in B, {moved} moved, {both} in both.\n")
 }
 
 /// Validates a scenario and lists its script's departures from the RFCs.
