@@ -39,6 +39,8 @@ enum Command {
     /// Runs two scenarios (or one twice, under other seeds or overrides)
     /// and draws one diagram marking what differs (exit 0 same, 1 differ).
     Diff(DiffArgs),
+    /// Prints the JSON Schema of the scenario format, for editors.
+    Schema,
 }
 
 /// Options of `seqsim diff`.
@@ -130,6 +132,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run(&args),
         Command::Check(args) => check(&args),
         Command::Diff(args) => compare(&args),
+        Command::Schema => write_stdout(&scenario::json_schema()),
     }
 }
 

@@ -119,6 +119,15 @@ pub struct Overrides {
     pub sets: Vec<Setting>,
 }
 
+/// Returns the JSON Schema of the scenario format, pretty-printed, for
+/// editors that complete and check scenario files.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(raw::RawScenario);
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema always serializes");
+    text.push('\n');
+    text
+}
+
 /// Reads, checks and returns the scenario in `file`.
 pub fn load(file: &str, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
     let text = read_text(file)?;

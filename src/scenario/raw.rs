@@ -36,6 +36,7 @@ pub struct RawScenario {
 /// One host and the roles it plays.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Participant")]
 pub struct RawParticipant {
     /// The name other keys use: letters, digits, `-` and `_`.
     pub id: String,
@@ -60,6 +61,7 @@ pub struct RawParticipant {
 /// The records a DNS server answers from.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "DnsServer")]
 pub struct RawDnsServer {
     /// Every record the server holds.
     pub records: Vec<RawRecord>,
@@ -68,6 +70,7 @@ pub struct RawDnsServer {
 /// One resource record, its fields named after its type.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(tag = "type", deny_unknown_fields)]
+#[schemars(rename = "Record")]
 pub enum RawRecord {
     /// An IPv4 address record.
     A {
@@ -112,6 +115,7 @@ pub enum RawRecord {
 /// A receiving mail server.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "SmtpServer")]
 pub struct RawSmtpServer {
     /// The mail domain it takes mail for.
     pub domain: String,
@@ -128,6 +132,7 @@ pub struct RawSmtpServer {
 /// A sending mail client and its mails.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "SmtpClient")]
 pub struct RawSmtpClient {
     /// When the client starts, e.g. `0s` or `1.5s` (default 0).
     pub start: Option<String>,
@@ -138,6 +143,7 @@ pub struct RawSmtpClient {
 /// One mail.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Mail")]
 pub struct RawMail {
     /// The envelope sender, e.g. `luke@sender.com`.
     pub from: String,
@@ -158,6 +164,7 @@ pub struct RawMail {
 /// A link between two participants.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Link")]
 pub struct RawLink {
     /// The ids of the two participants it joins.
     pub between: [String; 2],
@@ -166,12 +173,14 @@ pub struct RawLink {
     /// The most extra delay one crossing may add, drawn uniformly (default 0).
     pub jitter: Option<String>,
     /// The probability, from 0 to 1, that a packet crossing the link is lost (default 0).
+    #[schemars(range(min = 0.0, max = 1.0))]
     pub loss: Option<f64>,
 }
 
 /// One step of a script: exactly one of `open`, `send` or `close`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Step")]
 pub struct RawStep {
     /// Opens a TCP connection with the three-way handshake.
     pub open: Option<RawOpen>,
@@ -184,6 +193,7 @@ pub struct RawStep {
 /// Opening a TCP connection; the step ends when the server side is established.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Open")]
 pub struct RawOpen {
     /// The id of the participant that connects (the client).
     pub from: String,
@@ -202,6 +212,7 @@ pub struct RawOpen {
 /// Sending data; the step ends when all of it has arrived.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Send")]
 pub struct RawSend {
     /// The id of the sender.
     pub from: String,
@@ -230,6 +241,7 @@ pub struct RawSend {
 /// Closing one side of a TCP connection; the step ends when the FIN has arrived.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Close")]
 pub struct RawClose {
     /// The id of the side that closes.
     pub from: String,
@@ -246,6 +258,7 @@ pub struct RawClose {
 /// The transport of a scripted message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[schemars(rename = "Transport")]
 pub enum RawTransport {
     /// On the TCP connection open between sender and receiver.
     Tcp,
@@ -256,6 +269,7 @@ pub enum RawTransport {
 /// A DNS message written field by field: a query, or a response when `response` is given.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "DnsMessage")]
 pub struct RawDnsMessage {
     /// The message id (default: random for a query; a response takes its query's).
     pub id: Option<u16>,
@@ -279,6 +293,7 @@ pub struct RawDnsMessage {
 /// A DNS question.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Question")]
 pub struct RawQuestion {
     /// The name asked about.
     pub name: String,
@@ -290,6 +305,7 @@ pub struct RawQuestion {
 /// A remark to draw beside one message.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Remark")]
 pub struct RawRemark {
     /// The id of the message's sender.
     pub from: String,
@@ -306,6 +322,7 @@ pub struct RawRemark {
 /// Which matching message a remark goes with: a count from one, or `last`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
+#[schemars(rename = "Occurrence")]
 pub enum RawOccurrence {
     /// The n-th matching message, from 1.
     Nth(usize),
