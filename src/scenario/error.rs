@@ -97,6 +97,7 @@ fn byte_offset(line: &str, column: usize) -> usize {
 fn token_len(rest: &str) -> usize {
     let mut chars = rest.char_indices();
     match chars.next() {
+        Some((_, '{' | '[' | '-' | '\t')) => 1,
         Some((_, quote @ ('"' | '\''))) => {
             let close = chars.find(|(_, c)| *c == quote).map_or(rest.len(), |(i, _)| i + 1);
             close

@@ -136,7 +136,7 @@ pub fn load(file: &str, overrides: &Overrides) -> Result<Scenario, ScenarioError
 
 /// Checks and returns the scenario written in `text`; `file` names it in errors.
 pub fn parse(file: &str, text: &str, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
-    if text.trim().is_empty() {
+    if holds_nothing(text) {
         return Err(ScenarioError::whole_file(file, "the scenario is empty (expected at least `title` and `participants`)"));
     }
     let raw = if overrides.sets.is_empty() {
@@ -149,6 +149,11 @@ pub fn parse(file: &str, text: &str, overrides: &Overrides) -> Result<Scenario, 
         scenario.seed = seed;
     }
     Ok(scenario)
+}
+
+/// Tells whether a document holds no value: blank, or only comments.
+fn holds_nothing(text: &str) -> bool {
+    text.trim().is_empty() || matches!(serde_yaml::from_str::<serde_yaml::Value>(text), Ok(serde_yaml::Value::Null))
 }
 
 /// Reads a file as UTF-8 text, refusing huge files.
@@ -186,8 +191,9 @@ fn deserialize(file: &str, text: &str) -> Result<raw::RawScenario, ScenarioError
             .location()
             .map(|l| Position { line: l.line(), column: l.column() })
             .or_else(|| positions::Positions::of(text).find(&path));
-        let path = (path != ".").then_some(path);
-        ScenarioError::at(file, text, position, path, strip_location(&inner.to_string()))
+        let message = with_tab_hint(strip_path(&strip_location(&inner.to_string())), text, position);
+        let path = (path != "." && !path.contains('?')).then_some(path);
+        ScenarioError::at(file, text, position, path, message)
     })
 }
 
@@ -200,7 +206,7 @@ fn deserialize_with(file: &str, text: &str, sets: &[Setting]) -> Result<raw::Raw
     }
     serde_path_to_error::deserialize(document).map_err(|error| {
         let path = error.path().to_string();
-        let message = strip_location(&error.inner().to_string());
+        let message = strip_path(&strip_location(&error.inner().to_string()));
         let setting = sets.iter().rev().find(|s| s.covers(&path) || names_unknown_key(&message, s, &path));
         if let Some(setting) = setting {
             return ScenarioError::at(&setting.to_string(), "", None, Some(path), message);
@@ -224,11 +230,61 @@ fn yaml_error(file: &str, text: &str, error: &serde_yaml::Error) -> ScenarioErro
     ScenarioError::at(file, text, position, None, strip_location(&error.to_string()))
 }
 
-/// Removes serde_yaml's own " at line L column C" suffix; the error
-/// prints the place itself.
+/// Adds a hint when the character at the error is a tab.
+fn with_tab_hint(message: String, text: &str, position: Option<Position>) -> String {
+    let at = position.and_then(|p| text.lines().nth(p.line - 1)?.chars().nth(p.column - 1));
+    if at == Some('\t') {
+        return format!("{message} (a tab: YAML indents with spaces only)");
+    }
+    message
+}
+
+/// Removes the key path serde_yaml puts before some messages
+/// (`participants[0]: missing field ...`); the error prints the path itself.
+fn strip_path(message: &str) -> String {
+    let Some((head, rest)) = message.split_once(": ") else { return message.to_string() };
+    let path_like = !head.is_empty() && head.chars().all(|c| c.is_alphanumeric() || "_-.[]".contains(c));
+    let serde_words = ["invalid type", "invalid value", "unknown field", "missing field", "unknown variant"];
+    if path_like && serde_words.iter().any(|words| rest.starts_with(words)) {
+        rest.to_string()
+    } else {
+        message.to_string()
+    }
+}
+
+/// Removes serde_yaml's own " at line L column C" after the message (the
+/// error prints the place itself) and shortens later places, as in
+/// "while parsing a flow mapping at line 3 column 5", to "at 3:5".
 fn strip_location(message: &str) -> String {
-    match message.find(" at line ") {
-        Some(cut) => message[..cut].to_string(),
-        None => message.to_string(),
+    let mut pieces = message.split(" at line ");
+    let mut text = pieces.next().unwrap_or_default().to_string();
+    for (index, piece) in pieces.enumerate() {
+        let (place, rest) = piece.split_once(", ").map_or((piece, ""), |(p, r)| (p, r));
+        if index > 0 {
+            text.push_str(&format!(" at {}", place.replace(" column ", ":")));
+        }
+        if !rest.is_empty() {
+            text.push_str(&format!(", {rest}"));
+        }
+    }
+    humane(&text)
+}
+
+/// Replaces Rust type names in serde's messages with words.
+fn humane(message: &str) -> String {
+    let words = [
+        ("expected u64", "expected a whole number, 0 or more"),
+        ("expected u32", "expected a whole number from 0 to 4294967295"),
+        ("expected u16", "expected a whole number from 0 to 65535"),
+        ("expected usize", "expected a whole number, 0 or more"),
+        ("expected f64", "expected a number"),
+    ];
+    let mut text = message.to_string();
+    for (from, to) in words {
+        text = text.replace(from, to);
+    }
+    match text.find("expected struct Raw") {
+        Some(cut) => format!("{}expected a mapping of keys", &text[..cut]),
+        None => text,
     }
 }

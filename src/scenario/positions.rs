@@ -97,21 +97,25 @@ impl Walker {
             Some(path) => {
                 let position = Position { line: mark.line(), column: mark.col() + 1 };
                 self.scalars.insert(path, position);
+                self.mark_containers(position);
                 self.finish_value();
             }
             None => {
                 let Some(Frame::Mapping { path, key }) = self.stack.last_mut() else { return };
                 let key_path = join_key(path, &text);
                 *key = Some(text);
-                self.remember(&key_path, mark, true);
+                self.remember_key(&key_path, mark);
             }
         }
     }
 
     /// Opens a mapping or sequence at the current value's path.
-    fn open(&mut self, mark: Marker, mapping: bool) {
+    ///
+    /// Its own position is that of its first key or item (the parser's
+    /// mark for a block mapping lies past the first key), or of the key
+    /// it stands under.
+    fn open(&mut self, _mark: Marker, mapping: bool) {
         let path = self.value_path().unwrap_or_default();
-        self.remember(&path, mark, false);
         let frame = if mapping {
             Frame::Mapping { path, key: None }
         } else {
@@ -126,13 +130,21 @@ impl Walker {
         self.finish_value();
     }
 
-    /// Records a position; a key's own position wins over its value's.
-    fn remember(&mut self, path: &str, mark: Marker, is_key: bool) {
+    /// Records a key's position, which is also where the mapping holding
+    /// it starts when it is the first.
+    fn remember_key(&mut self, path: &str, mark: Marker) {
         let position = Position { line: mark.line(), column: mark.col() + 1 };
-        if is_key {
-            self.by_path.insert(path.to_string(), position);
-        } else {
-            self.by_path.entry(path.to_string()).or_insert(position);
+        self.by_path.insert(path.to_string(), position);
+        self.mark_containers(position);
+    }
+
+    /// Gives every open container that has no position yet this one.
+    fn mark_containers(&mut self, position: Position) {
+        for frame in &self.stack {
+            let path = match frame {
+                Frame::Mapping { path, .. } | Frame::Sequence { path, .. } => path,
+            };
+            self.by_path.entry(path.clone()).or_insert(position);
         }
     }
 }
