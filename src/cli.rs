@@ -209,15 +209,17 @@ fn check(args: &CheckArgs) -> ExitCode {
 
 /// Writes the last lines of `seqsim check`: counts, and what was not checked.
 fn check_summary(file: &str, report: &conformance::Report) -> String {
-    let count = report.departures.len();
-    let mut summary = match count {
-        0 => format!("{file}: valid; the {} steps read by the SMTP and DNS rules follow the RFCs.\n", report.checked_steps),
-        1 => format!("{file}: 1 departure from the standards.\n"),
-        _ => format!("{file}: {count} departures from the standards.\n"),
+    let mut summary = match (report.departures.len(), report.checked_steps) {
+        (0, 0) => format!("{file}: valid; no step uses a protocol seqsim checks (SMTP, DNS).\n"),
+        (0, 1) => format!("{file}: valid; the one step read by the SMTP and DNS rules follows the RFCs.\n"),
+        (0, checked) => format!("{file}: valid; the {checked} steps read by the SMTP and DNS rules follow the RFCs.\n"),
+        (1, _) => format!("{file}: 1 departure from the standards.\n"),
+        (count, _) => format!("{file}: {count} departures from the standards.\n"),
     };
     if !report.unchecked_steps.is_empty() {
         let numbers: Vec<String> = report.unchecked_steps.iter().map(usize::to_string).collect();
-        summary.push_str(&format!("{file}: not checked (seqsim has no model of their protocol): steps {}.\n", numbers.join(", ")));
+        let list = numbers.join(", ");
+        summary.push_str(&format!("{file}: not checked, as seqsim has no model of their protocol: steps {list}.\n"));
     }
     summary
 }
@@ -232,6 +234,10 @@ fn run(args: &RunArgs) -> ExitCode {
         Ok(outcome) => outcome,
         Err(error) => return fail(1, &format!("{}: {error}", args.scenario)),
     };
+    if let Some(step) = outcome.stalled_step {
+        let why = "its message never arrived (lost on a lossy link, or no path); seqsim does not retransmit yet";
+        eprintln!("seqsim: warning: {}: the script stopped at step {step}: {why}", args.scenario);
+    }
     for unmatched in &outcome.unmatched_remarks {
         eprintln!("seqsim: warning: {}: remarks[{}] found no {}", args.scenario, unmatched.index, unmatched.wanted);
     }
