@@ -88,3 +88,33 @@ fn closing_first_and_answering_a_fin_at_once_take_three_segments() {
     assert_eq!(flags, ["FIN+ACK", "FIN+ACK", "ACK"]);
     assert_eq!(run.trace.messages[3].remark.as_deref(), Some("bye"));
 }
+
+/// Three hosts: a DNS server, a mail server for s.example, and a sender.
+const MAIL_WORLD: &str = "title: t\nseed: 5\nparticipants:\n  \
+    - { id: d, host: d.example, address: 192.0.2.53, dns_server: { records: [ \
+        { type: MX, name: s.example, preference: 10, exchange: s.example }, \
+        { type: A, name: s.example, address: 192.0.2.2 } ] } }\n  \
+    - { id: s, host: s.example, address: 192.0.2.2, resolver: d, \
+        smtp_server: { domain: s.example, mailboxes: [bob], check_helo: false } }\n  \
+    - id: c\n    host: c.example\n    address: 192.0.2.1\n    resolver: d\n    \
+      smtp_client: { mails: [ { from: amy@c.example, to: [bob@s.example], body: Hi } ] }\n\
+    links:\n  - { between: [c, d], latency: 5ms }\n  - { between: [c, s], latency: 10ms }\n";
+
+#[test]
+fn a_model_step_runs_between_literal_steps() {
+    let script = "script:\n  - send: { from: c, to: s, transport: udp, to_port: 514, text: before }\n  \
+                  - mail: { from: c, remark: The model sends the mail. }\n  \
+                  - send: { from: c, to: s, transport: udp, to_port: 514, text: after }\n";
+    let scenario = scenario::parse("t.yaml", &format!("{MAIL_WORLD}{script}"), &Overrides::default()).unwrap();
+    let run = seqsim::sim::run(&scenario).unwrap();
+    let messages = &run.trace.messages;
+    assert_eq!(messages[0].payload.as_deref(), Some("before"));
+    assert_eq!(messages[1].label, "DNS query MX s.example", "the model starts once `before` arrived");
+    assert_eq!(messages[1].remark.as_deref(), Some("The model sends the mail."));
+    let last = messages.last().unwrap();
+    assert_eq!(last.payload.as_deref(), Some("after"));
+    let client_done = messages.iter().rev().find(|m| m.from == "s" && m.to == "c").unwrap();
+    assert!(last.sent_at >= client_done.received_at.unwrap(), "`after` waits until the client closed");
+    assert_eq!(run.trace.deliveries.len(), 1, "bob got the mail");
+    assert_eq!(run.stalled_step, None);
+}

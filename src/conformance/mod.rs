@@ -71,6 +71,7 @@ fn is_checked(step: &Step) -> bool {
             connection.port == smtp::PORT
         }
         Action::Datagram { payload, .. } => matches!(payload, crate::scenario::script::Datagram::Dns { .. }),
+        Action::Mail => false,
     }
 }
 

@@ -177,7 +177,7 @@ pub struct RawLink {
     pub loss: Option<f64>,
 }
 
-/// One step of a script: exactly one of `open`, `send` or `close`.
+/// One step of a script: exactly one of `open`, `send`, `close` or `mail`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Step")]
@@ -188,6 +188,22 @@ pub struct RawStep {
     pub send: Option<RawSend>,
     /// Closes the sender's side of a TCP connection with a FIN.
     pub close: Option<RawClose>,
+    /// Lets a participant's SMTP client model send its mails (a model step).
+    pub mail: Option<RawMailStep>,
+}
+
+/// A model step: the participant's `smtp_client` sends its mails now; the
+/// step ends when the client has finished them all.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "MailStep")]
+pub struct RawMailStep {
+    /// The id of a participant with an `smtp_client` (and no `start` of its own).
+    pub from: String,
+    /// Time to wait before this step, after the previous one ended (default 0).
+    pub wait: Option<String>,
+    /// A remark drawn beside the first message the model sends.
+    pub remark: Option<String>,
 }
 
 /// Opening a TCP connection; the step ends when the server side is established.

@@ -9,7 +9,7 @@
 //! a DNS response) are resolved here as references to those steps.
 
 use super::positions::Position;
-use super::raw::{RawClose, RawDnsMessage, RawOpen, RawSend, RawStep, RawTransport};
+use super::raw::{RawClose, RawDnsMessage, RawMailStep, RawOpen, RawSend, RawStep, RawTransport};
 use super::validate::Checker;
 use super::ScenarioError;
 use crate::time::SimDuration;
@@ -59,6 +59,9 @@ pub enum Action {
         /// The connection it closes.
         connection: Connection,
     },
+    /// Lets the sender's SMTP client model send its mails; `to` is the
+    /// sender itself, since the model chooses whom it talks to.
+    Mail,
     /// Sends one UDP datagram.
     Datagram {
         /// The sender's port.
@@ -126,6 +129,7 @@ impl Action {
             Action::Open { .. } => "open",
             Action::Close { .. } => "close",
             Action::Send { .. } | Action::Datagram { .. } => "send",
+            Action::Mail => "mail",
         }
     }
 }
@@ -183,11 +187,12 @@ impl Checker<'_> {
     /// Checks one step: exactly one of `open`, `send` and `close`.
     fn step(&self, index: usize, raw: &RawStep, walk: &mut Walk) -> Result<Step, ScenarioError> {
         let path = format!("script[{index}]");
-        match (&raw.open, &raw.send, &raw.close) {
-            (Some(open), None, None) => self.open_step(index, open, walk),
-            (None, Some(send), None) => self.send_step(index, send, walk),
-            (None, None, Some(close)) => self.close_step(index, close, walk),
-            _ => Err(self.error(&path, "a step has exactly one of `open`, `send` or `close`")),
+        match (&raw.open, &raw.send, &raw.close, &raw.mail) {
+            (Some(open), None, None, None) => self.open_step(index, open, walk),
+            (None, Some(send), None, None) => self.send_step(index, send, walk),
+            (None, None, Some(close), None) => self.close_step(index, close, walk),
+            (None, None, None, Some(mail)) => self.mail_step(index, mail, walk),
+            _ => Err(self.error(&path, "a step has exactly one of `open`, `send`, `close` or `mail`")),
         }
     }
 
@@ -249,6 +254,20 @@ impl Checker<'_> {
             walk.connections.remove(slot);
         }
         self.finish_step(index, ends, (raw.wait.as_ref(), raw.remark.as_ref()), action)
+    }
+
+    /// Checks a `mail` step: a participant whose client the script starts, once.
+    fn mail_step(&self, index: usize, raw: &RawMailStep, walk: &Walk) -> Result<Step, ScenarioError> {
+        let path = format!("script[{index}].mail.from");
+        let from = self.participant_index(&path, &raw.from)?;
+        if !self.has_smtp_client(from) {
+            return Err(self.error(&path, format!("participant `{}` has no `smtp_client` to send mail", raw.from)));
+        }
+        let earlier = walk.steps.iter().find(|s| s.from == from && matches!(s.action, Action::Mail));
+        if let Some(earlier) = earlier {
+            return Err(self.error(&path, format!("step {} already lets `{}` send its mails", earlier.number, raw.from)));
+        }
+        self.finish_step(index, (from, from), (raw.wait.as_ref(), raw.remark.as_ref()), Action::Mail)
     }
 
     /// Checks a `send` step: TCP data, a UDP datagram or a DNS message.

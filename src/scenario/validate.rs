@@ -26,13 +26,15 @@ pub(super) struct Checker<'a> {
     positions: Positions,
     ids: BTreeMap<String, usize>,
     sets: &'a [Setting],
+    clients: Vec<bool>,
 }
 
 /// Checks a raw scenario and returns the checked one; `sets` are the
 /// `--set` changes already applied, named in errors about their values.
 pub fn validate(file: &str, text: &str, raw: RawScenario, sets: &[Setting]) -> Result<Scenario, ScenarioError> {
     let positions = Positions::of(text);
-    let mut checker = Checker { file, text, positions, ids: BTreeMap::new(), sets };
+    let clients = raw.participants.iter().map(|p| p.smtp_client.is_some()).collect();
+    let mut checker = Checker { file, text, positions, ids: BTreeMap::new(), sets, clients };
     checker.index_participants(&raw.participants)?;
     let participants = raw
         .participants
@@ -43,6 +45,7 @@ pub fn validate(file: &str, text: &str, raw: RawScenario, sets: &[Setting]) -> R
     checker.unique_addresses(&participants)?;
     let links = raw.links.iter().enumerate().map(|(i, l)| checker.link(i, l)).collect::<Result<_, _>>()?;
     let script = checker.script(&raw.script)?;
+    checker.clients_started_once(&raw.participants, &script)?;
     let remarks = raw.remarks.iter().enumerate().map(|(i, r)| checker.remark(i, r)).collect::<Result<_, _>>()?;
     Ok(Scenario { title: raw.title, seed: raw.seed, participants, links, script, remarks })
 }
@@ -76,6 +79,24 @@ impl Checker<'_> {
     /// Returns where the value at `path` is written.
     pub(super) fn position_of(&self, path: &str) -> Option<super::Position> {
         self.positions.find(path)
+    }
+
+    /// Tells whether the participant at `index` has an SMTP client.
+    pub(super) fn has_smtp_client(&self, index: usize) -> bool {
+        self.clients.get(index).copied().unwrap_or(false)
+    }
+
+    /// Refuses a `start` on a client that a script step starts.
+    fn clients_started_once(&self, participants: &[RawParticipant], script: &[super::script::Step]) -> Result<(), ScenarioError> {
+        for step in script.iter().filter(|step| matches!(step.action, super::script::Action::Mail)) {
+            let client = participants[step.from].smtp_client.as_ref();
+            if client.is_some_and(|client| client.start.is_some()) {
+                let path = format!("participants[{}].smtp_client.start", step.from);
+                let message = format!("script step {} starts this client; leave out `start`", step.number);
+                return Err(self.error(&path, message));
+            }
+        }
+        Ok(())
     }
 
     /// Returns the id of the participant at `index`.

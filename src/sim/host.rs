@@ -99,6 +99,11 @@ pub enum Observation {
     Data(Ends, usize),
     /// The peer's FIN arrived on a connection.
     PeerFinished(Ends),
+    /// An SMTP client model sent all its mails and ended its sessions.
+    ModelFinished {
+        /// The client's application index on the host.
+        app: usize,
+    },
     /// A UDP datagram arrived.
     Datagram {
         /// The sender's address.
@@ -395,6 +400,9 @@ impl Host {
         self.apps[app].handle(&mut self.calls, notice);
         for request in self.calls.take_requests() {
             self.carry_out(now, app, request);
+        }
+        if matches!(&self.apps[app], App::SmtpClient(client) if client.is_done()) {
+            self.observations.push(Observation::ModelFinished { app });
         }
     }
 

@@ -87,6 +87,7 @@ struct World<'a> {
     deliveries: Vec<Delivery>,
     outcomes: Vec<MailOutcome>,
     script: ScriptRunner,
+    clients: Vec<Option<usize>>,
 }
 
 /// Runs a scenario to the end and returns its trace.
@@ -114,7 +115,8 @@ impl<'a> World<'a> {
             recorder: Recorder::default(),
             deliveries: Vec::new(),
             outcomes: Vec::new(),
-            script: ScriptRunner::new(Vec::new(), Vec::new(), Vec::new()),
+            script: ScriptRunner::new(Vec::new(), Vec::new(), Vec::new(), Vec::new()),
+            clients: vec![None; ids.len()],
         };
         for index in 0..scenario.participants.len() {
             world.add_host(index);
@@ -133,7 +135,7 @@ impl<'a> World<'a> {
             }
         }
         let addresses = self.scenario.participants.iter().map(|p| p.address).collect();
-        self.script = ScriptRunner::new(steps.clone(), addresses, endpoints);
+        self.script = ScriptRunner::new(steps.clone(), addresses, endpoints, self.clients.clone());
         if let Some((step, wait)) = self.script.first() {
             self.queue.push(SimTime::ZERO + wait, Event::Script { step });
         }
@@ -153,7 +155,12 @@ impl<'a> World<'a> {
         if let Some(setup) = &participant.smtp_client {
             let client = smtp::Client::new(participant.host.clone(), setup.mails.clone());
             let app = host.add_app(App::SmtpClient(client));
-            self.queue.push(SimTime::ZERO + setup.start, Event::Start { host: index, app });
+            self.clients[index] = Some(app);
+            let script = &self.scenario.script;
+            let started_by_script = script.iter().any(|s| s.from == index && matches!(s.action, Action::Mail));
+            if !started_by_script {
+                self.queue.push(SimTime::ZERO + setup.start, Event::Start { host: index, app });
+            }
         }
         self.by_address.insert(participant.address, index);
         self.hosts.push(host);
@@ -202,13 +209,19 @@ impl<'a> World<'a> {
     /// when the current one ended: in this turn when it is this host's and
     /// has no wait, else as an event of its own.
     fn follow_script(&mut self, now: SimTime, host: usize) {
-        for observation in self.hosts[host].take_observations() {
-            let Some(next) = self.script.observe(host, &observation) else { continue };
-            let wait = self.script.wait_before(next);
-            if wait == SimDuration::ZERO && self.script.owner(next) == host {
-                self.script.perform(next, now, &mut self.hosts);
-            } else {
-                self.queue.push(now + wait, Event::Script { step: next });
+        loop {
+            let observations = self.hosts[host].take_observations();
+            if observations.is_empty() {
+                return;
+            }
+            for observation in observations {
+                let Some(next) = self.script.observe(host, &observation) else { continue };
+                let wait = self.script.wait_before(next);
+                if wait == SimDuration::ZERO && self.script.owner(next) == host {
+                    self.script.perform(next, now, &mut self.hosts);
+                } else {
+                    self.queue.push(now + wait, Event::Script { step: next });
+                }
             }
         }
     }

@@ -6,7 +6,8 @@
 //! remark list works whichever way the models produced the exchange.
 //!
 //! A script step's own `remark` goes to the step's message: its SYN, its
-//! FIN, its datagram, or the first segment of its data. Steps happen in
+//! FIN, its datagram, the first segment of its data, or the first message
+//! a model step's model sends. Steps happen in
 //! order, so each is looked for after the message of the step before.
 
 use serde::Serialize;
@@ -56,9 +57,10 @@ pub fn attach_to_steps(trace: &mut Trace, scenario: &Scenario) {
     let mut start = 0;
     for step in &scenario.script {
         let (from, to) = (ids[step.from], ids[step.to]);
+        let model = matches!(step.action, Action::Mail);
         let found = trace.messages[start..]
             .iter()
-            .position(|message| message.from == from && message.to == to && carries(step, message));
+            .position(|message| message.from == from && (model || message.to == to) && carries(step, message));
         let Some(offset) = found else { return };
         start += offset;
         if let Some(text) = &step.remark {
@@ -79,6 +81,7 @@ fn carries(step: &Step, message: &Message) -> bool {
             String::from_utf8_lossy(data).starts_with(payload.as_str())
         }),
         Action::Datagram { .. } => message.transport == Transport::Udp,
+        Action::Mail => true,
     }
 }
 

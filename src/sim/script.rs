@@ -12,6 +12,10 @@
 //! flushes its deferred ACK, so a FIN in answer to a FIN carries the ACK
 //! as real stacks do.
 //!
+//! A `mail` step starts a host's SMTP client model and ends when the
+//! model has sent its mails and closed its sessions, so literal steps and
+//! a model's whole exchange can follow one another.
+//!
 //! Not modelled: waiting for a model's reply. A step sent to a modelled
 //! server ends when it arrives, not when the server answers; give the next
 //! step a `wait` to leave the model time to answer.
@@ -35,6 +39,8 @@ enum Expectation {
     Fin(Ends),
     /// The datagram from this address and port to this port must arrive.
     Datagram { from: Ipv4Addr, src_port: u16, dst_port: u16 },
+    /// The SMTP client model at this app index must finish its mails.
+    ModelFinished(usize),
 }
 
 /// The step in progress.
@@ -51,6 +57,7 @@ pub struct ScriptRunner {
     steps: Vec<Step>,
     addresses: Vec<Ipv4Addr>,
     endpoints: Vec<Option<usize>>,
+    clients: Vec<Option<usize>>,
     current: Option<Current>,
     client_ports: BTreeMap<Connection, u16>,
     datagram_ports: Vec<Option<(u16, u16)>>,
@@ -58,13 +65,15 @@ pub struct ScriptRunner {
 }
 
 impl ScriptRunner {
-    /// Builds the runner; `endpoints` gives each host's script endpoint app.
-    pub fn new(steps: Vec<Step>, addresses: Vec<Ipv4Addr>, endpoints: Vec<Option<usize>>) -> ScriptRunner {
+    /// Builds the runner; `endpoints` gives each host's script endpoint
+    /// app, `clients` each host's SMTP client app.
+    pub fn new(steps: Vec<Step>, addresses: Vec<Ipv4Addr>, endpoints: Vec<Option<usize>>, clients: Vec<Option<usize>>) -> ScriptRunner {
         let count = steps.len();
         ScriptRunner {
             steps,
             addresses,
             endpoints,
+            clients,
             current: None,
             client_ports: BTreeMap::new(),
             datagram_ports: vec![None; count],
@@ -110,6 +119,12 @@ impl ScriptRunner {
             Action::Datagram { from_port, to_port, payload } => {
                 self.datagram(index, &step, (*from_port, *to_port), payload, &mut hosts[step.from])
             }
+            Action::Mail => {
+                let app = self.clients[step.from].expect("a mail step's participant has a client");
+                self.current = Some(Current { index, receiver: step.from, expectation: Expectation::ModelFinished(app) });
+                hosts[step.from].start(now, app);
+                return;
+            }
         };
         self.current = Some(Current { index, receiver: step.to, expectation });
     }
@@ -131,6 +146,7 @@ impl ScriptRunner {
             (Expectation::Datagram { from, src_port, dst_port }, Observation::Datagram { from: f, src_port: s, dst_port: d }) => {
                 (*from, *src_port, *dst_port) == (*f, *s, *d)
             }
+            (Expectation::ModelFinished(wanted), Observation::ModelFinished { app }) => wanted == app,
             _ => false,
         };
         if !ended {
