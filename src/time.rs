@@ -112,7 +112,7 @@ fn parse_scaled(number: &str, scale: u64) -> Option<u64> {
     let mut place = scale;
     for digit in fraction.chars() {
         let digit = u64::from(digit.to_digit(10)?);
-        if place % 10 != 0 {
+        if !place.is_multiple_of(10) {
             return if digit == 0 { Some(nanos) } else { None };
         }
         place /= 10;
@@ -162,7 +162,7 @@ impl fmt::Display for SimDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let units = [(NANOS_PER_SECOND, "s"), (1_000_000, "ms"), (1_000, "us")];
         for (scale, unit) in units {
-            if self.0 >= scale && self.0 % scale == 0 {
+            if self.0 >= scale && self.0.is_multiple_of(scale) {
                 return write!(f, "{}{unit}", self.0 / scale);
             }
         }

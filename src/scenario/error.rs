@@ -98,10 +98,7 @@ fn token_len(rest: &str) -> usize {
     let mut chars = rest.char_indices();
     match chars.next() {
         Some((_, '{' | '[' | '-' | '\t')) => 1,
-        Some((_, quote @ ('"' | '\''))) => {
-            let close = chars.find(|(_, c)| *c == quote).map_or(rest.len(), |(i, _)| i + 1);
-            close
-        }
+        Some((_, quote @ ('"' | '\''))) => chars.find(|(_, c)| *c == quote).map_or(rest.len(), |(i, _)| i + 1),
         Some(_) => {
             let delimiter = rest.find([',', ']', '}', '#']).unwrap_or(rest.len());
             let end = rest.find(": ").map_or(delimiter, |colon| colon.min(delimiter));

@@ -68,6 +68,9 @@ pub struct RawDnsServer {
 }
 
 /// One resource record, its fields named after its type.
+///
+/// The variant names are the record types as scenarios write them.
+#[allow(clippy::upper_case_acronyms)]
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(tag = "type", deny_unknown_fields)]
 #[schemars(rename = "Record")]

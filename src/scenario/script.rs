@@ -419,7 +419,7 @@ fn matching_query(walk: &Walk, (from, to): (usize, usize), question: &Question) 
 /// Parses hexadecimal bytes, with optional spaces between them.
 fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
     let digits: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(format!("`{text}` has an odd number of hexadecimal digits (two per byte)"));
     }
     digits
