@@ -139,7 +139,10 @@ pub fn main() -> ExitCode {
 /// Runs both sides of a diff and draws the merged exchange.
 fn compare(args: &DiffArgs) -> ExitCode {
     let b_file = args.b.as_deref().unwrap_or(&args.a);
-    let sides = [(&args.a, args.seed_a, &args.sets_a), (&b_file.to_string(), args.seed_b, &args.sets_b)];
+    let sides = [
+        (&args.a, args.seed_a, &args.sets_a),
+        (&b_file.to_string(), args.seed_b, &args.sets_b),
+    ];
     let mut traces = Vec::new();
     for (file, seed, own) in sides {
         let sets: Vec<String> = args.sets.iter().chain(own.iter()).cloned().collect();
@@ -155,12 +158,22 @@ fn compare(args: &DiffArgs) -> ExitCode {
     let comparison = diff::compare(&traces[0], &traces[1]);
     let heading = diff_heading(args, b_file, &traces);
     let marks: Vec<char> = comparison.marks.iter().map(|mark| mark.symbol()).collect();
-    let margin = text::Margin { marks: &marks, heading: &heading };
-    let options = text::Options { width: args.width.map(usize::from).unwrap_or_else(terminal_width), unicode: args.unicode };
+    let margin = text::Margin {
+        marks: &marks,
+        heading: &heading,
+    };
+    let options = text::Options {
+        width: args.width.map(usize::from).unwrap_or_else(terminal_width),
+        unicode: args.unicode,
+    };
     let mut out = text::render_with_margin(&comparison.trace, &options, &margin);
     out.push_str(&diff_summary(&comparison));
     let status = write_stdout(&out);
-    if comparison.same() { status } else { ExitCode::from(1) }
+    if comparison.same() {
+        status
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 /// Writes the legend: which run is A and which is B.
@@ -173,8 +186,14 @@ fn diff_heading(args: &DiffArgs, b_file: &str, traces: &[crate::trace::Trace]) -
         text + ")"
     };
     vec![
-        format!("- only in A: {}", describe(&args.a, &traces[0], &args.sets_a)),
-        format!("+ only in B: {}", describe(b_file, &traces[1], &args.sets_b)),
+        format!(
+            "- only in A: {}",
+            describe(&args.a, &traces[0], &args.sets_a)
+        ),
+        format!(
+            "+ only in B: {}",
+            describe(b_file, &traces[1], &args.sets_b)
+        ),
         "~ in both, at another place in B (drawn where B has it)".to_string(),
     ]
 }
@@ -183,10 +202,18 @@ fn diff_heading(args: &DiffArgs, b_file: &str, traces: &[crate::trace::Trace]) -
 fn diff_summary(comparison: &Comparison) -> String {
     let both = comparison.count(Mark::Both);
     if comparison.same() {
-        return format!("\nThe exchanges are the same: {both} messages in both, in the same order.\n");
+        return format!(
+            "\nThe exchanges are the same: {both} messages in both, in the same order.\n"
+        );
     }
-    let (a, b, moved) = (comparison.count(Mark::OnlyA), comparison.count(Mark::OnlyB), comparison.count(Mark::Moved));
-    format!("\nThe exchanges differ: {a} only in A, {b} only in B, {moved} moved, {both} in both.\n")
+    let (a, b, moved) = (
+        comparison.count(Mark::OnlyA),
+        comparison.count(Mark::OnlyB),
+        comparison.count(Mark::Moved),
+    );
+    format!(
+        "\nThe exchanges differ: {a} only in A, {b} only in B, {moved} moved, {both} in both.\n"
+    )
 }
 
 /// Validates a scenario and lists its script's departures from the RFCs.
@@ -197,29 +224,49 @@ fn check(args: &CheckArgs) -> ExitCode {
     };
     let file = &args.scenario;
     if scenario.script.is_empty() {
-        let note = format!("{file}: valid. It has no script: its messages come from the protocol models, which follow the RFCs by construction, so there is nothing more to check.\n");
+        let note = format!(
+            "{file}: valid. It has no script: its messages come from the protocol models, which follow the RFCs by construction, so there is nothing more to check.\n"
+        );
         return write_stdout(&note);
     }
     let report = conformance::check(&scenario);
-    let mut out: String = report.departures.iter().map(|d| format!("{}\n", d.line(file))).collect();
+    let mut out: String = report
+        .departures
+        .iter()
+        .map(|d| format!("{}\n", d.line(file)))
+        .collect();
     out.push_str(&check_summary(file, &report));
     let status = write_stdout(&out);
-    if report.departures.is_empty() { status } else { ExitCode::from(1) }
+    if report.departures.is_empty() {
+        status
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 /// Writes the last lines of `seqsim check`: counts, and what was not checked.
 fn check_summary(file: &str, report: &conformance::Report) -> String {
     let mut summary = match (report.departures.len(), report.checked_steps) {
         (0, 0) => format!("{file}: valid; no step uses a protocol seqsim checks (SMTP, DNS).\n"),
-        (0, 1) => format!("{file}: valid; the one step read by the SMTP and DNS rules follows the RFCs.\n"),
-        (0, checked) => format!("{file}: valid; the {checked} steps read by the SMTP and DNS rules follow the RFCs.\n"),
+        (0, 1) => format!(
+            "{file}: valid; the one step read by the SMTP and DNS rules follows the RFCs.\n"
+        ),
+        (0, checked) => format!(
+            "{file}: valid; the {checked} steps read by the SMTP and DNS rules follow the RFCs.\n"
+        ),
         (1, _) => format!("{file}: 1 departure from the standards.\n"),
         (count, _) => format!("{file}: {count} departures from the standards.\n"),
     };
     if !report.unchecked_steps.is_empty() {
-        let numbers: Vec<String> = report.unchecked_steps.iter().map(usize::to_string).collect();
+        let numbers: Vec<String> = report
+            .unchecked_steps
+            .iter()
+            .map(usize::to_string)
+            .collect();
         let list = numbers.join(", ");
-        summary.push_str(&format!("{file}: not checked, as seqsim has no model of their protocol: steps {list}.\n"));
+        summary.push_str(&format!(
+            "{file}: not checked, as seqsim has no model of their protocol: steps {list}.\n"
+        ));
     }
     summary
 }
@@ -236,10 +283,16 @@ fn run(args: &RunArgs) -> ExitCode {
     };
     if let Some(step) = outcome.stalled_step {
         let why = "its message never arrived (lost on a lossy link, or no path); seqsim does not retransmit yet";
-        eprintln!("seqsim: warning: {}: the script stopped at step {step}: {why}", args.scenario);
+        eprintln!(
+            "seqsim: warning: {}: the script stopped at step {step}: {why}",
+            args.scenario
+        );
     }
     for unmatched in &outcome.unmatched_remarks {
-        eprintln!("seqsim: warning: {}: remarks[{}] found no {}", args.scenario, unmatched.index, unmatched.wanted);
+        eprintln!(
+            "seqsim: warning: {}: remarks[{}] found no {}",
+            args.scenario, unmatched.index, unmatched.wanted
+        );
     }
     let rendering = match args.format {
         Format::Text => text::render(&outcome.trace, &text_options(args)),
@@ -251,7 +304,10 @@ fn run(args: &RunArgs) -> ExitCode {
 /// Loads a scenario with its overrides; on bad input, prints why and
 /// returns exit status 2.
 fn load(file: &str, seed: Option<u64>, sets: &[String]) -> Result<scenario::Scenario, ExitCode> {
-    let sets = sets.iter().map(|argument| Setting::parse(argument)).collect::<Result<Vec<_>, _>>();
+    let sets = sets
+        .iter()
+        .map(|argument| Setting::parse(argument))
+        .collect::<Result<Vec<_>, _>>();
     let sets = sets.map_err(|why| fail(2, &why))?;
     let overrides = Overrides { seed, sets };
     scenario::load(file, &overrides).map_err(|error| fail(2, &error.to_string()))
@@ -260,7 +316,10 @@ fn load(file: &str, seed: Option<u64>, sets: &[String]) -> Result<scenario::Scen
 /// Chooses the diagram's width and character set.
 fn text_options(args: &RunArgs) -> text::Options {
     let width = args.width.map(usize::from).unwrap_or_else(terminal_width);
-    text::Options { width, unicode: args.unicode }
+    text::Options {
+        width,
+        unicode: args.unicode,
+    }
 }
 
 /// Returns the terminal's width, or the default when stdout is not one.
@@ -274,7 +333,10 @@ fn terminal_width() -> usize {
 /// Writes the rendering; a closed pipe (as with `| head`) is not an error.
 fn write_stdout(rendering: &str) -> ExitCode {
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(rendering.as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout
+        .write_all(rendering.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(error) => fail(1, &format!("cannot write the output: {error}")),

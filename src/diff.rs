@@ -70,7 +70,11 @@ pub fn compare(a: &Trace, b: &Trace) -> Comparison {
     trace.messages.clear();
     let mut marks = Vec::new();
     for (mark, index) in rows {
-        let source = if matches!(mark, Mark::Both | Mark::OnlyA) { &a.messages } else { &b.messages };
+        let source = if matches!(mark, Mark::Both | Mark::OnlyA) {
+            &a.messages
+        } else {
+            &b.messages
+        };
         let mut message = source[index].clone();
         message.index = trace.messages.len();
         trace.messages.push(message);
@@ -82,14 +86,28 @@ pub fn compare(a: &Trace, b: &Trace) -> Comparison {
 /// Writes the part of a message that must match for two runs to agree.
 pub fn key(message: &Message) -> String {
     let body = if let Some(dns) = &message.dns {
-        let records = [&dns.answers[..], &dns.authority, &dns.additional].map(|list| list.join(", "));
+        let records =
+            [&dns.answers[..], &dns.authority, &dns.additional].map(|list| list.join(", "));
         let code = dns.rcode.as_deref().unwrap_or("");
-        format!("dns {} {} {} {code} [{}]", dns.kind, dns.question_type, dns.question_name, records.join(" | "))
+        format!(
+            "dns {} {} {} {code} [{}]",
+            dns.kind,
+            dns.question_type,
+            dns.question_name,
+            records.join(" | ")
+        )
     } else {
-        let flags = message.tcp.as_ref().map(|tcp| tcp.flags.join(",")).unwrap_or_default();
+        let flags = message
+            .tcp
+            .as_ref()
+            .map(|tcp| tcp.flags.join(","))
+            .unwrap_or_default();
         format!("{flags} {}", message.payload.as_deref().unwrap_or(""))
     };
-    format!("{} > {} {:?} {body}", message.from, message.to, message.transport)
+    format!(
+        "{} > {} {:?} {body}",
+        message.from, message.to, message.transport
+    )
 }
 
 /// Aligns two key lists: each row is a mark and an index into A (for
@@ -119,7 +137,11 @@ fn common_lengths(a: &[String], b: &[String]) -> Vec<Vec<usize>> {
     let mut table = vec![vec![0; b.len() + 1]; a.len() + 1];
     for i in (0..a.len()).rev() {
         for j in (0..b.len()).rev() {
-            table[i][j] = if a[i] == b[j] { table[i + 1][j + 1] + 1 } else { table[i + 1][j].max(table[i][j + 1]) };
+            table[i][j] = if a[i] == b[j] {
+                table[i + 1][j + 1] + 1
+            } else {
+                table[i + 1][j].max(table[i][j + 1])
+            };
         }
     }
     table
@@ -130,7 +152,9 @@ fn common_lengths(a: &[String], b: &[String]) -> Vec<Vec<usize>> {
 fn mark_moves(rows: &mut Vec<(Mark, usize)>, a: &[String], b: &[String]) {
     let mut dropped = Vec::new();
     for position in 0..rows.len() {
-        let (Mark::OnlyB, j) = rows[position] else { continue };
+        let (Mark::OnlyB, j) = rows[position] else {
+            continue;
+        };
         let partner = rows.iter().enumerate().position(|(p, (mark, i))| {
             *mark == Mark::OnlyA && a[*i] == b[j] && !dropped.contains(&p)
         });

@@ -75,10 +75,14 @@ impl SimDuration {
             return Ok(SimDuration::ZERO);
         }
         if text.starts_with('-') {
-            return Err(format!("`{text}` is negative; a duration is 0 or more, like 20ms"));
+            return Err(format!(
+                "`{text}` is negative; a duration is 0 or more, like 20ms"
+            ));
         }
         if !text.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
-            return Err(format!("`{text}` is not a duration like 20ms, 1.5s or 250us"));
+            return Err(format!(
+                "`{text}` is not a duration like 20ms, 1.5s or 250us"
+            ));
         }
         let split = text
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -89,7 +93,11 @@ impl SimDuration {
             "us" | "µs" => 1_000,
             "ms" => 1_000_000,
             "s" => NANOS_PER_SECOND,
-            _ => return Err(format!("`{unit}` is not a unit of time (use ns, us, ms or s)")),
+            _ => {
+                return Err(format!(
+                    "`{unit}` is not a unit of time (use ns, us, ms or s)"
+                ));
+            }
         };
         parse_scaled(number, scale)
             .map(SimDuration)
@@ -107,7 +115,11 @@ fn parse_scaled(number: &str, scale: u64) -> Option<u64> {
     if !digits_ok(whole) || !digits_ok(fraction) {
         return None;
     }
-    let whole_value: u64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let whole_value: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
     let mut nanos = whole_value.checked_mul(scale)?;
     let mut place = scale;
     for digit in fraction.chars() {
@@ -166,7 +178,11 @@ impl fmt::Display for SimDuration {
                 return write!(f, "{}{unit}", self.0 / scale);
             }
         }
-        if self.0 == 0 { write!(f, "0") } else { write!(f, "{}ns", self.0) }
+        if self.0 == 0 {
+            write!(f, "0")
+        } else {
+            write!(f, "{}ns", self.0)
+        }
     }
 }
 
@@ -183,16 +199,34 @@ mod tests {
     #[test]
     fn durations_parse_in_every_unit() {
         assert_eq!(SimDuration::parse("20ms"), Ok(SimDuration::from_millis(20)));
-        assert_eq!(SimDuration::parse("1.5s"), Ok(SimDuration::from_millis(1500)));
-        assert_eq!(SimDuration::parse("250us"), Ok(SimDuration::from_nanos(250_000)));
+        assert_eq!(
+            SimDuration::parse("1.5s"),
+            Ok(SimDuration::from_millis(1500))
+        );
+        assert_eq!(
+            SimDuration::parse("250us"),
+            Ok(SimDuration::from_nanos(250_000))
+        );
         assert_eq!(SimDuration::parse("7ns"), Ok(SimDuration::from_nanos(7)));
         assert_eq!(SimDuration::parse("0"), Ok(SimDuration::ZERO));
-        assert_eq!(SimDuration::parse(".25s"), Ok(SimDuration::from_millis(250)));
+        assert_eq!(
+            SimDuration::parse(".25s"),
+            Ok(SimDuration::from_millis(250))
+        );
     }
 
     #[test]
     fn durations_without_unit_or_number_are_refused() {
-        for bad in ["20", "ms", "-5ms", "1.2.3s", "5 parsecs", "", "0.5ns", "1e3ms"] {
+        for bad in [
+            "20",
+            "ms",
+            "-5ms",
+            "1.2.3s",
+            "5 parsecs",
+            "",
+            "0.5ns",
+            "1e3ms",
+        ] {
             assert!(SimDuration::parse(bad).is_err(), "{bad} was accepted");
         }
     }

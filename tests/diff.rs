@@ -10,8 +10,14 @@ use seqsim::trace::Trace;
 
 /// Runs the binary with arguments; returns the status and stdout.
 fn seqsim(args: &[&str]) -> (i32, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_seqsim")).args(args).output().unwrap();
-    (output.status.code().unwrap(), String::from_utf8(output.stdout).unwrap())
+    let output = Command::new(env!("CARGO_BIN_EXE_seqsim"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap(),
+        String::from_utf8(output.stdout).unwrap(),
+    )
 }
 
 /// Returns the first row of each marked block: its mark and label text.
@@ -19,7 +25,9 @@ fn marked_messages(out: &str) -> Vec<(char, String)> {
     let mut found = Vec::new();
     for line in out.lines().skip(4) {
         let mark = line.chars().next().unwrap_or(' ');
-        let has_time = line.get(2..).is_some_and(|rest| rest.trim_start().starts_with("0."));
+        let has_time = line
+            .get(2..)
+            .is_some_and(|rest| rest.trim_start().starts_with("0."));
         if "-+~".contains(mark) && has_time {
             let label = line.split('|').nth(1).unwrap_or("").trim().to_string();
             found.push((mark, label));
@@ -30,7 +38,13 @@ fn marked_messages(out: &str) -> Vec<(char, String)> {
 
 #[test]
 fn model_against_as_drawn_shows_the_brackets_the_221_and_its_ack() {
-    let (status, out) = seqsim(&["diff", "scenarios/smtp-send.yaml", "scenarios/smtp-send-as-drawn.yaml", "--width", "160"]);
+    let (status, out) = seqsim(&[
+        "diff",
+        "scenarios/smtp-send.yaml",
+        "scenarios/smtp-send-as-drawn.yaml",
+        "--width",
+        "160",
+    ]);
     assert_eq!(status, 1, "{out}");
     let expected = [
         ('-', "MAIL FROM:<luke@sender.com>\\r\\n"),
@@ -39,12 +53,18 @@ fn model_against_as_drawn_shows_the_brackets_the_221_and_its_ack() {
         ('+', "RCPT TO:c3po@receiver.com\\r\\n"),
         ('-', "RCPT TO:<r2d2@receiver.com>\\r\\n"),
         ('+', "RCPT TO:r2d2@receiver.com\\r\\n"),
-        ('-', "221 mail.receiver.com Service closing transmission channel\\r\\n"),
+        (
+            '-',
+            "221 mail.receiver.com Service closing transmission channel\\r\\n",
+        ),
         ('-', "ACK [ACK] seq=301 ack=222"),
     ];
     let expected: Vec<(char, String)> = expected.iter().map(|(m, l)| (*m, l.to_string())).collect();
     assert_eq!(marked_messages(&out), expected);
-    assert!(out.ends_with("The exchanges differ: 5 only in A, 3 only in B, 0 moved, 49 in both.\n"), "{out}");
+    assert!(
+        out.ends_with("The exchanges differ: 5 only in A, 3 only in B, 0 moved, 49 in both.\n"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -57,15 +77,32 @@ fn one_scenario_under_two_seeds_is_the_same_exchange() {
 
 #[test]
 fn overrides_of_one_side_show_their_consequences() {
-    let (status, out) = seqsim(&["diff", "scenarios/smtp-send.yaml", "--set-b", "participants[2].smtp_server.mailboxes=[c3po]"]);
+    let (status, out) = seqsim(&[
+        "diff",
+        "scenarios/smtp-send.yaml",
+        "--set-b",
+        "participants[2].smtp_server.mailboxes=[c3po]",
+    ]);
     assert_eq!(status, 1, "{out}");
     assert!(marked_messages(&out).contains(&('+', "550 Unknown user: r2d2\\r\\n".to_string())));
 }
 
 #[test]
 fn bad_input_on_either_side_exits_2() {
-    assert_eq!(seqsim(&["diff", "scenarios/smtp-send.yaml", "missing.yaml"]).0, 2);
-    assert_eq!(seqsim(&["diff", "scenarios/smtp-send.yaml", "--set-a", "links[7].latency=1ms"]).0, 2);
+    assert_eq!(
+        seqsim(&["diff", "scenarios/smtp-send.yaml", "missing.yaml"]).0,
+        2
+    );
+    assert_eq!(
+        seqsim(&[
+            "diff",
+            "scenarios/smtp-send.yaml",
+            "--set-a",
+            "links[7].latency=1ms"
+        ])
+        .0,
+        2
+    );
 }
 
 /// Runs the bundled model scenario.
@@ -78,13 +115,24 @@ fn model_trace() -> Trace {
 fn a_message_put_elsewhere_is_marked_moved_once() {
     let a = model_trace();
     let mut b = a.clone();
-    let vrfy = b.messages.iter().position(|m| m.label.starts_with("VRFY c3po")).unwrap();
+    let vrfy = b
+        .messages
+        .iter()
+        .position(|m| m.label.starts_with("VRFY c3po"))
+        .unwrap();
     let moved = b.messages.remove(vrfy);
     b.messages.insert(2, moved);
     let comparison = diff::compare(&a, &b);
     assert_eq!(comparison.count(Mark::Moved), 1);
-    assert_eq!(comparison.count(Mark::OnlyA) + comparison.count(Mark::OnlyB), 0);
+    assert_eq!(
+        comparison.count(Mark::OnlyA) + comparison.count(Mark::OnlyB),
+        0
+    );
     assert_eq!(comparison.trace.messages.len(), a.messages.len());
-    let at = comparison.marks.iter().position(|m| *m == Mark::Moved).unwrap();
+    let at = comparison
+        .marks
+        .iter()
+        .position(|m| *m == Mark::Moved)
+        .unwrap();
     assert!(comparison.trace.messages[at].label.starts_with("VRFY c3po"));
 }

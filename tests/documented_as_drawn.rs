@@ -44,7 +44,12 @@ const DIALOGUE: [(&str, &str); 6] = [
 fn expected_steps() -> Vec<Step> {
     let mut steps: Vec<Step> = vec![
         (Some(1), "S", "D", "dns query MX receiver.com"),
-        (Some(2), "D", "S", "dns response receiver.com MX 10 mail.receiver.com + mail.receiver.com A 66.218.71.63"),
+        (
+            Some(2),
+            "D",
+            "S",
+            "dns response receiver.com MX 10 mail.receiver.com + mail.receiver.com A 66.218.71.63",
+        ),
         (Some(3), "S", "R", "SYN"),
         (Some(4), "R", "S", "SYN_ACK"),
         (Some(5), "S", "R", "ACK"),
@@ -53,7 +58,12 @@ fn expected_steps() -> Vec<Step> {
         (Some(8), "S", "R", "HELO mail.sender.com\r\n"),
         (Some(9), "R", "S", "ACK"),
         (Some(10), "R", "D", "dns query PTR 10.2.0.192.in-addr.arpa"),
-        (Some(11), "D", "R", "dns response 10.2.0.192.in-addr.arpa PTR mail.sender.com"),
+        (
+            Some(11),
+            "D",
+            "R",
+            "dns response 10.2.0.192.in-addr.arpa PTR mail.sender.com",
+        ),
         (Some(12), "R", "S", "250 mail.receiver.com\r\n"),
         (Some(13), "S", "R", "ACK"),
     ];
@@ -89,7 +99,9 @@ fn expected_steps() -> Vec<Step> {
 /// Runs the scenario.
 fn run() -> Trace {
     let scenario = scenario::load(SCENARIO, &Overrides::default()).expect("the scenario loads");
-    seqsim::sim::run(&scenario).expect("the scenario runs").trace
+    seqsim::sim::run(&scenario)
+        .expect("the scenario runs")
+        .trace
 }
 
 #[test]
@@ -99,18 +111,31 @@ fn replay_draws_every_documented_step_in_order() {
     let expected = expected_steps();
     for (index, (want, got)) in expected.iter().zip(&actual).enumerate() {
         let wanted = (want.1.to_string(), want.2.to_string(), want.3.to_string());
-        let name = want.0.map_or("an extra ACK".to_string(), |n| format!("document step {n}"));
+        let name = want
+            .0
+            .map_or("an extra ACK".to_string(), |n| format!("document step {n}"));
         assert_eq!(&wanted, got, "message {} ({name}) differs", index + 1);
     }
-    assert_eq!(actual.len(), expected.len(), "the replay has a different number of messages");
+    assert_eq!(
+        actual.len(),
+        expected.len(),
+        "the replay has a different number of messages"
+    );
     let documented = expected.iter().filter(|step| step.0.is_some()).count();
-    assert_eq!(documented, 50, "every step of the document's table is expected");
+    assert_eq!(
+        documented, 50,
+        "every step of the document's table is expected"
+    );
 }
 
 #[test]
 fn senders_fin_carries_the_ack_of_the_receivers_fin_as_drawn() {
     let trace = run();
-    let fin = trace.messages.iter().rfind(|m| m.from == "sender" && m.label.starts_with("FIN")).unwrap();
+    let fin = trace
+        .messages
+        .iter()
+        .rfind(|m| m.from == "sender" && m.label.starts_with("FIN"))
+        .unwrap();
     assert_eq!(fin.tcp.as_ref().unwrap().flags, ["FIN", "ACK"]);
 }
 
@@ -119,14 +144,22 @@ fn nobody_answers_quit_with_221() {
     let trace = run();
     let replies = trace.messages.iter().filter_map(|m| m.payload.as_deref());
     assert!(replies.clone().all(|payload| !payload.starts_with("221")));
-    assert!(replies.clone().any(|payload| payload == "MAIL FROM:luke@sender.com\r\n"));
+    assert!(
+        replies
+            .clone()
+            .any(|payload| payload == "MAIL FROM:luke@sender.com\r\n")
+    );
 }
 
 #[test]
 fn every_step_remark_lands_on_its_own_message() {
     let trace = run();
     let remark_of = |label: &str| {
-        let message = trace.messages.iter().find(|m| m.label.starts_with(label)).unwrap();
+        let message = trace
+            .messages
+            .iter()
+            .find(|m| m.label.starts_with(label))
+            .unwrap();
         message.remark.clone().unwrap_or_default()
     };
     assert!(remark_of("MAIL FROM:").contains("without the angle brackets"));

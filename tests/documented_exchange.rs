@@ -47,7 +47,11 @@ const DIALOGUE: [(&str, &str); 7] = [
 fn expected_steps() -> Vec<Step> {
     let mut steps: Vec<Step> = vec![
         ("S", "D", "dns query MX receiver.com"),
-        ("D", "S", "dns response receiver.com MX 10 mail.receiver.com + mail.receiver.com A 66.218.71.63"),
+        (
+            "D",
+            "S",
+            "dns response receiver.com MX 10 mail.receiver.com + mail.receiver.com A 66.218.71.63",
+        ),
         ("S", "R", "SYN"),
         ("R", "S", "SYN_ACK"),
         ("S", "R", "ACK"),
@@ -56,12 +60,21 @@ fn expected_steps() -> Vec<Step> {
         ("S", "R", "HELO mail.sender.com\r\n"),
         ("R", "S", "ACK"),
         ("R", "D", "dns query PTR 10.2.0.192.in-addr.arpa"),
-        ("D", "R", "dns response 10.2.0.192.in-addr.arpa PTR mail.sender.com"),
+        (
+            "D",
+            "R",
+            "dns response 10.2.0.192.in-addr.arpa PTR mail.sender.com",
+        ),
         ("R", "S", "250 mail.receiver.com\r\n"),
         ("S", "R", "ACK"),
     ];
     for (command, reply) in DIALOGUE {
-        steps.extend([("S", "R", command), ("R", "S", "ACK"), ("R", "S", reply), ("S", "R", "ACK")]);
+        steps.extend([
+            ("S", "R", command),
+            ("R", "S", "ACK"),
+            ("R", "S", reply),
+            ("S", "R", "ACK"),
+        ]);
     }
     steps.extend([
         ("S", "R", LUKES_MAIL),
@@ -72,7 +85,11 @@ fn expected_steps() -> Vec<Step> {
         ("S", "R", "ACK"),
         ("S", "R", "QUIT\r\n"),
         ("R", "S", "ACK"),
-        ("R", "S", "221 mail.receiver.com Service closing transmission channel\r\n"),
+        (
+            "R",
+            "S",
+            "221 mail.receiver.com Service closing transmission channel\r\n",
+        ),
         ("R", "S", "FIN"),
         ("S", "R", "ACK"),
         ("S", "R", "FIN"),
@@ -83,9 +100,14 @@ fn expected_steps() -> Vec<Step> {
 
 /// Runs the bundled scenario, optionally under another seed.
 fn run(seed: Option<u64>) -> Trace {
-    let overrides = Overrides { seed, ..Overrides::default() };
+    let overrides = Overrides {
+        seed,
+        ..Overrides::default()
+    };
     let scenario = scenario::load(SCENARIO, &overrides).expect("the scenario loads");
-    seqsim::sim::run(&scenario).expect("the scenario runs").trace
+    seqsim::sim::run(&scenario)
+        .expect("the scenario runs")
+        .trace
 }
 
 #[test]
@@ -97,13 +119,21 @@ fn run_follows_the_documented_exchange_step_by_step() {
         let want = (want.0.to_string(), want.1.to_string(), want.2.to_string());
         assert_eq!(&want, got, "step {} differs", number + 1);
     }
-    assert_eq!(actual.len(), expected.len(), "the run has a different number of messages");
+    assert_eq!(
+        actual.len(),
+        expected.len(),
+        "the run has a different number of messages"
+    );
 }
 
 #[test]
 fn syn_goes_to_the_smtp_port_of_the_exchanger() {
     let trace = run(None);
-    let syn = trace.messages.iter().find(|m| m.label.starts_with("SYN ")).expect("a SYN was sent");
+    let syn = trace
+        .messages
+        .iter()
+        .find(|m| m.label.starts_with("SYN "))
+        .expect("a SYN was sent");
     assert_eq!(syn.dst_port, 25);
     assert_eq!(syn.dst_address.to_string(), "66.218.71.63");
 }
@@ -111,22 +141,38 @@ fn syn_goes_to_the_smtp_port_of_the_exchanger() {
 #[test]
 fn every_data_segment_is_acknowledged_by_its_own_pure_ack() {
     let trace = run(None);
-    for (index, data) in trace.messages.iter().enumerate().filter(|(_, m)| m.payload_len > 0) {
+    for (index, data) in trace
+        .messages
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.payload_len > 0)
+    {
         let tcp = data.tcp.as_ref().unwrap();
         let wanted_ack = tcp.seq.wrapping_add(data.payload_len as u32);
         let acked = trace.messages[index + 1..].iter().any(|reply| {
             reply.from == data.to
                 && reply.payload_len == 0
-                && reply.tcp.as_ref().is_some_and(|t| t.flags == ["ACK"] && t.ack == Some(wanted_ack))
+                && reply
+                    .tcp
+                    .as_ref()
+                    .is_some_and(|t| t.flags == ["ACK"] && t.ack == Some(wanted_ack))
         });
-        assert!(acked, "message {index} ({}) has no pure ACK of its own", data.label);
+        assert!(
+            acked,
+            "message {index} ({}) has no pure ACK of its own",
+            data.label
+        );
     }
 }
 
 #[test]
 fn c3po_and_r2d2_hold_exactly_the_sent_mail_and_aibo_got_nothing() {
     let trace = run(None);
-    let mailboxes: Vec<&str> = trace.deliveries.iter().map(|d| d.mailbox.as_str()).collect();
+    let mailboxes: Vec<&str> = trace
+        .deliveries
+        .iter()
+        .map(|d| d.mailbox.as_str())
+        .collect();
     assert_eq!(mailboxes, ["c3po", "r2d2"]);
     for delivery in &trace.deliveries {
         assert_eq!(delivery.participant, "receiver");
@@ -138,17 +184,27 @@ fn c3po_and_r2d2_hold_exactly_the_sent_mail_and_aibo_got_nothing() {
 #[test]
 fn sender_concludes_aibo_failed_and_the_robots_delivered() {
     let trace = run(None);
-    let verdicts: Vec<(&str, &str)> =
-        trace.outcomes.iter().map(|o| (o.recipient.as_str(), o.status.as_str())).collect();
+    let verdicts: Vec<(&str, &str)> = trace
+        .outcomes
+        .iter()
+        .map(|o| (o.recipient.as_str(), o.status.as_str()))
+        .collect();
     assert_eq!(
         verdicts,
-        [("aibo@receiver.com", "failed"), ("c3po@receiver.com", "delivered"), ("r2d2@receiver.com", "delivered")]
+        [
+            ("aibo@receiver.com", "failed"),
+            ("c3po@receiver.com", "delivered"),
+            ("r2d2@receiver.com", "delivered")
+        ]
     );
 }
 
 #[test]
 fn two_runs_give_identical_bytes() {
-    let options = seqsim::render::text::Options { width: 120, unicode: false };
+    let options = seqsim::render::text::Options {
+        width: 120,
+        unicode: false,
+    };
     let first = run(None);
     let second = run(None);
     let text = |trace: &Trace| seqsim::render::text::render(trace, &options);
@@ -169,7 +225,10 @@ fn another_seed_changes_sequence_numbers_but_not_the_exchange() {
             .iter()
             .map(|m| {
                 let (from, to, what) = describe(m);
-                let relative = m.tcp.as_ref().map_or((0, None), |t| (t.relative_seq, t.relative_ack));
+                let relative = m
+                    .tcp
+                    .as_ref()
+                    .map_or((0, None), |t| (t.relative_seq, t.relative_ack));
                 (from, to, what, relative.0, relative.1)
             })
             .collect()

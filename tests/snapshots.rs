@@ -19,7 +19,10 @@ fn every_scenario_matches_its_reviewed_snapshots() {
     insta::glob!("../scenarios", "*.yaml", |path| {
         let run = run_scenario(path);
         let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
-        let options = text::Options { width: SNAPSHOT_WIDTH, unicode: false };
+        let options = text::Options {
+            width: SNAPSHOT_WIDTH,
+            unicode: false,
+        };
         let mut settings = insta::Settings::clone_current();
         settings.set_snapshot_path("../snapshots");
         settings.set_prepend_module_to_snapshot(false);
@@ -42,6 +45,7 @@ fn every_remark_of_every_scenario_finds_its_message() {
 /// Loads and runs one scenario file.
 fn run_scenario(path: &Path) -> seqsim::sim::Run {
     let file = path.to_string_lossy();
-    let scenario = scenario::load(&file, &Overrides::default()).expect("bundled scenarios are valid");
+    let scenario =
+        scenario::load(&file, &Overrides::default()).expect("bundled scenarios are valid");
     seqsim::sim::run(&scenario).expect("bundled scenarios run to the end")
 }

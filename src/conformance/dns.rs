@@ -21,7 +21,12 @@ pub fn check(steps: &[Step]) -> Vec<Departure> {
     let mut departures = Vec::new();
     let mut asked: Vec<Asked> = Vec::new();
     for step in steps {
-        let Action::Datagram { payload: Datagram::Dns { message, id }, to_port, .. } = &step.action else {
+        let Action::Datagram {
+            payload: Datagram::Dns { message, id },
+            to_port,
+            ..
+        } = &step.action
+        else {
             continue;
         };
         if message.response.is_none() {
@@ -29,9 +34,19 @@ pub fn check(steps: &[Step]) -> Vec<Departure> {
                 && *port != PORT
             {
                 let rule = format!("a DNS query goes to UDP port {PORT}, not {port}");
-                departures.push(Departure::at(step, message.summary(), rule, "RFC 1035 §4.2.1"));
+                departures.push(Departure::at(
+                    step,
+                    message.summary(),
+                    rule,
+                    "RFC 1035 §4.2.1",
+                ));
             }
-            asked.push(Asked { from: step.from, to: step.to, id: *id, message });
+            asked.push(Asked {
+                from: step.from,
+                to: step.to,
+                id: *id,
+                message,
+            });
             continue;
         }
         departures.extend(answer(step, message, *id, &mut asked));
@@ -44,10 +59,14 @@ fn answer(step: &Step, response: &Message, id: DnsId, asked: &mut Vec<Asked>) ->
     let subject = response.summary();
     let from_peer = |query: &&Asked| query.from == step.to && query.to == step.from;
     if !asked.iter().any(|query| from_peer(&query)) {
-        let rule = "this response answers no query: nothing was asked of this server by its receiver";
+        let rule =
+            "this response answers no query: nothing was asked of this server by its receiver";
         return Some(Departure::at(step, subject, rule, "RFC 1035 §7.3"));
     }
-    let Some(slot) = asked.iter().rposition(|query| from_peer(&query) && query.message.question == response.question) else {
+    let Some(slot) = asked
+        .iter()
+        .rposition(|query| from_peer(&query) && query.message.question == response.question)
+    else {
         let rule = "the question in this response is not the question of any query it could answer";
         return Some(Departure::at(step, subject, rule, "RFC 1035 §7.3"));
     };

@@ -50,8 +50,14 @@ pub struct Report {
 /// Checks every step of the scenario's script.
 pub fn check(scenario: &Scenario) -> Report {
     let mut report = Report::default();
-    let ids: Vec<&str> = scenario.participants.iter().map(|p| p.id.as_str()).collect();
-    report.departures.extend(smtp::check(&scenario.script, &ids));
+    let ids: Vec<&str> = scenario
+        .participants
+        .iter()
+        .map(|p| p.id.as_str())
+        .collect();
+    report
+        .departures
+        .extend(smtp::check(&scenario.script, &ids));
     report.departures.extend(dns::check(&scenario.script));
     report.departures.sort_by_key(|departure| departure.step);
     for step in &scenario.script {
@@ -67,10 +73,12 @@ pub fn check(scenario: &Scenario) -> Report {
 /// Tells whether a protocol's rules read this step.
 fn is_checked(step: &Step) -> bool {
     match &step.action {
-        Action::Open { connection, .. } | Action::Send { connection, .. } | Action::Close { connection } => {
-            connection.port == smtp::PORT
+        Action::Open { connection, .. }
+        | Action::Send { connection, .. }
+        | Action::Close { connection } => connection.port == smtp::PORT,
+        Action::Datagram { payload, .. } => {
+            matches!(payload, crate::scenario::script::Datagram::Dns { .. })
         }
-        Action::Datagram { payload, .. } => matches!(payload, crate::scenario::script::Datagram::Dns { .. }),
         Action::Mail => false,
     }
 }
@@ -82,8 +90,19 @@ fn carries_data(step: &Step) -> bool {
 
 impl Departure {
     /// Builds a departure at a step.
-    fn at(step: &Step, subject: impl Into<String>, rule: impl Into<String>, reference: &'static str) -> Departure {
-        Departure { step: step.number, position: step.position, subject: subject.into(), rule: rule.into(), reference }
+    fn at(
+        step: &Step,
+        subject: impl Into<String>,
+        rule: impl Into<String>,
+        reference: &'static str,
+    ) -> Departure {
+        Departure {
+            step: step.number,
+            position: step.position,
+            subject: subject.into(),
+            rule: rule.into(),
+            reference,
+        }
     }
 
     /// Writes the departure as one line, prefixed by the file and place.
@@ -98,6 +117,10 @@ impl Departure {
 
 impl fmt::Display for Departure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "step {}: {}: {} ({})", self.step, self.subject, self.rule, self.reference)
+        write!(
+            f,
+            "step {}: {}: {} ({})",
+            self.step, self.subject, self.rule, self.reference
+        )
     }
 }

@@ -98,16 +98,23 @@ pub fn check(steps: &[Step], ids: &[&str]) -> Vec<Departure> {
     for step in steps {
         match &step.action {
             Action::Open { connection, .. } if connection.port == PORT => {
-                let session = Session { waiting: Some(Asked::Greeting), ..Session::default() };
+                let session = Session {
+                    waiting: Some(Asked::Greeting),
+                    ..Session::default()
+                };
                 sessions.insert(*connection, session);
             }
             Action::Send { connection, data } if connection.port == PORT => {
-                let Some(session) = sessions.get_mut(connection) else { continue };
+                let Some(session) = sessions.get_mut(connection) else {
+                    continue;
+                };
                 let from_client = step.from == connection.client;
                 departures.extend(session.take(step, data, from_client));
             }
             Action::Close { connection } if connection.port == PORT => {
-                let Some(session) = sessions.get_mut(connection) else { continue };
+                let Some(session) = sessions.get_mut(connection) else {
+                    continue;
+                };
                 let by_client = step.from == connection.client;
                 departures.extend(session.close(step, by_client, ids));
             }
@@ -120,12 +127,20 @@ pub fn check(steps: &[Step], ids: &[&str]) -> Vec<Departure> {
 impl Session {
     /// Reads the complete lines a step adds to one direction.
     fn take(&mut self, step: &Step, data: &[u8], from_client: bool) -> Vec<Departure> {
-        let buffer = if from_client { &mut self.client_bytes } else { &mut self.server_bytes };
+        let buffer = if from_client {
+            &mut self.client_bytes
+        } else {
+            &mut self.server_bytes
+        };
         buffer.extend_from_slice(data);
         let lines = complete_lines(buffer);
         let mut departures = Vec::new();
         for line in lines {
-            let found = if from_client { self.client_line(step, &line) } else { self.server_line(step, &line) };
+            let found = if from_client {
+                self.client_line(step, &line)
+            } else {
+                self.server_line(step, &line)
+            };
             departures.extend(found);
         }
         departures
@@ -136,16 +151,31 @@ impl Session {
         let text = String::from_utf8_lossy(line).into_owned();
         let mut departures = bare_line_ends(step, &text);
         if self.in_data {
-            departures.extend(too_long(step, &text, MAX_TEXT_LINE, "a line of message text", "RFC 5321 §4.5.3.1.6"));
+            departures.extend(too_long(
+                step,
+                &text,
+                MAX_TEXT_LINE,
+                "a line of message text",
+                "RFC 5321 §4.5.3.1.6",
+            ));
             if text == "." {
                 self.in_data = false;
                 self.waiting = Some(Asked::EndOfData);
             }
             return departures;
         }
-        departures.extend(too_long(step, &text, MAX_COMMAND_LINE, "a command line", "RFC 5321 §4.5.3.1.4"));
+        departures.extend(too_long(
+            step,
+            &text,
+            MAX_COMMAND_LINE,
+            "a command line",
+            "RFC 5321 §4.5.3.1.4",
+        ));
         if let Some(asked) = self.waiting {
-            let rule = format!("sent before the server answered {}; a client waits for each reply", asked.name());
+            let rule = format!(
+                "sent before the server answered {}; a client waits for each reply",
+                asked.name()
+            );
             departures.push(Departure::at(step, quoted(&text), rule, "RFC 5321 §4.3.1"));
         }
         let command = Command::parse(&text);
@@ -156,14 +186,18 @@ impl Session {
     /// Checks a command's syntax and order, and notes what it asked.
     fn command(&mut self, step: &Step, text: &str, command: &Command) -> Vec<Departure> {
         let mut departures = Vec::new();
-        let mut out_of_order = |rule: &str| departures.push(Departure::at(step, quoted(text), rule, "RFC 5321 §4.1.4"));
+        let mut out_of_order = |rule: &str| {
+            departures.push(Departure::at(step, quoted(text), rule, "RFC 5321 §4.1.4"))
+        };
         if self.quit_sent {
             out_of_order("a command after QUIT; the session is over");
         }
         let asked = match command {
             Command::Helo(_) | Command::Ehlo(_) => Asked::Helo,
             Command::Mail(_) if !self.helo => {
-                out_of_order("MAIL before HELO or EHLO; a client names itself before a mail transaction");
+                out_of_order(
+                    "MAIL before HELO or EHLO; a client names itself before a mail transaction",
+                );
                 Asked::Mail
             }
             Command::Mail(_) if self.mail => {
@@ -182,7 +216,12 @@ impl Session {
         };
         departures.extend(unbracketed(step, text, command));
         if let Command::Unknown(_) = command {
-            departures.push(Departure::at(step, quoted(text), "not an SMTP command seqsim knows", "RFC 5321 §4.1.1"));
+            departures.push(Departure::at(
+                step,
+                quoted(text),
+                "not an SMTP command seqsim knows",
+                "RFC 5321 §4.1.1",
+            ));
         }
         self.quit_sent |= asked == Asked::Quit;
         self.waiting = Some(asked);
@@ -193,7 +232,13 @@ impl Session {
     fn server_line(&mut self, step: &Step, line: &[u8]) -> Vec<Departure> {
         let text = String::from_utf8_lossy(line).into_owned();
         let mut departures = bare_line_ends(step, &text);
-        departures.extend(too_long(step, &text, MAX_REPLY_LINE, "a reply line", "RFC 5321 §4.5.3.1.5"));
+        departures.extend(too_long(
+            step,
+            &text,
+            MAX_REPLY_LINE,
+            "a reply line",
+            "RFC 5321 §4.5.3.1.5",
+        ));
         let Some(reply) = Reply::parse(&text) else {
             let rule = "not a reply: a reply starts with a three-digit code";
             departures.push(Departure::at(step, quoted(&text), rule, "RFC 5321 §4.2"));
@@ -236,10 +281,19 @@ impl Session {
     /// Judges one side closing the connection.
     fn close(&mut self, step: &Step, by_client: bool, ids: &[&str]) -> Vec<Departure> {
         let mut departures = Vec::new();
-        let (bytes, side) = if by_client { (&self.client_bytes, step.from) } else { (&self.server_bytes, step.from) };
+        let (bytes, side) = if by_client {
+            (&self.client_bytes, step.from)
+        } else {
+            (&self.server_bytes, step.from)
+        };
         if !bytes.is_empty() {
             let rule = "the last line before the close is not ended by CRLF";
-            departures.push(Departure::at(step, quoted(&String::from_utf8_lossy(bytes)), rule, "RFC 5321 §2.3.8"));
+            departures.push(Departure::at(
+                step,
+                quoted(&String::from_utf8_lossy(bytes)),
+                rule,
+                "RFC 5321 §2.3.8",
+            ));
         }
         let subject = format!("FIN from {}", ids.get(side).copied().unwrap_or("?"));
         if self.flagged_close || self.quit_answered {
@@ -247,10 +301,19 @@ impl Session {
         }
         self.flagged_close = true;
         let (rule, reference) = match (by_client, self.quit_sent) {
-            (false, true) => ("the server closed after QUIT without the 221 reply it must send first", "RFC 5321 §4.1.1.10"),
-            (false, false) => ("the server closed before the client sent QUIT", "RFC 5321 §3.8"),
+            (false, true) => (
+                "the server closed after QUIT without the 221 reply it must send first",
+                "RFC 5321 §4.1.1.10",
+            ),
+            (false, false) => (
+                "the server closed before the client sent QUIT",
+                "RFC 5321 §3.8",
+            ),
             (true, false) => ("the client closed without sending QUIT", "RFC 5321 §3.8"),
-            (true, true) => ("the client closed before the server answered QUIT", "RFC 5321 §3.8"),
+            (true, true) => (
+                "the client closed before the server answered QUIT",
+                "RFC 5321 §3.8",
+            ),
         };
         departures.push(Departure::at(step, subject, rule, reference));
         departures
@@ -292,7 +355,10 @@ fn unbracketed(step: &Step, text: &str, command: &Command) -> Option<Departure> 
     if path.bracketed {
         return None;
     }
-    let fixed = Path { address: path.address.clone(), bracketed: true };
+    let fixed = Path {
+        address: path.address.clone(),
+        bracketed: true,
+    };
     let rule = format!("the path is not in angle brackets; write {verb}{fixed}");
     Some(Departure::at(step, quoted(text), rule, reference))
 }
@@ -304,7 +370,12 @@ fn code_allowed(step: &Step, text: &str, reply: &Reply, asked: Asked) -> Option<
         return None;
     }
     let list: Vec<String> = allowed.iter().map(u16::to_string).collect();
-    let rule = format!("{} is not a reply to {} (expected {})", reply.code, asked.name(), list.join(", "));
+    let rule = format!(
+        "{} is not a reply to {} (expected {})",
+        reply.code,
+        asked.name(),
+        list.join(", ")
+    );
     Some(Departure::at(step, quoted(text), rule, "RFC 5321 §4.3.2"))
 }
 
@@ -318,7 +389,13 @@ fn bare_line_ends(step: &Step, text: &str) -> Vec<Departure> {
 }
 
 /// Flags a line longer than `limit` octets, CRLF included.
-fn too_long(step: &Step, text: &str, limit: usize, what: &str, reference: &'static str) -> Option<Departure> {
+fn too_long(
+    step: &Step,
+    text: &str,
+    limit: usize,
+    what: &str,
+    reference: &'static str,
+) -> Option<Departure> {
     let length = text.len() + 2;
     if length <= limit {
         return None;

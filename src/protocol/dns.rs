@@ -71,7 +71,9 @@ impl Server {
             let Some(alias) = self.records_of(&name, RecordType::Cname).into_iter().next() else {
                 return answers;
             };
-            let RecordData::Cname(target) = &alias.data else { return answers };
+            let RecordData::Cname(target) = &alias.data else {
+                return answers;
+            };
             name = target.clone();
             answers.push(alias);
         }
@@ -84,14 +86,15 @@ impl Server {
             RecordData::Mx { exchange, .. } => Some(exchange),
             _ => None,
         });
-        exchanges.flat_map(|exchange| self.records_of(exchange, RecordType::A)).collect()
+        exchanges
+            .flat_map(|exchange| self.records_of(exchange, RecordType::A))
+            .collect()
     }
 
     /// Returns the records of one name and type, in zone order.
     fn records_of(&self, name: &Name, record_type: RecordType) -> Vec<Record> {
-        let matches = |record: &&Record| {
-            &record.name == name && record.data.record_type() == record_type
-        };
+        let matches =
+            |record: &&Record| &record.name == name && record.data.record_type() == record_type;
         self.records.iter().filter(matches).cloned().collect()
     }
 }
@@ -119,7 +122,11 @@ pub struct OutgoingQuery {
 impl Resolver {
     /// Builds a resolver asking `server`, drawing from `random`.
     pub fn new(server: Ipv4Addr, random: ChaCha20Rng) -> Resolver {
-        Resolver { server, random, pending: BTreeMap::new() }
+        Resolver {
+            server,
+            random,
+            pending: BTreeMap::new(),
+        }
     }
 
     /// Returns the address of the server it asks.
@@ -131,7 +138,10 @@ impl Resolver {
     pub fn query(&mut self, query: QueryId, question: Question) -> OutgoingQuery {
         let (src_port, id) = self.fresh_port_and_id();
         self.pending.insert((src_port, id), query);
-        OutgoingQuery { src_port, message: Message::query(id, question) }
+        OutgoingQuery {
+            src_port,
+            message: Message::query(id, question),
+        }
     }
 
     /// Draws a port and id pair not in use by another pending query.
@@ -148,11 +158,18 @@ impl Resolver {
 
     /// Tells whether `port` is one of its pending source ports.
     pub fn owns_port(&self, port: u16) -> bool {
-        self.pending.keys().any(|(pending_port, _)| *pending_port == port)
+        self.pending
+            .keys()
+            .any(|(pending_port, _)| *pending_port == port)
     }
 
     /// Pairs a response with its query; `None` if it answers nothing pending.
-    pub fn handle_response(&mut self, port: u16, from: Ipv4Addr, message: &Message) -> Option<QueryId> {
+    pub fn handle_response(
+        &mut self,
+        port: u16,
+        from: Ipv4Addr,
+        message: &Message,
+    ) -> Option<QueryId> {
         if from != self.server || message.response.is_none() {
             return None;
         }
@@ -171,21 +188,46 @@ mod tests {
     }
 
     fn record(owner: &str, data: RecordData) -> Record {
-        Record { name: name(owner), ttl: 3600, data }
+        Record {
+            name: name(owner),
+            ttl: 3600,
+            data,
+        }
     }
 
     fn receiver_zone() -> Server {
         let exchange = name("mail.receiver.com");
         Server::new(vec![
-            record("receiver.com", RecordData::Mx { preference: 10, exchange }),
-            record("mail.receiver.com", RecordData::A(Ipv4Addr::new(66, 218, 71, 63))),
-            record("10.2.0.192.in-addr.arpa", RecordData::Ptr(name("mail.sender.com"))),
-            record("www.receiver.com", RecordData::Cname(name("mail.receiver.com"))),
+            record(
+                "receiver.com",
+                RecordData::Mx {
+                    preference: 10,
+                    exchange,
+                },
+            ),
+            record(
+                "mail.receiver.com",
+                RecordData::A(Ipv4Addr::new(66, 218, 71, 63)),
+            ),
+            record(
+                "10.2.0.192.in-addr.arpa",
+                RecordData::Ptr(name("mail.sender.com")),
+            ),
+            record(
+                "www.receiver.com",
+                RecordData::Cname(name("mail.receiver.com")),
+            ),
         ])
     }
 
     fn ask(server: &Server, owner: &str, record_type: RecordType) -> Message {
-        server.respond(&Message::query(7, Question { name: name(owner), record_type }))
+        server.respond(&Message::query(
+            7,
+            Question {
+                name: name(owner),
+                record_type,
+            },
+        ))
     }
 
     #[test]
@@ -194,7 +236,10 @@ mod tests {
         assert_eq!(response.response, Some(ResponseCode::NoError));
         assert_eq!(response.answers.len(), 1);
         assert_eq!(response.additional.len(), 1);
-        assert_eq!(response.additional[0].to_string(), "mail.receiver.com A 66.218.71.63");
+        assert_eq!(
+            response.additional[0].to_string(),
+            "mail.receiver.com A 66.218.71.63"
+        );
     }
 
     #[test]
@@ -208,7 +253,10 @@ mod tests {
     #[test]
     fn ptr_query_returns_the_host_name() {
         let response = ask(&receiver_zone(), "10.2.0.192.in-addr.arpa", RecordType::Ptr);
-        assert_eq!(response.answers[0].data, RecordData::Ptr(name("mail.sender.com")));
+        assert_eq!(
+            response.answers[0].data,
+            RecordData::Ptr(name("mail.sender.com"))
+        );
     }
 
     #[test]
@@ -229,20 +277,38 @@ mod tests {
     fn cname_is_followed_to_the_address() {
         let response = ask(&receiver_zone(), "www.receiver.com", RecordType::A);
         let texts: Vec<String> = response.answers.iter().map(Record::to_string).collect();
-        assert_eq!(texts, ["www.receiver.com CNAME mail.receiver.com", "mail.receiver.com A 66.218.71.63"]);
+        assert_eq!(
+            texts,
+            [
+                "www.receiver.com CNAME mail.receiver.com",
+                "mail.receiver.com A 66.218.71.63"
+            ]
+        );
     }
 
     #[test]
     fn resolver_pairs_only_the_matching_response_from_its_server() {
         let server_address = Ipv4Addr::new(192, 0, 2, 53);
         let mut resolver = Resolver::new(server_address, ChaCha20Rng::seed_from_u64(1));
-        let question = Question { name: name("receiver.com"), record_type: RecordType::Mx };
+        let question = Question {
+            name: name("receiver.com"),
+            record_type: RecordType::Mx,
+        };
         let outgoing = resolver.query(QueryId(4), question);
         let response = receiver_zone().respond(&outgoing.message);
         let stranger = Ipv4Addr::new(203, 0, 113, 9);
-        assert_eq!(resolver.handle_response(outgoing.src_port, stranger, &response), None);
-        assert_eq!(resolver.handle_response(outgoing.src_port, server_address, &response), Some(QueryId(4)));
-        assert_eq!(resolver.handle_response(outgoing.src_port, server_address, &response), None);
+        assert_eq!(
+            resolver.handle_response(outgoing.src_port, stranger, &response),
+            None
+        );
+        assert_eq!(
+            resolver.handle_response(outgoing.src_port, server_address, &response),
+            Some(QueryId(4))
+        );
+        assert_eq!(
+            resolver.handle_response(outgoing.src_port, server_address, &response),
+            None
+        );
         assert!(outgoing.src_port >= FIRST_EPHEMERAL_PORT);
     }
 }

@@ -133,7 +133,11 @@ impl HostCalls {
     /// Asks for a new connection and returns its id.
     pub fn connect(&mut self, address: Ipv4Addr, port: u16) -> ConnId {
         let conn = self.new_conn_id();
-        self.requests.push(Request::Connect { conn, address, port });
+        self.requests.push(Request::Connect {
+            conn,
+            address,
+            port,
+        });
         conn
     }
 
@@ -145,7 +149,10 @@ impl HostCalls {
 
     /// Asks to send one line or block of bytes.
     pub fn send(&mut self, conn: ConnId, data: impl Into<Vec<u8>>) {
-        self.requests.push(Request::Send { conn, data: data.into() });
+        self.requests.push(Request::Send {
+            conn,
+            data: data.into(),
+        });
     }
 
     /// Asks to close the sending side of a connection.

@@ -804,7 +804,10 @@ mod tests {
     /// Returns the default settings without Nagle's algorithm, so tests
     /// can send several small writes without waiting for ACKs.
     fn unbuffered() -> Config {
-        Config { nagle: false, ..Config::default() }
+        Config {
+            nagle: false,
+            ..Config::default()
+        }
     }
 
     /// Takes every segment the connection has ready.
@@ -1464,8 +1467,7 @@ mod tests {
     #[test]
     fn simultaneous_open_reaches_established() {
         let mut left = open_client(unbuffered(), CLIENT_ISN);
-        let mut right =
-            Connection::connect(unbuffered(), SERVER_PORT, CLIENT_PORT, SERVER_ISN);
+        let mut right = Connection::connect(unbuffered(), SERVER_PORT, CLIENT_PORT, SERVER_ISN);
         let left_syn = only(drain(&mut left));
         let right_syn = only(drain(&mut right));
         deliver(&mut left, &[right_syn]);
@@ -1583,7 +1585,11 @@ mod tests {
         client.send(b"small").unwrap();
         client.send(&full).unwrap();
         let segments = drain(&mut client);
-        assert_eq!(segments.len(), 2, "a full-sized segment goes though data is unacknowledged");
+        assert_eq!(
+            segments.len(),
+            2,
+            "a full-sized segment goes though data is unacknowledged"
+        );
         assert_eq!(segments[0].payload, b"small");
         assert_eq!(segments[1].payload, full);
     }

@@ -26,7 +26,11 @@ struct Document<'a> {
 
 /// Renders the trace as JSON ending in a newline.
 pub fn render(trace: &Trace) -> String {
-    let document = Document { format: FORMAT_NAME, version: FORMAT_VERSION, trace };
+    let document = Document {
+        format: FORMAT_NAME,
+        version: FORMAT_VERSION,
+        trace,
+    };
     let mut text = serde_json::to_string_pretty(&document).expect("a trace always serializes");
     text.push('\n');
     text

@@ -244,9 +244,10 @@ fn wrap(text: &[Cluster], limit: usize) -> Vec<Line> {
 /// Wraps a label, starting a new line after each written-out line feed
 /// (`\n`) when the label holds several lines, such as a mail message.
 fn wrap_label(label: &[Cluster], limit: usize) -> Vec<Line> {
-    let ends_of_lines = label.windows(2).enumerate().filter(|(_, pair)| {
-        pair[0].text == "\\" && pair[1].text == "n"
-    });
+    let ends_of_lines = label
+        .windows(2)
+        .enumerate()
+        .filter(|(_, pair)| pair[0].text == "\\" && pair[1].text == "n");
     let mut pieces = Vec::new();
     let mut start = 0;
     for (at, _) in ends_of_lines {
@@ -1209,7 +1210,10 @@ mod tests {
     fn multi_line_label_starts_a_row_after_each_written_line_feed() {
         let label = "From: Luke\\r\\nSubject: Hi\\r\\n\\r\\nHello\\r\\n";
         let messages = vec![message(0, "sender", "receiver", label)];
-        let options = Options { width: 120, unicode: false };
+        let options = Options {
+            width: 120,
+            unicode: false,
+        };
         let output = render(&trace(mail_participants(), messages), &options);
         let rows: Vec<&str> = output.lines().map(str::trim).collect();
         let find = |text: &str| rows.iter().position(|row| row.contains(text)).unwrap();

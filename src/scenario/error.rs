@@ -89,7 +89,9 @@ fn snippet(line: &str, position: Position) -> String {
 
 /// Returns the byte offset of a column counted in characters from one.
 fn byte_offset(line: &str, column: usize) -> usize {
-    line.char_indices().nth(column.saturating_sub(1)).map_or(line.len(), |(offset, _)| offset)
+    line.char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(line.len(), |(offset, _)| offset)
 }
 
 /// Returns the length of the YAML token a line starts with: a quoted
@@ -98,12 +100,19 @@ fn token_len(rest: &str) -> usize {
     let mut chars = rest.char_indices();
     match chars.next() {
         Some((_, '{' | '[' | '-' | '\t')) => 1,
-        Some((_, quote @ ('"' | '\''))) => chars.find(|(_, c)| *c == quote).map_or(rest.len(), |(i, _)| i + 1),
+        Some((_, quote @ ('"' | '\''))) => chars
+            .find(|(_, c)| *c == quote)
+            .map_or(rest.len(), |(i, _)| i + 1),
         Some(_) => {
             let delimiter = rest.find([',', ']', '}', '#']).unwrap_or(rest.len());
-            let end = rest.find(": ").map_or(delimiter, |colon| colon.min(delimiter));
+            let end = rest
+                .find(": ")
+                .map_or(delimiter, |colon| colon.min(delimiter));
             let token = rest[..end].trim_end();
-            token.strip_suffix(':').map_or(token.len(), |key| key.len()).max(1)
+            token
+                .strip_suffix(':')
+                .map_or(token.len(), |key| key.len())
+                .max(1)
         }
         None => 0,
     }
@@ -116,8 +125,17 @@ mod tests {
     #[test]
     fn error_shows_place_path_message_and_underlined_value() {
         let text = "title: t\nlinks:\n  - { between: [a, dsn], latency: 10ms }\n";
-        let position = Some(Position { line: 3, column: 20 });
-        let error = ScenarioError::at("f.yaml", text, position, Some("links[0].between[1]".into()), "no participant has id `dsn`");
+        let position = Some(Position {
+            line: 3,
+            column: 20,
+        });
+        let error = ScenarioError::at(
+            "f.yaml",
+            text,
+            position,
+            Some("links[0].between[1]".into()),
+            "no participant has id `dsn`",
+        );
         let expected = "f.yaml:3:20: at `links[0].between[1]`: no participant has id `dsn`\n  |\n3 |   - { between: [a, dsn], latency: 10ms }\n  |                    ^^^";
         assert_eq!(error.to_string(), expected);
     }

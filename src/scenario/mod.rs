@@ -137,7 +137,10 @@ pub fn load(file: &str, overrides: &Overrides) -> Result<Scenario, ScenarioError
 /// Checks and returns the scenario written in `text`; `file` names it in errors.
 pub fn parse(file: &str, text: &str, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
     if holds_nothing(text) {
-        return Err(ScenarioError::whole_file(file, "the scenario is empty (expected at least `title` and `participants`)"));
+        return Err(ScenarioError::whole_file(
+            file,
+            "the scenario is empty (expected at least `title` and `participants`)",
+        ));
     }
     let raw = if overrides.sets.is_empty() {
         deserialize(file, text)?
@@ -153,18 +156,30 @@ pub fn parse(file: &str, text: &str, overrides: &Overrides) -> Result<Scenario, 
 
 /// Tells whether a document holds no value: blank, or only comments.
 fn holds_nothing(text: &str) -> bool {
-    text.trim().is_empty() || matches!(serde_yaml::from_str::<serde_yaml::Value>(text), Ok(serde_yaml::Value::Null))
+    text.trim().is_empty()
+        || matches!(
+            serde_yaml::from_str::<serde_yaml::Value>(text),
+            Ok(serde_yaml::Value::Null)
+        )
 }
 
 /// Reads a file as UTF-8 text, refusing huge files.
 fn read_text(file: &str) -> Result<String, ScenarioError> {
-    let io_error = |error: std::io::Error| ScenarioError::whole_file(file, format!("cannot read the file: {error}"));
+    let io_error = |error: std::io::Error| {
+        ScenarioError::whole_file(file, format!("cannot read the file: {error}"))
+    };
     let metadata = std::fs::metadata(file).map_err(io_error)?;
     if metadata.is_dir() {
-        return Err(ScenarioError::whole_file(file, "is a directory, not a scenario file"));
+        return Err(ScenarioError::whole_file(
+            file,
+            "is a directory, not a scenario file",
+        ));
     }
     if metadata.len() > MAX_FILE_BYTES {
-        let message = format!("the file has {} bytes; scenarios may have at most {MAX_FILE_BYTES}", metadata.len());
+        let message = format!(
+            "the file has {} bytes; scenarios may have at most {MAX_FILE_BYTES}",
+            metadata.len()
+        );
         return Err(ScenarioError::whole_file(file, message));
     }
     let bytes = std::fs::read(file).map_err(io_error)?;
@@ -178,7 +193,13 @@ fn not_utf8(file: &str, error: &std::string::FromUtf8Error) -> ScenarioError {
     let column = valid.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
     let text = String::from_utf8_lossy(error.as_bytes());
     let position = Some(Position { line, column });
-    ScenarioError::at(file, &text, position, None, "the file is not UTF-8 text (save it as UTF-8)")
+    ScenarioError::at(
+        file,
+        &text,
+        position,
+        None,
+        "the file is not UTF-8 text (save it as UTF-8)",
+    )
 }
 
 /// Deserializes the raw scenario, locating any error.
@@ -189,9 +210,16 @@ fn deserialize(file: &str, text: &str) -> Result<raw::RawScenario, ScenarioError
         let inner = error.into_inner();
         let position = inner
             .location()
-            .map(|l| Position { line: l.line(), column: l.column() })
+            .map(|l| Position {
+                line: l.line(),
+                column: l.column(),
+            })
             .or_else(|| positions::Positions::of(text).find(&path));
-        let message = with_tab_hint(strip_path(&strip_location(&inner.to_string())), text, position);
+        let message = with_tab_hint(
+            strip_path(&strip_location(&inner.to_string())),
+            text,
+            position,
+        );
         let path = (path != "." && !path.contains('?')).then_some(path);
         ScenarioError::at(file, text, position, path, message)
     })
@@ -199,15 +227,25 @@ fn deserialize(file: &str, text: &str) -> Result<raw::RawScenario, ScenarioError
 
 /// Reads the document as a tree, applies the `--set` changes, then
 /// deserializes it; an error about a set value names its `--set`.
-fn deserialize_with(file: &str, text: &str, sets: &[Setting]) -> Result<raw::RawScenario, ScenarioError> {
-    let mut document: serde_yaml::Value = serde_yaml::from_str(text).map_err(|error| yaml_error(file, text, &error))?;
+fn deserialize_with(
+    file: &str,
+    text: &str,
+    sets: &[Setting],
+) -> Result<raw::RawScenario, ScenarioError> {
+    let mut document: serde_yaml::Value =
+        serde_yaml::from_str(text).map_err(|error| yaml_error(file, text, &error))?;
     for setting in sets {
-        setting.apply(&mut document).map_err(|why| ScenarioError::whole_file(&setting.to_string(), why))?;
+        setting
+            .apply(&mut document)
+            .map_err(|why| ScenarioError::whole_file(&setting.to_string(), why))?;
     }
     serde_path_to_error::deserialize(document).map_err(|error| {
         let path = error.path().to_string();
         let message = strip_path(&strip_location(&error.inner().to_string()));
-        let setting = sets.iter().rev().find(|s| s.covers(&path) || names_unknown_key(&message, s, &path));
+        let setting = sets
+            .iter()
+            .rev()
+            .find(|s| s.covers(&path) || names_unknown_key(&message, s, &path));
         if let Some(setting) = setting {
             return ScenarioError::at(&setting.to_string(), "", None, Some(path), message);
         }
@@ -218,16 +256,31 @@ fn deserialize_with(file: &str, text: &str, sets: &[Setting]) -> Result<raw::Raw
 
 /// Tells whether an unknown-field error is about the key a setting added.
 fn names_unknown_key(message: &str, setting: &Setting, path: &str) -> bool {
-    let added = setting.path.rsplit_once('.').map_or(setting.path.as_str(), |(_, key)| key);
-    let parent = setting.path.rsplit_once('.').map_or("", |(parent, _)| parent);
+    let added = setting
+        .path
+        .rsplit_once('.')
+        .map_or(setting.path.as_str(), |(_, key)| key);
+    let parent = setting
+        .path
+        .rsplit_once('.')
+        .map_or("", |(parent, _)| parent);
     let parent_matches = parent == path || (parent.is_empty() && path == ".");
     parent_matches && message.starts_with(&format!("unknown field `{added}`"))
 }
 
 /// Turns a YAML syntax error into a located error.
 fn yaml_error(file: &str, text: &str, error: &serde_yaml::Error) -> ScenarioError {
-    let position = error.location().map(|l| Position { line: l.line(), column: l.column() });
-    ScenarioError::at(file, text, position, None, strip_location(&error.to_string()))
+    let position = error.location().map(|l| Position {
+        line: l.line(),
+        column: l.column(),
+    });
+    ScenarioError::at(
+        file,
+        text,
+        position,
+        None,
+        strip_location(&error.to_string()),
+    )
 }
 
 /// Adds a hint when the character at the error is a tab.
@@ -242,9 +295,20 @@ fn with_tab_hint(message: String, text: &str, position: Option<Position>) -> Str
 /// Removes the key path serde_yaml puts before some messages
 /// (`participants[0]: missing field ...`); the error prints the path itself.
 fn strip_path(message: &str) -> String {
-    let Some((head, rest)) = message.split_once(": ") else { return message.to_string() };
-    let path_like = !head.is_empty() && head.chars().all(|c| c.is_alphanumeric() || "_-.[]".contains(c));
-    let serde_words = ["invalid type", "invalid value", "unknown field", "missing field", "unknown variant"];
+    let Some((head, rest)) = message.split_once(": ") else {
+        return message.to_string();
+    };
+    let path_like = !head.is_empty()
+        && head
+            .chars()
+            .all(|c| c.is_alphanumeric() || "_-.[]".contains(c));
+    let serde_words = [
+        "invalid type",
+        "invalid value",
+        "unknown field",
+        "missing field",
+        "unknown variant",
+    ];
     if path_like && serde_words.iter().any(|words| rest.starts_with(words)) {
         rest.to_string()
     } else {
@@ -274,7 +338,10 @@ fn strip_location(message: &str) -> String {
 fn humane(message: &str) -> String {
     let words = [
         ("expected u64", "expected a whole number, 0 or more"),
-        ("expected u32", "expected a whole number from 0 to 4294967295"),
+        (
+            "expected u32",
+            "expected a whole number from 0 to 4294967295",
+        ),
         ("expected u16", "expected a whole number from 0 to 65535"),
         ("expected usize", "expected a whole number, 0 or more"),
         ("expected f64", "expected a number"),

@@ -33,20 +33,28 @@ pub struct Setting {
 impl Setting {
     /// Parses `path=value`.
     pub fn parse(argument: &str) -> Result<Setting, String> {
-        let (path, value) = argument
-            .split_once('=')
-            .ok_or_else(|| format!("--set `{argument}`: expected path=value, e.g. links[0].latency=50ms"))?;
+        let (path, value) = argument.split_once('=').ok_or_else(|| {
+            format!("--set `{argument}`: expected path=value, e.g. links[0].latency=50ms")
+        })?;
         let segments = parse_path(path).map_err(|why| format!("--set `{argument}`: {why}"))?;
         let value = serde_yaml::from_str(value)
             .map_err(|error| format!("--set `{argument}`: the value is not YAML: {error}"))?;
-        Ok(Setting { argument: argument.to_string(), path: path.to_string(), segments, value })
+        Ok(Setting {
+            argument: argument.to_string(),
+            path: path.to_string(),
+            segments,
+            value,
+        })
     }
 
     /// Puts the value into the document.
     pub fn apply(&self, document: &mut Value) -> Result<(), String> {
         let mut node = document;
         let mut walked = String::new();
-        let (last, leading) = self.segments.split_last().expect("a parsed path has a segment");
+        let (last, leading) = self
+            .segments
+            .split_last()
+            .expect("a parsed path has a segment");
         for segment in leading {
             node = step_into(node, segment, &walked)?;
             walked = join(&walked, segment);
@@ -55,7 +63,9 @@ impl Setting {
             (Segment::Key(key), Value::Mapping(mapping)) => set_key(mapping, key),
             (Segment::Index(index), Value::Sequence(items)) => {
                 let count = items.len();
-                items.get_mut(*index).ok_or_else(|| too_few(&walked, count, *index))
+                items
+                    .get_mut(*index)
+                    .ok_or_else(|| too_few(&walked, count, *index))
             }
             (segment, _) => Err(not_a_container(&walked, segment)),
         }
@@ -64,7 +74,9 @@ impl Setting {
 
     /// Tells whether `path` is the set path or lies under it.
     pub fn covers(&self, path: &str) -> bool {
-        path == self.path || path.starts_with(&format!("{}.", self.path)) || path.starts_with(&format!("{}[", self.path))
+        path == self.path
+            || path.starts_with(&format!("{}.", self.path))
+            || path.starts_with(&format!("{}[", self.path))
     }
 }
 
@@ -89,34 +101,47 @@ fn parse_path(path: &str) -> Result<Vec<Segment>, String> {
         rest = &rest[end..];
         while let Some(after) = rest.strip_prefix('[') {
             let (number, tail) = after.split_once(']').unwrap_or((after, ""));
-            let index = number.parse().map_err(|_| format!("`[{number}]` is not a list index like [0]"))?;
+            let index = number
+                .parse()
+                .map_err(|_| format!("`[{number}]` is not a list index like [0]"))?;
             segments.push(Segment::Index(index));
             rest = tail;
         }
         if rest.is_empty() {
             return Ok(segments);
         }
-        rest = rest.strip_prefix('.').ok_or_else(|| format!("`{path}`: expected `.` or `[` after `]`"))?;
+        rest = rest
+            .strip_prefix('.')
+            .ok_or_else(|| format!("`{path}`: expected `.` or `[` after `]`"))?;
     }
 }
 
 /// Checks that a key is a plain word.
 fn check_key(key: &str) -> Result<(), String> {
-    match key.chars().find(|c| !(c.is_alphanumeric() || *c == '_' || *c == '-')) {
+    match key
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || *c == '_' || *c == '-'))
+    {
         Some(bad) => Err(format!("`{bad}` is not allowed in a key name")),
         None => Ok(()),
     }
 }
 
 /// Moves one segment down the tree; the key or item must exist.
-fn step_into<'v>(node: &'v mut Value, segment: &Segment, walked: &str) -> Result<&'v mut Value, String> {
+fn step_into<'v>(
+    node: &'v mut Value,
+    segment: &Segment,
+    walked: &str,
+) -> Result<&'v mut Value, String> {
     match (segment, node) {
         (Segment::Key(key), Value::Mapping(mapping)) => mapping
             .get_mut(key.as_str())
             .ok_or_else(|| format!("no key `{}` in the scenario", join(walked, segment))),
         (Segment::Index(index), Value::Sequence(items)) => {
             let count = items.len();
-            items.get_mut(*index).ok_or_else(|| too_few(walked, count, *index))
+            items
+                .get_mut(*index)
+                .ok_or_else(|| too_few(walked, count, *index))
         }
         (segment, _) => Err(not_a_container(walked, segment)),
     }
@@ -136,13 +161,20 @@ fn too_few(walked: &str, count: usize, index: usize) -> String {
     match count {
         0 => format!("`{walked}` is empty, so it has no item [{index}]"),
         1 => format!("`{walked}` has 1 item, {walked}[0]; there is no [{index}]"),
-        _ => format!("`{walked}` has {count} items, {walked}[0] to {walked}[{}]; there is no [{index}]", count - 1),
+        _ => format!(
+            "`{walked}` has {count} items, {walked}[0] to {walked}[{}]; there is no [{index}]",
+            count - 1
+        ),
     }
 }
 
 /// Describes a key or index applied to a value that has none.
 fn not_a_container(walked: &str, segment: &Segment) -> String {
-    let place = if walked.is_empty() { "the scenario".to_string() } else { format!("`{walked}`") };
+    let place = if walked.is_empty() {
+        "the scenario".to_string()
+    } else {
+        format!("`{walked}`")
+    };
     match segment {
         Segment::Key(key) => format!("{place} is not a mapping, so it has no key `{key}`"),
         Segment::Index(index) => format!("{place} is not a list, so it has no item [{index}]"),
@@ -169,28 +201,49 @@ mod tests {
     #[test]
     fn sets_nested_values_and_new_last_keys() {
         let mut doc = document();
-        Setting::parse("links[0].latency=50ms").unwrap().apply(&mut doc).unwrap();
-        Setting::parse("links[0].jitter=2ms").unwrap().apply(&mut doc).unwrap();
+        Setting::parse("links[0].latency=50ms")
+            .unwrap()
+            .apply(&mut doc)
+            .unwrap();
+        Setting::parse("links[0].jitter=2ms")
+            .unwrap()
+            .apply(&mut doc)
+            .unwrap();
         Setting::parse("seed=7").unwrap().apply(&mut doc).unwrap();
-        let expected: Value = serde_yaml::from_str("seed: 7\nlinks:\n  - { between: [a, b], latency: 50ms, jitter: 2ms }\n").unwrap();
+        let expected: Value = serde_yaml::from_str(
+            "seed: 7\nlinks:\n  - { between: [a, b], latency: 50ms, jitter: 2ms }\n",
+        )
+        .unwrap();
         assert_eq!(doc, expected);
     }
 
     #[test]
     fn values_are_read_as_yaml() {
         let mut doc = document();
-        Setting::parse("links[0].between=[b, a]").unwrap().apply(&mut doc).unwrap();
+        Setting::parse("links[0].between=[b, a]")
+            .unwrap()
+            .apply(&mut doc)
+            .unwrap();
         assert_eq!(doc["links"][0]["between"][0], Value::String("b".into()));
     }
 
     #[test]
     fn missing_items_and_keys_are_named() {
         let mut doc = document();
-        let error = Setting::parse("links[3].latency=1ms").unwrap().apply(&mut doc).unwrap_err();
+        let error = Setting::parse("links[3].latency=1ms")
+            .unwrap()
+            .apply(&mut doc)
+            .unwrap_err();
         assert_eq!(error, "`links` has 1 item, links[0]; there is no [3]");
-        let error = Setting::parse("participants[0].id=x").unwrap().apply(&mut doc).unwrap_err();
+        let error = Setting::parse("participants[0].id=x")
+            .unwrap()
+            .apply(&mut doc)
+            .unwrap_err();
         assert_eq!(error, "no key `participants` in the scenario");
-        let error = Setting::parse("seed.x=1").unwrap().apply(&mut doc).unwrap_err();
+        let error = Setting::parse("seed.x=1")
+            .unwrap()
+            .apply(&mut doc)
+            .unwrap_err();
         assert_eq!(error, "`seed` is not a mapping, so it has no key `x`");
     }
 

@@ -34,7 +34,10 @@ impl Positions {
     pub fn of(text: &str) -> Positions {
         let mut walker = Walker::default();
         let _ = Parser::new_from_str(text).load(&mut walker, false);
-        Positions { by_path: walker.by_path, scalars: walker.scalars }
+        Positions {
+            by_path: walker.by_path,
+            scalars: walker.scalars,
+        }
     }
 
     /// Returns where `path` is written, or its nearest written ancestor.
@@ -77,7 +80,10 @@ impl Walker {
         match self.stack.last() {
             None => Some(String::new()),
             Some(Frame::Mapping { key: None, .. }) => None,
-            Some(Frame::Mapping { path, key: Some(key) }) => Some(join_key(path, key)),
+            Some(Frame::Mapping {
+                path,
+                key: Some(key),
+            }) => Some(join_key(path, key)),
             Some(Frame::Sequence { path, next }) => Some(format!("{path}[{next}]")),
         }
     }
@@ -95,13 +101,18 @@ impl Walker {
     fn on_scalar(&mut self, text: String, mark: Marker) {
         match self.value_path() {
             Some(path) => {
-                let position = Position { line: mark.line(), column: mark.col() + 1 };
+                let position = Position {
+                    line: mark.line(),
+                    column: mark.col() + 1,
+                };
                 self.scalars.insert(path, position);
                 self.mark_containers(position);
                 self.finish_value();
             }
             None => {
-                let Some(Frame::Mapping { path, key }) = self.stack.last_mut() else { return };
+                let Some(Frame::Mapping { path, key }) = self.stack.last_mut() else {
+                    return;
+                };
                 let key_path = join_key(path, &text);
                 *key = Some(text);
                 self.remember_key(&key_path, mark);
@@ -133,7 +144,10 @@ impl Walker {
     /// Records a key's position, which is also where the mapping holding
     /// it starts when it is the first.
     fn remember_key(&mut self, path: &str, mark: Marker) {
-        let position = Position { line: mark.line(), column: mark.col() + 1 };
+        let position = Position {
+            line: mark.line(),
+            column: mark.col() + 1,
+        };
         self.by_path.insert(path.to_string(), position);
         self.mark_containers(position);
     }
@@ -164,28 +178,57 @@ impl MarkedEventReceiver for Walker {
 
 /// Appends a mapping key to a path.
 fn join_key(path: &str, key: &str) -> String {
-    if path.is_empty() { key.to_string() } else { format!("{path}.{key}") }
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const DOCUMENT: &str = "title: x\nparticipants:\n  - id: a\n    name: A\n  - id: b\n    tags: [1, 2]\n";
+    const DOCUMENT: &str =
+        "title: x\nparticipants:\n  - id: a\n    name: A\n  - id: b\n    tags: [1, 2]\n";
 
     #[test]
     fn keys_and_items_are_found_where_written() {
         let positions = Positions::of(DOCUMENT);
-        assert_eq!(positions.find("title"), Some(Position { line: 1, column: 8 }));
-        assert_eq!(positions.find("participants[1].id"), Some(Position { line: 5, column: 9 }));
-        assert_eq!(positions.find("participants[0].name"), Some(Position { line: 4, column: 11 }));
-        assert_eq!(positions.find("participants[1].tags[1]"), Some(Position { line: 6, column: 15 }));
-        assert_eq!(positions.find("participants[1].tags"), Some(Position { line: 6, column: 5 }));
+        assert_eq!(
+            positions.find("title"),
+            Some(Position { line: 1, column: 8 })
+        );
+        assert_eq!(
+            positions.find("participants[1].id"),
+            Some(Position { line: 5, column: 9 })
+        );
+        assert_eq!(
+            positions.find("participants[0].name"),
+            Some(Position {
+                line: 4,
+                column: 11
+            })
+        );
+        assert_eq!(
+            positions.find("participants[1].tags[1]"),
+            Some(Position {
+                line: 6,
+                column: 15
+            })
+        );
+        assert_eq!(
+            positions.find("participants[1].tags"),
+            Some(Position { line: 6, column: 5 })
+        );
     }
 
     #[test]
     fn unknown_path_falls_back_to_its_nearest_ancestor() {
         let positions = Positions::of(DOCUMENT);
-        assert_eq!(positions.find("participants[1].missing"), positions.find("participants[1]"));
+        assert_eq!(
+            positions.find("participants[1].missing"),
+            positions.find("participants[1]")
+        );
     }
 }

@@ -8,10 +8,10 @@
 //! that depend on earlier steps (the ports of a reply datagram, the id of
 //! a DNS response) are resolved here as references to those steps.
 
+use super::ScenarioError;
 use super::positions::Position;
 use super::raw::{RawClose, RawDnsMessage, RawMailStep, RawOpen, RawSend, RawStep, RawTransport};
 use super::validate::Checker;
-use super::ScenarioError;
 use crate::time::SimDuration;
 use crate::wire::dns::{self, Name, Question, RecordType, ResponseCode};
 
@@ -138,9 +138,10 @@ impl Step {
     /// Returns the DNS query this step sends, if it sends one.
     pub fn dns_query(&self) -> Option<&dns::Message> {
         match &self.action {
-            Action::Datagram { payload: Datagram::Dns { message, .. }, .. } if message.response.is_none() => {
-                Some(message)
-            }
+            Action::Datagram {
+                payload: Datagram::Dns { message, .. },
+                ..
+            } if message.response.is_none() => Some(message),
             _ => None,
         }
     }
@@ -192,7 +193,10 @@ impl Checker<'_> {
             (None, Some(send), None, None) => self.send_step(index, send, walk),
             (None, None, Some(close), None) => self.close_step(index, close, walk),
             (None, None, None, Some(mail)) => self.mail_step(index, mail, walk),
-            _ => Err(self.error(&path, "a step has exactly one of `open`, `send`, `close` or `mail`")),
+            _ => Err(self.error(
+                &path,
+                "a step has exactly one of `open`, `send`, `close` or `mail`",
+            )),
         }
     }
 
@@ -201,13 +205,22 @@ impl Checker<'_> {
         let from = self.participant_index(&format!("{path}.from"), from)?;
         let to = self.participant_index(&format!("{path}.to"), to)?;
         if from == to {
-            return Err(self.error(&format!("{path}.to"), "a message goes to another participant, not to its sender"));
+            return Err(self.error(
+                &format!("{path}.to"),
+                "a message goes to another participant, not to its sender",
+            ));
         }
         Ok((from, to))
     }
 
     /// Assembles a checked step from its parts.
-    fn finish_step(&self, index: usize, ends: (usize, usize), common: (Option<&String>, Option<&String>), action: Action) -> Result<Step, ScenarioError> {
+    fn finish_step(
+        &self,
+        index: usize,
+        ends: (usize, usize),
+        common: (Option<&String>, Option<&String>),
+        action: Action,
+    ) -> Result<Step, ScenarioError> {
         let (wait, remark) = common;
         let path = format!("script[{index}]");
         let wait = match wait {
@@ -215,82 +228,180 @@ impl Checker<'_> {
             None => SimDuration::ZERO,
         };
         let position = self.position_of(&format!("{path}.{}", action.key()));
-        Ok(Step { number: index + 1, position, from: ends.0, to: ends.1, wait, remark: remark.cloned(), action })
+        Ok(Step {
+            number: index + 1,
+            position,
+            from: ends.0,
+            to: ends.1,
+            wait,
+            remark: remark.cloned(),
+            action,
+        })
     }
 
     /// Checks an `open` step and starts following its connection.
-    fn open_step(&self, index: usize, raw: &RawOpen, walk: &mut Walk) -> Result<Step, ScenarioError> {
+    fn open_step(
+        &self,
+        index: usize,
+        raw: &RawOpen,
+        walk: &mut Walk,
+    ) -> Result<Step, ScenarioError> {
         let ends = self.ends(&format!("script[{index}].open"), &raw.from, &raw.to)?;
-        let connection = Connection { client: ends.0, server: ends.1, port: raw.port };
+        let connection = Connection {
+            client: ends.0,
+            server: ends.1,
+            port: raw.port,
+        };
         if let Some(live) = walk.connections.iter().find(|t| t.connection == connection) {
-            let message = format!("this connection is already open (opened by step {})", live.opened_by_step);
+            let message = format!(
+                "this connection is already open (opened by step {})",
+                live.opened_by_step
+            );
             return Err(self.error(&format!("script[{index}].open"), message));
         }
         if raw.port == 0 || raw.from_port == Some(0) {
-            return Err(self.error(&format!("script[{index}].open"), "port 0 is reserved; use a port from 1 to 65535"));
+            return Err(self.error(
+                &format!("script[{index}].open"),
+                "port 0 is reserved; use a port from 1 to 65535",
+            ));
         }
-        walk.connections.push(Tracked { connection, opened_by_step: index + 1, client_closed_by_step: None, server_closed_by_step: None });
-        let action = Action::Open { connection, client_port: raw.from_port };
-        self.finish_step(index, ends, (raw.wait.as_ref(), raw.remark.as_ref()), action)
+        walk.connections.push(Tracked {
+            connection,
+            opened_by_step: index + 1,
+            client_closed_by_step: None,
+            server_closed_by_step: None,
+        });
+        let action = Action::Open {
+            connection,
+            client_port: raw.from_port,
+        };
+        self.finish_step(
+            index,
+            ends,
+            (raw.wait.as_ref(), raw.remark.as_ref()),
+            action,
+        )
     }
 
     /// Checks a `close` step and notes which side closed.
-    fn close_step(&self, index: usize, raw: &RawClose, walk: &mut Walk) -> Result<Step, ScenarioError> {
+    fn close_step(
+        &self,
+        index: usize,
+        raw: &RawClose,
+        walk: &mut Walk,
+    ) -> Result<Step, ScenarioError> {
         let path = format!("script[{index}].close");
         let ends = self.ends(&path, &raw.from, &raw.to)?;
         let slot = self.live_connection(&path, walk, ends.0, ends.1, raw.port)?;
         let tracked = &mut walk.connections[slot];
         if let Some(closing) = tracked.closed_by(ends.0) {
             let who = self.participant_id(ends.0);
-            return Err(self.error(&path, format!("`{who}` already closed its side of this connection at step {closing}")));
+            return Err(self.error(
+                &path,
+                format!("`{who}` already closed its side of this connection at step {closing}"),
+            ));
         }
         if tracked.connection.client == ends.0 {
             tracked.client_closed_by_step = Some(index + 1);
         } else {
             tracked.server_closed_by_step = Some(index + 1);
         }
-        let action = Action::Close { connection: tracked.connection };
+        let action = Action::Close {
+            connection: tracked.connection,
+        };
         if tracked.client_closed_by_step.is_some() && tracked.server_closed_by_step.is_some() {
             walk.connections.remove(slot);
         }
-        self.finish_step(index, ends, (raw.wait.as_ref(), raw.remark.as_ref()), action)
+        self.finish_step(
+            index,
+            ends,
+            (raw.wait.as_ref(), raw.remark.as_ref()),
+            action,
+        )
     }
 
     /// Checks a `mail` step: a participant whose client the script starts, once.
-    fn mail_step(&self, index: usize, raw: &RawMailStep, walk: &Walk) -> Result<Step, ScenarioError> {
+    fn mail_step(
+        &self,
+        index: usize,
+        raw: &RawMailStep,
+        walk: &Walk,
+    ) -> Result<Step, ScenarioError> {
         let path = format!("script[{index}].mail.from");
         let from = self.participant_index(&path, &raw.from)?;
         if !self.has_smtp_client(from) {
-            return Err(self.error(&path, format!("participant `{}` has no `smtp_client` to send mail", raw.from)));
+            return Err(self.error(
+                &path,
+                format!(
+                    "participant `{}` has no `smtp_client` to send mail",
+                    raw.from
+                ),
+            ));
         }
-        let earlier = walk.steps.iter().find(|s| s.from == from && matches!(s.action, Action::Mail));
+        let earlier = walk
+            .steps
+            .iter()
+            .find(|s| s.from == from && matches!(s.action, Action::Mail));
         if let Some(earlier) = earlier {
-            return Err(self.error(&path, format!("step {} already lets `{}` send its mails", earlier.number, raw.from)));
+            return Err(self.error(
+                &path,
+                format!(
+                    "step {} already lets `{}` send its mails",
+                    earlier.number, raw.from
+                ),
+            ));
         }
-        self.finish_step(index, (from, from), (raw.wait.as_ref(), raw.remark.as_ref()), Action::Mail)
+        self.finish_step(
+            index,
+            (from, from),
+            (raw.wait.as_ref(), raw.remark.as_ref()),
+            Action::Mail,
+        )
     }
 
     /// Checks a `send` step: TCP data, a UDP datagram or a DNS message.
-    fn send_step(&self, index: usize, raw: &RawSend, walk: &mut Walk) -> Result<Step, ScenarioError> {
+    fn send_step(
+        &self,
+        index: usize,
+        raw: &RawSend,
+        walk: &mut Walk,
+    ) -> Result<Step, ScenarioError> {
         let path = format!("script[{index}].send");
         let ends = self.ends(&path, &raw.from, &raw.to)?;
         let udp = raw.dns.is_some() || raw.transport == Some(RawTransport::Udp);
         if raw.dns.is_some() && raw.transport == Some(RawTransport::Tcp) {
-            return Err(self.error(&format!("{path}.transport"), "seqsim sends DNS messages over UDP only; leave out `transport`"));
+            return Err(self.error(
+                &format!("{path}.transport"),
+                "seqsim sends DNS messages over UDP only; leave out `transport`",
+            ));
         }
         let action = if udp {
             self.datagram(&path, raw, ends, walk)?
         } else {
             self.tcp_data(&path, raw, ends, walk)?
         };
-        self.finish_step(index, ends, (raw.wait.as_ref(), raw.remark.as_ref()), action)
+        self.finish_step(
+            index,
+            ends,
+            (raw.wait.as_ref(), raw.remark.as_ref()),
+            action,
+        )
     }
 
     /// Checks data sent on a TCP connection.
-    fn tcp_data(&self, path: &str, raw: &RawSend, (from, to): (usize, usize), walk: &Walk) -> Result<Action, ScenarioError> {
+    fn tcp_data(
+        &self,
+        path: &str,
+        raw: &RawSend,
+        (from, to): (usize, usize),
+        walk: &Walk,
+    ) -> Result<Action, ScenarioError> {
         for (key, given) in [("from_port", raw.from_port), ("to_port", raw.to_port)] {
             if given.is_some() {
-                return Err(self.error(&format!("{path}.{key}"), format!("`{key}` is for UDP; on TCP, name the server's port with `port`")));
+                return Err(self.error(
+                    &format!("{path}.{key}"),
+                    format!("`{key}` is for UDP; on TCP, name the server's port with `port`"),
+                ));
             }
         }
         let slot = self.live_connection(path, walk, from, to, raw.port)?;
@@ -303,16 +414,32 @@ impl Checker<'_> {
         if data.is_empty() {
             return Err(self.error(path, "there is nothing to send: `text` or `bytes` is empty"));
         }
-        Ok(Action::Send { connection: tracked.connection, data })
+        Ok(Action::Send {
+            connection: tracked.connection,
+            data,
+        })
     }
 
     /// Finds the one live connection between two participants.
-    fn live_connection(&self, path: &str, walk: &Walk, a: usize, b: usize, port: Option<u16>) -> Result<usize, ScenarioError> {
+    fn live_connection(
+        &self,
+        path: &str,
+        walk: &Walk,
+        a: usize,
+        b: usize,
+        port: Option<u16>,
+    ) -> Result<usize, ScenarioError> {
         let between = |t: &&Tracked| {
             let ends = (t.connection.client, t.connection.server);
             (ends == (a, b) || ends == (b, a)) && port.is_none_or(|p| p == t.connection.port)
         };
-        let candidates: Vec<usize> = walk.connections.iter().enumerate().filter(|(_, t)| between(t)).map(|(i, _)| i).collect();
+        let candidates: Vec<usize> = walk
+            .connections
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| between(t))
+            .map(|(i, _)| i)
+            .collect();
         let (a, b) = (self.participant_id(a), self.participant_id(b));
         match candidates.as_slice() {
             [one] => Ok(*one),
@@ -325,28 +452,61 @@ impl Checker<'_> {
     fn payload(&self, path: &str, raw: &RawSend) -> Result<Vec<u8>, ScenarioError> {
         match (&raw.text, &raw.bytes, &raw.dns) {
             (Some(text), None, None) => Ok(text.as_bytes().to_vec()),
-            (None, Some(hex), None) => parse_hex(hex).map_err(|why| self.error(&format!("{path}.bytes"), why)),
-            _ => Err(self.error(path, "a `send` step has exactly one of `text`, `bytes` or `dns`")),
+            (None, Some(hex), None) => {
+                parse_hex(hex).map_err(|why| self.error(&format!("{path}.bytes"), why))
+            }
+            _ => Err(self.error(
+                path,
+                "a `send` step has exactly one of `text`, `bytes` or `dns`",
+            )),
         }
     }
 
     /// Checks a UDP datagram and resolves its ports.
-    fn datagram(&self, path: &str, raw: &RawSend, ends: (usize, usize), walk: &Walk) -> Result<Action, ScenarioError> {
+    fn datagram(
+        &self,
+        path: &str,
+        raw: &RawSend,
+        ends: (usize, usize),
+        walk: &Walk,
+    ) -> Result<Action, ScenarioError> {
         if raw.port.is_some() {
-            return Err(self.error(&format!("{path}.port"), "`port` picks a TCP connection; for UDP use `from_port` and `to_port`"));
+            return Err(self.error(
+                &format!("{path}.port"),
+                "`port` picks a TCP connection; for UDP use `from_port` and `to_port`",
+            ));
         }
         let payload = match &raw.dns {
-            Some(message) if raw.text.is_none() && raw.bytes.is_none() => self.dns_datagram(&format!("{path}.dns"), message, ends, walk)?,
-            Some(_) => return Err(self.error(path, "a `send` step has exactly one of `text`, `bytes` or `dns`")),
+            Some(message) if raw.text.is_none() && raw.bytes.is_none() => {
+                self.dns_datagram(&format!("{path}.dns"), message, ends, walk)?
+            }
+            Some(_) => {
+                return Err(self.error(
+                    path,
+                    "a `send` step has exactly one of `text`, `bytes` or `dns`",
+                ));
+            }
             None => Datagram::Bytes(self.payload(path, raw)?),
         };
         let (from_port, to_port) = self.datagram_ports(path, raw, ends, walk, &payload)?;
-        Ok(Action::Datagram { from_port, to_port, payload })
+        Ok(Action::Datagram {
+            from_port,
+            to_port,
+            payload,
+        })
     }
 
     /// Chooses a datagram's ports: as given, as a reply, or a query's defaults.
-    fn datagram_ports(&self, path: &str, raw: &RawSend, (from, to): (usize, usize), walk: &Walk, payload: &Datagram) -> Result<(PortChoice, PortChoice), ScenarioError> {
-        let is_query = matches!(payload, Datagram::Dns { message, .. } if message.response.is_none());
+    fn datagram_ports(
+        &self,
+        path: &str,
+        raw: &RawSend,
+        (from, to): (usize, usize),
+        walk: &Walk,
+        payload: &Datagram,
+    ) -> Result<(PortChoice, PortChoice), ScenarioError> {
+        let is_query =
+            matches!(payload, Datagram::Dns { message, .. } if message.response.is_none());
         let answered = last_datagram(walk, to, from);
         let from_port = match (raw.from_port, answered) {
             (Some(port), _) => PortChoice::Given(port),
@@ -359,7 +519,10 @@ impl Checker<'_> {
             (None, Some(earlier)) => PortChoice::SourceOf(earlier),
             (None, None) => {
                 let to = self.participant_id(to);
-                return Err(self.error(path, format!("`{to}` has sent no datagram to answer here; give `to_port`")));
+                return Err(self.error(
+                    path,
+                    format!("`{to}` has sent no datagram to answer here; give `to_port`"),
+                ));
             }
         };
         for port in [from_port, to_port] {
@@ -371,13 +534,23 @@ impl Checker<'_> {
     }
 
     /// Checks a DNS message written field by field.
-    fn dns_datagram(&self, path: &str, raw: &RawDnsMessage, ends: (usize, usize), walk: &Walk) -> Result<Datagram, ScenarioError> {
-        let name = Name::parse(&raw.question.name).map_err(|why| self.error(&format!("{path}.question.name"), why))?;
-        let record_type = parse_record_type(&raw.question.record_type).map_err(|why| self.error(&format!("{path}.question.type"), why))?;
+    fn dns_datagram(
+        &self,
+        path: &str,
+        raw: &RawDnsMessage,
+        ends: (usize, usize),
+        walk: &Walk,
+    ) -> Result<Datagram, ScenarioError> {
+        let name = Name::parse(&raw.question.name)
+            .map_err(|why| self.error(&format!("{path}.question.name"), why))?;
+        let record_type = parse_record_type(&raw.question.record_type)
+            .map_err(|why| self.error(&format!("{path}.question.type"), why))?;
         let question = Question { name, record_type };
         let mut message = dns::Message::query(0, question);
         if let Some(code) = &raw.response {
-            message.response = Some(parse_rcode(code).map_err(|why| self.error(&format!("{path}.response"), why))?);
+            message.response = Some(
+                parse_rcode(code).map_err(|why| self.error(&format!("{path}.response"), why))?,
+            );
             message.authoritative = raw.authoritative.unwrap_or(true);
         } else {
             self.query_has_no_records(path, raw)?;
@@ -389,16 +562,25 @@ impl Checker<'_> {
         let id = match (raw.id, message.response) {
             (Some(id), _) => DnsId::Given(id),
             (None, None) => DnsId::Fresh,
-            (None, Some(_)) => matching_query(walk, ends, &message.question).map_or(DnsId::Fresh, DnsId::SameAs),
+            (None, Some(_)) => {
+                matching_query(walk, ends, &message.question).map_or(DnsId::Fresh, DnsId::SameAs)
+            }
         };
         Ok(Datagram::Dns { message, id })
     }
 
     /// Refuses records in a message that is not a response.
     fn query_has_no_records(&self, path: &str, raw: &RawDnsMessage) -> Result<(), ScenarioError> {
-        let sections = [("answers", raw.answers.len()), ("authority", raw.authority.len()), ("additional", raw.additional.len())];
+        let sections = [
+            ("answers", raw.answers.len()),
+            ("authority", raw.authority.len()),
+            ("additional", raw.additional.len()),
+        ];
         match sections.iter().find(|(_, count)| *count > 0) {
-            Some((key, _)) => Err(self.error(&format!("{path}.{key}"), "only a response carries records; add `response: NOERROR` to make this message one")),
+            Some((key, _)) => Err(self.error(
+                &format!("{path}.{key}"),
+                "only a response carries records; add `response: NOERROR` to make this message one",
+            )),
             None => Ok(()),
         }
     }
@@ -406,7 +588,9 @@ impl Checker<'_> {
 
 /// Returns the index of the last datagram step from `from` to `to`.
 fn last_datagram(walk: &Walk, from: usize, to: usize) -> Option<usize> {
-    walk.steps.iter().rposition(|s| s.from == from && s.to == to && matches!(s.action, Action::Datagram { .. }))
+    walk.steps
+        .iter()
+        .rposition(|s| s.from == from && s.to == to && matches!(s.action, Action::Datagram { .. }))
 }
 
 /// Returns the index of the last query from `to` to `from` asking `question`.
@@ -420,13 +604,16 @@ fn matching_query(walk: &Walk, (from, to): (usize, usize), question: &Question) 
 fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
     let digits: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
     if !digits.len().is_multiple_of(2) {
-        return Err(format!("`{text}` has an odd number of hexadecimal digits (two per byte)"));
+        return Err(format!(
+            "`{text}` has an odd number of hexadecimal digits (two per byte)"
+        ));
     }
     digits
         .chunks(2)
         .map(|pair| {
             let byte: String = pair.iter().collect();
-            u8::from_str_radix(&byte, 16).map_err(|_| format!("`{byte}` is not a hexadecimal byte like 0d or 4F"))
+            u8::from_str_radix(&byte, 16)
+                .map_err(|_| format!("`{byte}` is not a hexadecimal byte like 0d or 4F"))
         })
         .collect()
 }
@@ -438,7 +625,9 @@ pub fn parse_record_type(text: &str) -> Result<RecordType, String> {
         "MX" => Ok(RecordType::Mx),
         "PTR" => Ok(RecordType::Ptr),
         "CNAME" => Ok(RecordType::Cname),
-        _ => Err(format!("`{text}` is not a record type seqsim knows (A, MX, PTR or CNAME)")),
+        _ => Err(format!(
+            "`{text}` is not a record type seqsim knows (A, MX, PTR or CNAME)"
+        )),
     }
 }
 
@@ -450,7 +639,9 @@ fn parse_rcode(text: &str) -> Result<ResponseCode, String> {
         "SERVFAIL" => Ok(ResponseCode::ServFail),
         "NXDOMAIN" => Ok(ResponseCode::NxDomain),
         "REFUSED" => Ok(ResponseCode::Refused),
-        _ => Err(format!("`{text}` is not a response code (NOERROR, FORMERR, SERVFAIL, NXDOMAIN or REFUSED)")),
+        _ => Err(format!(
+            "`{text}` is not a response code (NOERROR, FORMERR, SERVFAIL, NXDOMAIN or REFUSED)"
+        )),
     }
 }
 

@@ -8,13 +8,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
 use super::positions::Positions;
-use super::raw::{RawLink, RawMail, RawParticipant, RawRecord, RawOccurrence, RawRemark, RawScenario, RawSmtpClient, RawSmtpServer};
+use super::raw::{
+    RawLink, RawMail, RawOccurrence, RawParticipant, RawRecord, RawRemark, RawScenario,
+    RawSmtpClient, RawSmtpServer,
+};
 use super::{ClientSetup, Occurrence, Participant, Remark, Scenario, ScenarioError, Setting};
 use crate::protocol::smtp::{Mail, ServerConfig};
 use crate::sim::topology::LinkSpec;
 use crate::time::SimDuration;
 use crate::wire::dns::{Name, Record, RecordData};
-use crate::wire::smtp::{to_crlf_lines, Address};
+use crate::wire::smtp::{Address, to_crlf_lines};
 
 /// The TTL given to records that name none: one hour.
 const DEFAULT_TTL: u32 = 3600;
@@ -31,10 +34,26 @@ pub(super) struct Checker<'a> {
 
 /// Checks a raw scenario and returns the checked one; `sets` are the
 /// `--set` changes already applied, named in errors about their values.
-pub fn validate(file: &str, text: &str, raw: RawScenario, sets: &[Setting]) -> Result<Scenario, ScenarioError> {
+pub fn validate(
+    file: &str,
+    text: &str,
+    raw: RawScenario,
+    sets: &[Setting],
+) -> Result<Scenario, ScenarioError> {
     let positions = Positions::of(text);
-    let clients = raw.participants.iter().map(|p| p.smtp_client.is_some()).collect();
-    let mut checker = Checker { file, text, positions, ids: BTreeMap::new(), sets, clients };
+    let clients = raw
+        .participants
+        .iter()
+        .map(|p| p.smtp_client.is_some())
+        .collect();
+    let mut checker = Checker {
+        file,
+        text,
+        positions,
+        ids: BTreeMap::new(),
+        sets,
+        clients,
+    };
     checker.index_participants(&raw.participants)?;
     let participants = raw
         .participants
@@ -43,21 +62,50 @@ pub fn validate(file: &str, text: &str, raw: RawScenario, sets: &[Setting]) -> R
         .map(|(index, p)| checker.participant(index, p, &raw.participants))
         .collect::<Result<Vec<_>, _>>()?;
     checker.unique_addresses(&participants)?;
-    let links = raw.links.iter().enumerate().map(|(i, l)| checker.link(i, l)).collect::<Result<_, _>>()?;
+    let links = raw
+        .links
+        .iter()
+        .enumerate()
+        .map(|(i, l)| checker.link(i, l))
+        .collect::<Result<_, _>>()?;
     let script = checker.script(&raw.script)?;
     checker.clients_started_once(&raw.participants, &script)?;
-    let remarks = raw.remarks.iter().enumerate().map(|(i, r)| checker.remark(i, r)).collect::<Result<_, _>>()?;
-    Ok(Scenario { title: raw.title, seed: raw.seed, participants, links, script, remarks })
+    let remarks = raw
+        .remarks
+        .iter()
+        .enumerate()
+        .map(|(i, r)| checker.remark(i, r))
+        .collect::<Result<_, _>>()?;
+    Ok(Scenario {
+        title: raw.title,
+        seed: raw.seed,
+        participants,
+        links,
+        script,
+        remarks,
+    })
 }
 
 impl Checker<'_> {
     /// Builds an error at a key path.
     pub(super) fn error(&self, path: &str, message: impl Into<String>) -> ScenarioError {
         if let Some(setting) = self.sets.iter().rev().find(|setting| setting.covers(path)) {
-            return ScenarioError::at(&setting.to_string(), "", None, Some(path.to_string()), message);
+            return ScenarioError::at(
+                &setting.to_string(),
+                "",
+                None,
+                Some(path.to_string()),
+                message,
+            );
         }
         let position = self.positions.find(path);
-        ScenarioError::at(self.file, self.text, position, Some(path.to_string()), message)
+        ScenarioError::at(
+            self.file,
+            self.text,
+            position,
+            Some(path.to_string()),
+            message,
+        )
     }
 
     /// Checks that there are participants and their ids are unique.
@@ -69,7 +117,10 @@ impl Checker<'_> {
             let path = format!("participants[{index}].id");
             check_id(&participant.id).map_err(|why| self.error(&path, why))?;
             if let Some(first) = self.ids.insert(participant.id.clone(), index) {
-                let message = format!("id `{}` is already used by participants[{first}]", participant.id);
+                let message = format!(
+                    "id `{}` is already used by participants[{first}]",
+                    participant.id
+                );
                 return Err(self.error(&path, message));
             }
         }
@@ -87,12 +138,22 @@ impl Checker<'_> {
     }
 
     /// Refuses a `start` on a client that a script step starts.
-    fn clients_started_once(&self, participants: &[RawParticipant], script: &[super::script::Step]) -> Result<(), ScenarioError> {
-        for step in script.iter().filter(|step| matches!(step.action, super::script::Action::Mail)) {
+    fn clients_started_once(
+        &self,
+        participants: &[RawParticipant],
+        script: &[super::script::Step],
+    ) -> Result<(), ScenarioError> {
+        for step in script
+            .iter()
+            .filter(|step| matches!(step.action, super::script::Action::Mail))
+        {
             let client = participants[step.from].smtp_client.as_ref();
             if client.is_some_and(|client| client.start.is_some()) {
                 let path = format!("participants[{}].smtp_client.start", step.from);
-                let message = format!("script step {} starts this client; leave out `start`", step.number);
+                let message = format!(
+                    "script step {} starts this client; leave out `start`",
+                    step.number
+                );
                 return Err(self.error(&path, message));
             }
         }
@@ -109,22 +170,35 @@ impl Checker<'_> {
     pub(super) fn participant_index(&self, path: &str, id: &str) -> Result<usize, ScenarioError> {
         self.ids.get(id).copied().ok_or_else(|| {
             let known: Vec<&str> = self.ids.keys().map(String::as_str).collect();
-            self.error(path, format!("no participant has id `{id}` (known: {})", known.join(", ")))
+            self.error(
+                path,
+                format!("no participant has id `{id}` (known: {})", known.join(", ")),
+            )
         })
     }
 
     /// Checks one participant and its roles.
-    fn participant(&self, index: usize, raw: &RawParticipant, all: &[RawParticipant]) -> Result<Participant, ScenarioError> {
+    fn participant(
+        &self,
+        index: usize,
+        raw: &RawParticipant,
+        all: &[RawParticipant],
+    ) -> Result<Participant, ScenarioError> {
         let path = format!("participants[{index}]");
-        let host = Name::parse(&raw.host).map_err(|why| self.error(&format!("{path}.host"), why))?;
+        let host =
+            Name::parse(&raw.host).map_err(|why| self.error(&format!("{path}.host"), why))?;
         let address = self.address(&format!("{path}.address"), &raw.address)?;
         let resolver = self.resolver(&path, raw, all)?;
         let dns_records = match &raw.dns_server {
-            Some(server) => Some(self.records(&format!("{path}.dns_server.records"), &server.records)?),
+            Some(server) => {
+                Some(self.records(&format!("{path}.dns_server.records"), &server.records)?)
+            }
             None => None,
         };
         let smtp_server = match &raw.smtp_server {
-            Some(server) => Some(self.smtp_server(&format!("{path}.smtp_server"), server, &host)?),
+            Some(server) => {
+                Some(self.smtp_server(&format!("{path}.smtp_server"), server, &host)?)
+            }
             None => None,
         };
         let smtp_client = match &raw.smtp_client {
@@ -133,51 +207,120 @@ impl Checker<'_> {
         };
         let name = raw.name.clone().unwrap_or_else(|| raw.id.clone());
         let group = raw.group.clone();
-        Ok(Participant { id: raw.id.clone(), name, group, host, address, resolver, dns_records, smtp_server, smtp_client })
+        Ok(Participant {
+            id: raw.id.clone(),
+            name,
+            group,
+            host,
+            address,
+            resolver,
+            dns_records,
+            smtp_server,
+            smtp_client,
+        })
     }
 
     /// Parses a dotted-quad IPv4 address.
     fn address(&self, path: &str, text: &str) -> Result<Ipv4Addr, ScenarioError> {
-        text.parse()
-            .map_err(|_| self.error(path, format!("`{text}` is not an IPv4 address like 192.0.2.10")))
+        text.parse().map_err(|_| {
+            self.error(
+                path,
+                format!("`{text}` is not an IPv4 address like 192.0.2.10"),
+            )
+        })
     }
 
     /// Resolves the `resolver` reference to a participant that serves DNS.
-    fn resolver(&self, path: &str, raw: &RawParticipant, all: &[RawParticipant]) -> Result<Option<usize>, ScenarioError> {
-        let Some(id) = &raw.resolver else { return Ok(None) };
+    fn resolver(
+        &self,
+        path: &str,
+        raw: &RawParticipant,
+        all: &[RawParticipant],
+    ) -> Result<Option<usize>, ScenarioError> {
+        let Some(id) = &raw.resolver else {
+            return Ok(None);
+        };
         let key = format!("{path}.resolver");
         let index = self.participant_index(&key, id)?;
         if all[index].dns_server.is_none() {
-            return Err(self.error(&key, format!("participant `{id}` has no `dns_server` to answer queries")));
+            return Err(self.error(
+                &key,
+                format!("participant `{id}` has no `dns_server` to answer queries"),
+            ));
         }
         Ok(Some(index))
     }
 
     /// Checks every record of a list.
-    pub(super) fn records(&self, path: &str, raw: &[RawRecord]) -> Result<Vec<Record>, ScenarioError> {
-        raw.iter().enumerate().map(|(i, record)| self.record(&format!("{path}[{i}]"), record)).collect()
+    pub(super) fn records(
+        &self,
+        path: &str,
+        raw: &[RawRecord],
+    ) -> Result<Vec<Record>, ScenarioError> {
+        raw.iter()
+            .enumerate()
+            .map(|(i, record)| self.record(&format!("{path}[{i}]"), record))
+            .collect()
     }
 
     /// Checks one record: its owner name and its type's fields.
     fn record(&self, path: &str, raw: &RawRecord) -> Result<Record, ScenarioError> {
-        let name = |key: &str, text: &str| Name::parse(text).map_err(|why| self.error(&format!("{path}.{key}"), why));
-        let (owner, ttl, data) = match raw {
-            RawRecord::A { name: owner, address, ttl } => {
-                (owner, ttl, RecordData::A(self.address(&format!("{path}.address"), address)?))
-            }
-            RawRecord::MX { name: owner, preference, exchange, ttl } => {
-                let exchange = name("exchange", exchange)?;
-                (owner, ttl, RecordData::Mx { preference: *preference, exchange })
-            }
-            RawRecord::PTR { name: owner, target, ttl } => (owner, ttl, RecordData::Ptr(name("target", target)?)),
-            RawRecord::CNAME { name: owner, target, ttl } => (owner, ttl, RecordData::Cname(name("target", target)?)),
+        let name = |key: &str, text: &str| {
+            Name::parse(text).map_err(|why| self.error(&format!("{path}.{key}"), why))
         };
-        Ok(Record { name: name("name", owner)?, ttl: ttl.unwrap_or(DEFAULT_TTL), data })
+        let (owner, ttl, data) = match raw {
+            RawRecord::A {
+                name: owner,
+                address,
+                ttl,
+            } => (
+                owner,
+                ttl,
+                RecordData::A(self.address(&format!("{path}.address"), address)?),
+            ),
+            RawRecord::MX {
+                name: owner,
+                preference,
+                exchange,
+                ttl,
+            } => {
+                let exchange = name("exchange", exchange)?;
+                (
+                    owner,
+                    ttl,
+                    RecordData::Mx {
+                        preference: *preference,
+                        exchange,
+                    },
+                )
+            }
+            RawRecord::PTR {
+                name: owner,
+                target,
+                ttl,
+            } => (owner, ttl, RecordData::Ptr(name("target", target)?)),
+            RawRecord::CNAME {
+                name: owner,
+                target,
+                ttl,
+            } => (owner, ttl, RecordData::Cname(name("target", target)?)),
+        };
+        Ok(Record {
+            name: name("name", owner)?,
+            ttl: ttl.unwrap_or(DEFAULT_TTL),
+            data,
+        })
     }
 
     /// Checks a receiving server: its domain and mailbox names.
-    fn smtp_server(&self, path: &str, raw: &RawSmtpServer, host: &Name) -> Result<ServerConfig, ScenarioError> {
-        let domain = Name::parse(&raw.domain).map_err(|why| self.error(&format!("{path}.domain"), why))?;
+    fn smtp_server(
+        &self,
+        path: &str,
+        raw: &RawSmtpServer,
+        host: &Name,
+    ) -> Result<ServerConfig, ScenarioError> {
+        let domain =
+            Name::parse(&raw.domain).map_err(|why| self.error(&format!("{path}.domain"), why))?;
         let mut mailboxes = BTreeSet::new();
         for (index, mailbox) in raw.mailboxes.iter().enumerate() {
             let key = format!("{path}.mailboxes[{index}]");
@@ -186,28 +329,53 @@ impl Checker<'_> {
                 return Err(self.error(&key, format!("mailbox `{mailbox}` is listed twice")));
             }
         }
-        let greeting = raw.greeting.clone().unwrap_or_else(|| format!("{host} SMTP Ready"));
+        let greeting = raw
+            .greeting
+            .clone()
+            .unwrap_or_else(|| format!("{host} SMTP Ready"));
         check_one_line(&greeting).map_err(|why| self.error(&format!("{path}.greeting"), why))?;
-        Ok(ServerConfig { host_name: host.clone(), domain, mailboxes, check_helo: raw.check_helo, greeting })
+        Ok(ServerConfig {
+            host_name: host.clone(),
+            domain,
+            mailboxes,
+            check_helo: raw.check_helo,
+            greeting,
+        })
     }
 
     /// Checks a sending client: its start time and every mail.
-    fn smtp_client(&self, path: &str, raw: &RawSmtpClient, has_resolver: bool) -> Result<ClientSetup, ScenarioError> {
+    fn smtp_client(
+        &self,
+        path: &str,
+        raw: &RawSmtpClient,
+        has_resolver: bool,
+    ) -> Result<ClientSetup, ScenarioError> {
         let key = format!("{path}.smtp_client");
         if !has_resolver {
-            return Err(self.error(&key, "a participant that sends mail needs a `resolver` to look up MX records"));
+            return Err(self.error(
+                &key,
+                "a participant that sends mail needs a `resolver` to look up MX records",
+            ));
         }
         let start = match &raw.start {
             Some(text) => self.duration(&format!("{key}.start"), text)?,
             None => SimDuration::ZERO,
         };
-        let mails = raw.mails.iter().enumerate().map(|(i, mail)| self.mail(&format!("{key}.mails[{i}]"), mail));
-        Ok(ClientSetup { start, mails: mails.collect::<Result<_, _>>()? })
+        let mails = raw
+            .mails
+            .iter()
+            .enumerate()
+            .map(|(i, mail)| self.mail(&format!("{key}.mails[{i}]"), mail));
+        Ok(ClientSetup {
+            start,
+            mails: mails.collect::<Result<_, _>>()?,
+        })
     }
 
     /// Checks one mail and builds its content.
     fn mail(&self, path: &str, raw: &RawMail) -> Result<Mail, ScenarioError> {
-        let from = Address::parse(&raw.from).map_err(|why| self.error(&format!("{path}.from"), why))?;
+        let from =
+            Address::parse(&raw.from).map_err(|why| self.error(&format!("{path}.from"), why))?;
         if raw.to.is_empty() {
             return Err(self.error(&format!("{path}.to"), "expected at least one recipient"));
         }
@@ -216,8 +384,17 @@ impl Checker<'_> {
         });
         let recipients: Vec<Address> = recipients.collect::<Result<_, _>>()?;
         let headers = self.headers(path, raw)?;
-        let content = format!("{}\r\n{}", to_crlf_lines(&headers), to_crlf_lines(&raw.body));
-        Ok(Mail { from, recipients, verify_first: raw.verify_first, content })
+        let content = format!(
+            "{}\r\n{}",
+            to_crlf_lines(&headers),
+            to_crlf_lines(&raw.body)
+        );
+        Ok(Mail {
+            from,
+            recipients,
+            verify_first: raw.verify_first,
+            content,
+        })
     }
 
     /// Returns the header lines: as written, or From, To and Subject.
@@ -225,13 +402,17 @@ impl Checker<'_> {
         let Some(headers) = &raw.headers else {
             let mut lines = format!("From: {}\nTo: {}", raw.from, raw.to.join(", "));
             if let Some(subject) = &raw.subject {
-                check_one_line(subject).map_err(|why| self.error(&format!("{path}.subject"), why))?;
+                check_one_line(subject)
+                    .map_err(|why| self.error(&format!("{path}.subject"), why))?;
                 lines.push_str(&format!("\nSubject: {subject}"));
             }
             return Ok(lines);
         };
         if raw.subject.is_some() {
-            return Err(self.error(&format!("{path}.subject"), "give either `subject` or `headers`; put the subject in `headers`"));
+            return Err(self.error(
+                &format!("{path}.subject"),
+                "give either `subject` or `headers`; put the subject in `headers`",
+            ));
         }
         let mut lines = Vec::new();
         for (name, value) in headers {
@@ -249,7 +430,10 @@ impl Checker<'_> {
         let a = self.participant_index(&format!("{path}.between[0]"), &raw.between[0])?;
         let b = self.participant_index(&format!("{path}.between[1]"), &raw.between[1])?;
         if a == b {
-            return Err(self.error(&format!("{path}.between"), "a link joins two different participants"));
+            return Err(self.error(
+                &format!("{path}.between"),
+                "a link joins two different participants",
+            ));
         }
         let latency = self.duration(&format!("{path}.latency"), &raw.latency)?;
         let jitter = match &raw.jitter {
@@ -260,7 +444,13 @@ impl Checker<'_> {
             Some(loss) => self.probability(&format!("{path}.loss"), loss)?,
             None => 0.0,
         };
-        Ok(LinkSpec { a, b, latency, jitter, loss })
+        Ok(LinkSpec {
+            a,
+            b,
+            latency,
+            jitter,
+            loss,
+        })
     }
 
     /// Checks a probability: a number from 0 to 1.
@@ -268,7 +458,10 @@ impl Checker<'_> {
         if (0.0..=1.0).contains(&value) {
             return Ok(value);
         }
-        Err(self.error(path, format!("expected a probability from 0 to 1, like 0.05; got {value}")))
+        Err(self.error(
+            path,
+            format!("expected a probability from 0 to 1, like 0.05; got {value}"),
+        ))
     }
 
     /// Parses a duration such as `20ms`.
@@ -285,14 +478,27 @@ impl Checker<'_> {
             None => None,
         };
         if raw.message.is_empty() {
-            return Err(self.error(&format!("{path}.message"), "expected the start of a message label, e.g. `VRFY`"));
+            return Err(self.error(
+                &format!("{path}.message"),
+                "expected the start of a message label, e.g. `VRFY`",
+            ));
         }
         let occurrence = self.occurrence(&format!("{path}.occurrence"), raw.occurrence.as_ref())?;
-        Ok(Remark { from, to, message: raw.message.clone(), occurrence, text: raw.text.clone() })
+        Ok(Remark {
+            from,
+            to,
+            message: raw.message.clone(),
+            occurrence,
+            text: raw.text.clone(),
+        })
     }
 
     /// Reads which matching message a remark goes with.
-    fn occurrence(&self, path: &str, raw: Option<&RawOccurrence>) -> Result<Occurrence, ScenarioError> {
+    fn occurrence(
+        &self,
+        path: &str,
+        raw: Option<&RawOccurrence>,
+    ) -> Result<Occurrence, ScenarioError> {
         match raw {
             None => Ok(Occurrence::Nth(1)),
             Some(RawOccurrence::Nth(n)) if *n >= 1 => Ok(Occurrence::Nth(*n)),
@@ -306,7 +512,10 @@ impl Checker<'_> {
         let mut seen = BTreeMap::new();
         for (index, participant) in participants.iter().enumerate() {
             if let Some(first) = seen.insert(participant.address, index) {
-                let message = format!("address {} is already used by participants[{first}]", participant.address);
+                let message = format!(
+                    "address {} is already used by participants[{first}]",
+                    participant.address
+                );
                 return Err(self.error(&format!("participants[{index}].address"), message));
             }
         }
@@ -319,8 +528,13 @@ fn check_id(id: &str) -> Result<(), String> {
     if id.is_empty() {
         return Err("an id cannot be empty".to_string());
     }
-    match id.chars().find(|c| !(c.is_alphanumeric() || *c == '-' || *c == '_')) {
-        Some(bad) => Err(format!("`{bad}` is not allowed in an id (letters, digits, `-` and `_`)")),
+    match id
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || *c == '-' || *c == '_'))
+    {
+        Some(bad) => Err(format!(
+            "`{bad}` is not allowed in an id (letters, digits, `-` and `_`)"
+        )),
         None => Ok(()),
     }
 }
@@ -337,7 +551,9 @@ fn check_one_line(text: &str) -> Result<(), String> {
 fn check_header_name(name: &str) -> Result<(), String> {
     let printable = |c: char| c.is_ascii_graphic() && c != ':';
     if name.is_empty() || !name.chars().all(printable) {
-        return Err(format!("`{name}` is not a header name (printable ASCII, no spaces or `:`)"));
+        return Err(format!(
+            "`{name}` is not a header name (printable ASCII, no spaces or `:`)"
+        ));
     }
     Ok(())
 }

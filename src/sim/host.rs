@@ -25,7 +25,9 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::Rng;
 
 use crate::protocol::dns::{self as dns_model, Resolver};
-use crate::protocol::host_api::{ConnId, HostCalls, Notice, Outcome, QueryId, Request, ResolveError};
+use crate::protocol::host_api::{
+    ConnId, HostCalls, Notice, Outcome, QueryId, Request, ResolveError,
+};
 use crate::protocol::smtp;
 use crate::protocol::tcp::{self, Connection, Event};
 use crate::sim::packet::{Body, Outgoing, Packet};
@@ -195,11 +197,17 @@ impl Host {
     pub fn receive(&mut self, now: SimTime, packet: Packet) {
         match packet.body {
             Body::Tcp(segment) => self.receive_segment(now, packet.src, segment),
-            Body::Dns { src_port, dst_port, message } => {
+            Body::Dns {
+                src_port,
+                dst_port,
+                message,
+            } => {
                 self.observe_datagram(packet.src, src_port, dst_port);
                 self.receive_dns(now, packet.src, src_port, dst_port, message)
             }
-            Body::Udp { src_port, dst_port, .. } => self.observe_datagram(packet.src, src_port, dst_port),
+            Body::Udp {
+                src_port, dst_port, ..
+            } => self.observe_datagram(packet.src, src_port, dst_port),
         }
     }
 
@@ -225,7 +233,14 @@ impl Host {
 
     /// Opens a connection for a script from `local_port`, or a fresh
     /// ephemeral port; returns the port used.
-    pub fn open_scripted(&mut self, now: SimTime, app: usize, remote: Ipv4Addr, port: u16, local_port: Option<u16>) -> u16 {
+    pub fn open_scripted(
+        &mut self,
+        now: SimTime,
+        app: usize,
+        remote: Ipv4Addr,
+        port: u16,
+        local_port: Option<u16>,
+    ) -> u16 {
         let conn = self.calls.new_conn_id();
         self.connect(now, app, conn, remote, port, local_port)
     }
@@ -247,8 +262,15 @@ impl Host {
 
     /// Sends a datagram a script wrote.
     pub fn send_datagram(&mut self, dst: Ipv4Addr, body: Body) {
-        let packet = Packet { src: self.address, dst, body };
-        self.outbox.push(Outgoing { packet, tcp_state: None });
+        let packet = Packet {
+            src: self.address,
+            dst,
+            body,
+        };
+        self.outbox.push(Outgoing {
+            packet,
+            tcp_state: None,
+        });
     }
 
     /// Draws a UDP source port for a scripted datagram.
@@ -264,12 +286,18 @@ impl Host {
 
     /// Returns the connection with these ends.
     fn conn_at(&self, ends: Ends) -> Option<ConnId> {
-        self.endpoints.get(&(ends.local_port, ends.remote, ends.remote_port)).copied()
+        self.endpoints
+            .get(&(ends.local_port, ends.remote, ends.remote_port))
+            .copied()
     }
 
     /// Notes a datagram's arrival.
     fn observe_datagram(&mut self, from: Ipv4Addr, src_port: u16, dst_port: u16) {
-        self.observations.push(Observation::Datagram { from, src_port, dst_port });
+        self.observations.push(Observation::Datagram {
+            from,
+            src_port,
+            dst_port,
+        });
     }
 
     /// Handles the timers that are due at `now`.
@@ -288,7 +316,10 @@ impl Host {
 
     /// Returns the earliest timer deadline of the host's connections.
     pub fn next_deadline(&self) -> Option<SimTime> {
-        self.sockets.values().filter_map(|socket| socket.connection.poll_timeout()).min()
+        self.sockets
+            .values()
+            .filter_map(|socket| socket.connection.poll_timeout())
+            .min()
     }
 
     /// Hands over the packets produced since the last call, in order.
@@ -330,16 +361,32 @@ impl Host {
         let isn = self.initial_sequence_number(syn.dst_port, from, syn.src_port);
         let connection = Connection::accept(tcp::Config::default(), syn.dst_port, syn, isn);
         let conn = self.calls.new_conn_id();
-        self.endpoints.insert((syn.dst_port, from, syn.src_port), conn);
-        self.sockets.insert(conn, Socket { connection, remote: from, app, accepted: true });
+        self.endpoints
+            .insert((syn.dst_port, from, syn.src_port), conn);
+        self.sockets.insert(
+            conn,
+            Socket {
+                connection,
+                remote: from,
+                app,
+                accepted: true,
+            },
+        );
         self.after_connection_input(now, conn);
     }
 
     /// Answers a segment no connection or listener wants with an RST.
     fn refuse(&mut self, from: Ipv4Addr, segment: &Segment) {
         if let Some(reset) = tcp::reset_for(segment) {
-            let packet = Packet { src: self.address, dst: from, body: Body::Tcp(reset) };
-            self.outbox.push(Outgoing { packet, tcp_state: Some(tcp::State::Closed.to_string()) });
+            let packet = Packet {
+                src: self.address,
+                dst: from,
+                body: Body::Tcp(reset),
+            };
+            self.outbox.push(Outgoing {
+                packet,
+                tcp_state: Some(tcp::State::Closed.to_string()),
+            });
         }
     }
 
@@ -358,14 +405,19 @@ impl Host {
 
     /// Notes a connection event a script may be waiting for.
     fn observe_event(&mut self, conn: ConnId, event: &Event) {
-        let Some(socket) = self.sockets.get(&conn) else { return };
+        let Some(socket) = self.sockets.get(&conn) else {
+            return;
+        };
         let ends = Ends {
             local_port: socket.connection.local_port(),
             remote: socket.remote,
             remote_port: socket.connection.remote_port(),
         };
         let observation = match event {
-            Event::Established => Observation::Established { ends, accepted: socket.accepted },
+            Event::Established => Observation::Established {
+                ends,
+                accepted: socket.accepted,
+            },
             Event::Data(bytes) => Observation::Data(ends, bytes.len()),
             Event::PeerFinished => Observation::PeerFinished(ends),
             Event::Closed | Event::Reset => return,
@@ -375,13 +427,17 @@ impl Host {
 
     /// Collects a connection's events for its application.
     fn drain_events(&mut self, conn: ConnId) -> Vec<Event> {
-        let Some(socket) = self.sockets.get_mut(&conn) else { return Vec::new() };
+        let Some(socket) = self.sockets.get_mut(&conn) else {
+            return Vec::new();
+        };
         std::iter::from_fn(|| socket.connection.poll_event()).collect()
     }
 
     /// Turns one connection event into a notice for its application.
     fn deliver_event(&mut self, now: SimTime, conn: ConnId, event: Event) {
-        let Some(socket) = self.sockets.get(&conn) else { return };
+        let Some(socket) = self.sockets.get(&conn) else {
+            return;
+        };
         let (app, remote) = (socket.app, socket.remote);
         let notice = match event {
             Event::Established if socket.accepted => Notice::Accepted { conn, peer: remote },
@@ -409,7 +465,11 @@ impl Host {
     /// Carries out one application request.
     fn carry_out(&mut self, now: SimTime, app: usize, request: Request) {
         match request {
-            Request::Connect { conn, address, port } => {
+            Request::Connect {
+                conn,
+                address,
+                port,
+            } => {
                 self.connect(now, app, conn, address, port, None);
             }
             Request::Send { conn, data } => self.send(now, conn, &data),
@@ -424,19 +484,37 @@ impl Host {
 
     /// Opens a connection from `local_port`, or a fresh ephemeral port;
     /// returns the port used.
-    fn connect(&mut self, now: SimTime, app: usize, conn: ConnId, remote: Ipv4Addr, port: u16, local_port: Option<u16>) -> u16 {
+    fn connect(
+        &mut self,
+        now: SimTime,
+        app: usize,
+        conn: ConnId,
+        remote: Ipv4Addr,
+        port: u16,
+        local_port: Option<u16>,
+    ) -> u16 {
         let local_port = local_port.unwrap_or_else(|| self.fresh_ephemeral_port(remote, port));
         let isn = self.initial_sequence_number(local_port, remote, port);
         let connection = Connection::connect(tcp::Config::default(), local_port, port, isn);
         self.endpoints.insert((local_port, remote, port), conn);
-        self.sockets.insert(conn, Socket { connection, remote, app, accepted: false });
+        self.sockets.insert(
+            conn,
+            Socket {
+                connection,
+                remote,
+                app,
+                accepted: false,
+            },
+        );
         self.transmit(now, conn);
         local_port
     }
 
     /// Queues bytes on a connection and sends what is due.
     fn send(&mut self, now: SimTime, conn: ConnId, data: &[u8]) {
-        let Some(socket) = self.sockets.get_mut(&conn) else { return };
+        let Some(socket) = self.sockets.get_mut(&conn) else {
+            return;
+        };
         if socket.connection.send(data).is_ok() {
             self.transmit(now, conn);
         }
@@ -446,23 +524,51 @@ impl Host {
     /// that there is no resolver.
     fn resolve(&mut self, now: SimTime, app: usize, query: QueryId, question: dns::Question) {
         let Some(resolver) = self.resolver.as_mut() else {
-            return self.notify(now, app, Notice::Resolved(query, Err(ResolveError::NoResolver)));
+            return self.notify(
+                now,
+                app,
+                Notice::Resolved(query, Err(ResolveError::NoResolver)),
+            );
         };
         let outgoing = resolver.query(query, question);
         let server = resolver.server();
         self.queries.insert(query, app);
-        let body = Body::Dns { src_port: outgoing.src_port, dst_port: dns_model::PORT, message: outgoing.message };
-        self.outbox.push(Outgoing { packet: Packet { src: self.address, dst: server, body }, tcp_state: None });
+        let body = Body::Dns {
+            src_port: outgoing.src_port,
+            dst_port: dns_model::PORT,
+            message: outgoing.message,
+        };
+        self.outbox.push(Outgoing {
+            packet: Packet {
+                src: self.address,
+                dst: server,
+                body,
+            },
+            tcp_state: None,
+        });
     }
 
     /// Answers a query on port 53, or passes a response to its asker.
-    fn receive_dns(&mut self, now: SimTime, from: Ipv4Addr, src_port: u16, dst_port: u16, message: dns::Message) {
+    fn receive_dns(
+        &mut self,
+        now: SimTime,
+        from: Ipv4Addr,
+        src_port: u16,
+        dst_port: u16,
+        message: dns::Message,
+    ) {
         if dst_port == dns_model::PORT && message.response.is_none() {
             return self.answer_query(from, src_port, &message);
         }
-        let Some(resolver) = self.resolver.as_mut() else { return };
-        let Some(query) = resolver.handle_response(dst_port, from, &message) else { return };
-        let Some(app) = self.queries.remove(&query) else { return };
+        let Some(resolver) = self.resolver.as_mut() else {
+            return;
+        };
+        let Some(query) = resolver.handle_response(dst_port, from, &message) else {
+            return;
+        };
+        let Some(app) = self.queries.remove(&query) else {
+            return;
+        };
         self.notify(now, app, Notice::Resolved(query, Ok(message)));
     }
 
@@ -474,27 +580,53 @@ impl Host {
         });
         let Some(server) = server else { return };
         let message = server.respond(query);
-        let body = Body::Dns { src_port: dns_model::PORT, dst_port: src_port, message };
-        self.outbox.push(Outgoing { packet: Packet { src: self.address, dst: from, body }, tcp_state: None });
+        let body = Body::Dns {
+            src_port: dns_model::PORT,
+            dst_port: src_port,
+            message,
+        };
+        self.outbox.push(Outgoing {
+            packet: Packet {
+                src: self.address,
+                dst: from,
+                body,
+            },
+            tcp_state: None,
+        });
     }
 
     /// Moves every segment a connection has ready into the outbox.
     fn transmit(&mut self, now: SimTime, conn: ConnId) {
-        let Some(socket) = self.sockets.get_mut(&conn) else { return };
+        let Some(socket) = self.sockets.get_mut(&conn) else {
+            return;
+        };
         while let Some(segment) = socket.connection.poll_transmit(now) {
             let state = socket.connection.state().to_string();
-            let packet = Packet { src: self.address, dst: socket.remote, body: Body::Tcp(segment) };
-            self.outbox.push(Outgoing { packet, tcp_state: Some(state) });
+            let packet = Packet {
+                src: self.address,
+                dst: socket.remote,
+                body: Body::Tcp(segment),
+            };
+            self.outbox.push(Outgoing {
+                packet,
+                tcp_state: Some(state),
+            });
         }
     }
 
     /// Drops a connection that reached CLOSED.
     fn forget_if_closed(&mut self, conn: ConnId) {
-        let Some(socket) = self.sockets.get(&conn) else { return };
+        let Some(socket) = self.sockets.get(&conn) else {
+            return;
+        };
         if socket.connection.state() != tcp::State::Closed {
             return;
         }
-        let key = (socket.connection.local_port(), socket.remote, socket.connection.remote_port());
+        let key = (
+            socket.connection.local_port(),
+            socket.remote,
+            socket.connection.remote_port(),
+        );
         self.endpoints.remove(&key);
         self.sockets.remove(&conn);
     }

@@ -29,8 +29,8 @@ pub use host::{App, Ends, Host, Observation};
 pub use packet::{Body, Outgoing, Packet};
 pub use queue::EventQueue;
 pub use recorder::escape_payload;
-pub use remarks::UnmatchedRemark;
 use recorder::{Passage, Recorder};
+pub use remarks::UnmatchedRemark;
 use script::ScriptRunner;
 use topology::Topology;
 
@@ -98,7 +98,12 @@ pub fn run(scenario: &Scenario) -> Result<Run, RunError> {
     let mut trace = world.into_trace();
     remarks::attach_to_steps(&mut trace, scenario);
     let unmatched_remarks = remarks::attach(&mut trace, scenario);
-    Ok(Run { trace, unmatched_remarks, events, stalled_step })
+    Ok(Run {
+        trace,
+        unmatched_remarks,
+        events,
+        stalled_step,
+    })
 }
 
 impl<'a> World<'a> {
@@ -130,22 +135,38 @@ impl<'a> World<'a> {
         let steps = &self.scenario.script;
         let mut endpoints = vec![None; self.hosts.len()];
         for (index, host) in self.hosts.iter_mut().enumerate() {
-            if steps.iter().any(|step| step.from == index || step.to == index) {
+            if steps
+                .iter()
+                .any(|step| step.from == index || step.to == index)
+            {
                 endpoints[index] = Some(host.add_script_endpoint(script_ports(steps, index)));
             }
         }
-        let addresses = self.scenario.participants.iter().map(|p| p.address).collect();
+        let addresses = self
+            .scenario
+            .participants
+            .iter()
+            .map(|p| p.address)
+            .collect();
         self.script = ScriptRunner::new(steps.clone(), addresses, endpoints, self.clients.clone());
         if let Some((step, wait)) = self.script.first() {
-            self.queue.push(SimTime::ZERO + wait, Event::Script { step });
+            self.queue
+                .push(SimTime::ZERO + wait, Event::Script { step });
         }
     }
 
     /// Adds the host of participant `index` with its applications.
     fn add_host(&mut self, index: usize) {
         let participant = &self.scenario.participants[index];
-        let resolver = participant.resolver.map(|r| self.scenario.participants[r].address);
-        let mut host = Host::new(&participant.id, participant.address, self.scenario.seed, resolver);
+        let resolver = participant
+            .resolver
+            .map(|r| self.scenario.participants[r].address);
+        let mut host = Host::new(
+            &participant.id,
+            participant.address,
+            self.scenario.seed,
+            resolver,
+        );
         if let Some(records) = &participant.dns_records {
             host.add_app(App::DnsServer(dns_model::Server::new(records.clone())));
         }
@@ -157,9 +178,14 @@ impl<'a> World<'a> {
             let app = host.add_app(App::SmtpClient(client));
             self.clients[index] = Some(app);
             let script = &self.scenario.script;
-            let started_by_script = script.iter().any(|s| s.from == index && matches!(s.action, Action::Mail));
+            let started_by_script = script
+                .iter()
+                .any(|s| s.from == index && matches!(s.action, Action::Mail));
             if !started_by_script {
-                self.queue.push(SimTime::ZERO + setup.start, Event::Start { host: index, app });
+                self.queue.push(
+                    SimTime::ZERO + setup.start,
+                    Event::Start { host: index, app },
+                );
             }
         }
         self.by_address.insert(participant.address, index);
@@ -215,7 +241,9 @@ impl<'a> World<'a> {
                 return;
             }
             for observation in observations {
-                let Some(next) = self.script.observe(host, &observation) else { continue };
+                let Some(next) = self.script.observe(host, &observation) else {
+                    continue;
+                };
                 let wait = self.script.wait_before(next);
                 if wait == SimDuration::ZERO && self.script.owner(next) == host {
                     self.script.perform(next, now, &mut self.hosts);
@@ -246,10 +274,21 @@ impl<'a> World<'a> {
         let arrival = target.and_then(|to| self.topology.carry(from, to, now));
         let participants = &self.scenario.participants;
         let to_id = target.map_or("", |to| participants[to].id.as_str());
-        let passage = Passage { from: &participants[from].id, to: to_id, sent_at: now, received_at: arrival };
+        let passage = Passage {
+            from: &participants[from].id,
+            to: to_id,
+            sent_at: now,
+            received_at: arrival,
+        };
         self.recorder.record(passage, &outgoing);
         if let (Some(to), Some(at)) = (target, arrival) {
-            self.queue.push(at, Event::Arrive { host: to, packet: outgoing.packet });
+            self.queue.push(
+                at,
+                Event::Arrive {
+                    host: to,
+                    packet: outgoing.packet,
+                },
+            );
         }
     }
 
@@ -257,19 +296,39 @@ impl<'a> World<'a> {
     fn keep_report(&mut self, host: usize, at: SimTime, outcome: Outcome) {
         let participant = self.scenario.participants[host].id.clone();
         match outcome {
-            Outcome::Stored { mailbox, from, content } => {
-                self.deliveries.push(Delivery { at, participant, mailbox, from, content })
-            }
-            Outcome::Concluded { recipient, delivered, reason } => {
+            Outcome::Stored {
+                mailbox,
+                from,
+                content,
+            } => self.deliveries.push(Delivery {
+                at,
+                participant,
+                mailbox,
+                from,
+                content,
+            }),
+            Outcome::Concluded {
+                recipient,
+                delivered,
+                reason,
+            } => {
                 let status = if delivered { "delivered" } else { "failed" }.to_string();
-                self.outcomes.push(MailOutcome { at, participant, recipient, status, reason })
+                self.outcomes.push(MailOutcome {
+                    at,
+                    participant,
+                    recipient,
+                    status,
+                    reason,
+                })
             }
         }
     }
 
     /// Schedules a wake-up at the host's next timer, unless one is pending.
     fn schedule_wake(&mut self, host: usize) {
-        let Some(deadline) = self.hosts[host].next_deadline() else { return };
+        let Some(deadline) = self.hosts[host].next_deadline() else {
+            return;
+        };
         if self.wakes[host].is_some_and(|pending| pending <= deadline) {
             return;
         }

@@ -26,7 +26,10 @@ struct Entry<E> {
 impl<E> EventQueue<E> {
     /// Builds an empty queue.
     pub fn new() -> Self {
-        EventQueue { heap: BinaryHeap::new(), scheduled: 0 }
+        EventQueue {
+            heap: BinaryHeap::new(),
+            scheduled: 0,
+        }
     }
 
     /// Schedules `event` at `at`.

@@ -23,7 +23,9 @@ pub fn stream(seed: u64, name: &str) -> ChaCha20Rng {
 fn stable_hash(name: &str) -> u64 {
     const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0000_0100_0000_01b3;
-    name.bytes().fold(OFFSET_BASIS, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(PRIME))
+    name.bytes().fold(OFFSET_BASIS, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(PRIME)
+    })
 }
 
 #[cfg(test)]
@@ -34,7 +36,10 @@ mod tests {
 
     #[test]
     fn same_seed_and_name_give_the_same_draws() {
-        assert_eq!(stream(7, "link/a-b").next_u64(), stream(7, "link/a-b").next_u64());
+        assert_eq!(
+            stream(7, "link/a-b").next_u64(),
+            stream(7, "link/a-b").next_u64()
+        );
     }
 
     #[test]

@@ -62,13 +62,19 @@ impl Recorder {
             remark: None,
         };
         match &packet.body {
-            Body::Tcp(segment) => self.fill_tcp(&mut message, segment, outgoing.tcp_state.as_deref()),
-            Body::Dns { src_port, dst_port, message: dns } => {
-                fill_dns(&mut message, *src_port, *dst_port, dns)
+            Body::Tcp(segment) => {
+                self.fill_tcp(&mut message, segment, outgoing.tcp_state.as_deref())
             }
-            Body::Udp { src_port, dst_port, payload } => {
-                fill_udp(&mut message, *src_port, *dst_port, payload)
-            }
+            Body::Dns {
+                src_port,
+                dst_port,
+                message: dns,
+            } => fill_dns(&mut message, *src_port, *dst_port, dns),
+            Body::Udp {
+                src_port,
+                dst_port,
+                payload,
+            } => fill_udp(&mut message, *src_port, *dst_port, payload),
         }
         self.messages.push(message);
     }
@@ -85,7 +91,11 @@ impl Recorder {
         if segment.control == Control::Syn {
             self.initial_seq.insert((local, remote), segment.seq.0);
         }
-        let own_isn = self.initial_seq.get(&(local, remote)).copied().unwrap_or(segment.seq.0);
+        let own_isn = self
+            .initial_seq
+            .get(&(local, remote))
+            .copied()
+            .unwrap_or(segment.seq.0);
         let peer_isn = self.initial_seq.get(&(remote, local)).copied();
         let fields = tcp_fields(segment, own_isn, peer_isn, state);
         message.src_port = segment.src_port;
@@ -109,14 +119,23 @@ impl Recorder {
 ///
 /// A relative acknowledgement needs the peer's SYN to have been seen;
 /// before it, the absolute value stands in.
-fn tcp_fields(segment: &Segment, own_isn: u32, peer_isn: Option<u32>, state: Option<&str>) -> TcpFields {
+fn tcp_fields(
+    segment: &Segment,
+    own_isn: u32,
+    peer_isn: Option<u32>,
+    state: Option<&str>,
+) -> TcpFields {
     let ack = segment.ack.map(|ack| ack.0);
     TcpFields {
         seq: segment.seq.0,
         ack,
         relative_seq: segment.seq.0.wrapping_sub(own_isn),
         relative_ack: ack.map(|ack| ack.wrapping_sub(peer_isn.unwrap_or(0))),
-        flags: segment.flag_names().iter().map(|name| name.to_string()).collect(),
+        flags: segment
+            .flag_names()
+            .iter()
+            .map(|name| name.to_string())
+            .collect(),
         window: segment.window,
         mss: segment.mss,
         sender_state: state.unwrap_or_default().to_string(),
@@ -177,7 +196,12 @@ fn fill_dns(message: &mut Message, src_port: u16, dst_port: u16, dns: &dns::Mess
     message.label = dns.summary();
     message.dns = Some(DnsFields {
         id: dns.id,
-        kind: if dns.response.is_some() { "response" } else { "query" }.to_string(),
+        kind: if dns.response.is_some() {
+            "response"
+        } else {
+            "query"
+        }
+        .to_string(),
         rcode: dns.response.map(|code| code.to_string()),
         question_name: dns.question.name.to_string(),
         question_type: dns.question.record_type.to_string(),

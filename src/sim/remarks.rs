@@ -44,7 +44,10 @@ pub fn attach(trace: &mut Trace, scenario: &Scenario) -> Vec<UnmatchedRemark> {
             Some(message) => append_remark(&mut message.remark, &remark.text),
             None => unmatched.push(UnmatchedRemark {
                 index,
-                wanted: format!("{} sent by {from} starting `{}`", remark.occurrence, remark.message),
+                wanted: format!(
+                    "{} sent by {from} starting `{}`",
+                    remark.occurrence, remark.message
+                ),
             }),
         }
     }
@@ -53,14 +56,18 @@ pub fn attach(trace: &mut Trace, scenario: &Scenario) -> Vec<UnmatchedRemark> {
 
 /// Attaches each script step's own remark to the step's message.
 pub fn attach_to_steps(trace: &mut Trace, scenario: &Scenario) {
-    let ids: Vec<&str> = scenario.participants.iter().map(|p| p.id.as_str()).collect();
+    let ids: Vec<&str> = scenario
+        .participants
+        .iter()
+        .map(|p| p.id.as_str())
+        .collect();
     let mut start = 0;
     for step in &scenario.script {
         let (from, to) = (ids[step.from], ids[step.to]);
         let model = matches!(step.action, Action::Mail);
-        let found = trace.messages[start..]
-            .iter()
-            .position(|message| message.from == from && (model || message.to == to) && carries(step, message));
+        let found = trace.messages[start..].iter().position(|message| {
+            message.from == from && (model || message.to == to) && carries(step, message)
+        });
         let Some(offset) = found else { return };
         start += offset;
         if let Some(text) = &step.remark {
@@ -72,14 +79,19 @@ pub fn attach_to_steps(trace: &mut Trace, scenario: &Scenario) {
 
 /// Tells whether a message is the one a step sends.
 fn carries(step: &Step, message: &Message) -> bool {
-    let flags = message.tcp.as_ref().map(|tcp| tcp.flags.as_slice()).unwrap_or_default();
+    let flags = message
+        .tcp
+        .as_ref()
+        .map(|tcp| tcp.flags.as_slice())
+        .unwrap_or_default();
     let has = |flag: &str| flags.iter().any(|f| f == flag);
     match &step.action {
         Action::Open { .. } => has("SYN") && !has("ACK"),
         Action::Close { .. } => has("FIN"),
-        Action::Send { data, .. } => message.payload.as_ref().is_some_and(|payload| {
-            String::from_utf8_lossy(data).starts_with(payload.as_str())
-        }),
+        Action::Send { data, .. } => message
+            .payload
+            .as_ref()
+            .is_some_and(|payload| String::from_utf8_lossy(data).starts_with(payload.as_str())),
         Action::Datagram { .. } => message.transport == Transport::Udp,
         Action::Mail => true,
     }

@@ -38,7 +38,11 @@ enum Expectation {
     /// The FIN must arrive on the connection.
     Fin(Ends),
     /// The datagram from this address and port to this port must arrive.
-    Datagram { from: Ipv4Addr, src_port: u16, dst_port: u16 },
+    Datagram {
+        from: Ipv4Addr,
+        src_port: u16,
+        dst_port: u16,
+    },
     /// The SMTP client model at this app index must finish its mails.
     ModelFinished(usize),
 }
@@ -67,7 +71,12 @@ pub struct ScriptRunner {
 impl ScriptRunner {
     /// Builds the runner; `endpoints` gives each host's script endpoint
     /// app, `clients` each host's SMTP client app.
-    pub fn new(steps: Vec<Step>, addresses: Vec<Ipv4Addr>, endpoints: Vec<Option<usize>>, clients: Vec<Option<usize>>) -> ScriptRunner {
+    pub fn new(
+        steps: Vec<Step>,
+        addresses: Vec<Ipv4Addr>,
+        endpoints: Vec<Option<usize>>,
+        clients: Vec<Option<usize>>,
+    ) -> ScriptRunner {
         let count = steps.len();
         ScriptRunner {
             steps,
@@ -105,7 +114,10 @@ impl ScriptRunner {
     pub fn perform(&mut self, index: usize, now: SimTime, hosts: &mut [Host]) {
         let step = self.steps[index].clone();
         let expectation = match &step.action {
-            Action::Open { connection, client_port } => self.open(now, &step, *connection, *client_port, hosts),
+            Action::Open {
+                connection,
+                client_port,
+            } => self.open(now, &step, *connection, *client_port, hosts),
             Action::Send { connection, data } => {
                 let (sender, receiver) = self.ends_of(*connection, step.from);
                 hosts[step.from].send_scripted(now, sender, data);
@@ -116,17 +128,33 @@ impl ScriptRunner {
                 hosts[step.from].close_scripted(now, sender);
                 Expectation::Fin(receiver)
             }
-            Action::Datagram { from_port, to_port, payload } => {
-                self.datagram(index, &step, (*from_port, *to_port), payload, &mut hosts[step.from])
-            }
+            Action::Datagram {
+                from_port,
+                to_port,
+                payload,
+            } => self.datagram(
+                index,
+                &step,
+                (*from_port, *to_port),
+                payload,
+                &mut hosts[step.from],
+            ),
             Action::Mail => {
                 let app = self.clients[step.from].expect("a mail step's participant has a client");
-                self.current = Some(Current { index, receiver: step.from, expectation: Expectation::ModelFinished(app) });
+                self.current = Some(Current {
+                    index,
+                    receiver: step.from,
+                    expectation: Expectation::ModelFinished(app),
+                });
                 hosts[step.from].start(now, app);
                 return;
             }
         };
-        self.current = Some(Current { index, receiver: step.to, expectation });
+        self.current = Some(Current {
+            index,
+            receiver: step.to,
+            expectation,
+        });
     }
 
     /// Takes one observation of `host`; returns the next step's index when
@@ -137,16 +165,35 @@ impl ScriptRunner {
             return None;
         }
         let ended = match (&mut current.expectation, observation) {
-            (Expectation::Established(wanted), Observation::Established { ends, accepted: true }) => wanted == ends,
-            (Expectation::Bytes(wanted, left), Observation::Data(ends, count)) if wanted == ends => {
+            (
+                Expectation::Established(wanted),
+                Observation::Established {
+                    ends,
+                    accepted: true,
+                },
+            ) => wanted == ends,
+            (Expectation::Bytes(wanted, left), Observation::Data(ends, count))
+                if wanted == ends =>
+            {
                 *left = left.saturating_sub(*count);
                 *left == 0
             }
             (Expectation::Fin(wanted), Observation::PeerFinished(ends)) => wanted == ends,
-            (Expectation::Datagram { from, src_port, dst_port }, Observation::Datagram { from: f, src_port: s, dst_port: d }) => {
-                (*from, *src_port, *dst_port) == (*f, *s, *d)
+            (
+                Expectation::Datagram {
+                    from,
+                    src_port,
+                    dst_port,
+                },
+                Observation::Datagram {
+                    from: f,
+                    src_port: s,
+                    dst_port: d,
+                },
+            ) => (*from, *src_port, *dst_port) == (*f, *s, *d),
+            (Expectation::ModelFinished(wanted), Observation::ModelFinished { app }) => {
+                wanted == app
             }
-            (Expectation::ModelFinished(wanted), Observation::ModelFinished { app }) => wanted == app,
             _ => false,
         };
         if !ended {
@@ -158,39 +205,85 @@ impl ScriptRunner {
     }
 
     /// Opens a connection and expects the server to accept it.
-    fn open(&mut self, now: SimTime, step: &Step, connection: Connection, client_port: Option<u16>, hosts: &mut [Host]) -> Expectation {
+    fn open(
+        &mut self,
+        now: SimTime,
+        step: &Step,
+        connection: Connection,
+        client_port: Option<u16>,
+        hosts: &mut [Host],
+    ) -> Expectation {
         let app = self.endpoints[step.from].expect("every host in a script has a script endpoint");
         let server = self.addresses[step.to];
         let port = hosts[step.from].open_scripted(now, app, server, connection.port, client_port);
         self.client_ports.insert(connection, port);
         let remote = self.addresses[step.from];
-        Expectation::Established(Ends { local_port: connection.port, remote, remote_port: port })
+        Expectation::Established(Ends {
+            local_port: connection.port,
+            remote,
+            remote_port: port,
+        })
     }
 
     /// Returns a connection's ends as the sender sees them, then as the receiver does.
     fn ends_of(&self, connection: Connection, sender: usize) -> (Ends, Ends) {
-        let client_port = self.client_ports.get(&connection).copied().unwrap_or_default();
-        let client = Ends { local_port: client_port, remote: self.addresses[connection.server], remote_port: connection.port };
-        let server = Ends { local_port: connection.port, remote: self.addresses[connection.client], remote_port: client_port };
-        if sender == connection.client { (client, server) } else { (server, client) }
+        let client_port = self
+            .client_ports
+            .get(&connection)
+            .copied()
+            .unwrap_or_default();
+        let client = Ends {
+            local_port: client_port,
+            remote: self.addresses[connection.server],
+            remote_port: connection.port,
+        };
+        let server = Ends {
+            local_port: connection.port,
+            remote: self.addresses[connection.client],
+            remote_port: client_port,
+        };
+        if sender == connection.client {
+            (client, server)
+        } else {
+            (server, client)
+        }
     }
 
     /// Sends a datagram and expects it to arrive.
-    fn datagram(&mut self, index: usize, step: &Step, ports: (PortChoice, PortChoice), payload: &Datagram, host: &mut Host) -> Expectation {
+    fn datagram(
+        &mut self,
+        index: usize,
+        step: &Step,
+        ports: (PortChoice, PortChoice),
+        payload: &Datagram,
+        host: &mut Host,
+    ) -> Expectation {
         let src_port = self.port(ports.0, host);
         let dst_port = self.port(ports.1, host);
         self.datagram_ports[index] = Some((src_port, dst_port));
         let body = match payload {
-            Datagram::Bytes(bytes) => Body::Udp { src_port, dst_port, payload: bytes.clone() },
+            Datagram::Bytes(bytes) => Body::Udp {
+                src_port,
+                dst_port,
+                payload: bytes.clone(),
+            },
             Datagram::Dns { message, id } => {
                 let mut message = message.clone();
                 message.id = self.dns_id(*id, host);
                 self.dns_ids[index] = Some(message.id);
-                Body::Dns { src_port, dst_port, message }
+                Body::Dns {
+                    src_port,
+                    dst_port,
+                    message,
+                }
             }
         };
         host.send_datagram(self.addresses[step.to], body);
-        Expectation::Datagram { from: self.addresses[step.from], src_port, dst_port }
+        Expectation::Datagram {
+            from: self.addresses[step.from],
+            src_port,
+            dst_port,
+        }
     }
 
     /// Chooses a datagram port.

@@ -67,10 +67,19 @@ impl Topology {
         let links = links.iter().enumerate().map(|(index, spec)| {
             graph.add_edge(nodes[spec.a], nodes[spec.b], index);
             let name = format!("link/{}-{}", names[spec.a], names[spec.b]);
-            Link { spec: spec.clone(), random: random::stream(seed, &name), last_arrival: [SimTime::ZERO; 2] }
+            Link {
+                spec: spec.clone(),
+                random: random::stream(seed, &name),
+                last_arrival: [SimTime::ZERO; 2],
+            }
         });
         let links = links.collect();
-        Topology { graph, nodes, links, routes: BTreeMap::new() }
+        Topology {
+            graph,
+            nodes,
+            links,
+            routes: BTreeMap::new(),
+        }
     }
 
     /// Sends a packet from `from` to `to` at `now`; returns its arrival
@@ -103,11 +112,17 @@ impl Topology {
 
     /// Finds the path of lowest total latency as a list of link indices.
     fn shortest_path(&self, from: usize, to: usize) -> Option<Vec<usize>> {
-        let cost = |edge: EdgeReference<usize>| {
-            self.links[*edge.weight()].spec.latency.as_nanos()
-        };
-        let (_, nodes) = astar(&self.graph, self.nodes[from], |n| n == self.nodes[to], cost, |_| 0)?;
-        let hops = nodes.windows(2).map(|pair| self.link_between(pair[0], pair[1]));
+        let cost = |edge: EdgeReference<usize>| self.links[*edge.weight()].spec.latency.as_nanos();
+        let (_, nodes) = astar(
+            &self.graph,
+            self.nodes[from],
+            |n| n == self.nodes[to],
+            cost,
+            |_| 0,
+        )?;
+        let hops = nodes
+            .windows(2)
+            .map(|pair| self.link_between(pair[0], pair[1]));
         Some(hops.collect())
     }
 
@@ -156,7 +171,13 @@ mod tests {
     }
 
     fn link(a: usize, b: usize, millis: u64) -> LinkSpec {
-        LinkSpec { a, b, latency: SimDuration::from_millis(millis), jitter: SimDuration::ZERO, loss: 0.0 }
+        LinkSpec {
+            a,
+            b,
+            latency: SimDuration::from_millis(millis),
+            jitter: SimDuration::ZERO,
+            loss: 0.0,
+        }
     }
 
     #[test]
@@ -175,7 +196,13 @@ mod tests {
         lossy.loss = 0.5;
         let count = |seed| {
             let mut topology = Topology::new(seed, &names(2), std::slice::from_ref(&lossy));
-            (0..1000u64).filter(|i| topology.carry(0, 1, SimTime::from_nanos(i * 1000)).is_none()).count()
+            (0..1000u64)
+                .filter(|i| {
+                    topology
+                        .carry(0, 1, SimTime::from_nanos(i * 1000))
+                        .is_none()
+                })
+                .count()
         };
         assert_eq!(count(9), count(9));
         assert!((400..600).contains(&count(9)), "lost {} of 1000", count(9));
@@ -204,7 +231,10 @@ mod tests {
         for step in 0..200u64 {
             let sent = SimTime::from_nanos(step * 100_000);
             let arrival = topology.carry(0, 1, sent).unwrap();
-            assert!(arrival >= previous, "a later packet overtook an earlier one");
+            assert!(
+                arrival >= previous,
+                "a later packet overtook an earlier one"
+            );
             let delay = arrival.since(sent).as_nanos();
             assert!(delay >= 10_000_000, "arrived before the latency elapsed");
             previous = arrival;

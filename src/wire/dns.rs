@@ -52,8 +52,13 @@ fn check_label(label: &str) -> Result<(), String> {
     if label.len() > 63 {
         return Err(format!("label `{label}` is longer than 63 characters"));
     }
-    if let Some(bad) = label.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-')) {
-        return Err(format!("`{bad}` is not allowed (letters, digits and `-` only)"));
+    if let Some(bad) = label
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+    {
+        return Err(format!(
+            "`{bad}` is not allowed (letters, digits and `-` only)"
+        ));
     }
     if label.starts_with('-') || label.ends_with('-') {
         return Err(format!("label `{label}` starts or ends with `-`"));
@@ -153,7 +158,10 @@ impl fmt::Display for Record {
             RecordData::Cname(target) | RecordData::Ptr(target) => {
                 write!(f, "{} {kind} {target}", self.name)
             }
-            RecordData::Mx { preference, exchange } => {
+            RecordData::Mx {
+                preference,
+                exchange,
+            } => {
                 write!(f, "{} {kind} {preference} {exchange}", self.name)
             }
         }
@@ -277,12 +285,23 @@ mod tests {
 
     #[test]
     fn names_fold_case_and_drop_the_root_dot() {
-        assert_eq!(Name::parse("Mail.Receiver.COM.").unwrap().as_str(), "mail.receiver.com");
+        assert_eq!(
+            Name::parse("Mail.Receiver.COM.").unwrap().as_str(),
+            "mail.receiver.com"
+        );
     }
 
     #[test]
     fn malformed_names_are_refused() {
-        for bad in ["", "a..b", "-a.com", "a-.com", "a_b.com", "a b.com", &"x".repeat(64)] {
+        for bad in [
+            "",
+            "a..b",
+            "-a.com",
+            "a-.com",
+            "a_b.com",
+            "a b.com",
+            &"x".repeat(64),
+        ] {
             assert!(Name::parse(bad).is_err(), "{bad} was accepted");
         }
     }

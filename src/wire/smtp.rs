@@ -25,7 +25,10 @@ impl Address {
         check_local_part(local).map_err(|why| format!("`{text}` is not a mail address: {why}"))?;
         let domain = crate::wire::dns::Name::parse(domain)
             .map_err(|why| format!("`{text}` is not a mail address: {why}"))?;
-        Ok(Address { local: local.to_string(), domain: domain.as_str().to_string() })
+        Ok(Address {
+            local: local.to_string(),
+            domain: domain.as_str().to_string(),
+        })
     }
 }
 
@@ -64,17 +67,32 @@ impl Path {
     /// Reads a path after `FROM:` or `TO:`, with or without brackets.
     fn parse(text: &str) -> Path {
         let text = text.trim();
-        let text = text.split_once(' ').map_or(text, |(path, _parameters)| path);
-        match text.strip_prefix('<').and_then(|rest| rest.strip_suffix('>')) {
-            Some(inner) => Path { address: inner.to_string(), bracketed: true },
-            None => Path { address: text.to_string(), bracketed: false },
+        let text = text
+            .split_once(' ')
+            .map_or(text, |(path, _parameters)| path);
+        match text
+            .strip_prefix('<')
+            .and_then(|rest| rest.strip_suffix('>'))
+        {
+            Some(inner) => Path {
+                address: inner.to_string(),
+                bracketed: true,
+            },
+            None => Path {
+                address: text.to_string(),
+                bracketed: false,
+            },
         }
     }
 }
 
 impl fmt::Display for Path {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.bracketed { write!(f, "<{}>", self.address) } else { f.write_str(&self.address) }
+        if self.bracketed {
+            write!(f, "<{}>", self.address)
+        } else {
+            f.write_str(&self.address)
+        }
     }
 }
 
@@ -163,7 +181,10 @@ pub struct Reply {
 impl Reply {
     /// Builds a reply.
     pub fn new(code: u16, text: impl Into<String>) -> Reply {
-        Reply { code, text: text.into() }
+        Reply {
+            code,
+            text: text.into(),
+        }
     }
 
     /// Reads a reply line (without CRLF), e.g. `250 OK`.
@@ -177,7 +198,10 @@ impl Reply {
             return None;
         }
         let code = code_text.parse().ok()?;
-        Some(Reply { code, text: rest.get(1..).unwrap_or("").to_string() })
+        Some(Reply {
+            code,
+            text: rest.get(1..).unwrap_or("").to_string(),
+        })
     }
 
     /// Tells whether the reply is positive completion (2yz).
@@ -248,23 +272,38 @@ mod tests {
     fn mail_from_keeps_whether_the_path_was_bracketed() {
         let standard = Command::parse("MAIL FROM:<luke@sender.com>");
         let as_drawn = Command::parse("mail from:luke@sender.com");
-        let bracketed = Path { address: "luke@sender.com".into(), bracketed: true };
+        let bracketed = Path {
+            address: "luke@sender.com".into(),
+            bracketed: true,
+        };
         assert_eq!(standard, Command::Mail(bracketed));
-        let bare = Path { address: "luke@sender.com".into(), bracketed: false };
+        let bare = Path {
+            address: "luke@sender.com".into(),
+            bracketed: false,
+        };
         assert_eq!(as_drawn, Command::Mail(bare));
     }
 
     #[test]
     fn commands_print_as_rfc_5321_writes_them() {
-        let path = Path { address: "c3po@receiver.com".into(), bracketed: true };
-        assert_eq!(Command::Rcpt(path).to_string(), "RCPT TO:<c3po@receiver.com>");
+        let path = Path {
+            address: "c3po@receiver.com".into(),
+            bracketed: true,
+        };
+        assert_eq!(
+            Command::Rcpt(path).to_string(),
+            "RCPT TO:<c3po@receiver.com>"
+        );
         assert_eq!(Command::parse("vrfy aibo").to_string(), "VRFY aibo");
         assert_eq!(Command::parse("QUIT"), Command::Quit);
     }
 
     #[test]
     fn replies_parse_code_and_text() {
-        assert_eq!(Reply::parse("550 Unknown user: aibo"), Some(Reply::new(550, "Unknown user: aibo")));
+        assert_eq!(
+            Reply::parse("550 Unknown user: aibo"),
+            Some(Reply::new(550, "Unknown user: aibo"))
+        );
         assert_eq!(Reply::parse("221"), Some(Reply::new(221, "")));
         assert_eq!(Reply::parse("25O OK"), None);
         assert_eq!(Reply::parse("2500 OK"), None);
@@ -288,8 +327,18 @@ mod tests {
 
     #[test]
     fn addresses_need_a_local_part_and_a_domain() {
-        assert_eq!(Address::parse("C3PO@Receiver.com").unwrap().to_string(), "C3PO@receiver.com");
-        for bad in ["aibo", "@receiver.com", "a@", "a b@c.com", "a..b@c.com", "a@b..com"] {
+        assert_eq!(
+            Address::parse("C3PO@Receiver.com").unwrap().to_string(),
+            "C3PO@receiver.com"
+        );
+        for bad in [
+            "aibo",
+            "@receiver.com",
+            "a@",
+            "a b@c.com",
+            "a..b@c.com",
+            "a@b..com",
+        ] {
             assert!(Address::parse(bad).is_err(), "{bad} was accepted");
         }
     }

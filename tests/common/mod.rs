@@ -20,7 +20,11 @@ pub fn describe(message: &Message) -> (String, String, String) {
     } else {
         control_name(message)
     };
-    (short(&message.from).to_string(), short(&message.to).to_string(), what)
+    (
+        short(&message.from).to_string(),
+        short(&message.to).to_string(),
+        what,
+    )
 }
 
 /// Writes a DNS message as `dns <kind> <question or records>`.
@@ -37,7 +41,11 @@ fn describe_dns(dns: &DnsFields) -> String {
 
 /// Names a segment without data by its flags, as the document does.
 fn control_name(message: &Message) -> String {
-    let flags = &message.tcp.as_ref().expect("a message without payload or DNS is TCP").flags;
+    let flags = &message
+        .tcp
+        .as_ref()
+        .expect("a message without payload or DNS is TCP")
+        .flags;
     let has = |flag: &str| flags.iter().any(|f| f == flag);
     match (has("SYN"), has("FIN"), has("ACK")) {
         (true, _, false) => "SYN",
@@ -48,4 +56,3 @@ fn control_name(message: &Message) -> String {
     }
     .to_string()
 }
-

@@ -11,7 +11,7 @@ use std::net::Ipv4Addr;
 
 use crate::protocol::host_api::{ConnId, HostCalls, Notice, Outcome, QueryId, ResolveError};
 use crate::wire::dns::{self, Name, RecordData, RecordType, ResponseCode};
-use crate::wire::smtp::{dot_stuff, Address, Command, LineReader, Path, Reply};
+use crate::wire::smtp::{Address, Command, LineReader, Path, Reply, dot_stuff};
 
 /// One mail to send.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,7 +76,11 @@ impl Client {
     /// Builds a client that names itself `host_name` in HELO.
     pub fn new(host_name: Name, mails: Vec<Mail>) -> Client {
         let jobs = mails.into_iter().flat_map(jobs_of).collect();
-        Client { host_name, jobs, session: None }
+        Client {
+            host_name,
+            jobs,
+            session: None,
+        }
     }
 
     /// Tells whether the client has sent all its mails and ended every session.
@@ -100,7 +104,9 @@ impl Client {
 
     /// Starts the next job's MX look-up, if any job is left.
     fn start_next_job(&mut self, calls: &mut HostCalls) {
-        let Some(job) = self.jobs.pop_front() else { return };
+        let Some(job) = self.jobs.pop_front() else {
+            return;
+        };
         let query = calls.resolve(job.domain.clone(), RecordType::Mx);
         self.session = Some(Session {
             job,
@@ -120,13 +126,17 @@ impl Client {
         query: QueryId,
         answer: Result<dns::Message, ResolveError>,
     ) {
-        let Some(session) = self.session.as_mut() else { return };
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
         let answer = match answer {
             Ok(message) => message,
             Err(error) => return self.give_up(calls, &format!("DNS look-up failed: {error:?}")),
         };
         match session.step {
-            Step::LookingUpExchanger(waited) if waited == query => self.on_mx_answer(calls, &answer),
+            Step::LookingUpExchanger(waited) if waited == query => {
+                self.on_mx_answer(calls, &answer)
+            }
             Step::LookingUpAddress(waited) if waited == query => self.on_a_answer(calls, &answer),
             _ => {}
         }
@@ -138,7 +148,9 @@ impl Client {
     fn on_mx_answer(&mut self, calls: &mut HostCalls, answer: &dns::Message) {
         if answer.response != Some(ResponseCode::NoError) {
             let domain = &answer.question.name;
-            let code = answer.response.map_or("no response".to_string(), |c| c.to_string());
+            let code = answer
+                .response
+                .map_or("no response".to_string(), |c| c.to_string());
             return self.give_up(calls, &format!("MX look-up of {domain}: {code}"));
         }
         let exchanger = preferred_exchanger(answer).unwrap_or_else(|| answer.question.name.clone());
@@ -180,7 +192,9 @@ impl Client {
 
     /// Feeds received bytes to the reply reader, one reply at a time.
     fn on_received(&mut self, calls: &mut HostCalls, bytes: &[u8]) {
-        let Some(session) = self.session.as_mut() else { return };
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
         session.reader.push(bytes);
         while let Some(line) = self.session.as_mut().and_then(|s| s.reader.next_line()) {
             let reply = Reply::parse(&line).unwrap_or_else(|| Reply::new(500, line));
@@ -190,7 +204,9 @@ impl Client {
 
     /// Moves the session on by one reply.
     fn on_reply(&mut self, calls: &mut HostCalls, reply: Reply) {
-        let Some(step) = self.session.as_ref().map(|s| s.step) else { return };
+        let Some(step) = self.session.as_ref().map(|s| s.step) else {
+            return;
+        };
         match step {
             Step::AwaitingGreeting => self.after_greeting(calls, &reply),
             Step::AwaitingHelo => self.after_helo(calls, &reply),
@@ -228,7 +244,10 @@ impl Client {
 
     /// Asks VRFY for the recipient at `index`.
     fn send_vrfy(&mut self, calls: &mut HostCalls, index: usize) {
-        let session = self.session.as_ref().expect("verifying belongs to a session");
+        let session = self
+            .session
+            .as_ref()
+            .expect("verifying belongs to a session");
         let local = session.job.recipients[index].local.clone();
         self.send_command(calls, &Command::Vrfy(local), Step::AwaitingVrfy(index));
     }
@@ -257,8 +276,14 @@ impl Client {
 
     /// Opens the transaction with the envelope sender.
     fn send_mail_from(&mut self, calls: &mut HostCalls) {
-        let session = self.session.as_ref().expect("a transaction belongs to a session");
-        let from = Path { address: session.job.mail.from.to_string(), bracketed: true };
+        let session = self
+            .session
+            .as_ref()
+            .expect("a transaction belongs to a session");
+        let from = Path {
+            address: session.job.mail.from.to_string(),
+            bracketed: true,
+        };
         self.send_command(calls, &Command::Mail(from), Step::AwaitingMailFrom);
     }
 
@@ -272,8 +297,14 @@ impl Client {
 
     /// Names the candidate recipient at `index`.
     fn send_rcpt(&mut self, calls: &mut HostCalls, index: usize) {
-        let session = self.session.as_ref().expect("a transaction belongs to a session");
-        let to = Path { address: session.job_candidate(index).to_string(), bracketed: true };
+        let session = self
+            .session
+            .as_ref()
+            .expect("a transaction belongs to a session");
+        let to = Path {
+            address: session.job_candidate(index).to_string(),
+            bracketed: true,
+        };
         self.send_command(calls, &Command::Rcpt(to), Step::AwaitingRcpt(index));
     }
 
@@ -313,7 +344,11 @@ impl Client {
 
     /// Concludes every accepted recipient by the reply to the final dot.
     fn after_end_of_data(&mut self, calls: &mut HostCalls, reply: &Reply) {
-        let accepted = self.session.as_ref().map(|s| s.accepted.clone()).unwrap_or_default();
+        let accepted = self
+            .session
+            .as_ref()
+            .map(|s| s.accepted.clone())
+            .unwrap_or_default();
         for recipient in &accepted {
             self.conclude(calls, recipient, reply.is_positive(), &reply.to_string());
         }
@@ -360,7 +395,9 @@ impl Client {
 
     /// Fails every recipient of the session not yet concluded.
     fn fail_unconcluded(&mut self, calls: &mut HostCalls, reason: &str) {
-        let Some(session) = self.session.as_ref() else { return };
+        let Some(session) = self.session.as_ref() else {
+            return;
+        };
         let open: Vec<Address> = session
             .job
             .recipients
@@ -374,8 +411,16 @@ impl Client {
     }
 
     /// Records the fate of one recipient, once.
-    fn conclude(&mut self, calls: &mut HostCalls, recipient: &Address, delivered: bool, reason: &str) {
-        let Some(session) = self.session.as_mut() else { return };
+    fn conclude(
+        &mut self,
+        calls: &mut HostCalls,
+        recipient: &Address,
+        delivered: bool,
+        reason: &str,
+    ) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
         if session.concluded.contains(recipient) {
             return;
         }
@@ -409,7 +454,11 @@ fn jobs_of(mail: Mail) -> Vec<Job> {
         let domain = Name::parse(&recipient.domain).expect("addresses hold valid domains");
         match jobs.iter_mut().find(|job| job.domain == domain) {
             Some(job) => job.recipients.push(recipient.clone()),
-            None => jobs.push(Job { mail: mail.clone(), domain, recipients: vec![recipient.clone()] }),
+            None => jobs.push(Job {
+                mail: mail.clone(),
+                domain,
+                recipients: vec![recipient.clone()],
+            }),
         }
     }
     jobs
@@ -417,11 +466,19 @@ fn jobs_of(mail: Mail) -> Vec<Job> {
 
 /// Returns the exchanger with the lowest preference, first listed on ties.
 fn preferred_exchanger(answer: &dns::Message) -> Option<Name> {
-    let exchangers = answer.answers.iter().filter_map(|record| match &record.data {
-        RecordData::Mx { preference, exchange } => Some((*preference, exchange)),
-        _ => None,
-    });
-    exchangers.min_by_key(|(preference, _)| *preference).map(|(_, exchange)| exchange.clone())
+    let exchangers = answer
+        .answers
+        .iter()
+        .filter_map(|record| match &record.data {
+            RecordData::Mx {
+                preference,
+                exchange,
+            } => Some((*preference, exchange)),
+            _ => None,
+        });
+    exchangers
+        .min_by_key(|(preference, _)| *preference)
+        .map(|(_, exchange)| exchange.clone())
 }
 
 /// Finds the A record of `name` among `records`.

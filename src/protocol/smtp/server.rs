@@ -63,7 +63,10 @@ pub struct Server {
 impl Server {
     /// Builds a server from its configuration.
     pub fn new(config: ServerConfig) -> Server {
-        Server { config, sessions: BTreeMap::new() }
+        Server {
+            config,
+            sessions: BTreeMap::new(),
+        }
     }
 
     /// Reacts to one notice from the host.
@@ -96,7 +99,9 @@ impl Server {
 
     /// Buffers received bytes and handles the complete lines.
     fn on_received(&mut self, calls: &mut HostCalls, conn: ConnId, bytes: &[u8]) {
-        let Some(session) = self.sessions.get_mut(&conn) else { return };
+        let Some(session) = self.sessions.get_mut(&conn) else {
+            return;
+        };
         session.reader.push(bytes);
         self.handle_ready_lines(calls, conn);
     }
@@ -104,18 +109,25 @@ impl Server {
     /// Handles buffered lines until one needs a look-up answered first.
     fn handle_ready_lines(&mut self, calls: &mut HostCalls, conn: ConnId) {
         loop {
-            let Some(session) = self.sessions.get_mut(&conn) else { return };
+            let Some(session) = self.sessions.get_mut(&conn) else {
+                return;
+            };
             if matches!(session.phase, Phase::CheckingHelo { .. } | Phase::Closing) {
                 return;
             }
-            let Some(line) = session.reader.next_line() else { return };
+            let Some(line) = session.reader.next_line() else {
+                return;
+            };
             self.handle_line(calls, conn, &line);
         }
     }
 
     /// Handles one line: message text during DATA, else a command.
     fn handle_line(&mut self, calls: &mut HostCalls, conn: ConnId, line: &str) {
-        let session = self.sessions.get_mut(&conn).expect("lines come from a session");
+        let session = self
+            .sessions
+            .get_mut(&conn)
+            .expect("lines come from a session");
         if session.phase == Phase::ReceivingData {
             return self.on_data_line(calls, conn, line);
         }
@@ -134,7 +146,10 @@ impl Server {
 
     /// Checks the HELO name by PTR, or accepts it at once.
     fn on_helo(&mut self, calls: &mut HostCalls, conn: ConnId, name: String) {
-        let session = self.sessions.get_mut(&conn).expect("commands come from a session");
+        let session = self
+            .sessions
+            .get_mut(&conn)
+            .expect("commands come from a session");
         if !self.config.check_helo {
             session.phase = Phase::Ready;
             return reply(calls, conn, 250, self.config.host_name.as_str());
@@ -153,13 +168,18 @@ impl Server {
         query: QueryId,
         answer: Result<dns::Message, ResolveError>,
     ) {
-        let Some((&conn, session)) = self.sessions.iter_mut().find(|(_, s)| {
-            matches!(&s.phase, Phase::CheckingHelo { query: q, .. } if *q == query)
-        }) else {
+        let Some((&conn, session)) = self
+            .sessions
+            .iter_mut()
+            .find(|(_, s)| matches!(&s.phase, Phase::CheckingHelo { query: q, .. } if *q == query))
+        else {
             return;
         };
-        let Phase::CheckingHelo { name, .. } = &session.phase else { return };
-        let confirmed = answer.is_ok_and(|message| ptr_names(&message).contains(&name.to_ascii_lowercase()));
+        let Phase::CheckingHelo { name, .. } = &session.phase else {
+            return;
+        };
+        let confirmed =
+            answer.is_ok_and(|message| ptr_names(&message).contains(&name.to_ascii_lowercase()));
         let text = helo_reply_text(&self.config.host_name, name, session.peer, confirmed);
         session.phase = Phase::Ready;
         reply(calls, conn, 250, &text);
@@ -178,7 +198,10 @@ impl Server {
 
     /// Opens a transaction after HELO.
     fn on_mail(&mut self, calls: &mut HostCalls, conn: ConnId, path: &Path) {
-        let session = self.sessions.get_mut(&conn).expect("commands come from a session");
+        let session = self
+            .sessions
+            .get_mut(&conn)
+            .expect("commands come from a session");
         if session.phase != Phase::Ready || session.sender.is_some() {
             return reply(calls, conn, 503, "Bad sequence of commands");
         }
@@ -199,16 +222,27 @@ impl Server {
             return reply(calls, conn, 550, "Relaying not permitted");
         }
         if !self.holds_mailbox(&address.local) {
-            return reply(calls, conn, 550, &format!("Unknown user: {}", address.local));
+            return reply(
+                calls,
+                conn,
+                550,
+                &format!("Unknown user: {}", address.local),
+            );
         }
-        let session = self.sessions.get_mut(&conn).expect("commands come from a session");
+        let session = self
+            .sessions
+            .get_mut(&conn)
+            .expect("commands come from a session");
         session.recipients.push(address);
         reply(calls, conn, 250, "OK");
     }
 
     /// Invites the message once there is at least one recipient.
     fn on_data(&mut self, calls: &mut HostCalls, conn: ConnId) {
-        let session = self.sessions.get_mut(&conn).expect("commands come from a session");
+        let session = self
+            .sessions
+            .get_mut(&conn)
+            .expect("commands come from a session");
         if session.recipients.is_empty() {
             return reply(calls, conn, 503, "Bad sequence of commands");
         }
@@ -218,7 +252,10 @@ impl Server {
 
     /// Collects one message line, or stores the mail at the lone dot.
     fn on_data_line(&mut self, calls: &mut HostCalls, conn: ConnId, line: &str) {
-        let session = self.sessions.get_mut(&conn).expect("lines come from a session");
+        let session = self
+            .sessions
+            .get_mut(&conn)
+            .expect("lines come from a session");
         if line == "." {
             return self.store_mail(calls, conn);
         }
@@ -229,12 +266,19 @@ impl Server {
 
     /// Stores the mail in every recipient's mailbox and resets the transaction.
     fn store_mail(&mut self, calls: &mut HostCalls, conn: ConnId) {
-        let session = self.sessions.get_mut(&conn).expect("lines come from a session");
+        let session = self
+            .sessions
+            .get_mut(&conn)
+            .expect("lines come from a session");
         let from = session.sender.take().unwrap_or_default();
         let content = std::mem::take(&mut session.content);
         for recipient in std::mem::take(&mut session.recipients) {
             let mailbox = recipient.local.to_ascii_lowercase();
-            calls.record(Outcome::Stored { mailbox, from: from.clone(), content: content.clone() });
+            calls.record(Outcome::Stored {
+                mailbox,
+                from: from.clone(),
+                content: content.clone(),
+            });
         }
         session.phase = Phase::Ready;
         reply(calls, conn, 250, "OK Mail accepted");
@@ -242,7 +286,10 @@ impl Server {
 
     /// Drops the transaction in progress.
     fn on_rset(&mut self, calls: &mut HostCalls, conn: ConnId) {
-        let session = self.sessions.get_mut(&conn).expect("commands come from a session");
+        let session = self
+            .sessions
+            .get_mut(&conn)
+            .expect("commands come from a session");
         session.sender = None;
         session.recipients.clear();
         reply(calls, conn, 250, "OK");
@@ -250,16 +297,24 @@ impl Server {
 
     /// Answers 221 and closes the server's side (RFC 5321 §4.1.1.10).
     fn on_quit(&mut self, calls: &mut HostCalls, conn: ConnId) {
-        let session = self.sessions.get_mut(&conn).expect("commands come from a session");
+        let session = self
+            .sessions
+            .get_mut(&conn)
+            .expect("commands come from a session");
         session.phase = Phase::Closing;
-        let text = format!("{} Service closing transmission channel", self.config.host_name);
+        let text = format!(
+            "{} Service closing transmission channel",
+            self.config.host_name
+        );
         reply(calls, conn, 221, &text);
         calls.close(conn);
     }
 
     /// Closes too when the client closes first.
     fn on_peer_finished(&mut self, calls: &mut HostCalls, conn: ConnId) {
-        let Some(session) = self.sessions.get_mut(&conn) else { return };
+        let Some(session) = self.sessions.get_mut(&conn) else {
+            return;
+        };
         if session.phase != Phase::Closing {
             session.phase = Phase::Closing;
             calls.close(conn);
@@ -279,10 +334,13 @@ fn reply(calls: &mut HostCalls, conn: ConnId, code: u16, text: &str) {
 
 /// Returns the names in the PTR answers of a message.
 fn ptr_names(message: &dns::Message) -> Vec<String> {
-    let names = message.answers.iter().filter_map(|record| match &record.data {
-        RecordData::Ptr(name) => Some(name.to_string()),
-        _ => None,
-    });
+    let names = message
+        .answers
+        .iter()
+        .filter_map(|record| match &record.data {
+            RecordData::Ptr(name) => Some(name.to_string()),
+            _ => None,
+        });
     names.collect()
 }
 
