@@ -81,7 +81,6 @@ struct Session {
     client_bytes: Vec<u8>,
     server_bytes: Vec<u8>,
     waiting: Option<Asked>,
-    greeted: bool,
     helo: bool,
     mail: bool,
     recipients: usize,
@@ -261,7 +260,6 @@ impl Session {
     fn after_reply(&mut self, reply: &Reply, asked: Asked) {
         let positive = reply.is_positive();
         match asked {
-            Asked::Greeting => self.greeted = true,
             Asked::Helo => self.helo |= positive,
             Asked::Mail => self.mail |= positive,
             Asked::Rcpt if positive => self.recipients += 1,

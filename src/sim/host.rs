@@ -255,9 +255,14 @@ impl Host {
     /// Closes this host's side of the connection with these ends, for a script.
     pub fn close_scripted(&mut self, now: SimTime, ends: Ends) {
         if let Some(conn) = self.conn_at(ends) {
-            self.with_socket(conn, Connection::close);
-            self.transmit(now, conn);
+            self.close(now, conn);
         }
+    }
+
+    /// Closes this host's side of a connection and sends its FIN when due.
+    fn close(&mut self, now: SimTime, conn: ConnId) {
+        self.with_socket(conn, Connection::close);
+        self.transmit(now, conn);
     }
 
     /// Sends a datagram a script wrote.
@@ -275,8 +280,7 @@ impl Host {
 
     /// Draws a UDP source port for a scripted datagram.
     pub fn fresh_udp_port(&mut self) -> u16 {
-        let span = u32::from(u16::MAX - FIRST_EPHEMERAL_PORT) + 1;
-        FIRST_EPHEMERAL_PORT + (self.script_random.next_u32() % span) as u16
+        draw_ephemeral_port(&mut self.script_random)
     }
 
     /// Draws a DNS message id for a scripted query.
@@ -473,10 +477,7 @@ impl Host {
                 self.connect(now, app, conn, address, port, None);
             }
             Request::Send { conn, data } => self.send(now, conn, &data),
-            Request::Close { conn } => {
-                self.with_socket(conn, Connection::close);
-                self.transmit(now, conn);
-            }
+            Request::Close { conn } => self.close(now, conn),
             Request::Resolve { query, question } => self.resolve(now, app, query, question),
             Request::Record(outcome) => self.reports.push(Report { at: now, outcome }),
         }
@@ -640,9 +641,8 @@ impl Host {
 
     /// Draws an unused ephemeral port for a connection to `remote:port`.
     fn fresh_ephemeral_port(&mut self, remote: Ipv4Addr, port: u16) -> u16 {
-        let span = u32::from(u16::MAX - FIRST_EPHEMERAL_PORT) + 1;
         loop {
-            let candidate = FIRST_EPHEMERAL_PORT + (self.port_random.next_u32() % span) as u16;
+            let candidate = draw_ephemeral_port(&mut self.port_random);
             if !self.endpoints.contains_key(&(candidate, remote, port)) {
                 return candidate;
             }
@@ -659,4 +659,10 @@ impl Host {
 /// Tells whether a segment opens a connection: SYN without ACK.
 fn is_opening_syn(segment: &Segment) -> bool {
     segment.control == Control::Syn && segment.ack.is_none()
+}
+
+/// Draws a port of the dynamic range from a random stream.
+fn draw_ephemeral_port(random: &mut ChaCha20Rng) -> u16 {
+    let span = u32::from(u16::MAX - FIRST_EPHEMERAL_PORT) + 1;
+    FIRST_EPHEMERAL_PORT + (random.next_u32() % span) as u16
 }

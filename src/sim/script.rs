@@ -110,7 +110,8 @@ impl ScriptRunner {
         self.current.map(|current| &self.steps[current.index])
     }
 
-    /// Carries out a step on its sending host and notes what ends it.
+    /// Carries out a step on its sending host and notes what ends it; a
+    /// `mail` step's receiver is its sender, whose model must finish.
     pub fn perform(&mut self, index: usize, now: SimTime, hosts: &mut [Host]) {
         let step = self.steps[index].clone();
         let expectation = match &step.action {
@@ -141,13 +142,8 @@ impl ScriptRunner {
             ),
             Action::Mail => {
                 let app = self.clients[step.from].expect("a mail step's participant has a client");
-                self.current = Some(Current {
-                    index,
-                    receiver: step.from,
-                    expectation: Expectation::ModelFinished(app),
-                });
                 hosts[step.from].start(now, app);
-                return;
+                Expectation::ModelFinished(app)
             }
         };
         self.current = Some(Current {
