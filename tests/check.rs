@@ -224,3 +224,24 @@ fn model_scenario_is_valid_and_exits_0() {
     assert_eq!(status, 0, "{out}");
     assert!(out.starts_with("scenarios/smtp-send.yaml: valid."));
 }
+
+#[test]
+fn against_a_modelled_server_only_the_clients_own_lines_are_judged() {
+    let text = "title: t\nparticipants:\n  - { id: c, host: c.example, address: 192.0.2.1 }\n  \
+                - { id: s, host: s.example, address: 192.0.2.2, smtp_server: { domain: s.example } }\n\
+                links:\n  - { between: [c, s], latency: 5ms }\nscript:\n  \
+                - open: { from: c, to: s, port: 25 }\n  \
+                - send: { from: c, to: s, text: \"HELO c.example\\r\\n\", wait: 50ms }\n  \
+                - send: { from: c, to: s, text: \"MAIL FROM:amy@c.example\\r\\n\", wait: 50ms }\n";
+    let scenario = scenario::parse("t.yaml", text, &Overrides::default()).unwrap();
+    let found: Vec<(&str, usize)> = conformance::check(&scenario)
+        .departures
+        .iter()
+        .map(|d| (d.reference, d.step))
+        .collect();
+    assert_eq!(
+        found,
+        [("RFC 5321 §4.1.1.2, §4.1.2", 3)],
+        "the model's replies are not in the script"
+    );
+}

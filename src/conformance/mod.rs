@@ -55,9 +55,14 @@ pub fn check(scenario: &Scenario) -> Report {
         .iter()
         .map(|p| p.id.as_str())
         .collect();
+    let modelled: Vec<bool> = scenario
+        .participants
+        .iter()
+        .map(|p| p.smtp_server.is_some())
+        .collect();
     report
         .departures
-        .extend(smtp::check(&scenario.script, &ids));
+        .extend(smtp::check(&scenario.script, &ids, &modelled));
     report.departures.extend(dns::check(&scenario.script));
     report.departures.sort_by_key(|departure| departure.step);
     for step in &scenario.script {

@@ -3,6 +3,10 @@
 //! of §4.1.4 and wait for their replies (§4.3.1), each reply uses a code
 //! §4.3.2 allows after that command, paths are in angle brackets, and
 //! the server answers QUIT with 221 before it closes.
+//!
+//! When the server is seqsim's SMTP model, its replies are not in the
+//! script, so only the client's own lines are judged: their syntax,
+//! brackets, line ends and lengths, not the rules that need replies.
 
 use std::collections::BTreeMap;
 
@@ -88,17 +92,21 @@ struct Session {
     quit_sent: bool,
     quit_answered: bool,
     flagged_close: bool,
+    modelled_server: bool,
 }
 
-/// Checks every SMTP session of the script.
-pub fn check(steps: &[Step], ids: &[&str]) -> Vec<Departure> {
+/// Checks every SMTP session of the script; `modelled[p]` tells whether
+/// participant `p` runs the SMTP server model.
+pub fn check(steps: &[Step], ids: &[&str], modelled: &[bool]) -> Vec<Departure> {
     let mut sessions: BTreeMap<Connection, Session> = BTreeMap::new();
     let mut departures = Vec::new();
     for step in steps {
         match &step.action {
             Action::Open { connection, .. } if connection.port == PORT => {
+                let modelled_server = modelled.get(connection.server).copied().unwrap_or(false);
                 let session = Session {
-                    waiting: Some(Asked::Greeting),
+                    waiting: (!modelled_server).then_some(Asked::Greeting),
+                    modelled_server,
                     ..Session::default()
                 };
                 sessions.insert(*connection, session);
@@ -178,7 +186,11 @@ impl Session {
             departures.push(Departure::at(step, quoted(&text), rule, "RFC 5321 §4.3.1"));
         }
         let command = Command::parse(&text);
-        departures.extend(self.command(step, &text, &command));
+        if self.modelled_server {
+            departures.extend(syntax(step, &text, &command));
+        } else {
+            departures.extend(self.command(step, &text, &command));
+        }
         departures
     }
 
@@ -213,15 +225,7 @@ impl Session {
             }
             other => asked_by(other),
         };
-        departures.extend(unbracketed(step, text, command));
-        if let Command::Unknown(_) = command {
-            departures.push(Departure::at(
-                step,
-                quoted(text),
-                "not an SMTP command seqsim knows",
-                "RFC 5321 §4.1.1",
-            ));
-        }
+        departures.extend(syntax(step, text, command));
         self.quit_sent |= asked == Asked::Quit;
         self.waiting = Some(asked);
         departures
@@ -294,7 +298,7 @@ impl Session {
             ));
         }
         let subject = format!("FIN from {}", ids.get(side).copied().unwrap_or("?"));
-        if self.flagged_close || self.quit_answered {
+        if self.flagged_close || self.quit_answered || self.modelled_server {
             return departures;
         }
         self.flagged_close = true;
@@ -341,6 +345,16 @@ fn asked_by(command: &Command) -> Asked {
         Command::Quit => Asked::Quit,
         Command::Unknown(_) => Asked::Unknown,
     }
+}
+
+/// Judges a command on its own: a known verb, and paths in brackets.
+fn syntax(step: &Step, text: &str, command: &Command) -> Vec<Departure> {
+    let mut departures: Vec<Departure> = unbracketed(step, text, command).into_iter().collect();
+    if let Command::Unknown(_) = command {
+        let rule = "not an SMTP command seqsim knows";
+        departures.push(Departure::at(step, quoted(text), rule, "RFC 5321 §4.1.1"));
+    }
+    departures
 }
 
 /// Flags a MAIL or RCPT path written without angle brackets.
