@@ -10,6 +10,12 @@
 //!
 //! Participants are matched by id, so two scenarios compared should use
 //! the same ids for the same hosts.
+//!
+//! Not modelled: a minimal alignment of very long differing stretches.
+//! Beyond a few million pairs of messages the differing middle is shown
+//! as removed, then added (moves are still found), to keep memory small.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::trace::{Message, Participant, Trace};
 
@@ -110,10 +116,44 @@ pub fn key(message: &Message) -> String {
     )
 }
 
+/// The most cells the alignment table may have (a few tens of
+/// megabytes); a longer differing middle is shown as removed, then added.
+const MAX_TABLE_CELLS: usize = 4_000_000;
+
 /// Aligns two key lists: each row is a mark and an index into A (for
 /// `Both` and `OnlyA`) or B (for `OnlyB`). Removals come before
-/// insertions, as in a unified diff.
+/// insertions, as in a unified diff. The common start and end are
+/// matched directly; only the middle needs the table.
 fn merge(a: &[String], b: &[String]) -> Vec<(Mark, usize)> {
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (a_rest, b_rest) = (&a[prefix..], &b[prefix..]);
+    let suffix = a_rest
+        .iter()
+        .rev()
+        .zip(b_rest.iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (middle_a, middle_b) = (
+        &a_rest[..a_rest.len() - suffix],
+        &b_rest[..b_rest.len() - suffix],
+    );
+    let mut rows: Vec<(Mark, usize)> = (0..prefix).map(|i| (Mark::Both, i)).collect();
+    for (mark, index) in merge_middle(middle_a, middle_b) {
+        rows.push((mark, index + prefix));
+    }
+    let tail = a.len() - suffix;
+    rows.extend((tail..a.len()).map(|i| (Mark::Both, i)));
+    rows
+}
+
+/// Aligns the differing middle by its longest common subsequence.
+fn merge_middle(a: &[String], b: &[String]) -> Vec<(Mark, usize)> {
+    if (a.len() + 1).saturating_mul(b.len() + 1) > MAX_TABLE_CELLS {
+        let removed = (0..a.len()).map(|i| (Mark::OnlyA, i));
+        return removed
+            .chain((0..b.len()).map(|j| (Mark::OnlyB, j)))
+            .collect();
+    }
     let table = common_lengths(a, b);
     let (mut i, mut j) = (0, 0);
     let mut rows = Vec::new();
@@ -133,8 +173,8 @@ fn merge(a: &[String], b: &[String]) -> Vec<(Mark, usize)> {
 }
 
 /// Returns the longest-common-subsequence lengths of every pair of suffixes.
-fn common_lengths(a: &[String], b: &[String]) -> Vec<Vec<usize>> {
-    let mut table = vec![vec![0; b.len() + 1]; a.len() + 1];
+fn common_lengths(a: &[String], b: &[String]) -> Vec<Vec<u32>> {
+    let mut table = vec![vec![0u32; b.len() + 1]; a.len() + 1];
     for i in (0..a.len()).rev() {
         for j in (0..b.len()).rev() {
             table[i][j] = if a[i] == b[j] {
@@ -147,20 +187,24 @@ fn common_lengths(a: &[String], b: &[String]) -> Vec<Vec<usize>> {
     table
 }
 
-/// Pairs messages only in A with equal ones only in B: the B row becomes
-/// `Moved` and the A row is dropped.
+/// Pairs messages only in A with equal ones only in B, in order: the B
+/// row becomes `Moved` and the A row is dropped.
 fn mark_moves(rows: &mut Vec<(Mark, usize)>, a: &[String], b: &[String]) {
-    let mut dropped = Vec::new();
-    for position in 0..rows.len() {
-        let (Mark::OnlyB, j) = rows[position] else {
-            continue;
-        };
-        let partner = rows.iter().enumerate().position(|(p, (mark, i))| {
-            *mark == Mark::OnlyA && a[*i] == b[j] && !dropped.contains(&p)
-        });
-        if let Some(p) = partner {
-            dropped.push(p);
-            rows[position].0 = Mark::Moved;
+    let mut removed: BTreeMap<&str, VecDeque<usize>> = BTreeMap::new();
+    for (position, (mark, i)) in rows.iter().enumerate() {
+        if *mark == Mark::OnlyA {
+            removed
+                .entry(a[*i].as_str())
+                .or_default()
+                .push_back(position);
+        }
+    }
+    let mut dropped = BTreeSet::new();
+    for row in rows.iter_mut() {
+        let (Mark::OnlyB, j) = *row else { continue };
+        if let Some(position) = removed.get_mut(b[j].as_str()).and_then(VecDeque::pop_front) {
+            dropped.insert(position);
+            row.0 = Mark::Moved;
         }
     }
     let mut position = 0;

@@ -136,3 +136,25 @@ fn a_message_put_elsewhere_is_marked_moved_once() {
         .unwrap();
     assert!(comparison.trace.messages[at].label.starts_with("VRFY c3po"));
 }
+
+#[test]
+fn a_long_differing_middle_is_shown_as_removed_then_added() {
+    let a = model_trace();
+    let mut b = a.clone();
+    let mut many = Vec::new();
+    for copy in 0..2100 {
+        let mut message = a.messages[7].clone();
+        message.payload = Some(format!("line {copy}\r\n"));
+        many.push(message);
+    }
+    b.messages.splice(5..a.messages.len() - 5, many);
+    let mut a_long = a.clone();
+    let filler = a_long.messages[20].clone();
+    a_long
+        .messages
+        .splice(10..10, std::iter::repeat_n(filler, 2000));
+    let comparison = diff::compare(&a_long, &b);
+    let both = comparison.count(Mark::Both);
+    assert_eq!(both, 10, "the common start and end stay aligned");
+    assert_eq!(comparison.count(Mark::OnlyB), 2100);
+}
