@@ -10,21 +10,11 @@
 
 mod common;
 
-use common::describe;
+use common::{LUKES_MAIL, describe};
 use seqsim::scenario::{self, Overrides};
 use seqsim::trace::Trace;
 
 const SCENARIO: &str = "scenarios/smtp-send-as-drawn.yaml";
-
-/// The message Luke sends: the headers the drawing shows as `<HEADERS>`,
-/// a blank line, and the body, each line ended by CRLF.
-const LUKES_MAIL: &str = "From: Luke <luke@sender.com>\r\n\
-                          To: c3po@receiver.com, r2d2@receiver.com\r\n\
-                          Subject: Greetings\r\n\
-                          \r\n\
-                          Hello Robots,\r\n\
-                          May the force be with you.\r\n\
-                          Luke\r\n";
 
 /// One expected arrow: the document's step number (`None` for an extra
 /// pure ACK), sender, receiver and what it carries.

@@ -11,21 +11,11 @@
 
 mod common;
 
-use common::describe;
+use common::{LUKES_MAIL, describe};
 use seqsim::scenario::{self, Overrides};
 use seqsim::trace::Trace;
 
 const SCENARIO: &str = "scenarios/smtp-send.yaml";
-
-/// The message Luke sends, as it must reach each mailbox: the scenario's
-/// headers and body with every line ended by CRLF.
-const LUKES_MAIL: &str = "From: Luke <luke@sender.com>\r\n\
-                          To: c3po@receiver.com, r2d2@receiver.com\r\n\
-                          Subject: Greetings\r\n\
-                          \r\n\
-                          Hello Robots,\r\n\
-                          May the force be with you.\r\n\
-                          Luke\r\n";
 
 /// One expected arrow: sender, receiver, and what it carries.
 type Step = (&'static str, &'static str, &'static str);

@@ -3,6 +3,17 @@
 
 use seqsim::trace::{DnsFields, Message};
 
+/// The message Luke sends in both documented scenarios, as it travels
+/// after DATA and reaches each mailbox: the headers the drawing shows as
+/// `<HEADERS>`, a blank line, and the body, each line ended by CRLF.
+pub const LUKES_MAIL: &str = "From: Luke <luke@sender.com>\r\n\
+                              To: c3po@receiver.com, r2d2@receiver.com\r\n\
+                              Subject: Greetings\r\n\
+                              \r\n\
+                              Hello Robots,\r\n\
+                              May the force be with you.\r\n\
+                              Luke\r\n";
+
 /// Writes one message as `(sender, receiver, what)`: `S`, `D`, `R` for
 /// sender, DNS and receiver; a TCP control name, the payload, or a DNS
 /// message written as `dns <kind> <fields>`.
