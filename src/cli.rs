@@ -264,8 +264,9 @@ fn check_summary(file: &str, report: &conformance::Report) -> String {
             .map(usize::to_string)
             .collect();
         let list = numbers.join(", ");
+        let steps = if numbers.len() == 1 { "step" } else { "steps" };
         summary.push_str(&format!(
-            "{file}: not checked, as seqsim has no model of their protocol: steps {list}.\n"
+            "{file}: not checked, as seqsim has no model of their protocol: {steps} {list}.\n"
         ));
     }
     summary
