@@ -10,9 +10,13 @@
 //! - [`wire`]: segments and messages as typed values.
 //! - [`trace`]: what a run produced; the only input of the renderers.
 //! - [`render`]: the text diagram and the JSON trace.
+//! - [`conformance`]: where a scripted exchange departs from the RFCs.
+//! - [`diff`]: aligns two runs message by message.
 //! - [`cli`]: the command-line front end.
 
 pub mod cli;
+pub mod conformance;
+pub mod diff;
 pub mod protocol;
 pub mod render;
 pub mod scenario;

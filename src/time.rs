@@ -74,6 +74,16 @@ impl SimDuration {
         if text == "0" {
             return Ok(SimDuration::ZERO);
         }
+        if text.starts_with('-') {
+            return Err(format!(
+                "`{text}` is negative; a duration is 0 or more, like 20ms"
+            ));
+        }
+        if !text.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+            return Err(format!(
+                "`{text}` is not a duration like 20ms, 1.5s or 250us"
+            ));
+        }
         let split = text
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .ok_or_else(|| format!("`{text}` has no unit (use ns, us, ms or s)"))?;

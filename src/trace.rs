@@ -60,8 +60,23 @@ pub enum Layer {
     Dns,
     /// A TCP segment carrying no application data.
     Tcp,
-    /// A TCP segment carrying SMTP text.
+    /// A TCP segment carrying SMTP text (port 25).
     Smtp,
+    /// A TCP segment carrying HTTP (port 80).
+    Http,
+    /// Application bytes seqsim does not interpret, over TCP or UDP.
+    Data,
+}
+
+impl Layer {
+    /// Returns the layer of application bytes between two ports.
+    pub fn of_ports(src_port: u16, dst_port: u16) -> Layer {
+        match (src_port, dst_port) {
+            (25, _) | (_, 25) => Layer::Smtp,
+            (80, _) | (_, 80) => Layer::Http,
+            _ => Layer::Data,
+        }
+    }
 }
 
 /// One message put on the network.
@@ -89,7 +104,7 @@ pub struct Message {
     pub dst_port: u16,
     /// TCP or UDP.
     pub transport: Transport,
-    /// DNS, bare TCP, or SMTP.
+    /// DNS, bare TCP, SMTP, HTTP or uninterpreted data.
     pub layer: Layer,
     /// The text on the arrow, with CR and LF written as `\r` and `\n`.
     pub label: String,

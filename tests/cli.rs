@@ -152,7 +152,7 @@ fn malformed_address_and_duration_are_refused() {
     let path = write(dir.path(), "latency.yaml", &bad_latency);
     assert_refused(
         &seqsim(&["run", path.to_str().unwrap()]),
-        &["links[2].latency", "not a unit of time"],
+        &["links[2].latency", "is negative"],
     );
 }
 

@@ -9,20 +9,13 @@
 //! `<CRLF>.<CRLF>`, and a separate pure ACK for every data segment (the
 //! document lets the 354 and the final 250 carry theirs).
 
+mod common;
+
+use common::{LUKES_MAIL, describe};
 use seqsim::scenario::{self, Overrides};
-use seqsim::trace::{Message, Trace};
+use seqsim::trace::Trace;
 
 const SCENARIO: &str = "scenarios/smtp-send.yaml";
-
-/// The message Luke sends, as it must reach each mailbox: the scenario's
-/// headers and body with every line ended by CRLF.
-const LUKES_MAIL: &str = "From: Luke <luke@sender.com>\r\n\
-                          To: c3po@receiver.com, r2d2@receiver.com\r\n\
-                          Subject: Greetings\r\n\
-                          \r\n\
-                          Hello Robots,\r\n\
-                          May the force be with you.\r\n\
-                          Luke\r\n";
 
 /// One expected arrow: sender, receiver, and what it carries.
 type Step = (&'static str, &'static str, &'static str);
@@ -97,62 +90,14 @@ fn expected_steps() -> Vec<Step> {
 
 /// Runs the bundled scenario, optionally under another seed.
 fn run(seed: Option<u64>) -> Trace {
-    let scenario = scenario::load(SCENARIO, &Overrides { seed }).expect("the scenario loads");
+    let overrides = Overrides {
+        seed,
+        ..Overrides::default()
+    };
+    let scenario = scenario::load(SCENARIO, &overrides).expect("the scenario loads");
     seqsim::sim::run(&scenario)
         .expect("the scenario runs")
         .trace
-}
-
-/// Writes one message in the form of [`expected_steps`].
-fn describe(message: &Message) -> (String, String, String) {
-    let short = |id: &str| match id {
-        "sender" => "S",
-        "dns" => "D",
-        "receiver" => "R",
-        other => panic!("unexpected participant {other}"),
-    };
-    let what = if let Some(dns) = &message.dns {
-        describe_dns(dns)
-    } else if let Some(payload) = &message.payload {
-        payload.clone()
-    } else {
-        control_name(message)
-    };
-    (
-        short(&message.from).to_string(),
-        short(&message.to).to_string(),
-        what,
-    )
-}
-
-/// Writes a DNS message as `dns <kind> <question or records>`.
-fn describe_dns(dns: &seqsim::trace::DnsFields) -> String {
-    if dns.kind == "query" {
-        return format!("dns query {} {}", dns.question_type, dns.question_name);
-    }
-    let mut records = dns.answers.join(", ");
-    for extra in &dns.additional {
-        records.push_str(&format!(" + {extra}"));
-    }
-    format!("dns response {records}")
-}
-
-/// Names a segment without data by its flags, as the document does.
-fn control_name(message: &Message) -> String {
-    let flags = &message
-        .tcp
-        .as_ref()
-        .expect("a message without payload or DNS is TCP")
-        .flags;
-    let has = |flag: &str| flags.iter().any(|f| f == flag);
-    match (has("SYN"), has("FIN"), has("ACK")) {
-        (true, _, false) => "SYN",
-        (true, _, true) => "SYN_ACK",
-        (false, true, _) => "FIN",
-        (false, false, true) => "ACK",
-        _ => "?",
-    }
-    .to_string()
 }
 
 #[test]

@@ -7,6 +7,9 @@
 //! asked for, the gaps between lifelines shrink and the labels wrap;
 //! participant names never wrap, so a diagram can exceed a very small width.
 //!
+//! A margin of one-character marks can stand left of the time column,
+//! one per message (see [`render_with_margin`]); `seqsim diff` uses it.
+//!
 //! Not modelled: a message naming a participant the trace does not list is
 //! left out of the drawing.
 
@@ -54,9 +57,29 @@ impl Default for Options {
     }
 }
 
+/// A column of marks left of the times, and lines that replace the seed line.
+#[derive(Clone, Copy, Debug)]
+pub struct Margin<'a> {
+    /// One mark per message of the trace; a space leaves its rows unmarked.
+    pub marks: &'a [char],
+    /// Lines written under the title instead of `seed N`.
+    pub heading: &'a [String],
+}
+
 /// Draws the trace as a text sequence diagram ending in one newline.
 pub fn render(trace: &Trace, options: &Options) -> String {
-    let diagram = prepare(trace);
+    let seed_line = [format!("seed {}", trace.seed)];
+    draw(trace, options, &[], &seed_line)
+}
+
+/// Draws the trace with a mark before each message's rows.
+pub fn render_with_margin(trace: &Trace, options: &Options, margin: &Margin) -> String {
+    draw(trace, options, margin.marks, margin.heading)
+}
+
+/// Draws the title, the heading lines and the diagram.
+fn draw(trace: &Trace, options: &Options, marks: &[char], heading: &[String]) -> String {
+    let diagram = prepare(trace, marks);
     let layout = fit(&diagram, options.width);
     let glyphs = if options.unicode { &UNICODE } else { &ASCII };
 
@@ -64,7 +87,7 @@ pub fn render(trace: &Trace, options: &Options) -> String {
         .iter()
         .map(|line| line_text(line))
         .collect();
-    lines.push(format!("seed {}", trace.seed));
+    lines.extend(heading.iter().cloned());
     lines.push(String::new());
     let rows = header_rows(&diagram, &layout)
         .into_iter()
@@ -310,6 +333,7 @@ struct Group {
 
 /// One message, with its endpoints resolved to column indexes.
 struct Step {
+    mark: char,
     time: Line,
     from: usize,
     to: usize,
@@ -331,10 +355,14 @@ struct Diagram {
     names: Vec<Line>,
     groups: Vec<Group>,
     steps: Vec<Step>,
+    marked: bool,
 }
 
+/// Columns the margin of marks takes: the mark and a space.
+const MARGIN_WIDTH: usize = 2;
+
 /// Measures the trace's text and resolves participant ids.
-fn prepare(trace: &Trace) -> Diagram {
+fn prepare(trace: &Trace, marks: &[char]) -> Diagram {
     let mut columns = BTreeMap::new();
     for (index, participant) in trace.participants.iter().enumerate() {
         columns.entry(participant.id.as_str()).or_insert(index);
@@ -350,8 +378,13 @@ fn prepare(trace: &Trace) -> Diagram {
         steps: trace
             .messages
             .iter()
-            .filter_map(|message| step(message, &columns))
+            .enumerate()
+            .filter_map(|(index, message)| {
+                let mark = marks.get(index).copied().unwrap_or(' ');
+                step(message, mark, &columns)
+            })
             .collect(),
+        marked: !marks.is_empty(),
     }
 }
 
@@ -378,8 +411,9 @@ fn group_runs(participants: &[Participant]) -> Vec<Group> {
 }
 
 /// Prepares one message, or nothing if it names an unknown participant.
-fn step(message: &Message, columns: &BTreeMap<&str, usize>) -> Option<Step> {
+fn step(message: &Message, mark: char, columns: &BTreeMap<&str, usize>) -> Option<Step> {
     Some(Step {
+        mark,
         time: clusters(&message.sent_at_text),
         from: *columns.get(message.from.as_str())?,
         to: *columns.get(message.to.as_str())?,
@@ -422,7 +456,8 @@ struct Area {
 /// Lays the diagram out to fit `width` columns if it can.
 fn fit(diagram: &Diagram, width: usize) -> Layout {
     let widest_time = diagram.steps.iter().map(|step| line_width(&step.time));
-    let time_width = widest_time.max().unwrap_or(0).max(TIME_HEADING.width());
+    let margin = if diagram.marked { MARGIN_WIDTH } else { 0 };
+    let time_width = widest_time.max().unwrap_or(0).max(TIME_HEADING.width()) + margin;
     let lead = time_width + TIME_GAP;
     let has_remarks = diagram.steps.iter().any(|step| !step.remark.is_empty());
     let reserve = if has_remarks {
@@ -815,6 +850,9 @@ fn block(step: &Step, layout: &Layout, glyphs: &Glyphs) -> Block {
         for (row, line) in rows.iter_mut().zip(&remark) {
             row.put_line(column.x, line);
         }
+    }
+    if step.mark != ' ' {
+        rows.iter_mut().for_each(|row| row.put_char(0, step.mark));
     }
     Block {
         rows,

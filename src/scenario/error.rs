@@ -1,10 +1,12 @@
 //! The one error type for everything wrong with a scenario file.
 //!
 //! Each error names the file, the line and column when known, the key
-//! path, and what was expected, and shows the offending line with a caret
-//! under the column.
+//! path, and what was expected, and shows the offending line with the
+//! offending value underlined, drawn by the annotate-snippets crate.
 
 use std::fmt;
+
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 use super::positions::Position;
 
@@ -66,11 +68,83 @@ impl fmt::Display for ScenarioError {
         }
         write!(f, "{}", self.message)?;
         if let (Some(position), Some(line)) = (self.position, &self.source_line) {
-            let number = position.line.to_string();
-            let pad = " ".repeat(number.len());
-            let caret_pad = " ".repeat(position.column.saturating_sub(1));
-            write!(f, "\n{pad} |\n{number} | {line}\n{pad} | {caret_pad}^")?;
+            write!(f, "\n{}", snippet(line, position))?;
         }
         Ok(())
+    }
+}
+
+/// Draws the offending line with the value at `position` underlined.
+fn snippet(line: &str, position: Position) -> String {
+    let start = byte_offset(line, position.column);
+    let end = start + token_len(&line[start..]);
+    let source = Snippet::source(line)
+        .line_start(position.line)
+        .fold(false)
+        .annotation(AnnotationKind::Primary.span(start..end.max(start)));
+    let report = [Group::with_level(Level::ERROR).element(source)];
+    let drawn = Renderer::plain().render(&report);
+    drawn.trim_end().to_string()
+}
+
+/// Returns the byte offset of a column counted in characters from one.
+fn byte_offset(line: &str, column: usize) -> usize {
+    line.char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(line.len(), |(offset, _)| offset)
+}
+
+/// Returns the length of the YAML token a line starts with: a quoted
+/// string, or text up to a flow delimiter, a comment or the line end.
+fn token_len(rest: &str) -> usize {
+    let mut chars = rest.char_indices();
+    match chars.next() {
+        Some((_, '{' | '[' | '-' | '\t')) => 1,
+        Some((_, quote @ ('"' | '\''))) => chars
+            .find(|(_, c)| *c == quote)
+            .map_or(rest.len(), |(i, _)| i + 1),
+        Some(_) => {
+            let delimiter = rest.find([',', ']', '}', '#']).unwrap_or(rest.len());
+            let end = rest
+                .find(": ")
+                .map_or(delimiter, |colon| colon.min(delimiter));
+            let token = rest[..end].trim_end();
+            token
+                .strip_suffix(':')
+                .map_or(token.len(), |key| key.len())
+                .max(1)
+        }
+        None => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_shows_place_path_message_and_underlined_value() {
+        let text = "title: t\nlinks:\n  - { between: [a, dsn], latency: 10ms }\n";
+        let position = Some(Position {
+            line: 3,
+            column: 20,
+        });
+        let error = ScenarioError::at(
+            "f.yaml",
+            text,
+            position,
+            Some("links[0].between[1]".into()),
+            "no participant has id `dsn`",
+        );
+        let expected = "f.yaml:3:20: at `links[0].between[1]`: no participant has id `dsn`\n  |\n3 |   - { between: [a, dsn], latency: 10ms }\n  |                    ^^^";
+        assert_eq!(error.to_string(), expected);
+    }
+
+    #[test]
+    fn tokens_end_at_flow_delimiters_and_quotes() {
+        assert_eq!(token_len("dsn], latency"), 3);
+        assert_eq!(token_len("\"a, b\" x"), 6);
+        assert_eq!(token_len("latency: 5"), 7);
+        assert_eq!(token_len(""), 0);
     }
 }

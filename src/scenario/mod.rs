@@ -8,13 +8,16 @@
 //! mail addresses. Every error carries the file, line, column and key path.
 
 mod error;
+mod overrides;
 pub mod positions;
 mod raw;
+pub mod script;
 mod validate;
 
 use std::net::Ipv4Addr;
 
 pub use error::ScenarioError;
+pub use overrides::Setting;
 pub use positions::Position;
 
 use crate::protocol::smtp::{Mail, ServerConfig};
@@ -36,6 +39,8 @@ pub struct Scenario {
     pub participants: Vec<Participant>,
     /// The links, by participant index.
     pub links: Vec<LinkSpec>,
+    /// The script's steps, in order; empty when the models do all the work.
+    pub script: Vec<script::Step>,
     /// Remarks to draw beside messages.
     pub remarks: Vec<Remark>,
 }
@@ -105,11 +110,22 @@ impl std::fmt::Display for Occurrence {
     }
 }
 
-/// Changes applied to a scenario after it is read.
+/// Changes applied to a scenario when it is read.
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
-    /// Replaces the scenario's seed.
+    /// Replaces the scenario's seed (a shortcut of `--set seed=N`).
     pub seed: Option<u64>,
+    /// `--set path=value` changes, applied in order before validation.
+    pub sets: Vec<Setting>,
+}
+
+/// Returns the JSON Schema of the scenario format, pretty-printed, for
+/// editors that complete and check scenario files.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(raw::RawScenario);
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema always serializes");
+    text.push('\n');
+    text
 }
 
 /// Reads, checks and returns the scenario in `file`.
@@ -120,18 +136,31 @@ pub fn load(file: &str, overrides: &Overrides) -> Result<Scenario, ScenarioError
 
 /// Checks and returns the scenario written in `text`; `file` names it in errors.
 pub fn parse(file: &str, text: &str, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
-    if text.trim().is_empty() {
+    if holds_nothing(text) {
         return Err(ScenarioError::whole_file(
             file,
             "the scenario is empty (expected at least `title` and `participants`)",
         ));
     }
-    let raw = deserialize(file, text)?;
-    let mut scenario = validate::validate(file, text, raw)?;
+    let raw = if overrides.sets.is_empty() {
+        deserialize(file, text)?
+    } else {
+        deserialize_with(file, text, &overrides.sets)?
+    };
+    let mut scenario = validate::validate(file, text, raw, &overrides.sets)?;
     if let Some(seed) = overrides.seed {
         scenario.seed = seed;
     }
     Ok(scenario)
+}
+
+/// Tells whether a document holds no value: blank, or only comments.
+fn holds_nothing(text: &str) -> bool {
+    text.trim().is_empty()
+        || matches!(
+            serde_yaml::from_str::<serde_yaml::Value>(text),
+            Ok(serde_yaml::Value::Null)
+        )
 }
 
 /// Reads a file as UTF-8 text, refusing huge files.
@@ -186,21 +215,143 @@ fn deserialize(file: &str, text: &str) -> Result<raw::RawScenario, ScenarioError
                 column: l.column(),
             })
             .or_else(|| positions::Positions::of(text).find(&path));
-        let message = strip_location(&inner.to_string());
-        let message = message
-            .strip_prefix(&format!("{path}: "))
-            .unwrap_or(&message)
-            .to_string();
-        let path = (path != ".").then_some(path);
+        let message = with_tab_hint(
+            strip_path(&strip_location(&inner.to_string())),
+            text,
+            position,
+        );
+        let path = (path != "." && !path.contains('?')).then_some(path);
         ScenarioError::at(file, text, position, path, message)
     })
 }
 
-/// Removes serde_yaml's own " at line L column C" suffix; the error
-/// prints the place itself.
+/// Reads the document as a tree, applies the `--set` changes, then
+/// deserializes it; an error about a set value names its `--set`.
+fn deserialize_with(
+    file: &str,
+    text: &str,
+    sets: &[Setting],
+) -> Result<raw::RawScenario, ScenarioError> {
+    let mut document: serde_yaml::Value =
+        serde_yaml::from_str(text).map_err(|error| yaml_error(file, text, &error))?;
+    for setting in sets {
+        setting
+            .apply(&mut document)
+            .map_err(|why| ScenarioError::whole_file(&setting.to_string(), why))?;
+    }
+    serde_path_to_error::deserialize(document).map_err(|error| {
+        let path = error.path().to_string();
+        let message = strip_path(&strip_location(&error.inner().to_string()));
+        let setting = sets
+            .iter()
+            .rev()
+            .find(|s| s.covers(&path) || names_unknown_key(&message, s, &path));
+        if let Some(setting) = setting {
+            return ScenarioError::at(&setting.to_string(), "", None, Some(path), message);
+        }
+        let position = positions::Positions::of(text).find(&path);
+        ScenarioError::at(file, text, position, (path != ".").then_some(path), message)
+    })
+}
+
+/// Tells whether an unknown-field error is about the key a setting added.
+fn names_unknown_key(message: &str, setting: &Setting, path: &str) -> bool {
+    let added = setting
+        .path
+        .rsplit_once('.')
+        .map_or(setting.path.as_str(), |(_, key)| key);
+    let parent = setting
+        .path
+        .rsplit_once('.')
+        .map_or("", |(parent, _)| parent);
+    let parent_matches = parent == path || (parent.is_empty() && path == ".");
+    parent_matches && message.starts_with(&format!("unknown field `{added}`"))
+}
+
+/// Turns a YAML syntax error into a located error.
+fn yaml_error(file: &str, text: &str, error: &serde_yaml::Error) -> ScenarioError {
+    let position = error.location().map(|l| Position {
+        line: l.line(),
+        column: l.column(),
+    });
+    ScenarioError::at(
+        file,
+        text,
+        position,
+        None,
+        strip_location(&error.to_string()),
+    )
+}
+
+/// Adds a hint when the character at the error is a tab.
+fn with_tab_hint(message: String, text: &str, position: Option<Position>) -> String {
+    let at = position.and_then(|p| text.lines().nth(p.line - 1)?.chars().nth(p.column - 1));
+    if at == Some('\t') {
+        return format!("{message} (a tab: YAML indents with spaces only)");
+    }
+    message
+}
+
+/// Removes the key path serde_yaml puts before some messages
+/// (`participants[0]: missing field ...`); the error prints the path itself.
+fn strip_path(message: &str) -> String {
+    let Some((head, rest)) = message.split_once(": ") else {
+        return message.to_string();
+    };
+    let path_like = !head.is_empty()
+        && head
+            .chars()
+            .all(|c| c.is_alphanumeric() || "_-.[]".contains(c));
+    let serde_words = [
+        "invalid type",
+        "invalid value",
+        "unknown field",
+        "missing field",
+        "unknown variant",
+    ];
+    if path_like && serde_words.iter().any(|words| rest.starts_with(words)) {
+        rest.to_string()
+    } else {
+        message.to_string()
+    }
+}
+
+/// Removes serde_yaml's own " at line L column C" after the message (the
+/// error prints the place itself) and shortens later places, as in
+/// "while parsing a flow mapping at line 3 column 5", to "at 3:5".
 fn strip_location(message: &str) -> String {
-    match message.find(" at line ") {
-        Some(cut) => message[..cut].to_string(),
-        None => message.to_string(),
+    let mut pieces = message.split(" at line ");
+    let mut text = pieces.next().unwrap_or_default().to_string();
+    for (index, piece) in pieces.enumerate() {
+        let (place, rest) = piece.split_once(", ").map_or((piece, ""), |(p, r)| (p, r));
+        if index > 0 {
+            text.push_str(&format!(" at {}", place.replace(" column ", ":")));
+        }
+        if !rest.is_empty() {
+            text.push_str(&format!(", {rest}"));
+        }
+    }
+    humane(&text)
+}
+
+/// Replaces Rust type names in serde's messages with words.
+fn humane(message: &str) -> String {
+    let words = [
+        ("expected u64", "expected a whole number, 0 or more"),
+        (
+            "expected u32",
+            "expected a whole number from 0 to 4294967295",
+        ),
+        ("expected u16", "expected a whole number from 0 to 65535"),
+        ("expected usize", "expected a whole number, 0 or more"),
+        ("expected f64", "expected a number"),
+    ];
+    let mut text = message.to_string();
+    for (from, to) in words {
+        text = text.replace(from, to);
+    }
+    match text.find("expected struct Raw") {
+        Some(cut) => format!("{}expected a mapping of keys", &text[..cut]),
+        None => text,
     }
 }

@@ -3,8 +3,10 @@
 //! serde tells what is wrong with a value but not where it stands once
 //! deserialization succeeded; validation needs the place too. This walks
 //! the document's parse events once and remembers the position of every
-//! mapping key and sequence item under its key path, e.g.
-//! `participants[2].smtp_server.mailboxes[0]`.
+//! mapping key, scalar value and sequence item under its key path, e.g.
+//! `participants[2].smtp_server.mailboxes[0]`. A path whose value is a
+//! scalar is found at the scalar, since that is what an error is about;
+//! a mapping or list is found at its key.
 
 use std::collections::BTreeMap;
 
@@ -24,6 +26,7 @@ pub struct Position {
 #[derive(Debug, Default)]
 pub struct Positions {
     by_path: BTreeMap<String, Position>,
+    scalars: BTreeMap<String, Position>,
 }
 
 impl Positions {
@@ -33,6 +36,7 @@ impl Positions {
         let _ = Parser::new_from_str(text).load(&mut walker, false);
         Positions {
             by_path: walker.by_path,
+            scalars: walker.scalars,
         }
     }
 
@@ -40,7 +44,7 @@ impl Positions {
     pub fn find(&self, path: &str) -> Option<Position> {
         let mut path = path;
         loop {
-            if let Some(position) = self.by_path.get(path) {
+            if let Some(position) = self.scalars.get(path).or_else(|| self.by_path.get(path)) {
                 return Some(*position);
             }
             path = parent_of(path)?;
@@ -66,6 +70,7 @@ enum Frame {
 struct Walker {
     stack: Vec<Frame>,
     by_path: BTreeMap<String, Position>,
+    scalars: BTreeMap<String, Position>,
 }
 
 impl Walker {
@@ -96,7 +101,12 @@ impl Walker {
     fn on_scalar(&mut self, text: String, mark: Marker) {
         match self.value_path() {
             Some(path) => {
-                self.remember(&path, mark, false);
+                let position = Position {
+                    line: mark.line(),
+                    column: mark.col() + 1,
+                };
+                self.scalars.insert(path, position);
+                self.mark_containers(position);
                 self.finish_value();
             }
             None => {
@@ -105,15 +115,18 @@ impl Walker {
                 };
                 let key_path = join_key(path, &text);
                 *key = Some(text);
-                self.remember(&key_path, mark, true);
+                self.remember_key(&key_path, mark);
             }
         }
     }
 
     /// Opens a mapping or sequence at the current value's path.
-    fn open(&mut self, mark: Marker, mapping: bool) {
+    ///
+    /// Its own position is that of its first key or item (the parser's
+    /// mark for a block mapping lies past the first key), or of the key
+    /// it stands under.
+    fn open(&mut self, _mark: Marker, mapping: bool) {
         let path = self.value_path().unwrap_or_default();
-        self.remember(&path, mark, false);
         let frame = if mapping {
             Frame::Mapping { path, key: None }
         } else {
@@ -128,16 +141,24 @@ impl Walker {
         self.finish_value();
     }
 
-    /// Records a position; a key's own position wins over its value's.
-    fn remember(&mut self, path: &str, mark: Marker, is_key: bool) {
+    /// Records a key's position, which is also where the mapping holding
+    /// it starts when it is the first.
+    fn remember_key(&mut self, path: &str, mark: Marker) {
         let position = Position {
             line: mark.line(),
             column: mark.col() + 1,
         };
-        if is_key {
-            self.by_path.insert(path.to_string(), position);
-        } else {
-            self.by_path.entry(path.to_string()).or_insert(position);
+        self.by_path.insert(path.to_string(), position);
+        self.mark_containers(position);
+    }
+
+    /// Gives every open container that has no position yet this one.
+    fn mark_containers(&mut self, position: Position) {
+        for frame in &self.stack {
+            let path = match frame {
+                Frame::Mapping { path, .. } | Frame::Sequence { path, .. } => path,
+            };
+            self.by_path.entry(path.clone()).or_insert(position);
         }
     }
 }
@@ -176,15 +197,18 @@ mod tests {
         let positions = Positions::of(DOCUMENT);
         assert_eq!(
             positions.find("title"),
-            Some(Position { line: 1, column: 1 })
+            Some(Position { line: 1, column: 8 })
         );
         assert_eq!(
             positions.find("participants[1].id"),
-            Some(Position { line: 5, column: 5 })
+            Some(Position { line: 5, column: 9 })
         );
         assert_eq!(
             positions.find("participants[0].name"),
-            Some(Position { line: 4, column: 5 })
+            Some(Position {
+                line: 4,
+                column: 11
+            })
         );
         assert_eq!(
             positions.find("participants[1].tags[1]"),
@@ -192,6 +216,10 @@ mod tests {
                 line: 6,
                 column: 15
             })
+        );
+        assert_eq!(
+            positions.find("participants[1].tags"),
+            Some(Position { line: 6, column: 5 })
         );
     }
 

@@ -3,135 +3,349 @@
 //! Every struct refuses unknown keys, so a misspelt key is an error and
 //! not a silently ignored line. Values stay as text here (addresses,
 //! names, durations); [`super::validate`] turns them into checked types.
+//! The doc comments double as the descriptions of `seqsim schema`.
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
-/// The whole file.
-#[derive(Debug, Deserialize)]
+/// A seqsim scenario: who takes part, how they are linked, and either the
+/// models' configuration, a script of literal messages, or both.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "seqsim scenario")]
 pub struct RawScenario {
+    /// Drawn above the diagram.
     pub title: String,
+    /// The seed every random draw derives from (ports, sequence numbers, DNS ids, jitter, loss).
     #[serde(default)]
     pub seed: u64,
+    /// The hosts, one column each, left to right.
     pub participants: Vec<RawParticipant>,
+    /// Links between participants; packets take the path of lowest total latency.
     #[serde(default)]
     pub links: Vec<RawLink>,
+    /// Application messages to send literally, in order, each after the previous one arrived.
+    #[serde(default)]
+    pub script: Vec<RawStep>,
+    /// Remarks drawn beside the messages they describe.
     #[serde(default)]
     pub remarks: Vec<RawRemark>,
 }
 
 /// One host and the roles it plays.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Participant")]
 pub struct RawParticipant {
+    /// The name other keys use: letters, digits, `-` and `_`.
     pub id: String,
+    /// Drawn at the head of the column (default: the id).
     pub name: Option<String>,
+    /// A header drawn above this column and its neighbours of the same group.
     pub group: Option<String>,
+    /// The host name, e.g. `mail.sender.com`.
     pub host: String,
+    /// The IPv4 address, e.g. `192.0.2.10`.
     pub address: String,
+    /// The id of the participant that answers this host's DNS queries.
     pub resolver: Option<String>,
+    /// Makes the host a DNS server answering from its records on UDP port 53.
     pub dns_server: Option<RawDnsServer>,
+    /// Makes the host a mail server on TCP port 25.
     pub smtp_server: Option<RawSmtpServer>,
+    /// Makes the host send mail.
     pub smtp_client: Option<RawSmtpClient>,
 }
 
 /// The records a DNS server answers from.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "DnsServer")]
 pub struct RawDnsServer {
+    /// Every record the server holds.
     pub records: Vec<RawRecord>,
 }
 
 /// One resource record, its fields named after its type.
-#[derive(Debug, Deserialize)]
+///
+/// The variant names are the record types as scenarios write them.
+#[allow(clippy::upper_case_acronyms)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(tag = "type", deny_unknown_fields)]
+#[schemars(rename = "Record")]
 pub enum RawRecord {
+    /// An IPv4 address record.
     A {
+        /// The owner name.
         name: String,
+        /// The IPv4 address.
         address: String,
+        /// Seconds the record may be cached (default 3600).
         ttl: Option<u32>,
     },
-    #[serde(rename = "MX")]
-    Mx {
+    /// A mail exchanger record.
+    MX {
+        /// The owner name: the mail domain.
         name: String,
+        /// Lower values are tried first.
         preference: u16,
+        /// The host that takes mail for the domain.
         exchange: String,
+        /// Seconds the record may be cached (default 3600).
         ttl: Option<u32>,
     },
-    #[serde(rename = "PTR")]
-    Ptr {
+    /// A pointer record, for reverse look-ups.
+    PTR {
+        /// The owner name, e.g. `10.2.0.192.in-addr.arpa`.
         name: String,
+        /// The host name the address maps back to.
         target: String,
+        /// Seconds the record may be cached (default 3600).
         ttl: Option<u32>,
     },
-    #[serde(rename = "CNAME")]
-    Cname {
+    /// A canonical name record: the owner is an alias of the target.
+    CNAME {
+        /// The alias.
         name: String,
+        /// The canonical name.
         target: String,
+        /// Seconds the record may be cached (default 3600).
         ttl: Option<u32>,
     },
 }
 
 /// A receiving mail server.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "SmtpServer")]
 pub struct RawSmtpServer {
+    /// The mail domain it takes mail for.
     pub domain: String,
+    /// The local parts that have a mailbox.
     #[serde(default)]
     pub mailboxes: Vec<String>,
+    /// Whether to check the HELO name with a PTR look-up (default true).
     #[serde(default = "yes")]
     pub check_helo: bool,
+    /// The text after `220` in the greeting (default: `<host> SMTP Ready`).
     pub greeting: Option<String>,
 }
 
 /// A sending mail client and its mails.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "SmtpClient")]
 pub struct RawSmtpClient {
+    /// When the client starts, e.g. `0s` or `1.5s` (default 0).
     pub start: Option<String>,
+    /// The mails, sent one after another.
     pub mails: Vec<RawMail>,
 }
 
 /// One mail.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Mail")]
 pub struct RawMail {
+    /// The envelope sender, e.g. `luke@sender.com`.
     pub from: String,
+    /// The envelope recipients.
     pub to: Vec<String>,
+    /// Whether to ask VRFY for each recipient first.
     #[serde(default)]
     pub verify_first: bool,
+    /// The Subject header, when `headers` is not given.
     pub subject: Option<String>,
+    /// The header fields, in order (default: From, To and Subject).
     pub headers: Option<IndexMap<String, String>>,
+    /// The body; each line break becomes CRLF.
     #[serde(default)]
     pub body: String,
 }
 
 /// A link between two participants.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Link")]
 pub struct RawLink {
+    /// The ids of the two participants it joins.
     pub between: [String; 2],
+    /// The one-way delay, e.g. `10ms`, `1.5s` or `250us`.
     pub latency: String,
+    /// The most extra delay one crossing may add, drawn uniformly (default 0).
     pub jitter: Option<String>,
+    /// The probability, from 0 to 1, that a packet crossing the link is lost (default 0).
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub loss: Option<f64>,
+}
+
+/// One step of a script: exactly one of `open`, `send`, `close` or `mail`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Step")]
+pub struct RawStep {
+    /// Opens a TCP connection with the three-way handshake.
+    pub open: Option<RawOpen>,
+    /// Sends application data on a TCP connection, or one UDP datagram.
+    pub send: Option<RawSend>,
+    /// Closes the sender's side of a TCP connection with a FIN.
+    pub close: Option<RawClose>,
+    /// Lets a participant's SMTP client model send its mails (a model step).
+    pub mail: Option<RawMailStep>,
+}
+
+/// A model step: the participant's `smtp_client` sends its mails now; the
+/// step ends when the client has finished them all.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "MailStep")]
+pub struct RawMailStep {
+    /// The id of a participant with an `smtp_client` (and no `start` of its own).
+    pub from: String,
+    /// Time to wait before this step, after the previous one ended (default 0).
+    pub wait: Option<String>,
+    /// A remark drawn beside the first message the model sends.
+    pub remark: Option<String>,
+}
+
+/// Opening a TCP connection; the step ends when the server side is established.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Open")]
+pub struct RawOpen {
+    /// The id of the participant that connects (the client).
+    pub from: String,
+    /// The id of the participant it connects to (the server).
+    pub to: String,
+    /// The server's port.
+    pub port: u16,
+    /// The client's port (default: a random ephemeral port).
+    pub from_port: Option<u16>,
+    /// Time to wait before this step, after the previous one ended (default 0).
+    pub wait: Option<String>,
+    /// A remark drawn beside the SYN.
+    pub remark: Option<String>,
+}
+
+/// Sending data; the step ends when all of it has arrived.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Send")]
+pub struct RawSend {
+    /// The id of the sender.
+    pub from: String,
+    /// The id of the receiver.
+    pub to: String,
+    /// `tcp` (default, on the connection open between the two) or `udp`.
+    pub transport: Option<RawTransport>,
+    /// The data as text; write CR and LF as `\r` and `\n` in a double-quoted string.
+    pub text: Option<String>,
+    /// The data as hexadecimal bytes, e.g. `48 69 0d 0a`.
+    pub bytes: Option<String>,
+    /// A DNS message, sent over UDP.
+    pub dns: Option<RawDnsMessage>,
+    /// UDP: the sender's port (default: a random ephemeral port for a query, or the port the last datagram from the receiver went to).
+    pub from_port: Option<u16>,
+    /// UDP: the receiver's port (default: 53 for a DNS query, or the port the last datagram from the receiver came from).
+    pub to_port: Option<u16>,
+    /// TCP: the server's port, to pick one of several open connections.
+    pub port: Option<u16>,
+    /// Time to wait before this step, after the previous one ended (default 0).
+    pub wait: Option<String>,
+    /// A remark drawn beside the message.
+    pub remark: Option<String>,
+}
+
+/// Closing one side of a TCP connection; the step ends when the FIN has arrived.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Close")]
+pub struct RawClose {
+    /// The id of the side that closes.
+    pub from: String,
+    /// The id of the other side.
+    pub to: String,
+    /// The server's port, to pick one of several open connections.
+    pub port: Option<u16>,
+    /// Time to wait before this step, after the previous one ended (default 0).
+    pub wait: Option<String>,
+    /// A remark drawn beside the FIN.
+    pub remark: Option<String>,
+}
+
+/// The transport of a scripted message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[schemars(rename = "Transport")]
+pub enum RawTransport {
+    /// On the TCP connection open between sender and receiver.
+    Tcp,
+    /// As one UDP datagram.
+    Udp,
+}
+
+/// A DNS message written field by field: a query, or a response when `response` is given.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "DnsMessage")]
+pub struct RawDnsMessage {
+    /// The message id (default: random for a query; a response takes its query's).
+    pub id: Option<u16>,
+    /// The one question.
+    pub question: RawQuestion,
+    /// The response code (`NOERROR`, `FORMERR`, `SERVFAIL`, `NXDOMAIN`, `REFUSED`); makes the message a response.
+    pub response: Option<String>,
+    /// The AA bit (default: true in a response).
+    pub authoritative: Option<bool>,
+    /// The answer records.
+    #[serde(default)]
+    pub answers: Vec<RawRecord>,
+    /// The authority records.
+    #[serde(default)]
+    pub authority: Vec<RawRecord>,
+    /// The additional records.
+    #[serde(default)]
+    pub additional: Vec<RawRecord>,
+}
+
+/// A DNS question.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Question")]
+pub struct RawQuestion {
+    /// The name asked about.
+    pub name: String,
+    /// The record type asked for: `A`, `MX`, `PTR` or `CNAME`.
+    #[serde(rename = "type")]
+    pub record_type: String,
 }
 
 /// A remark to draw beside one message.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Remark")]
 pub struct RawRemark {
+    /// The id of the message's sender.
     pub from: String,
+    /// The id of the message's receiver (default: any).
     pub to: Option<String>,
+    /// The start of the message's label, e.g. `VRFY` or `SYN_ACK`.
     pub message: String,
+    /// Which of the matching messages: a count from 1 (default 1), or `last`.
     pub occurrence: Option<RawOccurrence>,
+    /// The remark's text.
     pub text: String,
 }
 
 /// Which matching message a remark goes with: a count from one, or `last`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
+#[schemars(rename = "Occurrence")]
 pub enum RawOccurrence {
+    /// The n-th matching message, from 1.
     Nth(usize),
+    /// `last`: the last matching message.
     Word(String),
 }
 

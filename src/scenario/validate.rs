@@ -1,7 +1,8 @@
 //! Turns the raw scenario into checked types, one section at a time.
 //!
 //! Each check names the key path of the value it refuses; the position
-//! index turns that path into a line and column.
+//! index turns that path into a line and column. The script's steps are
+//! checked in [`super::script`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
@@ -11,7 +12,7 @@ use super::raw::{
     RawLink, RawMail, RawOccurrence, RawParticipant, RawRecord, RawRemark, RawScenario,
     RawSmtpClient, RawSmtpServer,
 };
-use super::{ClientSetup, Occurrence, Participant, Remark, Scenario, ScenarioError};
+use super::{ClientSetup, Occurrence, Participant, Remark, Scenario, ScenarioError, Setting};
 use crate::protocol::smtp::{Mail, ServerConfig};
 use crate::sim::topology::LinkSpec;
 use crate::time::SimDuration;
@@ -22,20 +23,36 @@ use crate::wire::smtp::{Address, to_crlf_lines};
 const DEFAULT_TTL: u32 = 3600;
 
 /// Validation state: the file, its text and where its keys are.
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     file: &'a str,
     text: &'a str,
     positions: Positions,
     ids: BTreeMap<String, usize>,
+    sets: &'a [Setting],
+    clients: Vec<bool>,
 }
 
-/// Checks a raw scenario and returns the checked one.
-pub fn validate(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, ScenarioError> {
+/// Checks a raw scenario and returns the checked one; `sets` are the
+/// `--set` changes already applied, named in errors about their values.
+pub fn validate(
+    file: &str,
+    text: &str,
+    raw: RawScenario,
+    sets: &[Setting],
+) -> Result<Scenario, ScenarioError> {
+    let positions = Positions::of(text);
+    let clients = raw
+        .participants
+        .iter()
+        .map(|p| p.smtp_client.is_some())
+        .collect();
     let mut checker = Checker {
         file,
         text,
-        positions: Positions::of(text),
+        positions,
         ids: BTreeMap::new(),
+        sets,
+        clients,
     };
     checker.index_participants(&raw.participants)?;
     let participants = raw
@@ -51,6 +68,8 @@ pub fn validate(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, Sc
         .enumerate()
         .map(|(i, l)| checker.link(i, l))
         .collect::<Result<_, _>>()?;
+    let script = checker.script(&raw.script)?;
+    checker.clients_started_once(&raw.participants, &script)?;
     let remarks = raw
         .remarks
         .iter()
@@ -62,13 +81,23 @@ pub fn validate(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, Sc
         seed: raw.seed,
         participants,
         links,
+        script,
         remarks,
     })
 }
 
 impl Checker<'_> {
     /// Builds an error at a key path.
-    fn error(&self, path: &str, message: impl Into<String>) -> ScenarioError {
+    pub(super) fn error(&self, path: &str, message: impl Into<String>) -> ScenarioError {
+        if let Some(setting) = self.sets.iter().rev().find(|setting| setting.covers(path)) {
+            return ScenarioError::at(
+                &setting.to_string(),
+                "",
+                None,
+                Some(path.to_string()),
+                message,
+            );
+        }
         let position = self.positions.find(path);
         ScenarioError::at(
             self.file,
@@ -98,8 +127,47 @@ impl Checker<'_> {
         Ok(())
     }
 
+    /// Returns where the value at `path` is written.
+    pub(super) fn position_of(&self, path: &str) -> Option<super::Position> {
+        self.positions.find(path)
+    }
+
+    /// Tells whether the participant at `index` has an SMTP client.
+    pub(super) fn has_smtp_client(&self, index: usize) -> bool {
+        self.clients.get(index).copied().unwrap_or(false)
+    }
+
+    /// Refuses a `start` on a client that a script step starts.
+    fn clients_started_once(
+        &self,
+        participants: &[RawParticipant],
+        script: &[super::script::Step],
+    ) -> Result<(), ScenarioError> {
+        for step in script
+            .iter()
+            .filter(|step| matches!(step.action, super::script::Action::Mail))
+        {
+            let client = participants[step.from].smtp_client.as_ref();
+            if client.is_some_and(|client| client.start.is_some()) {
+                let path = format!("participants[{}].smtp_client.start", step.from);
+                let message = format!(
+                    "script step {} starts this client; leave out `start`",
+                    step.number
+                );
+                return Err(self.error(&path, message));
+            }
+        }
+        Ok(())
+    }
+
+    /// Returns the id of the participant at `index`.
+    pub(super) fn participant_id(&self, index: usize) -> &str {
+        let found = self.ids.iter().find(|(_, i)| **i == index);
+        found.map_or("", |(id, _)| id.as_str())
+    }
+
     /// Returns the index of the participant named `id`.
-    fn participant_index(&self, path: &str, id: &str) -> Result<usize, ScenarioError> {
+    pub(super) fn participant_index(&self, path: &str, id: &str) -> Result<usize, ScenarioError> {
         self.ids.get(id).copied().ok_or_else(|| {
             let known: Vec<&str> = self.ids.keys().map(String::as_str).collect();
             self.error(
@@ -183,8 +251,12 @@ impl Checker<'_> {
         Ok(Some(index))
     }
 
-    /// Checks every record of a DNS server.
-    fn records(&self, path: &str, raw: &[RawRecord]) -> Result<Vec<Record>, ScenarioError> {
+    /// Checks every record of a list.
+    pub(super) fn records(
+        &self,
+        path: &str,
+        raw: &[RawRecord],
+    ) -> Result<Vec<Record>, ScenarioError> {
         raw.iter()
             .enumerate()
             .map(|(i, record)| self.record(&format!("{path}[{i}]"), record))
@@ -206,7 +278,7 @@ impl Checker<'_> {
                 ttl,
                 RecordData::A(self.address(&format!("{path}.address"), address)?),
             ),
-            RawRecord::Mx {
+            RawRecord::MX {
                 name: owner,
                 preference,
                 exchange,
@@ -222,12 +294,12 @@ impl Checker<'_> {
                     },
                 )
             }
-            RawRecord::Ptr {
+            RawRecord::PTR {
                 name: owner,
                 target,
                 ttl,
             } => (owner, ttl, RecordData::Ptr(name("target", target)?)),
-            RawRecord::Cname {
+            RawRecord::CNAME {
                 name: owner,
                 target,
                 ttl,
@@ -368,16 +440,32 @@ impl Checker<'_> {
             Some(text) => self.duration(&format!("{path}.jitter"), text)?,
             None => SimDuration::ZERO,
         };
+        let loss = match raw.loss {
+            Some(loss) => self.probability(&format!("{path}.loss"), loss)?,
+            None => 0.0,
+        };
         Ok(LinkSpec {
             a,
             b,
             latency,
             jitter,
+            loss,
         })
     }
 
+    /// Checks a probability: a number from 0 to 1.
+    fn probability(&self, path: &str, value: f64) -> Result<f64, ScenarioError> {
+        if (0.0..=1.0).contains(&value) {
+            return Ok(value);
+        }
+        Err(self.error(
+            path,
+            format!("expected a probability from 0 to 1, like 0.05; got {value}"),
+        ))
+    }
+
     /// Parses a duration such as `20ms`.
-    fn duration(&self, path: &str, text: &str) -> Result<SimDuration, ScenarioError> {
+    pub(super) fn duration(&self, path: &str, text: &str) -> Result<SimDuration, ScenarioError> {
         SimDuration::parse(text).map_err(|why| self.error(path, why))
     }
 

@@ -4,15 +4,24 @@
 //! The host turns application requests into segments and datagrams and
 //! hands arriving packets to the right connection or application. For
 //! each arriving segment it sends the connection's own replies (the ACK)
-//! first, then lets the application react, then flushes any deferred ACK,
-//! so the wire order is the one the documented exchange draws.
+//! first, then lets the application react, and at the end of its turn
+//! ([`Host::end_turn`]) flushes any deferred ACK, so the wire order is the
+//! one the documented exchange draws.
+//!
+//! A script drives a host from outside: the engine calls the `scripted`
+//! methods to open, write on and close connections and to send
+//! datagrams, and reads [`Observation`]s to learn when a step's message
+//! has arrived. Connections a script opens or accepts belong to the
+//! host's script endpoint, which listens on the ports the script opens
+//! and ignores what it is told.
 //!
 //! Not modelled: IP fragmentation, ICMP (a datagram to a closed UDP port
 //! is dropped silently), more than one address per host.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
+use rand_chacha::ChaCha20Rng;
 use rand_core::Rng;
 
 use crate::protocol::dns::{self as dns_model, Resolver};
@@ -30,6 +39,9 @@ use crate::wire::tcp::{Control, Segment, SeqNumber};
 /// The first port of the dynamic range (RFC 6335 §6).
 const FIRST_EPHEMERAL_PORT: u16 = 49152;
 
+/// How many ports the dynamic range holds.
+const EPHEMERAL_SPAN: u32 = u16::MAX as u32 - FIRST_EPHEMERAL_PORT as u32 + 1;
+
 /// An application model running on a host.
 #[derive(Debug)]
 pub enum App {
@@ -39,6 +51,11 @@ pub enum App {
     SmtpServer(smtp::Server),
     /// Answers DNS queries on port 53.
     DnsServer(dns_model::Server),
+    /// Owns the connections a script opens or accepts, on these ports.
+    Script {
+        /// The TCP ports it accepts connections on.
+        listening: BTreeSet<u16>,
+    },
 }
 
 impl App {
@@ -47,14 +64,60 @@ impl App {
         match self {
             App::SmtpClient(client) => client.handle(calls, notice),
             App::SmtpServer(server) => server.handle(calls, notice),
-            App::DnsServer(_) => {}
+            App::DnsServer(_) | App::Script { .. } => {}
         }
     }
 
-    /// Returns the TCP port the model listens on, if any.
-    fn listening_port(&self) -> Option<u16> {
-        matches!(self, App::SmtpServer(_)).then_some(smtp::PORT)
+    /// Tells whether the application accepts connections on a TCP port.
+    fn listens_on(&self, port: u16) -> bool {
+        match self {
+            App::SmtpServer(_) => port == smtp::PORT,
+            App::Script { listening } => listening.contains(&port),
+            App::SmtpClient(_) | App::DnsServer(_) => false,
+        }
     }
+}
+
+/// The two ends of a TCP connection as one host sees them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ends {
+    /// This host's port.
+    pub local_port: u16,
+    /// The peer's address.
+    pub remote: Ipv4Addr,
+    /// The peer's port.
+    pub remote_port: u16,
+}
+
+/// Something that arrived at a host, reported so a script can tell when
+/// the message of its current step has been delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Observation {
+    /// A connection reached ESTABLISHED; `accepted` when the peer opened it.
+    Established {
+        /// The connection.
+        ends: Ends,
+        /// Whether the peer opened it.
+        accepted: bool,
+    },
+    /// In-order bytes arrived on a connection.
+    Data(Ends, usize),
+    /// The peer's FIN arrived on a connection.
+    PeerFinished(Ends),
+    /// An SMTP client model sent all its mails and ended its sessions.
+    ModelFinished {
+        /// The client's application index on the host.
+        app: usize,
+    },
+    /// A UDP datagram arrived.
+    Datagram {
+        /// The sender's address.
+        from: Ipv4Addr,
+        /// The sender's port.
+        src_port: u16,
+        /// This host's port.
+        dst_port: u16,
+    },
 }
 
 /// A TCP connection and who owns it.
@@ -87,9 +150,12 @@ pub struct Host {
     resolver: Option<Resolver>,
     queries: BTreeMap<QueryId, usize>,
     next_port_offset: u32,
+    script_random: ChaCha20Rng,
     calls: HostCalls,
     outbox: Vec<Outgoing>,
     reports: Vec<Report>,
+    observations: Vec<Observation>,
+    touched: BTreeSet<ConnId>,
 }
 
 impl Host {
@@ -108,9 +174,12 @@ impl Host {
             resolver,
             queries: BTreeMap::new(),
             next_port_offset: random::stream(seed, &format!("tcp-ephemeral-port/{id}")).next_u32(),
+            script_random: random::stream(seed, &format!("script-udp/{id}")),
             calls: HostCalls::default(),
             outbox: Vec::new(),
             reports: Vec::new(),
+            observations: Vec::new(),
+            touched: BTreeSet::new(),
         }
     }
 
@@ -126,6 +195,8 @@ impl Host {
     }
 
     /// Handles a packet that reached this host.
+    ///
+    /// A datagram of plain bytes is only observed: no model reads it.
     pub fn receive(&mut self, now: SimTime, packet: Packet) {
         match packet.body {
             Body::Tcp(segment) => self.receive_segment(now, packet.src, segment),
@@ -133,8 +204,107 @@ impl Host {
                 src_port,
                 dst_port,
                 message,
-            } => self.receive_dns(now, packet.src, src_port, dst_port, message),
+            } => {
+                self.observe_datagram(packet.src, src_port, dst_port);
+                self.receive_dns(now, packet.src, src_port, dst_port, message)
+            }
+            Body::Udp {
+                src_port, dst_port, ..
+            } => self.observe_datagram(packet.src, src_port, dst_port),
         }
+    }
+
+    /// Finishes the host's turn: sends the deferred ACKs no reply carried
+    /// and forgets connections that reached CLOSED.
+    pub fn end_turn(&mut self, now: SimTime) {
+        for conn in std::mem::take(&mut self.touched) {
+            self.with_socket(conn, Connection::flush_deferred_ack);
+            self.transmit(now, conn);
+            self.forget_if_closed(conn);
+        }
+    }
+
+    /// Hands over what arrived since the last call, in order.
+    pub fn take_observations(&mut self) -> Vec<Observation> {
+        std::mem::take(&mut self.observations)
+    }
+
+    /// Adds the script endpoint, listening on `ports`, and returns its index.
+    pub fn add_script_endpoint(&mut self, ports: BTreeSet<u16>) -> usize {
+        self.add_app(App::Script { listening: ports })
+    }
+
+    /// Opens a connection for a script from `local_port`, or a fresh
+    /// ephemeral port; returns the port used.
+    pub fn open_scripted(
+        &mut self,
+        now: SimTime,
+        app: usize,
+        remote: Ipv4Addr,
+        port: u16,
+        local_port: Option<u16>,
+    ) -> u16 {
+        let conn = self.calls.new_conn_id();
+        self.connect(now, app, conn, remote, port, local_port)
+    }
+
+    /// Writes bytes for a script on the connection with these ends.
+    pub fn send_scripted(&mut self, now: SimTime, ends: Ends, data: &[u8]) {
+        if let Some(conn) = self.conn_at(ends) {
+            self.send(now, conn, data);
+        }
+    }
+
+    /// Closes this host's side of the connection with these ends, for a script.
+    pub fn close_scripted(&mut self, now: SimTime, ends: Ends) {
+        if let Some(conn) = self.conn_at(ends) {
+            self.close(now, conn);
+        }
+    }
+
+    /// Closes this host's side of a connection and sends its FIN when due.
+    fn close(&mut self, now: SimTime, conn: ConnId) {
+        self.with_socket(conn, Connection::close);
+        self.transmit(now, conn);
+    }
+
+    /// Sends a datagram a script wrote.
+    pub fn send_datagram(&mut self, dst: Ipv4Addr, body: Body) {
+        let packet = Packet {
+            src: self.address,
+            dst,
+            body,
+        };
+        self.outbox.push(Outgoing {
+            packet,
+            tcp_state: None,
+        });
+    }
+
+    /// Draws a UDP source port for a scripted datagram.
+    pub fn fresh_udp_port(&mut self) -> u16 {
+        draw_ephemeral_port(&mut self.script_random)
+    }
+
+    /// Draws a DNS message id for a scripted query.
+    pub fn fresh_dns_id(&mut self) -> u16 {
+        self.script_random.next_u32() as u16
+    }
+
+    /// Returns the connection with these ends.
+    fn conn_at(&self, ends: Ends) -> Option<ConnId> {
+        self.endpoints
+            .get(&(ends.local_port, ends.remote, ends.remote_port))
+            .copied()
+    }
+
+    /// Notes a datagram's arrival.
+    fn observe_datagram(&mut self, from: Ipv4Addr, src_port: u16, dst_port: u16) {
+        self.observations.push(Observation::Datagram {
+            from,
+            src_port,
+            dst_port,
+        });
     }
 
     /// Handles the timers that are due at `now`.
@@ -188,11 +358,9 @@ impl Host {
         }
     }
 
-    /// Returns the application listening on `port`.
+    /// Returns the application listening on `port`; models come first.
     fn listener_for(&self, port: u16) -> Option<usize> {
-        self.apps
-            .iter()
-            .position(|app| app.listening_port() == Some(port))
+        self.apps.iter().position(|app| app.listens_on(port))
     }
 
     /// Opens a connection for a SYN that reached a listening port.
@@ -229,17 +397,39 @@ impl Host {
         }
     }
 
-    /// Sends what a connection produced, tells its application, and
-    /// flushes a deferred ACK the application did not piggyback.
+    /// Sends what a connection produced and tells its application; the
+    /// deferred ACK waits for [`Host::end_turn`], so that a reply from the
+    /// application or the script can carry it.
     fn after_connection_input(&mut self, now: SimTime, conn: ConnId) {
         self.transmit(now, conn);
         let events = self.drain_events(conn);
         for event in events {
+            self.observe_event(conn, &event);
             self.deliver_event(now, conn, event);
         }
-        self.with_socket(conn, Connection::flush_deferred_ack);
-        self.transmit(now, conn);
-        self.forget_if_closed(conn);
+        self.touched.insert(conn);
+    }
+
+    /// Notes a connection event a script may be waiting for.
+    fn observe_event(&mut self, conn: ConnId, event: &Event) {
+        let Some(socket) = self.sockets.get(&conn) else {
+            return;
+        };
+        let ends = Ends {
+            local_port: socket.connection.local_port(),
+            remote: socket.remote,
+            remote_port: socket.connection.remote_port(),
+        };
+        let observation = match event {
+            Event::Established => Observation::Established {
+                ends,
+                accepted: socket.accepted,
+            },
+            Event::Data(bytes) => Observation::Data(ends, bytes.len()),
+            Event::PeerFinished => Observation::PeerFinished(ends),
+            Event::Closed | Event::Reset => return,
+        };
+        self.observations.push(observation);
     }
 
     /// Collects a connection's events for its application.
@@ -274,6 +464,9 @@ impl Host {
         for request in self.calls.take_requests() {
             self.carry_out(now, app, request);
         }
+        if matches!(&self.apps[app], App::SmtpClient(client) if client.is_done()) {
+            self.observations.push(Observation::ModelFinished { app });
+        }
     }
 
     /// Carries out one application request.
@@ -283,20 +476,28 @@ impl Host {
                 conn,
                 address,
                 port,
-            } => self.connect(now, app, conn, address, port),
-            Request::Send { conn, data } => self.send(now, conn, &data),
-            Request::Close { conn } => {
-                self.with_socket(conn, Connection::close);
-                self.transmit(now, conn);
+            } => {
+                self.connect(now, app, conn, address, port, None);
             }
+            Request::Send { conn, data } => self.send(now, conn, &data),
+            Request::Close { conn } => self.close(now, conn),
             Request::Resolve { query, question } => self.resolve(now, app, query, question),
             Request::Record(outcome) => self.reports.push(Report { at: now, outcome }),
         }
     }
 
-    /// Opens a connection from a fresh ephemeral port.
-    fn connect(&mut self, now: SimTime, app: usize, conn: ConnId, remote: Ipv4Addr, port: u16) {
-        let local_port = self.fresh_ephemeral_port(remote, port);
+    /// Opens a connection from `local_port`, or a fresh ephemeral port;
+    /// returns the port used.
+    fn connect(
+        &mut self,
+        now: SimTime,
+        app: usize,
+        conn: ConnId,
+        remote: Ipv4Addr,
+        port: u16,
+        local_port: Option<u16>,
+    ) -> u16 {
+        let local_port = local_port.unwrap_or_else(|| self.fresh_ephemeral_port(remote, port));
         let isn = self.initial_sequence_number(local_port, remote, port);
         let connection = Connection::connect(tcp::Config::default(), local_port, port, isn);
         self.endpoints.insert((local_port, remote, port), conn);
@@ -310,6 +511,7 @@ impl Host {
             },
         );
         self.transmit(now, conn);
+        local_port
     }
 
     /// Queues bytes on a connection and sends what is due.
@@ -447,9 +649,8 @@ impl Host {
     /// used, long after its last connection left TIME-WAIT. RFC 6056 §3.3
     /// describes this and less predictable schemes.
     fn fresh_ephemeral_port(&mut self, remote: Ipv4Addr, port: u16) -> u16 {
-        let span = u32::from(u16::MAX - FIRST_EPHEMERAL_PORT) + 1;
         loop {
-            let candidate = FIRST_EPHEMERAL_PORT + (self.next_port_offset % span) as u16;
+            let candidate = FIRST_EPHEMERAL_PORT + (self.next_port_offset % EPHEMERAL_SPAN) as u16;
             self.next_port_offset = self.next_port_offset.wrapping_add(1);
             if !self.endpoints.contains_key(&(candidate, remote, port)) {
                 return candidate;
@@ -467,4 +668,9 @@ impl Host {
 /// Tells whether a segment opens a connection: SYN without ACK.
 fn is_opening_syn(segment: &Segment) -> bool {
     segment.control == Control::Syn && segment.ack.is_none()
+}
+
+/// Draws a port of the dynamic range from a random stream.
+fn draw_ephemeral_port(random: &mut ChaCha20Rng) -> u16 {
+    FIRST_EPHEMERAL_PORT + (random.next_u32() % EPHEMERAL_SPAN) as u16
 }

@@ -11,24 +11,27 @@ mod queue;
 pub mod random;
 mod recorder;
 mod remarks;
+mod script;
 pub mod topology;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
 use crate::protocol::dns as dns_model;
 use crate::protocol::host_api::Outcome;
 use crate::protocol::smtp;
 use crate::scenario::Scenario;
-use crate::time::SimTime;
+use crate::scenario::script::Action;
+use crate::time::{SimDuration, SimTime};
 use crate::trace::{Delivery, MailOutcome, Participant, Trace};
 
-pub use host::{App, Host};
+pub use host::{App, Ends, Host, Observation};
 pub use packet::{Body, Outgoing, Packet};
 pub use queue::EventQueue;
 pub use recorder::escape_payload;
 use recorder::{Passage, Recorder};
 pub use remarks::UnmatchedRemark;
+use script::ScriptRunner;
 use topology::Topology;
 
 /// The most events one run may process before it is stopped.
@@ -46,6 +49,8 @@ enum Event {
     Arrive { host: usize, packet: Packet },
     /// A host's timer may be due.
     Wake { host: usize },
+    /// A script step is due.
+    Script { step: usize },
 }
 
 /// The result of a run.
@@ -57,6 +62,9 @@ pub struct Run {
     pub unmatched_remarks: Vec<UnmatchedRemark>,
     /// How many events the engine processed.
     pub events: u64,
+    /// The number of the script step whose message never arrived, if the
+    /// script stopped there (a lost packet, or no path).
+    pub stalled_step: Option<usize>,
 }
 
 /// Why a run could not finish.
@@ -78,18 +86,23 @@ struct World<'a> {
     recorder: Recorder,
     deliveries: Vec<Delivery>,
     outcomes: Vec<MailOutcome>,
+    script: ScriptRunner,
+    clients: Vec<Option<usize>>,
 }
 
 /// Runs a scenario to the end and returns its trace.
 pub fn run(scenario: &Scenario) -> Result<Run, RunError> {
     let mut world = World::build(scenario);
     let events = world.run_to_end()?;
+    let stalled_step = world.script.stalled_step().map(|step| step.number);
     let mut trace = world.into_trace();
+    remarks::attach_to_steps(&mut trace, scenario);
     let unmatched_remarks = remarks::attach(&mut trace, scenario);
     Ok(Run {
         trace,
         unmatched_remarks,
         events,
+        stalled_step,
     })
 }
 
@@ -107,11 +120,39 @@ impl<'a> World<'a> {
             recorder: Recorder::default(),
             deliveries: Vec::new(),
             outcomes: Vec::new(),
+            script: ScriptRunner::new(Vec::new(), Vec::new(), Vec::new(), Vec::new()),
+            clients: vec![None; ids.len()],
         };
         for index in 0..scenario.participants.len() {
             world.add_host(index);
         }
+        world.prepare_script();
         world
+    }
+
+    /// Gives every host in the script its endpoint and schedules the first step.
+    fn prepare_script(&mut self) {
+        let steps = &self.scenario.script;
+        let mut endpoints = vec![None; self.hosts.len()];
+        for (index, host) in self.hosts.iter_mut().enumerate() {
+            if steps
+                .iter()
+                .any(|step| step.from == index || step.to == index)
+            {
+                endpoints[index] = Some(host.add_script_endpoint(script_ports(steps, index)));
+            }
+        }
+        let addresses = self
+            .scenario
+            .participants
+            .iter()
+            .map(|p| p.address)
+            .collect();
+        self.script = ScriptRunner::new(steps.clone(), addresses, endpoints, self.clients.clone());
+        if let Some((step, wait)) = self.script.first() {
+            self.queue
+                .push(SimTime::ZERO + wait, Event::Script { step });
+        }
     }
 
     /// Adds the host of participant `index` with its applications.
@@ -135,10 +176,17 @@ impl<'a> World<'a> {
         if let Some(setup) = &participant.smtp_client {
             let client = smtp::Client::new(participant.host.clone(), setup.mails.clone());
             let app = host.add_app(App::SmtpClient(client));
-            self.queue.push(
-                SimTime::ZERO + setup.start,
-                Event::Start { host: index, app },
-            );
+            self.clients[index] = Some(app);
+            let script = &self.scenario.script;
+            let started_by_script = script
+                .iter()
+                .any(|s| s.from == index && matches!(s.action, Action::Mail));
+            if !started_by_script {
+                self.queue.push(
+                    SimTime::ZERO + setup.start,
+                    Event::Start { host: index, app },
+                );
+            }
         }
         self.by_address.insert(participant.address, index);
         self.hosts.push(host);
@@ -153,6 +201,8 @@ impl<'a> World<'a> {
                 return Err(RunError::EventLimit(EVENT_LIMIT));
             }
             let host = self.dispatch(now, event);
+            self.follow_script(now, host);
+            self.hosts[host].end_turn(now);
             self.flush_host(now, host);
         }
         Ok(processed)
@@ -173,6 +223,33 @@ impl<'a> World<'a> {
                 self.wakes[host] = None;
                 self.hosts[host].wake(now);
                 host
+            }
+            Event::Script { step } => {
+                self.script.perform(step, now, &mut self.hosts);
+                self.script.owner(step)
+            }
+        }
+    }
+
+    /// Lets the script see what reached `host`, and starts the next step
+    /// when the current one ended: in this turn when it is this host's and
+    /// has no wait, else as an event of its own.
+    fn follow_script(&mut self, now: SimTime, host: usize) {
+        loop {
+            let observations = self.hosts[host].take_observations();
+            if observations.is_empty() {
+                return;
+            }
+            for observation in observations {
+                let Some(next) = self.script.observe(host, &observation) else {
+                    continue;
+                };
+                let wait = self.script.wait_before(next);
+                if wait == SimDuration::ZERO && self.script.owner(next) == host {
+                    self.script.perform(next, now, &mut self.hosts);
+                } else {
+                    self.queue.push(now + wait, Event::Script { step: next });
+                }
             }
         }
     }
@@ -277,4 +354,14 @@ impl<'a> World<'a> {
             outcomes: self.outcomes,
         }
     }
+}
+
+/// Returns the TCP ports a script opens to participant `index`, where
+/// its script endpoint must listen.
+fn script_ports(steps: &[crate::scenario::script::Step], index: usize) -> BTreeSet<u16> {
+    let opened_here = steps.iter().filter_map(|step| match step.action {
+        Action::Open { connection, .. } if connection.server == index => Some(connection.port),
+        _ => None,
+    });
+    opened_here.collect()
 }

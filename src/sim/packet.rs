@@ -1,5 +1,5 @@
-//! A packet between two hosts: IPv4 addresses around a TCP segment or a
-//! UDP datagram carrying a DNS message.
+//! A packet between two hosts: IPv4 addresses around a TCP segment, a
+//! UDP datagram carrying a DNS message, or a UDP datagram of bytes.
 
 use std::net::Ipv4Addr;
 
@@ -29,6 +29,15 @@ pub enum Body {
         dst_port: u16,
         /// The message.
         message: dns::Message,
+    },
+    /// A UDP datagram carrying bytes seqsim does not interpret.
+    Udp {
+        /// The sender's port.
+        src_port: u16,
+        /// The receiver's port.
+        dst_port: u16,
+        /// The bytes.
+        payload: Vec<u8>,
     },
 }
 

@@ -70,6 +70,11 @@ impl Recorder {
                 dst_port,
                 message: dns,
             } => fill_dns(&mut message, *src_port, *dst_port, dns),
+            Body::Udp {
+                src_port,
+                dst_port,
+                payload,
+            } => fill_udp(&mut message, *src_port, *dst_port, payload),
         }
         self.messages.push(message);
     }
@@ -99,7 +104,7 @@ impl Recorder {
         message.layer = if segment.payload.is_empty() {
             Layer::Tcp
         } else {
-            Layer::Smtp
+            Layer::of_ports(segment.src_port, segment.dst_port)
         };
         message.label = tcp_label(segment, &fields);
         message.payload_len = segment.payload.len();
@@ -171,6 +176,16 @@ pub fn escape_payload(payload: &[u8]) -> String {
         }
     }
     escaped
+}
+
+/// Fills the UDP ports, payload and label of a datagram of plain bytes.
+fn fill_udp(message: &mut Message, src_port: u16, dst_port: u16, payload: &[u8]) {
+    message.src_port = src_port;
+    message.dst_port = dst_port;
+    message.layer = Layer::Data;
+    message.label = escape_payload(payload);
+    message.payload_len = payload.len();
+    message.payload = Some(String::from_utf8_lossy(payload).into_owned());
 }
 
 /// Fills the UDP ports, DNS fields and label of a message.

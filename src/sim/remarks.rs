@@ -4,11 +4,17 @@
 //! of the message's label; it goes to the n-th message that matches,
 //! counting from one (or the last). Remarks are matched after the run, so the same
 //! remark list works whichever way the models produced the exchange.
+//!
+//! A script step's own `remark` goes to the step's message: its SYN, its
+//! FIN, its datagram, the first segment of its data, or the first message
+//! a model step's model sends. Steps happen in
+//! order, so each is looked for after the message of the step before.
 
 use serde::Serialize;
 
+use crate::scenario::script::{Action, Step};
 use crate::scenario::{Occurrence, Scenario};
-use crate::trace::Trace;
+use crate::trace::{Message, Trace, Transport};
 
 /// A remark that found no message to go with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -46,6 +52,49 @@ pub fn attach(trace: &mut Trace, scenario: &Scenario) -> Vec<UnmatchedRemark> {
         }
     }
     unmatched
+}
+
+/// Attaches each script step's own remark to the step's message.
+pub fn attach_to_steps(trace: &mut Trace, scenario: &Scenario) {
+    let ids: Vec<&str> = scenario
+        .participants
+        .iter()
+        .map(|p| p.id.as_str())
+        .collect();
+    let mut start = 0;
+    for step in &scenario.script {
+        let (from, to) = (ids[step.from], ids[step.to]);
+        let model = matches!(step.action, Action::Mail);
+        let found = trace.messages[start..].iter().position(|message| {
+            message.from == from && (model || message.to == to) && carries(step, message)
+        });
+        let Some(offset) = found else { return };
+        start += offset;
+        if let Some(text) = &step.remark {
+            append_remark(&mut trace.messages[start].remark, text);
+        }
+        start += 1;
+    }
+}
+
+/// Tells whether a message is the one a step sends.
+fn carries(step: &Step, message: &Message) -> bool {
+    let flags = message
+        .tcp
+        .as_ref()
+        .map(|tcp| tcp.flags.as_slice())
+        .unwrap_or_default();
+    let has = |flag: &str| flags.iter().any(|f| f == flag);
+    match &step.action {
+        Action::Open { .. } => has("SYN") && !has("ACK"),
+        Action::Close { .. } => has("FIN"),
+        Action::Send { data, .. } => message
+            .payload
+            .as_ref()
+            .is_some_and(|payload| String::from_utf8_lossy(data).starts_with(payload.as_str())),
+        Action::Datagram { .. } => message.transport == Transport::Udp,
+        Action::Mail => true,
+    }
 }
 
 /// Adds a remark, after any the message already has.

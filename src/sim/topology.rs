@@ -6,8 +6,14 @@
 //! packets in each direction (a later packet never overtakes an earlier
 //! one), so jitter spreads arrivals without reordering them.
 //!
-//! Not modelled: loss, bandwidth and queueing (every link is infinitely
-//! fast and never full), routers as separate hops, asymmetric latency.
+//! A link with a `loss` probability drops each crossing packet with that
+//! probability, drawn from the same stream after the jitter; a link
+//! without loss draws nothing for it, so adding loss elsewhere never
+//! shifts its draws.
+//!
+//! Not modelled: bandwidth and queueing (every link is infinitely fast
+//! and never full), routers as separate hops, asymmetric latency, loss
+//! that depends on direction or on bursts.
 
 use std::collections::BTreeMap;
 
@@ -20,7 +26,7 @@ use crate::sim::random;
 use crate::time::{SimDuration, SimTime};
 
 /// One link as the scenario describes it, by host indices.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct LinkSpec {
     /// One end.
     pub a: usize,
@@ -30,6 +36,8 @@ pub struct LinkSpec {
     pub latency: SimDuration,
     /// The most extra delay one crossing may add.
     pub jitter: SimDuration,
+    /// The probability, from 0 to 1, that a crossing loses the packet.
+    pub loss: f64,
 }
 
 /// A link's timing state.
@@ -75,7 +83,7 @@ impl Topology {
     }
 
     /// Sends a packet from `from` to `to` at `now`; returns its arrival
-    /// time, or `None` when no path joins them.
+    /// time, or `None` when no path joins them or a link loses it.
     pub fn carry(&mut self, from: usize, to: usize, now: SimTime) -> Option<SimTime> {
         let path = self.route(from, to)?;
         let mut at = now;
@@ -84,6 +92,9 @@ impl Topology {
             let link = &mut self.links[link_index];
             let forward = link.spec.a == here;
             at = link.cross(at, usize::from(!forward));
+            if link.loses_packet() {
+                return None;
+            }
             here = if forward { link.spec.b } else { link.spec.a };
         }
         Some(at)
@@ -132,6 +143,15 @@ impl Link {
         arrival
     }
 
+    /// Draws whether this crossing loses the packet; draws nothing without loss.
+    fn loses_packet(&mut self) -> bool {
+        if self.spec.loss <= 0.0 {
+            return false;
+        }
+        let uniform = (self.random.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        uniform < self.spec.loss
+    }
+
     /// Draws this crossing's extra delay, uniform in `0..=jitter`.
     fn draw_jitter(&mut self) -> SimDuration {
         let most = self.spec.jitter.as_nanos();
@@ -156,7 +176,36 @@ mod tests {
             b,
             latency: SimDuration::from_millis(millis),
             jitter: SimDuration::ZERO,
+            loss: 0.0,
         }
+    }
+
+    #[test]
+    fn loss_of_one_drops_every_packet_and_loss_of_zero_none() {
+        let mut lossy = link(0, 1, 10);
+        lossy.loss = 1.0;
+        let mut topology = Topology::new(5, &names(2), &[lossy]);
+        assert_eq!(topology.carry(0, 1, SimTime::ZERO), None);
+        let mut topology = Topology::new(5, &names(2), &[link(0, 1, 10)]);
+        assert!(topology.carry(0, 1, SimTime::ZERO).is_some());
+    }
+
+    #[test]
+    fn half_loss_drops_about_half_and_repeats_with_the_seed() {
+        let mut lossy = link(0, 1, 10);
+        lossy.loss = 0.5;
+        let count = |seed| {
+            let mut topology = Topology::new(seed, &names(2), std::slice::from_ref(&lossy));
+            (0..1000u64)
+                .filter(|i| {
+                    topology
+                        .carry(0, 1, SimTime::from_nanos(i * 1000))
+                        .is_none()
+                })
+                .count()
+        };
+        assert_eq!(count(9), count(9));
+        assert!((400..600).contains(&count(9)), "lost {} of 1000", count(9));
     }
 
     #[test]

@@ -83,6 +83,11 @@ impl Client {
         }
     }
 
+    /// Tells whether the client has sent all its mails and ended every session.
+    pub fn is_done(&self) -> bool {
+        self.session.is_none() && self.jobs.is_empty()
+    }
+
     /// Reacts to one notice from the host.
     pub fn handle(&mut self, calls: &mut HostCalls, notice: Notice) {
         match notice {

@@ -1,0 +1,264 @@
+//! Command-line overrides: `--set path=value` changes one value of the
+//! scenario before it is read, e.g. `seed=7`, `links[0].latency=50ms` or
+//! `participants[2].smtp_server.mailboxes=[c3po]`.
+//!
+//! The value is read as YAML and put into the document's tree, so it is
+//! checked exactly like a value written in the file; an error about it
+//! names the `--set` argument instead of a line. A path must lead to an
+//! existing mapping or list item; only its last key may be new, and an
+//! unknown key is refused when the scenario is read.
+
+use std::fmt;
+
+use serde_yaml::{Mapping, Value};
+
+/// One step of a path: a mapping key or a list index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+/// One `--set path=value` argument, parsed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Setting {
+    /// The argument as given.
+    pub argument: String,
+    /// The path, written as in error messages, e.g. `links[0].latency`.
+    pub path: String,
+    segments: Vec<Segment>,
+    value: Value,
+}
+
+impl Setting {
+    /// Parses `path=value`.
+    pub fn parse(argument: &str) -> Result<Setting, String> {
+        let (path, value) = argument.split_once('=').ok_or_else(|| {
+            format!("--set `{argument}`: expected path=value, e.g. links[0].latency=50ms")
+        })?;
+        let segments = parse_path(path).map_err(|why| format!("--set `{argument}`: {why}"))?;
+        let value = serde_yaml::from_str(value)
+            .map_err(|error| format!("--set `{argument}`: the value is not YAML: {error}"))?;
+        Ok(Setting {
+            argument: argument.to_string(),
+            path: path.to_string(),
+            segments,
+            value,
+        })
+    }
+
+    /// Puts the value into the document.
+    pub fn apply(&self, document: &mut Value) -> Result<(), String> {
+        let mut node = document;
+        let mut walked = String::new();
+        let (last, leading) = self
+            .segments
+            .split_last()
+            .expect("a parsed path has a segment");
+        for segment in leading {
+            node = step_into(node, segment, &walked)?;
+            walked = join(&walked, segment);
+        }
+        match (last, node) {
+            (Segment::Key(key), Value::Mapping(mapping)) => set_key(mapping, key),
+            (Segment::Index(index), Value::Sequence(items)) => {
+                let count = items.len();
+                items
+                    .get_mut(*index)
+                    .ok_or_else(|| too_few(&walked, count, *index))
+            }
+            (segment, _) => Err(not_a_container(&walked, segment)),
+        }
+        .map(|slot| *slot = self.value.clone())
+    }
+
+    /// Tells whether `path` is the set path or lies under it.
+    pub fn covers(&self, path: &str) -> bool {
+        path == self.path
+            || path.starts_with(&format!("{}.", self.path))
+            || path.starts_with(&format!("{}[", self.path))
+    }
+}
+
+impl fmt::Display for Setting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "--set {}", self.argument)
+    }
+}
+
+/// Parses `a.b[2].c` into segments: keys, each followed by any indexes.
+fn parse_path(path: &str) -> Result<Vec<Segment>, String> {
+    let mut segments = Vec::new();
+    let mut rest = path;
+    loop {
+        let end = rest.find(['.', '[']).unwrap_or(rest.len());
+        let key = &rest[..end];
+        if key.is_empty() {
+            return Err(format!("`{path}` has an empty key"));
+        }
+        check_key(key)?;
+        segments.push(Segment::Key(key.to_string()));
+        rest = &rest[end..];
+        while let Some(after) = rest.strip_prefix('[') {
+            let (number, tail) = after.split_once(']').unwrap_or((after, ""));
+            let index = number
+                .parse()
+                .map_err(|_| format!("`[{number}]` is not a list index like [0]"))?;
+            segments.push(Segment::Index(index));
+            rest = tail;
+        }
+        if rest.is_empty() {
+            return Ok(segments);
+        }
+        rest = rest
+            .strip_prefix('.')
+            .ok_or_else(|| format!("`{path}`: expected `.` or `[` after `]`"))?;
+    }
+}
+
+/// Checks that a key is a plain word.
+fn check_key(key: &str) -> Result<(), String> {
+    match key
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || *c == '_' || *c == '-'))
+    {
+        Some(bad) => Err(format!("`{bad}` is not allowed in a key name")),
+        None => Ok(()),
+    }
+}
+
+/// Moves one segment down the tree; the key or item must exist.
+fn step_into<'v>(
+    node: &'v mut Value,
+    segment: &Segment,
+    walked: &str,
+) -> Result<&'v mut Value, String> {
+    match (segment, node) {
+        (Segment::Key(key), Value::Mapping(mapping)) => mapping
+            .get_mut(key.as_str())
+            .ok_or_else(|| format!("no key `{}` in the scenario", join(walked, segment))),
+        (Segment::Index(index), Value::Sequence(items)) => {
+            let count = items.len();
+            items
+                .get_mut(*index)
+                .ok_or_else(|| too_few(walked, count, *index))
+        }
+        (segment, _) => Err(not_a_container(walked, segment)),
+    }
+}
+
+/// Returns the slot for a key, creating it when absent.
+fn set_key<'m>(mapping: &'m mut Mapping, key: &str) -> Result<&'m mut Value, String> {
+    let key = Value::String(key.to_string());
+    if !mapping.contains_key(&key) {
+        mapping.insert(key.clone(), Value::Null);
+    }
+    Ok(mapping.get_mut(&key).expect("the key was just inserted"))
+}
+
+/// Describes an index past the end of a list.
+fn too_few(walked: &str, count: usize, index: usize) -> String {
+    match count {
+        0 => format!("`{walked}` is empty, so it has no item [{index}]"),
+        1 => format!("`{walked}` has 1 item, {walked}[0]; there is no [{index}]"),
+        _ => format!(
+            "`{walked}` has {count} items, {walked}[0] to {walked}[{}]; there is no [{index}]",
+            count - 1
+        ),
+    }
+}
+
+/// Describes a key or index applied to a value that has none.
+fn not_a_container(walked: &str, segment: &Segment) -> String {
+    let place = if walked.is_empty() {
+        "the scenario".to_string()
+    } else {
+        format!("`{walked}`")
+    };
+    match segment {
+        Segment::Key(key) => format!("{place} is not a mapping, so it has no key `{key}`"),
+        Segment::Index(index) => format!("{place} is not a list, so it has no item [{index}]"),
+    }
+}
+
+/// Appends a segment to a written path.
+fn join(walked: &str, segment: &Segment) -> String {
+    match segment {
+        Segment::Key(key) if walked.is_empty() => key.clone(),
+        Segment::Key(key) => format!("{walked}.{key}"),
+        Segment::Index(index) => format!("{walked}[{index}]"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn document() -> Value {
+        serde_yaml::from_str("seed: 1\nlinks:\n  - { between: [a, b], latency: 10ms }\n").unwrap()
+    }
+
+    #[test]
+    fn sets_nested_values_and_new_last_keys() {
+        let mut doc = document();
+        Setting::parse("links[0].latency=50ms")
+            .unwrap()
+            .apply(&mut doc)
+            .unwrap();
+        Setting::parse("links[0].jitter=2ms")
+            .unwrap()
+            .apply(&mut doc)
+            .unwrap();
+        Setting::parse("seed=7").unwrap().apply(&mut doc).unwrap();
+        let expected: Value = serde_yaml::from_str(
+            "seed: 7\nlinks:\n  - { between: [a, b], latency: 50ms, jitter: 2ms }\n",
+        )
+        .unwrap();
+        assert_eq!(doc, expected);
+    }
+
+    #[test]
+    fn values_are_read_as_yaml() {
+        let mut doc = document();
+        Setting::parse("links[0].between=[b, a]")
+            .unwrap()
+            .apply(&mut doc)
+            .unwrap();
+        assert_eq!(doc["links"][0]["between"][0], Value::String("b".into()));
+    }
+
+    #[test]
+    fn missing_items_and_keys_are_named() {
+        let mut doc = document();
+        let error = Setting::parse("links[3].latency=1ms")
+            .unwrap()
+            .apply(&mut doc)
+            .unwrap_err();
+        assert_eq!(error, "`links` has 1 item, links[0]; there is no [3]");
+        let error = Setting::parse("participants[0].id=x")
+            .unwrap()
+            .apply(&mut doc)
+            .unwrap_err();
+        assert_eq!(error, "no key `participants` in the scenario");
+        let error = Setting::parse("seed.x=1")
+            .unwrap()
+            .apply(&mut doc)
+            .unwrap_err();
+        assert_eq!(error, "`seed` is not a mapping, so it has no key `x`");
+    }
+
+    #[test]
+    fn malformed_arguments_are_refused() {
+        assert!(Setting::parse("seed").is_err());
+        assert!(Setting::parse("links[x].latency=1ms").is_err());
+        assert!(Setting::parse("a..b=1").is_err());
+        assert!(Setting::parse("a b=1").is_err());
+    }
+
+    #[test]
+    fn covers_the_path_and_what_lies_under_it() {
+        let setting = Setting::parse("links[0]={between: [a, b], latency: 1ms}").unwrap();
+        assert!(setting.covers("links[0]") && setting.covers("links[0].latency"));
+        assert!(!setting.covers("links[01]") && !setting.covers("links"));
+    }
+}

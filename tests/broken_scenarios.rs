@@ -1,0 +1,524 @@
+//! A table of broken scenarios, each with the error seqsim must give:
+//! the file, line and column, the key path, and what was expected, then
+//! the offending line; exit status 2 and never a panic.
+//!
+//! Each case is written to a file of its own in a temporary folder and
+//! given to the `seqsim` binary. `FILE` in an expected message stands for
+//! that file's path.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A participant line that every case may build on.
+const A: &str = "  - { id: a, host: a.example, address: 192.0.2.1 }\n";
+/// A second participant.
+const B: &str = "  - { id: b, host: b.example, address: 192.0.2.2 }\n";
+
+/// Returns the start of a valid scenario with participants a and b.
+fn two() -> String {
+    format!("title: t\nparticipants:\n{A}{B}")
+}
+
+/// Returns a valid scenario with a and b linked, then `rest`.
+fn linked(rest: &str) -> String {
+    format!(
+        "{}links:\n  - {{ between: [a, b], latency: 10ms }}\n{rest}",
+        two()
+    )
+}
+
+/// One broken scenario: a name, the file's text, the expected first line.
+struct Case {
+    name: &'static str,
+    text: Vec<u8>,
+    expected: String,
+}
+
+/// Builds a case from text.
+fn case(name: &'static str, text: impl Into<String>, expected: &str) -> Case {
+    Case {
+        name,
+        text: text.into().into_bytes(),
+        expected: expected.to_string(),
+    }
+}
+
+/// Every broken scenario and the error it must give.
+fn cases() -> Vec<Case> {
+    vec![
+        case(
+            "yaml-syntax",
+            format!("title: t\nparticipants:\n  - {{ id: a, host: a.example\n{B}"),
+            "FILE:4:5: did not find expected ',' or '}', while parsing a flow mapping at 3:5",
+        ),
+        case(
+            "tab-indentation",
+            "title: t\nparticipants:\n\t- { id: a }\n",
+            "FILE:3:1: at `participants`: found character that cannot start any token, while scanning for the next token (a tab: YAML indents with spaces only)",
+        ),
+        case(
+            "empty-file",
+            "",
+            "FILE: the scenario is empty (expected at least `title` and `participants`)",
+        ),
+        case(
+            "only-comments",
+            "# nothing here\n\n",
+            "FILE: the scenario is empty (expected at least `title` and `participants`)",
+        ),
+        case(
+            "not-a-mapping",
+            "- just\n- a list\n",
+            "FILE:1:1: invalid type: sequence, expected a mapping of keys",
+        ),
+        case(
+            "unknown-top-key",
+            format!("{}colour: blue\n", two()),
+            "FILE:5:1: at `colour`: unknown field `colour`, expected one of `title`, `seed`, `participants`, `links`, `script`, `remarks`",
+        ),
+        case(
+            "unknown-participant-key",
+            "title: t\nparticipants:\n  - { id: a, hots: a.example, address: 192.0.2.1 }\n",
+            "FILE:3:14: at `participants[0].hots`: unknown field `hots`, expected one of `id`, `name`, `group`, `host`, `address`, `resolver`, `dns_server`, `smtp_server`, `smtp_client`",
+        ),
+        case(
+            "missing-host",
+            "title: t\nparticipants:\n  - { id: a, address: 192.0.2.1 }\n",
+            "FILE:3:5: at `participants[0]`: missing field `host`",
+        ),
+        case(
+            "seed-wrong-type",
+            format!("{}seed: many\n", two()),
+            "FILE:5:7: at `seed`: invalid type: string \"many\", expected a whole number, 0 or more",
+        ),
+        case(
+            "no-participants",
+            "title: t\nparticipants: []\n",
+            "FILE:2:1: at `participants`: expected at least one participant",
+        ),
+        case(
+            "duplicate-id",
+            format!(
+                "title: t\nparticipants:\n{A}  - {{ id: a, host: c.example, address: 192.0.2.3 }}\n"
+            ),
+            "FILE:4:11: at `participants[1].id`: id `a` is already used by participants[0]",
+        ),
+        case(
+            "bad-id",
+            "title: t\nparticipants:\n  - { id: a b, host: a.example, address: 192.0.2.1 }\n",
+            "FILE:3:11: at `participants[0].id`: ` ` is not allowed in an id (letters, digits, `-` and `_`)",
+        ),
+        case(
+            "bad-address",
+            "title: t\nparticipants:\n  - { id: a, host: a.example, address: 192.0.2.300 }\n",
+            "FILE:3:40: at `participants[0].address`: `192.0.2.300` is not an IPv4 address like 192.0.2.10",
+        ),
+        case(
+            "duplicate-address",
+            format!(
+                "title: t\nparticipants:\n{A}  - {{ id: c, host: c.example, address: 192.0.2.1 }}\n"
+            ),
+            "FILE:4:40: at `participants[1].address`: address 192.0.2.1 is already used by participants[0]",
+        ),
+        case(
+            "host-two-dots",
+            "title: t\nparticipants:\n  - { id: a, host: mail..example, address: 192.0.2.1 }\n",
+            "FILE:3:20: at `participants[0].host`: `mail..example` is not a domain name: it has an empty label (two dots in a row?)",
+        ),
+        case(
+            "host-underscore",
+            "title: t\nparticipants:\n  - { id: a, host: mail_1.example, address: 192.0.2.1 }\n",
+            "FILE:3:20: at `participants[0].host`: `mail_1.example` is not a domain name: `_` is not allowed (letters, digits and `-` only)",
+        ),
+        case(
+            "link-unknown-participant",
+            format!(
+                "{}links:\n  - {{ between: [a, c], latency: 10ms }}\n",
+                two()
+            ),
+            "FILE:6:20: at `links[0].between[1]`: no participant has id `c` (known: a, b)",
+        ),
+        case(
+            "link-to-itself",
+            format!(
+                "{}links:\n  - {{ between: [a, a], latency: 10ms }}\n",
+                two()
+            ),
+            "FILE:6:7: at `links[0].between`: a link joins two different participants",
+        ),
+        case(
+            "duration-without-unit",
+            format!("{}links:\n  - {{ between: [a, b], latency: 10 }}\n", two()),
+            "FILE:6:33: at `links[0].latency`: `10` has no unit (use ns, us, ms or s)",
+        ),
+        case(
+            "duration-negative",
+            format!(
+                "{}links:\n  - {{ between: [a, b], latency: -5ms }}\n",
+                two()
+            ),
+            "FILE:6:33: at `links[0].latency`: `-5ms` is negative; a duration is 0 or more, like 20ms",
+        ),
+        case(
+            "duration-unknown-unit",
+            format!(
+                "{}links:\n  - {{ between: [a, b], latency: 5min }}\n",
+                two()
+            ),
+            "FILE:6:33: at `links[0].latency`: `min` is not a unit of time (use ns, us, ms or s)",
+        ),
+        case(
+            "duration-word",
+            format!(
+                "{}links:\n  - {{ between: [a, b], latency: fast }}\n",
+                two()
+            ),
+            "FILE:6:33: at `links[0].latency`: `fast` is not a duration like 20ms, 1.5s or 250us",
+        ),
+        case(
+            "duration-below-nanosecond",
+            format!(
+                "{}links:\n  - {{ between: [a, b], latency: 10ms, jitter: 0.5ns }}\n",
+                two()
+            ),
+            "FILE:6:47: at `links[0].jitter`: `0.5ns` is not a duration like 20ms, 1.5s or 250us",
+        ),
+        case(
+            "loss-above-one",
+            format!(
+                "{}links:\n  - {{ between: [a, b], latency: 10ms, loss: 1.5 }}\n",
+                two()
+            ),
+            "FILE:6:45: at `links[0].loss`: expected a probability from 0 to 1, like 0.05; got 1.5",
+        ),
+        case(
+            "loss-negative",
+            format!(
+                "{}links:\n  - {{ between: [a, b], latency: 10ms, loss: -0.1 }}\n",
+                two()
+            ),
+            "FILE:6:45: at `links[0].loss`: expected a probability from 0 to 1, like 0.05; got -0.1",
+        ),
+        case(
+            "dns-unknown-record-type",
+            dns_server("{ type: TXT, name: a.example, text: hi }"),
+            "FILE:9:19: at `participants[1].dns_server.records[0].type`: unknown variant `TXT`, expected one of `A`, `MX`, `PTR`, `CNAME`",
+        ),
+        case(
+            "dns-bad-exchange",
+            dns_server("{ type: MX, name: a.example, preference: 10, exchange: mx..a.example }"),
+            "FILE:9:66: at `participants[1].dns_server.records[0].exchange`: `mx..a.example` is not a domain name: it has an empty label (two dots in a row?)",
+        ),
+        case(
+            "dns-bad-a-address",
+            dns_server("{ type: A, name: a.example, address: 10.0.0 }"),
+            "FILE:9:48: at `participants[1].dns_server.records[0].address`: `10.0.0` is not an IPv4 address like 192.0.2.10",
+        ),
+        case(
+            "dns-mx-without-preference",
+            dns_server("{ type: MX, name: a.example, exchange: mx.a.example }"),
+            "FILE:9:9: at `participants[1].dns_server.records[0]`: missing field `preference`",
+        ),
+        case(
+            "resolver-without-dns-server",
+            format!(
+                "title: t\nparticipants:\n{A}  - {{ id: b, host: b.example, address: 192.0.2.2, resolver: a }}\n"
+            ),
+            "FILE:4:61: at `participants[1].resolver`: participant `a` has no `dns_server` to answer queries",
+        ),
+        case(
+            "client-without-resolver",
+            "title: t\nparticipants:\n  - { id: a, host: a.example, address: 192.0.2.1, smtp_client: { mails: [] } }\n",
+            "FILE:3:51: at `participants[0].smtp_client`: a participant that sends mail needs a `resolver` to look up MX records",
+        ),
+        case(
+            "mail-address-without-at",
+            mail("luke", "c3po@b.example"),
+            "FILE:10:17: at `participants[1].smtp_client.mails[0].from`: `luke` is not a mail address (no `@`)",
+        ),
+        case(
+            "mail-recipient-bad-domain",
+            mail("luke@a.example", "c3po@b..example"),
+            "FILE:11:16: at `participants[1].smtp_client.mails[0].to[0]`: `c3po@b..example` is not a mail address: `b..example` is not a domain name: it has an empty label (two dots in a row?)",
+        ),
+        case(
+            "remark-unknown-participant",
+            format!(
+                "{}remarks:\n  - {{ from: z, message: SYN, text: hi }}\n",
+                two()
+            ),
+            "FILE:6:13: at `remarks[0].from`: no participant has id `z` (known: a, b)",
+        ),
+        case(
+            "remark-occurrence-zero",
+            format!(
+                "{}remarks:\n  - {{ from: a, message: SYN, occurrence: 0, text: hi }}\n",
+                two()
+            ),
+            "FILE:6:42: at `remarks[0].occurrence`: expected a count from 1, or `last`",
+        ),
+        case(
+            "script-to-unknown-participant",
+            linked("script:\n  - send: { from: a, to: nobody, text: hi }\n"),
+            "FILE:8:26: at `script[0].send.to`: no participant has id `nobody` (known: a, b)",
+        ),
+        case(
+            "script-send-without-connection",
+            linked("script:\n  - send: { from: a, to: b, text: hi }\n"),
+            "FILE:8:5: at `script[0].send`: no TCP connection between `a` and `b` is open at this step (open one with an `open` step first)",
+        ),
+        case(
+            "script-two-actions",
+            linked(
+                "script:\n  - open: { from: a, to: b, port: 80 }\n    close: { from: a, to: b }\n",
+            ),
+            "FILE:8:5: at `script[0]`: a step has exactly one of `open`, `send`, `close` or `mail`",
+        ),
+        case(
+            "script-text-and-bytes",
+            linked(
+                "script:\n  - open: { from: a, to: b, port: 80 }\n  - send: { from: a, to: b, text: hi, bytes: 6869 }\n",
+            ),
+            "FILE:9:5: at `script[1].send`: a `send` step has exactly one of `text`, `bytes` or `dns`",
+        ),
+        case(
+            "script-bad-hex",
+            linked(
+                "script:\n  - open: { from: a, to: b, port: 80 }\n  - send: { from: a, to: b, bytes: 0d0g }\n",
+            ),
+            "FILE:9:36: at `script[1].send.bytes`: `0g` is not a hexadecimal byte like 0d or 4F",
+        ),
+        case(
+            "script-send-after-close",
+            linked(
+                "script:\n  - open: { from: a, to: b, port: 80 }\n  - close: { from: a, to: b }\n  - send: { from: a, to: b, text: hi }\n",
+            ),
+            "FILE:10:5: at `script[2].send`: `a` closed its side of this connection at step 2; it cannot send on it any more",
+        ),
+        case(
+            "script-open-twice",
+            linked(
+                "script:\n  - open: { from: a, to: b, port: 80 }\n  - open: { from: a, to: b, port: 80 }\n",
+            ),
+            "FILE:9:5: at `script[1].open`: this connection is already open (opened by step 1)",
+        ),
+        case(
+            "script-to-itself",
+            linked("script:\n  - open: { from: a, to: a, port: 80 }\n"),
+            "FILE:8:26: at `script[0].open.to`: a message goes to another participant, not to its sender",
+        ),
+        case(
+            "script-dns-unknown-type",
+            linked(
+                "script:\n  - send: { from: a, to: b, dns: { question: { name: x.example, type: AAAA } } }\n",
+            ),
+            "FILE:8:71: at `script[0].send.dns.question.type`: `AAAA` is not a record type seqsim knows (A, MX, PTR or CNAME)",
+        ),
+        case(
+            "script-dns-bad-rcode",
+            linked(
+                "script:\n  - send: { from: a, to: b, to_port: 53, dns: { question: { name: x.example, type: A }, response: GOOD } }\n",
+            ),
+            "FILE:8:99: at `script[0].send.dns.response`: `GOOD` is not a response code (NOERROR, FORMERR, SERVFAIL, NXDOMAIN or REFUSED)",
+        ),
+        case(
+            "script-wait-negative",
+            linked("script:\n  - open: { from: a, to: b, port: 80, wait: -1s }\n"),
+            "FILE:8:45: at `script[0].open.wait`: `-1s` is negative; a duration is 0 or more, like 20ms",
+        ),
+        case(
+            "script-mail-without-client",
+            linked("script:\n  - mail: { from: a }\n"),
+            "FILE:8:19: at `script[0].mail.from`: participant `a` has no `smtp_client` to send mail",
+        ),
+        case(
+            "script-mail-and-start",
+            format!(
+                "{}script:\n  - mail: {{ from: b }}\n",
+                mail("luke@a.example", "c3po@b.example")
+                    .replace("smtp_client:\n", "smtp_client:\n      start: 1s\n")
+            ),
+            "FILE:9:14: at `participants[1].smtp_client.start`: script step 1 starts this client; leave out `start`",
+        ),
+        Case {
+            name: "not-utf8",
+            text: b"title: caf\xe9\nparticipants: []\n".to_vec(),
+            expected: "FILE:1:11: the file is not UTF-8 text (save it as UTF-8)".to_string(),
+        },
+    ]
+}
+
+/// Returns a scenario whose second participant is a DNS server with one
+/// record, written on line 9 from column 11.
+fn dns_server(record: &str) -> String {
+    format!(
+        "title: t\nparticipants:\n{A}  - id: d\n    host: d.example\n    address: 192.0.2.53\n    \
+         dns_server:\n      records:\n        - {record}\n"
+    )
+}
+
+/// Returns a scenario where b sends one mail from `from` (line 10) to `to` (line 11).
+fn mail(from: &str, to: &str) -> String {
+    format!(
+        "title: t\nparticipants:\n  - {{ id: d, host: d.example, address: 192.0.2.53, dns_server: {{ records: [] }} }}\n  \
+         - id: b\n    host: b.example\n    address: 192.0.2.2\n    resolver: d\n    smtp_client:\n      \
+         mails:\n        - from: {from}\n          to: [{to}]\n"
+    )
+}
+
+/// Makes a fresh folder for this test run's files.
+fn scratch() -> PathBuf {
+    let folder = std::env::temp_dir().join(format!("seqsim-broken-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).unwrap();
+    folder
+}
+
+/// Runs `seqsim run FILE`; returns the status and stderr.
+fn run(path: &Path) -> (Option<i32>, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_seqsim"))
+        .arg("run")
+        .arg(path)
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn every_broken_scenario_gets_its_located_message_and_exit_2() {
+    let folder = scratch();
+    let cases = cases();
+    assert!(cases.len() >= 30, "the table keeps at least 30 cases");
+    let mut failures = Vec::new();
+    for case in &cases {
+        let path = folder.join(format!("{}.yaml", case.name));
+        std::fs::write(&path, &case.text).unwrap();
+        let (status, stderr) = run(&path);
+        if std::env::var_os("SHOW_BROKEN").is_some() {
+            eprintln!("== {}\n{stderr}", case.name);
+        }
+        let expected = format!(
+            "seqsim: error: {}",
+            case.expected.replace("FILE", &path.to_string_lossy())
+        );
+        let first = stderr.lines().next().unwrap_or("");
+        if status != Some(2) || first != expected || stderr.contains("panicked") {
+            failures.push(format!(
+                "{}: status {status:?}\n  want: {expected}\n  got:  {first}",
+                case.name
+            ));
+        }
+        let located = case
+            .expected
+            .strip_prefix("FILE:")
+            .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
+        if located && !shows_source_line(&stderr, &case.text) {
+            failures.push(format!(
+                "{}: the offending line is not shown:\n{stderr}",
+                case.name
+            ));
+        }
+    }
+    std::fs::remove_dir_all(&folder).ok();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Tells whether stderr quotes the line its first line points at.
+fn shows_source_line(stderr: &str, text: &[u8]) -> bool {
+    let first = stderr.lines().next().unwrap_or("");
+    let place: Vec<&str> = first
+        .rsplit(".yaml:")
+        .next()
+        .unwrap_or("")
+        .splitn(3, ':')
+        .collect();
+    let Some(line) = place.first().and_then(|n| n.parse::<usize>().ok()) else {
+        return false;
+    };
+    let source = String::from_utf8_lossy(text);
+    let quoted = source
+        .lines()
+        .nth(line - 1)
+        .unwrap_or("")
+        .replace('\t', "    ");
+    stderr
+        .lines()
+        .any(|row| row == format!("{line} | {quoted}").trim_end())
+}
+
+#[test]
+fn a_huge_file_is_refused_before_it_is_read() {
+    let folder = scratch().join("huge");
+    std::fs::create_dir_all(&folder).unwrap();
+    let path = folder.join("huge.yaml");
+    let filler = format!("# {}\n", "x".repeat(1021));
+    std::fs::write(&path, filler.repeat(4 * 1024 + 1)).unwrap();
+    let (status, stderr) = run(&path);
+    std::fs::remove_dir_all(&folder).ok();
+    assert_eq!(status, Some(2));
+    let expected = format!(
+        "seqsim: error: {}: the file has 4195328 bytes; scenarios may have at most 4194304",
+        path.display()
+    );
+    assert_eq!(stderr.lines().next(), Some(expected.as_str()));
+}
+
+#[test]
+fn missing_file_directory_and_bad_flags_exit_2() {
+    let (status, stderr) = run(Path::new("no/such/file.yaml"));
+    assert_eq!(status, Some(2));
+    assert!(
+        stderr.starts_with("seqsim: error: no/such/file.yaml: cannot read the file:"),
+        "{stderr}"
+    );
+    let (status, stderr) = run(Path::new("scenarios"));
+    assert_eq!(
+        (status, stderr.trim_end()),
+        (
+            Some(2),
+            "seqsim: error: scenarios: is a directory, not a scenario file"
+        )
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_seqsim"))
+        .args(["run", "scenarios/smtp-send.yaml", "--width", "5"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn a_bad_override_names_the_set_argument() {
+    let output = Command::new(env!("CARGO_BIN_EXE_seqsim"))
+        .args([
+            "check",
+            "scenarios/smtp-send.yaml",
+            "--set",
+            "links[5].latency=1ms",
+            "--set",
+            "links[0].latency=soon",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        "seqsim: error: --set links[5].latency=1ms: `links` has 3 items, links[0] to links[2]; there is no [5]"
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_seqsim"))
+        .args([
+            "check",
+            "scenarios/smtp-send.yaml",
+            "--set",
+            "links[0].latency=soon",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        "seqsim: error: --set links[0].latency=soon: at `links[0].latency`: `soon` is not a duration like 20ms, 1.5s or 250us"
+    );
+}
