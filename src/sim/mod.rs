@@ -11,6 +11,7 @@ mod queue;
 pub mod random;
 mod recorder;
 mod remarks;
+mod smtp_lines;
 pub mod topology;
 
 use std::collections::BTreeMap;
