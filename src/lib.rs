@@ -9,11 +9,16 @@
 //! - [`protocol`]: sans-IO state machines for TCP, DNS and SMTP.
 //! - [`wire`]: segments and messages as typed values.
 //! - [`trace`]: what a run produced; the only input of the renderers.
-//! - [`render`]: the text diagram and the JSON trace.
-//! - [`cli`]: the command-line front end.
+//! - [`render`]: the text diagram, the Mermaid, PlantUML and mscgen
+//!   diagrams, the JSON and JSON Lines trace, and the pcapng capture.
+//! - [`provenance`]: the version, scenario hash and seed every output
+//!   but the text diagram carries.
+//! - [`cli`]: the command-line front end; [`output`] writes its result.
 
 pub mod cli;
+pub mod output;
 pub mod protocol;
+pub mod provenance;
 pub mod render;
 pub mod scenario;
 pub mod sim;

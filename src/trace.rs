@@ -128,7 +128,8 @@ pub fn encode_hex(bytes: &[u8]) -> String {
 
 /// Reads octets written by [`encode_hex`]; a stray odd digit is dropped.
 fn decode_hex(hex: &str) -> Vec<u8> {
-    let digits: Vec<u8> = hex.bytes().filter_map(|c| (c as char).to_digit(16)).map(|d| d as u8).collect();
+    let digits: Vec<u8> =
+        hex.bytes().filter_map(|c| (c as char).to_digit(16)).map(|d| d as u8).collect();
     digits.chunks_exact(2).map(|pair| pair[0] << 4 | pair[1]).collect()
 }
 

@@ -13,7 +13,9 @@ use std::net::Ipv4Addr;
 use crate::sim::packet::{Body, Outgoing};
 use crate::sim::smtp_lines::SmtpLines;
 use crate::time::SimTime;
-use crate::trace::{self, DnsFields, DnsRecord, DnsRecordData, DnsSection, Layer, Message, TcpFields, Transport};
+use crate::trace::{
+    self, DnsFields, DnsRecord, DnsRecordData, DnsSection, Layer, Message, TcpFields, Transport,
+};
 use crate::wire::dns;
 use crate::wire::tcp::{Control, Segment};
 

@@ -103,7 +103,14 @@ impl Conversation {
         let mut lines = Vec::new();
         while let Some(line) = self.server_lines.next_line() {
             let reply = reply(&line);
-            if matches!(reply, SmtpLine::Reply { code: START_MAIL_INPUT, last_line: true, .. }) {
+            if matches!(
+                reply,
+                SmtpLine::Reply {
+                    code: START_MAIL_INPUT,
+                    last_line: true,
+                    ..
+                }
+            ) {
                 self.in_mail_content = true;
             }
             lines.push(reply);
@@ -115,7 +122,10 @@ impl Conversation {
 /// Splits a command line into its verb and argument (RFC 5321 §4.1.1).
 fn command(line: &str) -> SmtpLine {
     let (verb, argument) = line.split_once(' ').unwrap_or((line, ""));
-    SmtpLine::Command { verb: verb.to_string(), argument: argument.to_string() }
+    SmtpLine::Command {
+        verb: verb.to_string(),
+        argument: argument.to_string(),
+    }
 }
 
 /// Reads a reply line, or keeps the line as it is when it is not one.
@@ -126,7 +136,9 @@ fn reply(line: &str) -> SmtpLine {
             text: reply.text,
             last_line: line.as_bytes().get(3) != Some(&b'-'),
         },
-        None => SmtpLine::Other { text: line.to_string() },
+        None => SmtpLine::Other {
+            text: line.to_string(),
+        },
     }
 }
 
@@ -144,14 +156,20 @@ mod tests {
     }
 
     fn command_line(verb: &str, argument: &str) -> SmtpLine {
-        SmtpLine::Command { verb: verb.to_string(), argument: argument.to_string() }
+        SmtpLine::Command {
+            verb: verb.to_string(),
+            argument: argument.to_string(),
+        }
     }
 
     #[test]
     fn mail_from_is_the_mail_verb_with_its_from_argument() {
         let fields = opened().read(CLIENT, SERVER, b"MAIL FROM:<luke@sender.com>\r\n");
         assert_eq!(fields.role, SmtpRole::Client);
-        assert_eq!(fields.lines, [command_line("MAIL", "FROM:<luke@sender.com>")]);
+        assert_eq!(
+            fields.lines,
+            [command_line("MAIL", "FROM:<luke@sender.com>")]
+        );
     }
 
     #[test]
@@ -160,8 +178,16 @@ mod tests {
         let fields = lines.read(SERVER, CLIENT, b"250-first\r\n250 last\r\n");
         assert_eq!(fields.role, SmtpRole::Server);
         let expected = [
-            SmtpLine::Reply { code: 250, text: "first".into(), last_line: false },
-            SmtpLine::Reply { code: 250, text: "last".into(), last_line: true },
+            SmtpLine::Reply {
+                code: 250,
+                text: "first".into(),
+                last_line: false,
+            },
+            SmtpLine::Reply {
+                code: 250,
+                text: "last".into(),
+                last_line: true,
+            },
         ];
         assert_eq!(fields.lines, expected);
     }
@@ -172,16 +198,26 @@ mod tests {
         lines.read(CLIENT, SERVER, b"DATA\r\n");
         lines.read(SERVER, CLIENT, b"354 Enter e-mail\r\n");
         let content = lines.read(CLIENT, SERVER, b"Subject: Hi\r\n\r\n..dots\r\n");
-        let expected = ["Subject: Hi", "", "..dots"].map(|text| SmtpLine::Content { text: text.into() });
+        let expected =
+            ["Subject: Hi", "", "..dots"].map(|text| SmtpLine::Content { text: text.into() });
         assert_eq!(content.lines, expected);
-        assert_eq!(lines.read(CLIENT, SERVER, b".\r\n").lines, [SmtpLine::EndOfData]);
-        assert_eq!(lines.read(CLIENT, SERVER, b"QUIT\r\n").lines, [command_line("QUIT", "")]);
+        assert_eq!(
+            lines.read(CLIENT, SERVER, b".\r\n").lines,
+            [SmtpLine::EndOfData]
+        );
+        assert_eq!(
+            lines.read(CLIENT, SERVER, b"QUIT\r\n").lines,
+            [command_line("QUIT", "")]
+        );
     }
 
     #[test]
     fn a_line_split_over_segments_belongs_to_the_segment_that_ends_it() {
         let mut lines = opened();
         assert_eq!(lines.read(CLIENT, SERVER, b"HELO mail.se").lines, []);
-        assert_eq!(lines.read(CLIENT, SERVER, b"nder.com\r\n").lines, [command_line("HELO", "mail.sender.com")]);
+        assert_eq!(
+            lines.read(CLIENT, SERVER, b"nder.com\r\n").lines,
+            [command_line("HELO", "mail.sender.com")]
+        );
     }
 }
