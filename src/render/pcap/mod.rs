@@ -7,7 +7,7 @@
 //! saying they never arrived. Virtual time zero is 2000-01-01 00:00:00 UTC
 //! and stamps have nanosecond resolution, so the capture is the same on
 //! every run. The section header's comment holds the title and the
-//! provenance; each remark is the comment of its packet.
+//! provenance; each remark is a comment of its packet.
 //!
 //! Frames are Ethernet II with IPv4 ([`frame`]); TCP segments carry the
 //! trace's ports, numbers, flags, window and MSS option and their payload
@@ -124,26 +124,21 @@ fn packet<'a>(
         timestamp: Duration::from_secs(EPOCH_SECONDS) + sent,
         original_len: data.len() as u32,
         data: Cow::Owned(data),
-        options: packet_comment(message).into_iter().collect(),
+        options: packet_comments(message),
     })
 }
 
-/// Returns the packet's comment: its remark, and whether it was lost.
-fn packet_comment<'a>(message: &Message) -> Option<EnhancedPacketOption<'a>> {
+/// Returns the packet's comments: its remark, and a note if it was lost.
+fn packet_comments<'a>(message: &Message) -> Vec<EnhancedPacketOption<'a>> {
     let lost = message
         .received_at
         .is_none()
         .then(|| format!("lost: this packet never reached {}", message.dst_address));
-    let parts: Vec<String> = [message.remark.clone(), lost]
+    [message.remark.clone(), lost]
         .into_iter()
         .flatten()
-        .collect();
-    if parts.is_empty() {
-        return None;
-    }
-    Some(EnhancedPacketOption::Comment(Cow::Owned(fit_option(
-        &parts.join("\n"),
-    ))))
+        .map(|text| EnhancedPacketOption::Comment(Cow::Owned(fit_option(&text))))
+        .collect()
 }
 
 /// Cuts text to what one pcapng option can hold, at a character boundary.
