@@ -323,3 +323,15 @@ pub struct MailOutcome {
     /// The reply or event the conclusion rests on.
     pub reason: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_octets_survive_the_trip_through_hex() {
+        let octets = [0x48, 0x69, 0xff, 0x00, 0x0d, 0x0a];
+        assert_eq!(encode_hex(&octets), "4869ff000d0a");
+        assert_eq!(decode_hex(&encode_hex(&octets)), octets);
+    }
+}
