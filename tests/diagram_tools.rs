@@ -175,100 +175,100 @@ fn heading_lines(diagram: &Diagram) -> Vec<String> {
     lines
 }
 
+/// Returns PlantUML's own verdict on a file (`-syntax`): its diagram
+/// type and participant count, or its error.
+fn plantuml_verdict(plantuml: &Path, file: &Path) -> String {
+    let source = std::fs::File::open(file).expect("the diagram opens");
+    let (_, stdout, _) = common::run_tool(Command::new(plantuml).arg("-syntax").stdin(source));
+    String::from_utf8_lossy(&stdout)
+        .replace("\r\n", "\n")
+        .trim_end()
+        .to_string()
+}
+
+/// Has PlantUML draw all the files in one format (`-tsvg`, `-tpng`).
+fn plantuml_draw(plantuml: &Path, format: &str, directory: &Path, files: &[&Path]) {
+    let mut command = Command::new(plantuml);
+    command.arg(format).arg("-o").arg(directory).args(files);
+    let (status, stdout, stderr) = common::run_tool(&mut command);
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&stdout),
+        common::without_root_banner(&stderr)
+    );
+    assert_eq!(status, 0, "PlantUML {format} failed: {said}");
+}
+
 #[test]
 fn plantuml_accepts_every_diagram_as_a_sequence_diagram_with_every_label_as_typed() {
-    let Some(plantuml_path) = common::require_tool("plantuml", "apt-get install plantuml") else {
+    let Some(plantuml) = common::require_tool("plantuml", "apt-get install plantuml") else {
         return;
     };
     let directory = common::scratch_dir();
     let written = write_all(directory.path(), "puml");
-    for diagram_file in &written {
-        let source = std::fs::File::open(&diagram_file.file).expect("the diagram opens");
-        let (_, stdout, _) =
-            common::run_tool(Command::new(&plantuml_path).arg("-syntax").stdin(source));
-        let verdict = String::from_utf8_lossy(&stdout).replace("\r\n", "\n");
-        let members = diagram::prepare(&diagram_file.trace, |_| diagram::LABEL_WIDTH)
-            .members
-            .len();
-        let expected = format!("SEQUENCE\n({members} participants)");
-        assert!(
-            verdict.trim_end().ends_with(&expected),
-            "{}: PlantUML says {verdict:?}",
-            diagram_file.name
-        );
-    }
     let files: Vec<&Path> = written.iter().map(|w| w.file.as_path()).collect();
-    for format in ["-tsvg", "-tpng"] {
-        let mut command = Command::new(&plantuml_path);
-        command
-            .arg(format)
-            .arg("-o")
-            .arg(directory.path())
-            .args(&files);
-        let (status, stdout, stderr) = common::run_tool(&mut command);
-        let stderr = common::without_root_banner(&stderr);
-        assert_eq!(
-            status,
-            0,
-            "PlantUML {format} failed: {}{stderr}",
-            String::from_utf8_lossy(&stdout)
-        );
-    }
-    for diagram_file in &written {
-        let svg = std::fs::read_to_string(diagram_file.file.with_extension("svg"))
-            .expect("PlantUML wrote an SVG");
+    plantuml_draw(&plantuml, "-tsvg", directory.path(), &files);
+    plantuml_draw(&plantuml, "-tpng", directory.path(), &files);
+    for file in &written {
+        let diagram = diagram::prepare(&file.trace, |_| diagram::LABEL_WIDTH);
+        let verdict = plantuml_verdict(&plantuml, &file.file);
+        let expected = format!("SEQUENCE\n({} participants)", diagram.members.len());
         assert!(
-            diagram_file.file.with_extension("png").is_file(),
-            "PlantUML wrote no PNG"
+            verdict.ends_with(&expected),
+            "{}: PlantUML says {verdict:?}",
+            file.name
         );
-        let drawn = svg_texts(&svg, "");
-        let diagram = diagram::prepare(&diagram_file.trace, |_| diagram::LABEL_WIDTH);
+        assert!(
+            file.file.with_extension("png").is_file(),
+            "{}: PlantUML wrote no PNG",
+            file.name
+        );
+        let svg = std::fs::read_to_string(file.file.with_extension("svg"))
+            .expect("PlantUML wrote an SVG");
         let mut expected = heading_lines(&diagram);
         expected.extend(label_lines(&diagram, false, true));
-        assert_all_drawn(&diagram_file.name, "PlantUML", &expected, &drawn);
+        assert_all_drawn(&file.name, "PlantUML", &expected, &svg_texts(&svg, ""));
     }
+}
+
+/// Has mscgen draw a chart in one format (`png`, `svg`).
+fn mscgen_draw(mscgen: &Path, format: &str, chart: &Written) {
+    let picture = chart.file.with_extension(format);
+    let mut command = Command::new(mscgen);
+    command
+        .args(["-T", format, "-o"])
+        .arg(&picture)
+        .arg("-i")
+        .arg(&chart.file);
+    let (status, _, stderr) = common::run_tool(&mut command);
+    assert!(
+        status == 0 && stderr.trim().is_empty(),
+        "{}: mscgen -T {format}: exit {status}: {stderr}",
+        chart.name
+    );
+    assert!(
+        std::fs::metadata(&picture).is_ok_and(|m| m.len() > 0),
+        "{}: no {format}",
+        chart.name
+    );
 }
 
 #[test]
 fn mscgen_renders_every_chart_with_every_label_as_typed() {
-    let Some(mscgen_path) = common::require_tool("mscgen", "apt-get install mscgen") else {
+    let Some(mscgen) = common::require_tool("mscgen", "apt-get install mscgen") else {
         return;
     };
     let directory = common::scratch_dir();
     for chart in write_all(directory.path(), "msc") {
-        for format in ["png", "svg"] {
-            let picture = chart.file.with_extension(format);
-            let mut command = Command::new(&mscgen_path);
-            command
-                .args(["-T", format, "-o"])
-                .arg(&picture)
-                .arg("-i")
-                .arg(&chart.file);
-            let (status, _, stderr) = common::run_tool(&mut command);
-            assert!(
-                status == 0 && stderr.trim().is_empty(),
-                "{}: mscgen -T {format}: exit {status}: {stderr}",
-                chart.name
-            );
-            assert!(
-                std::fs::metadata(&picture).is_ok_and(|m| m.len() > 0),
-                "{}: no {format}",
-                chart.name
-            );
-        }
+        mscgen_draw(&mscgen, "png", &chart);
+        mscgen_draw(&mscgen, "svg", &chart);
         let svg =
             std::fs::read_to_string(chart.file.with_extension("svg")).expect("mscgen wrote an SVG");
-        let drawn = svg_texts(&svg, "");
-        let width = |columns: usize| columns * 40;
-        let diagram = diagram::prepare(&chart.trace, width);
-        let mut expected = heading_lines(&diagram);
-        expected.remove(0);
-        expected.extend(
-            label_lines(&diagram, true, false)
-                .into_iter()
-                .map(|line| line.replace("\\n", "\\ n")),
-        );
-        assert_all_drawn(&chart.name, "mscgen", &expected, &drawn);
+        let diagram = diagram::prepare(&chart.trace, |columns| columns * 40);
+        let mut expected = heading_lines(&diagram).split_off(1); // mscgen has no title
+        let labels = label_lines(&diagram, true, false);
+        expected.extend(labels.into_iter().map(|line| line.replace("\\n", "\\ n")));
+        assert_all_drawn(&chart.name, "mscgen", &expected, &svg_texts(&svg, ""));
     }
 }
 
@@ -291,52 +291,66 @@ fn mermaid_cli() -> Option<PathBuf> {
     )
 }
 
+/// Writes the settings that make the Mermaid CLI use Debian's Chromium.
+fn browser_settings(directory: &Path) -> PathBuf {
+    let settings = directory.join("puppeteer.json");
+    let browser = r#"{"executablePath": "/usr/bin/chromium", "args": ["--no-sandbox", "--headless", "--disable-gpu"]}"#;
+    std::fs::write(&settings, browser).expect("the browser settings are written");
+    settings
+}
+
+/// Has the Mermaid CLI draw a diagram as SVG; returns the SVG.
+fn mermaid_svg(mmdc: &Path, settings: &Path, chart: &Written) -> String {
+    let svg_file = chart.file.with_extension("svg");
+    let mut command = Command::new(mmdc);
+    command
+        .arg("-q")
+        .arg("-p")
+        .arg(settings)
+        .arg("-i")
+        .arg(&chart.file)
+        .arg("-o")
+        .arg(&svg_file);
+    let (status, stdout, stderr) = common::run_tool(&mut command);
+    let said = String::from_utf8_lossy(&stdout);
+    assert_eq!(
+        status, 0,
+        "{}: Mermaid rejected it: {said}{stderr}",
+        chart.name
+    );
+    std::fs::read_to_string(&svg_file).expect("mmdc wrote an SVG")
+}
+
+/// Returns the message lines (the first of each label after its time)
+/// and the note lines Mermaid should draw.
+fn mermaid_lines(diagram: &Diagram) -> (Vec<String>, Vec<String>) {
+    let mut messages = Vec::new();
+    let mut notes = Vec::new();
+    for arrow in &diagram.arrows {
+        for (number, line) in arrow.label.lines().enumerate() {
+            let text = shown(line, false);
+            messages.push(if number == 0 {
+                format!("t={} {text}", arrow.time)
+            } else {
+                text
+            });
+        }
+        notes.extend(arrow.remark.lines().map(|line| shown(line, false)));
+    }
+    (messages, notes)
+}
+
 #[test]
 fn mermaid_parses_every_diagram_and_draws_each_message_and_note_line_as_typed() {
     let Some(mmdc) = mermaid_cli() else { return };
     let directory = common::scratch_dir();
-    let config = directory.path().join("puppeteer.json");
-    let browser = r#"{"executablePath": "/usr/bin/chromium", "args": ["--no-sandbox", "--headless", "--disable-gpu"]}"#;
-    std::fs::write(&config, browser).expect("the browser settings are written");
+    let settings = browser_settings(directory.path());
     for chart in write_all(directory.path(), "mmd") {
-        let svg_file = chart.file.with_extension("svg");
-        let mut command = Command::new(&mmdc);
-        command
-            .arg("-q")
-            .arg("-p")
-            .arg(&config)
-            .arg("-i")
-            .arg(&chart.file)
-            .arg("-o")
-            .arg(&svg_file);
-        let (status, stdout, stderr) = common::run_tool(&mut command);
-        assert_eq!(
-            status,
-            0,
-            "{}: Mermaid rejected it: {}{stderr}",
-            chart.name,
-            String::from_utf8_lossy(&stdout)
-        );
-        let svg = std::fs::read_to_string(&svg_file).expect("mmdc wrote an SVG");
-        assert!(
-            svg.contains("aria-roledescription=\"sequence\""),
-            "{}: not drawn as a sequence diagram",
-            chart.name
-        );
-        let diagram = diagram::prepare(&chart.trace, |_| diagram::LABEL_WIDTH);
-        let mut messages = Vec::new();
-        let mut notes = Vec::new();
-        for arrow in &diagram.arrows {
-            for (number, line) in arrow.label.lines().enumerate() {
-                let text = shown(line, false);
-                messages.push(if number == 0 {
-                    format!("t={} {text}", arrow.time)
-                } else {
-                    text
-                });
-            }
-            notes.extend(arrow.remark.lines().map(|line| shown(line, false)));
-        }
+        let svg = mermaid_svg(&mmdc, &settings, &chart);
+        let sequence = svg.contains("aria-roledescription=\"sequence\"");
+        assert!(sequence, "{}: not drawn as a sequence diagram", chart.name);
+        let (messages, notes) =
+            mermaid_lines(&diagram::prepare(&chart.trace, |_| diagram::LABEL_WIDTH));
         assert_eq!(
             svg_texts(&svg, "class=\"messageText\""),
             messages,

@@ -51,37 +51,54 @@ fn every_output_but_the_text_diagram_names_version_scenario_hash_and_seed() {
             format!("seed {}", run.trace.seed),
         ];
         for format in ["mermaid", "plantuml", "msc", "pcap"] {
-            let output = common::render(&run, &provenance, format);
-            let text = String::from_utf8_lossy(&output);
-            for line in &expected {
-                assert!(
-                    text.contains(line.as_str()),
-                    "{}: --format {format} lacks {line:?}",
-                    path.display()
-                );
-            }
+            let text =
+                String::from_utf8_lossy(&common::render(&run, &provenance, format)).into_owned();
+            let missing: Vec<&String> = expected
+                .iter()
+                .filter(|line| !text.contains(line.as_str()))
+                .collect();
+            assert!(
+                missing.is_empty(),
+                "{}: --format {format} lacks {missing:?}",
+                path.display()
+            );
         }
         for format in ["json", "jsonl"] {
-            let output = common::render(&run, &provenance, format);
-            let text = String::from_utf8(output).unwrap();
-            let document: Value = match format {
-                "json" => serde_json::from_str(&text).unwrap(),
-                _ => serde_json::from_str(text.lines().next().unwrap()).unwrap(),
-            };
-            let fields = if format == "json" {
-                &document["provenance"]
-            } else {
-                &document
-            };
-            assert_eq!(fields["seqsim_version"], env!("CARGO_PKG_VERSION"));
-            assert_eq!(fields["scenario_file"], file_name.as_str());
+            let fields = provenance_fields(&common::render(&run, &provenance, format), format);
+            let wanted = [
+                env!("CARGO_PKG_VERSION"),
+                &file_name,
+                &provenance.scenario_sha256,
+                &run.trace.seed.to_string(),
+            ];
             assert_eq!(
-                fields["scenario_sha256"],
-                provenance.scenario_sha256.as_str()
+                fields,
+                wanted.map(str::to_string),
+                "{}: --format {format}",
+                path.display()
             );
-            assert_eq!(fields["seed"], run.trace.seed);
         }
     }
+}
+
+/// Reads the provenance of a JSON document or of a JSON Lines header as
+/// version, file name, hash and seed.
+fn provenance_fields(output: &[u8], format: &str) -> [String; 4] {
+    let text = std::str::from_utf8(output).expect("JSON is UTF-8");
+    let document: Value = match format {
+        "json" => serde_json::from_str(text).expect("one JSON document"),
+        _ => serde_json::from_str(text.lines().next().expect("a first line")).expect("a JSON line"),
+    };
+    let fields = if format == "json" {
+        &document["provenance"]
+    } else {
+        &document
+    };
+    let text_of = |key: &str| match &fields[key] {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    };
+    ["seqsim_version", "scenario_file", "scenario_sha256", "seed"].map(text_of)
 }
 
 #[test]
@@ -95,12 +112,13 @@ fn json_lines_start_with_the_header_then_participants_then_events_in_time_order(
             .map(|line| serde_json::from_str(line).expect("each line is JSON"))
             .collect();
         let header = &lines[0];
+        let naming = (
+            header["type"].as_str(),
+            header["format"].as_str(),
+            header["version"].as_u64(),
+        );
         assert_eq!(
-            (
-                header["type"].as_str(),
-                header["format"].as_str(),
-                header["version"].as_u64()
-            ),
+            naming,
             (Some("header"), Some("seqsim-trace-jsonl"), Some(1))
         );
         assert_eq!(header["title"], run.trace.title.as_str());
@@ -108,32 +126,43 @@ fn json_lines_start_with_the_header_then_participants_then_events_in_time_order(
             .iter()
             .map(|line| line["type"].as_str().expect("a type"))
             .collect();
-        let count = |kind: &str| kinds.iter().filter(|k| **k == kind).count();
-        assert_eq!(count("header"), 1);
-        assert_eq!(count("participant"), run.trace.participants.len());
-        assert_eq!(count("message"), run.trace.messages.len());
-        assert_eq!(count("delivery"), run.trace.deliveries.len());
-        assert_eq!(count("outcome"), run.trace.outcomes.len());
-        let events = &lines[1 + run.trace.participants.len()..];
-        assert!(
-            events.iter().all(|line| line["type"] != "participant"),
-            "participants come before the events"
+        let trace = &run.trace;
+        let counts = [
+            1,
+            trace.participants.len(),
+            trace.messages.len(),
+            trace.deliveries.len(),
+            trace.outcomes.len(),
+        ];
+        let kind_order = ["header", "participant", "message", "delivery", "outcome"];
+        assert_eq!(
+            kind_order.map(|kind| kinds.iter().filter(|k| **k == kind).count()),
+            counts
         );
-        let times: Vec<u64> = events
-            .iter()
-            .map(|e| e["sent_at"].as_u64().or(e["at"].as_u64()).expect("a time"))
-            .collect();
-        assert!(
-            times.windows(2).all(|pair| pair[0] <= pair[1]),
-            "{}: events out of time order",
-            path.display()
-        );
-        let indexes: Vec<u64> = events.iter().filter_map(|e| e["index"].as_u64()).collect();
-        assert!(
-            indexes.windows(2).all(|pair| pair[0] < pair[1]),
-            "messages keep their order"
-        );
+        check_event_order(&path, &lines[1 + trace.participants.len()..]);
     }
+}
+
+/// Checks that the event lines come in time order, messages by index.
+fn check_event_order(path: &std::path::Path, events: &[Value]) {
+    assert!(
+        events.iter().all(|line| line["type"] != "participant"),
+        "participants come before the events"
+    );
+    let times: Vec<u64> = events
+        .iter()
+        .map(|e| e["sent_at"].as_u64().or(e["at"].as_u64()).expect("a time"))
+        .collect();
+    assert!(
+        times.windows(2).all(|pair| pair[0] <= pair[1]),
+        "{}: events out of time order",
+        path.display()
+    );
+    let indexes: Vec<u64> = events.iter().filter_map(|e| e["index"].as_u64()).collect();
+    assert!(
+        indexes.windows(2).all(|pair| pair[0] < pair[1]),
+        "messages keep their order"
+    );
 }
 
 #[test]

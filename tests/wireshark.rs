@@ -253,58 +253,63 @@ fn frame_message<'a>(trace: &'a Trace, frame: &str) -> &'a Message {
     &trace.messages[number - 1]
 }
 
+/// The tshark fields [`check_frame`] compares, in its order.
+const FRAME_FIELDS: [&str; 14] = [
+    "frame.time_epoch",
+    "ip.src",
+    "ip.dst",
+    "ip.ttl",
+    "tcp.srcport",
+    "tcp.dstport",
+    "udp.srcport",
+    "udp.dstport",
+    "tcp.seq_raw",
+    "tcp.ack_raw",
+    "tcp.flags",
+    "tcp.window_size_value",
+    "tcp.options.mss_val",
+    "tcp.len",
+];
+
 #[test]
 fn tshark_reads_addresses_ports_times_and_tcp_headers_as_the_trace_has_them() {
     let Some((tshark_path, captures)) = captures() else {
         return;
     };
-    let names = [
-        "frame.time_epoch",
-        "ip.src",
-        "ip.dst",
-        "ip.ttl",
-        "tcp.srcport",
-        "tcp.dstport",
-        "udp.srcport",
-        "udp.dstport",
-        "tcp.seq_raw",
-        "tcp.ack_raw",
-        "tcp.flags",
-        "tcp.window_size_value",
-        "tcp.options.mss_val",
-        "tcp.len",
-    ];
     for capture in &captures {
-        let rows = fields(&tshark_path, &capture.file, "", &names);
+        let rows = fields(&tshark_path, &capture.file, "", &FRAME_FIELDS);
         for (message, row) in capture.trace.messages.iter().zip(&rows) {
-            let context = format!("{} message {}", capture.name, message.index);
-            assert_eq!(row[0], epoch_time(message), "{context}: time");
-            assert_eq!(
-                (row[1].as_str(), row[2].as_str(), row[3].as_str()),
-                (
-                    &*message.src_address.to_string(),
-                    &*message.dst_address.to_string(),
-                    "64"
-                ),
-                "{context}: IP"
+            check_frame(
+                &format!("{} message {}", capture.name, message.index),
+                message,
+                row,
             );
-            let ports = if message.tcp.is_some() {
-                (&row[4], &row[5])
-            } else {
-                (&row[6], &row[7])
-            };
-            assert_eq!(
-                (ports.0.as_str(), ports.1.as_str()),
-                (
-                    &*message.src_port.to_string(),
-                    &*message.dst_port.to_string()
-                ),
-                "{context}: ports"
-            );
-            if let Some(tcp) = &message.tcp {
-                check_tcp_header(&context, tcp, message.payload_len, &row[8..]);
-            }
         }
+    }
+}
+
+/// Compares one frame's [`FRAME_FIELDS`] with its trace message.
+fn check_frame(context: &str, message: &Message, row: &[String]) {
+    assert_eq!(row[0], epoch_time(message), "{context}: time");
+    let addresses = [
+        message.src_address.to_string(),
+        message.dst_address.to_string(),
+        "64".to_string(),
+    ];
+    assert_eq!(
+        row[1..4],
+        addresses,
+        "{context}: IP source, destination, TTL"
+    );
+    let ports = [message.src_port.to_string(), message.dst_port.to_string()];
+    let seen = if message.tcp.is_some() {
+        &row[4..6]
+    } else {
+        &row[6..8]
+    };
+    assert_eq!(seen, ports, "{context}: ports");
+    if let Some(tcp) = &message.tcp {
+        check_tcp_header(context, tcp, message.payload_len, &row[8..]);
     }
 }
 
@@ -378,56 +383,63 @@ fn remarks_and_losses_are_packet_comments() {
     }
 }
 
+/// The tshark fields [`check_dns_header`] and [`check_dns_records`] compare.
+const DNS_FIELDS: [&str; 17] = [
+    "frame.number",
+    "dns.id",
+    "dns.flags.response",
+    "dns.flags.authoritative",
+    "dns.flags.recdesired",
+    "dns.flags.rcode",
+    "dns.qry.name",
+    "dns.count.answers",
+    "dns.count.auth_rr",
+    "dns.count.add_rr",
+    "dns.resp.name",
+    "dns.resp.ttl",
+    "dns.mx.preference",
+    "dns.mx.mail_exchange",
+    "dns.a",
+    "dns.ptr.domain_name",
+    "dns.cname",
+];
+
 #[test]
 fn tshark_decodes_every_dns_message_as_the_trace_has_it() {
     let Some((tshark_path, captures)) = captures() else {
         return;
     };
-    let names = [
-        "frame.number",
-        "dns.id",
-        "dns.flags.response",
-        "dns.flags.authoritative",
-        "dns.flags.recdesired",
-        "dns.flags.rcode",
-        "dns.qry.name",
-        "dns.count.answers",
-        "dns.count.auth_rr",
-        "dns.count.add_rr",
-        "dns.resp.name",
-        "dns.resp.ttl",
-        "dns.mx.preference",
-        "dns.mx.mail_exchange",
-        "dns.a",
-        "dns.ptr.domain_name",
-        "dns.cname",
-    ];
     for capture in &captures {
-        for row in fields(&tshark_path, &capture.file, "dns", &names) {
+        for row in fields(&tshark_path, &capture.file, "dns", &DNS_FIELDS) {
             let message = frame_message(&capture.trace, &row[0]);
             let dns = message
                 .dns
                 .as_ref()
                 .expect("a DNS frame shows a DNS message");
             let context = format!("{} message {}", capture.name, message.index);
-            assert_eq!(row[1], format!("0x{:04x}", dns.id), "{context}: id");
-            assert_eq!(row[2] == "1", dns.kind == "response", "{context}: QR");
-            assert_eq!(row[4] == "1", dns.recursion_desired, "{context}: RD");
-            if dns.kind == "response" {
-                assert_eq!(row[3] == "1", dns.authoritative, "{context}: AA");
-                assert_eq!(
-                    row[5],
-                    rcode_number(dns.rcode.as_deref()),
-                    "{context}: RCODE"
-                );
-            }
-            assert_eq!(row[6], dns.question_name, "{context}: question");
-            let counts = [dns.answers.len(), dns.authority.len(), dns.additional.len()]
-                .map(|n| n.to_string());
-            assert_eq!(row[7..10], counts, "{context}: section counts");
+            check_dns_header(&context, dns, &row[1..10]);
             check_dns_records(&context, dns, &row[10..]);
         }
     }
+}
+
+/// Compares tshark's header fields (from `dns.id` to the section counts).
+fn check_dns_header(context: &str, dns: &seqsim::trace::DnsFields, row: &[String]) {
+    assert_eq!(row[0], format!("0x{:04x}", dns.id), "{context}: id");
+    assert_eq!(row[1] == "1", dns.kind == "response", "{context}: QR");
+    assert_eq!(row[3] == "1", dns.recursion_desired, "{context}: RD");
+    if dns.kind == "response" {
+        assert_eq!(row[2] == "1", dns.authoritative, "{context}: AA");
+        assert_eq!(
+            row[4],
+            rcode_number(dns.rcode.as_deref()),
+            "{context}: RCODE"
+        );
+    }
+    assert_eq!(row[5], dns.question_name, "{context}: question");
+    let counts =
+        [dns.answers.len(), dns.authority.len(), dns.additional.len()].map(|n| n.to_string());
+    assert_eq!(row[6..9], counts, "{context}: section counts");
 }
 
 /// Returns the number of a response code name (RFC 1035 §4.1.1).
@@ -496,33 +508,15 @@ fn wireshark_reads_the_smtp_commands_and_reply_codes_the_trace_names() {
             "smtp.req || smtp.response",
             &names,
         );
-        let mut seen = 0;
         for row in &rows {
             let message = frame_message(&capture.trace, &row[0]);
-            let lines = &message
-                .smtp
-                .as_ref()
-                .expect("an SMTP frame has SMTP lines")
-                .lines;
-            let context = format!("{} message {}", capture.name, message.index);
-            match &lines[..] {
-                [SmtpLine::Command { verb, argument }] => {
-                    assert_eq!((&row[1], &row[2]), (verb, argument), "{context}: command");
-                }
-                [SmtpLine::Reply { code, text, .. }] => {
-                    assert_eq!(
-                        (&row[3], &row[4]),
-                        (&code.to_string(), text),
-                        "{context}: reply"
-                    );
-                }
-                other => panic!(
-                    "{context}: Wireshark sees a command or reply where the trace has {other:?}"
-                ),
-            }
-            seen += 1;
+            check_smtp_line(
+                &format!("{} message {}", capture.name, message.index),
+                message,
+                &row[1..],
+            );
         }
-        let expected = capture
+        let single_commands_and_replies = capture
             .trace
             .messages
             .iter()
@@ -534,11 +528,32 @@ fn wireshark_reads_the_smtp_commands_and_reply_codes_the_trace_names() {
                 )
             });
         assert_eq!(
-            seen,
-            expected.count(),
-            "{}: commands and replies Wireshark found",
+            rows.len(),
+            single_commands_and_replies.count(),
+            "{}: commands and replies",
             capture.name
         );
+    }
+}
+
+/// Compares Wireshark's SMTP fields (command, parameter, reply code,
+/// reply text) with the one line the trace says the segment carries.
+fn check_smtp_line(context: &str, message: &Message, row: &[String]) {
+    let lines = &message
+        .smtp
+        .as_ref()
+        .expect("an SMTP frame has SMTP lines")
+        .lines;
+    match &lines[..] {
+        [SmtpLine::Command { verb, argument }] => {
+            assert_eq!((&row[0], &row[1]), (verb, argument), "{context}")
+        }
+        [SmtpLine::Reply { code, text, .. }] => {
+            assert_eq!((&row[2], &row[3]), (&code.to_string(), text), "{context}")
+        }
+        other => {
+            panic!("{context}: Wireshark sees a command or reply where the trace has {other:?}")
+        }
     }
 }
 
