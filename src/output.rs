@@ -5,7 +5,10 @@
 //! directory, flushed to disk, then renamed over the target, so a failure
 //! at any point leaves the old file as it was and no half-written file
 //! behind. The new file gets the permissions a newly created file gets
-//! (0666 less the umask), not the temporary file's private ones.
+//! (0666 less the umask), not the temporary file's private ones. A
+//! symbolic link is followed, so the file it points to is replaced, not
+//! the link. Something that is not a regular file (`/dev/stdout`, a named
+//! pipe) cannot be replaced and is written to directly.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -98,21 +101,33 @@ pub fn write_stdout(bytes: &[u8]) -> Result<(), OutputError> {
     }
 }
 
-/// Replaces the file at `path` with `bytes`, atomically.
+/// Replaces the file at `path` with `bytes`, atomically where it can.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     let failed = |source| OutputError::Write {
         target: path.display().to_string(),
         source,
     };
+    let target = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    if std::fs::metadata(&target).is_ok_and(|metadata| !metadata.is_file()) {
+        return write_in_place(&target, bytes).map_err(failed);
+    }
+    let directory = directory_of(&target);
     let mut temporary = temporary_file_builder()
-        .tempfile_in(directory_of(path))
+        .tempfile_in(directory)
         .map_err(failed)?;
     temporary.write_all(bytes).map_err(failed)?;
     temporary.as_file().sync_all().map_err(failed)?;
     temporary
-        .persist(path)
+        .persist(&target)
         .map_err(|error| failed(error.error))?;
     Ok(())
+}
+
+/// Writes to something that is not a regular file, such as a device.
+fn write_in_place(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut special = std::fs::OpenOptions::new().write(true).open(target)?;
+    special.write_all(bytes)?;
+    special.flush()
 }
 
 /// Returns the directory a file path lies in (`.` for a bare name).
@@ -158,6 +173,24 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["out.txt"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_is_followed_and_kept() {
+        let directory = tempfile::tempdir().unwrap();
+        let real = directory.path().join("real.txt");
+        let link = directory.path().join("link.txt");
+        std::fs::write(&real, "old").unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        write_file(&link, b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), "new");
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
     }
 
     #[test]

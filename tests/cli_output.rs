@@ -133,6 +133,28 @@ fn a_new_output_file_gets_the_permissions_the_umask_allows() {
     assert_eq!(mode, 0o644, "0666 less the umask 022, like any new file");
 }
 
+#[cfg(unix)]
+#[test]
+fn an_output_that_is_a_device_is_written_to_not_replaced() {
+    let directory = common::scratch_dir();
+    let link = directory.path().join("to-null");
+    std::os::unix::fs::symlink("/dev/null", &link).unwrap();
+    let output = seqsim(&["--format", "pcap", "-o", link.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link stays"
+    );
+    assert!(
+        !std::fs::metadata("/dev/null").unwrap().is_file(),
+        "/dev/null stays a device"
+    );
+    assert_eq!(names_in(directory.path()), ["to-null"]);
+}
+
 #[test]
 fn an_unknown_format_is_a_bad_flag() {
     let output = seqsim(&["--format", "svg"]);

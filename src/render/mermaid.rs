@@ -31,16 +31,12 @@ pub fn render(trace: &Trace, provenance: &Provenance) -> String {
     out.push_str("sequenceDiagram\n");
     writeln!(out, "    title {}", escape_text(&diagram.title)).unwrap();
     write_members(&mut out, &diagram);
-    let rightmost = &diagram.members[diagram.members.len().saturating_sub(1)].alias;
+    let rightmost = diagram.members.last().map(|member| member.alias.as_str());
     for arrow in &diagram.arrows {
         write_arrow(&mut out, &diagram, arrow);
-        if !arrow.remark.is_empty() {
-            writeln!(
-                out,
-                "    Note right of {rightmost}: {}",
-                join_lines(&arrow.remark)
-            )
-            .unwrap();
+        if let (Some(column), false) = (rightmost, arrow.remark.is_empty()) {
+            let note = join_lines(&arrow.remark);
+            writeln!(out, "    Note right of {column}: {note}").unwrap();
         }
     }
     out

@@ -123,7 +123,9 @@ fn write_members(out: &mut String, diagram: &Diagram, remarks: Option<&str>) {
     if let Some(column) = remarks {
         declarations.push(format!("  {column} [label=\"\", linecolour=\"white\"]"));
     }
-    writeln!(out, "{};", declarations.join(",\n")).unwrap();
+    if !declarations.is_empty() {
+        writeln!(out, "{};", declarations.join(",\n")).unwrap();
+    }
 }
 
 /// Draws each group's name as a box across its participants, in one row.
