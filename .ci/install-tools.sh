@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the programs the tests judge seqsim's outputs with, on Debian 12:
 #   tshark (Wireshark), plantuml, mscgen, chromium and fonts-dejavu-core
-#   from Debian; node and npm from Debian when no node is installed; and
+#   from Debian; node and npm from Debian when they are not installed; and
 #   the Mermaid CLI (@mermaid-js/mermaid-cli 11.17.0, puppeteer 24.43.1)
 #   from npm, pinned by .ci/mermaid/package-lock.json, into
 #   $MERMAID_CLI_DIR (default /opt/seqsim-checks/mermaid). Puppeteer's own
@@ -18,7 +18,8 @@ SUDO=""
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
 packages=(tshark plantuml mscgen chromium fonts-dejavu-core)
-command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 missing=()
 for package in "${packages[@]}"; do installed "$package" || missing+=("$package"); done
 if [ "${#missing[@]}" -gt 0 ]; then
