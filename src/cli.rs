@@ -1,21 +1,26 @@
 //! The command-line front end: parses arguments, loads the scenario, runs
-//! it and writes the chosen rendering; checks a scenario against the RFCs
-//! without running it; compares two runs; prints the scenario schema.
+//! it and writes the chosen rendering to stdout or to the `-o` file;
+//! checks a scenario against the RFCs without running it; compares two
+//! runs; prints the scenario schema.
 //!
 //! Exit status: 0 when all went well, 1 when the run itself failed or the
 //! output could not be written, 2 when the input (flags, file, scenario)
 //! is wrong. Diagnostics go to stderr; only the rendering goes to stdout.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::conformance;
 use crate::diff::{self, Comparison, Mark};
-use crate::render::{json, text};
+use crate::output::{self, OutputError};
+use crate::provenance::Provenance;
+use crate::render::{json, jsonl, mermaid, msc, pcap, plantuml, text};
 use crate::scenario::{self, Overrides, Setting};
 use crate::sim;
+use crate::trace::Trace;
 
 /// The width used when stdout is not a terminal and no --width is given.
 pub const DEFAULT_WIDTH: usize = 120;
@@ -92,9 +97,12 @@ struct CheckArgs {
 struct RunArgs {
     /// The scenario file (YAML).
     scenario: String,
-    /// What to print.
+    /// What to write.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Writes to FILE (replaced atomically) instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
     /// Replaces the scenario's seed (the same as --set seed=N).
     #[arg(long)]
     seed: Option<u64>,
@@ -115,8 +123,25 @@ struct RunArgs {
 enum Format {
     /// The text sequence diagram.
     Text,
-    /// The whole trace as JSON.
+    /// A Mermaid sequence diagram.
+    Mermaid,
+    /// A PlantUML sequence diagram.
+    Plantuml,
+    /// An mscgen message sequence chart.
+    Msc,
+    /// The whole trace as one JSON document.
     Json,
+    /// The trace as JSON Lines: a header line, then one event per line.
+    Jsonl,
+    /// A packet capture (pcapng) for Wireshark.
+    Pcap,
+}
+
+impl Format {
+    /// Tells whether the format is binary, not text.
+    fn is_binary(self) -> bool {
+        self == Format::Pcap
+    }
 }
 
 /// Runs the command line and returns the exit status.
@@ -163,7 +188,10 @@ fn compare(args: &DiffArgs) -> ExitCode {
         heading: &heading,
     };
     let options = text::Options {
-        width: args.width.map(usize::from).unwrap_or_else(terminal_width),
+        width: args
+            .width
+            .map(usize::from)
+            .unwrap_or_else(|| terminal_width(true)),
         unicode: args.unicode,
     };
     let mut out = text::render_with_margin(&comparison.trace, &options, &margin);
@@ -272,11 +300,23 @@ fn check_summary(file: &str, report: &conformance::Report) -> String {
     summary
 }
 
-/// Loads, runs and renders one scenario.
+/// Loads, runs and renders one scenario, and writes the rendering.
 fn run(args: &RunArgs) -> ExitCode {
+    if let Err(error) = check_destination(args) {
+        return fail(error.exit_status(), &error.to_string());
+    }
     let scenario = match load(&args.scenario, args.seed, &args.sets) {
         Ok(scenario) => scenario,
         Err(status) => return status,
+    };
+    let content = match std::fs::read(&args.scenario) {
+        Ok(content) => content,
+        Err(error) => {
+            return fail(
+                2,
+                &format!("{}: cannot read the file: {error}", args.scenario),
+            );
+        }
     };
     let outcome = match sim::run(&scenario) {
         Ok(outcome) => outcome,
@@ -295,11 +335,45 @@ fn run(args: &RunArgs) -> ExitCode {
             args.scenario, unmatched.index, unmatched.wanted
         );
     }
-    let rendering = match args.format {
-        Format::Text => text::render(&outcome.trace, &text_options(args)),
-        Format::Json => json::render(&outcome.trace),
+    let provenance = Provenance::new(Path::new(&args.scenario), &content, outcome.trace.seed);
+    let rendering = match render(args, &outcome.trace, &provenance) {
+        Ok(rendering) => rendering,
+        Err(message) => return fail(1, &message),
     };
-    write_stdout(&rendering)
+    let written = match &args.output {
+        Some(path) => output::write_file(path, &rendering),
+        None => output::write_stdout(&rendering),
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => fail(error.exit_status(), &error.to_string()),
+    }
+}
+
+/// Checks, before the run, that the output can go where it is asked to.
+fn check_destination(args: &RunArgs) -> Result<(), OutputError> {
+    match &args.output {
+        Some(path) => output::check_path(path, Path::new(&args.scenario)),
+        None if args.format.is_binary() => output::check_stdout_for_binary(),
+        None => Ok(()),
+    }
+}
+
+/// Renders the trace in the chosen format.
+fn render(args: &RunArgs, trace: &Trace, provenance: &Provenance) -> Result<Vec<u8>, String> {
+    let text = match args.format {
+        Format::Text => text::render(trace, &text_options(args)),
+        Format::Mermaid => mermaid::render(trace, provenance),
+        Format::Plantuml => plantuml::render(trace, provenance),
+        Format::Msc => msc::render(trace, provenance),
+        Format::Json => json::render(trace, provenance),
+        Format::Jsonl => jsonl::render(trace, provenance),
+        Format::Pcap => {
+            return pcap::render(trace, provenance)
+                .map_err(|error| format!("cannot build the capture: {error}"));
+        }
+    };
+    Ok(text.into_bytes())
 }
 
 /// Loads a scenario with its overrides; on bad input, prints why and
@@ -315,32 +389,34 @@ fn load(file: &str, seed: Option<u64>, sets: &[String]) -> Result<scenario::Scen
 }
 
 /// Chooses the diagram's width and character set.
+///
+/// The terminal's width counts only when the diagram goes to it.
 fn text_options(args: &RunArgs) -> text::Options {
-    let width = args.width.map(usize::from).unwrap_or_else(terminal_width);
+    let to_terminal = args.output.is_none();
+    let width = args
+        .width
+        .map(usize::from)
+        .unwrap_or_else(|| terminal_width(to_terminal));
     text::Options {
         width,
         unicode: args.unicode,
     }
 }
 
-/// Returns the terminal's width, or the default when stdout is not one.
-fn terminal_width() -> usize {
-    if !std::io::stdout().is_terminal() {
+/// Returns the terminal's width, or the default when the output does not
+/// go to a terminal.
+fn terminal_width(to_stdout: bool) -> usize {
+    if !to_stdout || !std::io::stdout().is_terminal() {
         return DEFAULT_WIDTH;
     }
     terminal_size::terminal_size().map_or(DEFAULT_WIDTH, |(width, _)| usize::from(width.0).max(40))
 }
 
-/// Writes the rendering; a closed pipe (as with `| head`) is not an error.
+/// Writes a report to stdout; a closed pipe (as with `| head`) is not an error.
 fn write_stdout(rendering: &str) -> ExitCode {
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(rendering.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
+    match output::write_stdout(rendering.as_bytes()) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(error) => fail(1, &format!("cannot write the output: {error}")),
+        Err(error) => fail(error.exit_status(), &error.to_string()),
     }
 }
 

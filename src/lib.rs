@@ -9,15 +9,20 @@
 //! - [`protocol`]: sans-IO state machines for TCP, DNS and SMTP.
 //! - [`wire`]: segments and messages as typed values.
 //! - [`trace`]: what a run produced; the only input of the renderers.
-//! - [`render`]: the text diagram and the JSON trace.
+//! - [`render`]: the text diagram, the Mermaid, PlantUML and mscgen
+//!   diagrams, the JSON and JSON Lines trace, and the pcapng capture.
+//! - [`provenance`]: the version, scenario hash and seed every output
+//!   but the text diagram carries.
 //! - [`conformance`]: where a scripted exchange departs from the RFCs.
 //! - [`diff`]: aligns two runs message by message.
-//! - [`cli`]: the command-line front end.
+//! - [`cli`]: the command-line front end; [`output`] writes its result.
 
 pub mod cli;
 pub mod conformance;
 pub mod diff;
+pub mod output;
 pub mod protocol;
+pub mod provenance;
 pub mod render;
 pub mod scenario;
 pub mod sim;

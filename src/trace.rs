@@ -112,12 +112,50 @@ pub struct Message {
     pub tcp: Option<TcpFields>,
     /// DNS message fields, for DNS messages.
     pub dns: Option<DnsFields>,
+    /// SMTP lines completed by this segment, for TCP data segments.
+    pub smtp: Option<SmtpFields>,
     /// The application payload as text (lossy UTF-8), when there is one.
     pub payload: Option<String>,
+    /// The payload octets in hex, present only when they are not valid
+    /// UTF-8 (so `payload` had to replace some).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload_hex: Option<String>,
     /// Octets of application payload.
     pub payload_len: usize,
     /// The scenario's remark for this step, if it has one.
     pub remark: Option<String>,
+}
+
+impl Message {
+    /// Returns the payload octets exactly as sent.
+    pub fn payload_bytes(&self) -> Vec<u8> {
+        if let Some(hex) = &self.payload_hex {
+            return decode_hex(hex);
+        }
+        self.payload
+            .as_deref()
+            .unwrap_or_default()
+            .as_bytes()
+            .to_vec()
+    }
+}
+
+/// Writes octets as lower-case hex, two digits each.
+pub fn encode_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Reads octets written by [`encode_hex`]; a stray odd digit is dropped.
+fn decode_hex(hex: &str) -> Vec<u8> {
+    let digits: Vec<u8> = hex
+        .bytes()
+        .filter_map(|c| (c as char).to_digit(16))
+        .map(|d| d as u8)
+        .collect();
+    digits
+        .chunks_exact(2)
+        .map(|pair| pair[0] << 4 | pair[1])
+        .collect()
 }
 
 /// The TCP header of a segment.
@@ -150,6 +188,10 @@ pub struct DnsFields {
     pub kind: String,
     /// The response code name, for responses (`NOERROR`, `NXDOMAIN`, ...).
     pub rcode: Option<String>,
+    /// The AA bit: the answer comes from the zone's own server.
+    pub authoritative: bool,
+    /// The RD bit: the client asks the server to resolve recursively.
+    pub recursion_desired: bool,
     /// The name asked about.
     pub question_name: String,
     /// The record type asked for.
@@ -160,6 +202,121 @@ pub struct DnsFields {
     pub authority: Vec<String>,
     /// Additional records in zone-file form.
     pub additional: Vec<String>,
+    /// Every record of the three sections, field by field, in wire order.
+    pub records: Vec<DnsRecord>,
+}
+
+/// The section of a DNS message a record travels in (RFC 1035 §4.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DnsSection {
+    /// Records answering the question.
+    Answer,
+    /// Records naming the zone's authority.
+    Authority,
+    /// Records the client will probably need next.
+    Additional,
+}
+
+/// One resource record of a DNS message, field by field.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DnsRecord {
+    /// The section it travels in.
+    pub section: DnsSection,
+    /// The owner name, without the trailing dot.
+    pub name: String,
+    /// Seconds a resolver may cache it.
+    pub ttl: u32,
+    /// The type and the data of that type.
+    #[serde(flatten)]
+    pub data: DnsRecordData,
+}
+
+/// The typed data of a record; serialized with its type as `type`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type")]
+pub enum DnsRecordData {
+    /// An IPv4 address.
+    A {
+        /// The address.
+        address: Ipv4Addr,
+    },
+    /// The canonical name the owner is an alias of.
+    #[serde(rename = "CNAME")]
+    Cname {
+        /// The canonical name.
+        target: String,
+    },
+    /// The name an address maps back to.
+    #[serde(rename = "PTR")]
+    Ptr {
+        /// The host name.
+        target: String,
+    },
+    /// A mail exchanger.
+    #[serde(rename = "MX")]
+    Mx {
+        /// Lower values are tried first.
+        preference: u16,
+        /// The host that accepts mail for the owner.
+        exchange: String,
+    },
+}
+
+/// What an SMTP segment says, line by line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SmtpFields {
+    /// `client` or `server`: the side that sent the segment.
+    pub role: SmtpRole,
+    /// The CRLF-ended lines this segment completes, without their CRLF.
+    /// A line split over segments belongs to the segment that ends it.
+    pub lines: Vec<SmtpLine>,
+}
+
+/// The side of an SMTP session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpRole {
+    /// The side that opened the connection and sends commands.
+    Client,
+    /// The side that accepted it and sends replies.
+    Server,
+}
+
+/// One SMTP line, read as RFC 5321 §4.1 and §4.2 describe it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SmtpLine {
+    /// A command: its verb and the rest of the line, e.g. `MAIL` and
+    /// `FROM:<luke@sender.com>`.
+    Command {
+        /// The command verb as sent.
+        verb: String,
+        /// Everything after the verb and its space.
+        argument: String,
+    },
+    /// A reply: its three-digit code and text.
+    Reply {
+        /// The reply code.
+        code: u16,
+        /// The text after the code.
+        text: String,
+        /// False when a hyphen after the code says more lines of the same
+        /// reply follow (RFC 5321 §4.2.1).
+        last_line: bool,
+    },
+    /// A line of the mail itself, between the 354 reply and the end of data.
+    Content {
+        /// The line as sent, dot-stuffing included.
+        text: String,
+    },
+    /// The line holding a single dot that ends the mail (RFC 5321 §4.1.1.4).
+    EndOfData,
+    /// A line from the server that is not a reply.
+    Other {
+        /// The line as sent.
+        text: String,
+    },
 }
 
 /// A mail stored in a mailbox by a receiving server.
@@ -190,4 +347,16 @@ pub struct MailOutcome {
     pub status: String,
     /// The reply or event the conclusion rests on.
     pub reason: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_octets_survive_the_trip_through_hex() {
+        let octets = [0x48, 0x69, 0xff, 0x00, 0x0d, 0x0a];
+        assert_eq!(encode_hex(&octets), "4869ff000d0a");
+        assert_eq!(decode_hex(&encode_hex(&octets)), octets);
+    }
 }

@@ -12,6 +12,9 @@
 mod common;
 
 use common::{LUKES_MAIL, describe};
+use std::path::Path;
+
+use seqsim::provenance::Provenance;
 use seqsim::scenario::{self, Overrides};
 use seqsim::trace::Trace;
 
@@ -199,7 +202,9 @@ fn two_runs_give_identical_bytes() {
     let second = run(None);
     let text = |trace: &Trace| seqsim::render::text::render(trace, &options);
     assert_eq!(text(&first), text(&second));
-    let json = seqsim::render::json::render;
+    let content = std::fs::read(SCENARIO).expect("the scenario can be read");
+    let provenance = Provenance::new(Path::new(SCENARIO), &content, first.seed);
+    let json = |trace: &Trace| seqsim::render::json::render(trace, &provenance);
     assert_eq!(json(&first), json(&second));
 }
 

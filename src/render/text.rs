@@ -961,7 +961,9 @@ mod tests {
             label: label.to_string(),
             tcp: None,
             dns: None,
+            smtp: None,
             payload: None,
+            payload_hex: None,
             payload_len: 0,
             remark: None,
         }

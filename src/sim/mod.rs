@@ -12,6 +12,7 @@ pub mod random;
 mod recorder;
 mod remarks;
 mod script;
+mod smtp_lines;
 pub mod topology;
 
 use std::collections::{BTreeMap, BTreeSet};

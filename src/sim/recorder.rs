@@ -3,14 +3,19 @@
 //! The recorder watches from outside the hosts: it sees each packet as it
 //! leaves, with its arrival time, and writes the label and fields a person
 //! reads. It remembers each TCP endpoint's initial sequence number so the
-//! diagram can show numbers relative to it, as Wireshark does.
+//! diagram can show numbers relative to it, as Wireshark does, and reads
+//! the SMTP lines of each conversation so the trace names every command
+//! and reply code.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use crate::sim::packet::{Body, Outgoing};
+use crate::sim::smtp_lines::SmtpLines;
 use crate::time::SimTime;
-use crate::trace::{DnsFields, Layer, Message, TcpFields, Transport};
+use crate::trace::{
+    self, DnsFields, DnsRecord, DnsRecordData, DnsSection, Layer, Message, TcpFields, Transport,
+};
 use crate::wire::dns;
 use crate::wire::tcp::{Control, Segment};
 
@@ -21,6 +26,7 @@ type Endpoint = (Ipv4Addr, u16);
 #[derive(Debug, Default)]
 pub struct Recorder {
     initial_seq: BTreeMap<(Endpoint, Endpoint), u32>,
+    smtp: SmtpLines,
     messages: Vec<Message>,
 }
 
@@ -57,7 +63,9 @@ impl Recorder {
             label: String::new(),
             tcp: None,
             dns: None,
+            smtp: None,
             payload: None,
+            payload_hex: None,
             payload_len: 0,
             remark: None,
         };
@@ -90,6 +98,9 @@ impl Recorder {
         let remote = (message.dst_address, segment.dst_port);
         if segment.control == Control::Syn {
             self.initial_seq.insert((local, remote), segment.seq.0);
+            if segment.ack.is_none() {
+                self.smtp.note_opener(local, remote);
+            }
         }
         let own_isn = self
             .initial_seq
@@ -109,9 +120,20 @@ impl Recorder {
         message.label = tcp_label(segment, &fields);
         message.payload_len = segment.payload.len();
         if !segment.payload.is_empty() {
-            message.payload = Some(String::from_utf8_lossy(&segment.payload).into_owned());
+            fill_payload(message, &segment.payload);
+        }
+        if message.layer == Layer::Smtp {
+            message.smtp = Some(self.smtp.read(local, remote, &segment.payload));
         }
         message.tcp = Some(fields);
+    }
+}
+
+/// Keeps the payload as text, and in hex too when it is not valid UTF-8.
+fn fill_payload(message: &mut Message, payload: &[u8]) {
+    message.payload = Some(String::from_utf8_lossy(payload).into_owned());
+    if std::str::from_utf8(payload).is_err() {
+        message.payload_hex = Some(trace::encode_hex(payload));
     }
 }
 
@@ -203,12 +225,54 @@ fn fill_dns(message: &mut Message, src_port: u16, dst_port: u16, dns: &dns::Mess
         }
         .to_string(),
         rcode: dns.response.map(|code| code.to_string()),
+        authoritative: dns.authoritative,
+        recursion_desired: dns.recursion_desired,
         question_name: dns.question.name.to_string(),
         question_type: dns.question.record_type.to_string(),
         answers: zone_lines(&dns.answers),
         authority: zone_lines(&dns.authority),
         additional: zone_lines(&dns.additional),
+        records: dns_records(dns),
     });
+}
+
+/// Lists the records of all three sections, field by field, in wire order.
+fn dns_records(dns: &dns::Message) -> Vec<DnsRecord> {
+    let sections = [
+        (DnsSection::Answer, &dns.answers),
+        (DnsSection::Authority, &dns.authority),
+        (DnsSection::Additional, &dns.additional),
+    ];
+    let mut records = Vec::new();
+    for (section, list) in sections {
+        records.extend(list.iter().map(|record| DnsRecord {
+            section,
+            name: record.name.to_string(),
+            ttl: record.ttl,
+            data: record_data(&record.data),
+        }));
+    }
+    records
+}
+
+/// Copies a record's typed data into the trace's form.
+fn record_data(data: &dns::RecordData) -> DnsRecordData {
+    match data {
+        dns::RecordData::A(address) => DnsRecordData::A { address: *address },
+        dns::RecordData::Cname(target) => DnsRecordData::Cname {
+            target: target.to_string(),
+        },
+        dns::RecordData::Ptr(target) => DnsRecordData::Ptr {
+            target: target.to_string(),
+        },
+        dns::RecordData::Mx {
+            preference,
+            exchange,
+        } => DnsRecordData::Mx {
+            preference: *preference,
+            exchange: exchange.to_string(),
+        },
+    }
 }
 
 #[cfg(test)]
