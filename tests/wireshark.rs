@@ -599,20 +599,16 @@ fn the_followed_tcp_stream_is_exactly_the_bytes_sent() {
         return;
     };
     for capture in &captures {
-        let data: Vec<&Message> = capture
+        let Some(opening) = first_opening_syn(&capture.trace.messages) else {
+            continue;
+        };
+        let expected: Vec<Chunk> = capture
             .trace
             .messages
             .iter()
-            .filter(|m| m.payload_len > 0)
-            .collect();
-        if data.is_empty() {
-            continue;
-        }
-        let server_port = smtp_server_port(data[0]);
-        let expected: Vec<Chunk> = data
-            .iter()
+            .filter(|m| m.payload_len > 0 && same_connection(m, opening))
             .map(|m| Chunk {
-                from_server: m.src_port == server_port,
+                from_server: m.src_port == opening.dst_port,
                 bytes: m.payload_bytes(),
             })
             .collect();
@@ -625,13 +621,21 @@ fn the_followed_tcp_stream_is_exactly_the_bytes_sent() {
     }
 }
 
-/// Returns the server's port of the connection a data segment belongs to.
-fn smtp_server_port(message: &Message) -> u16 {
-    let smtp = message.smtp.as_ref().expect("data segments carry SMTP");
-    match smtp.role {
-        seqsim::trace::SmtpRole::Server => message.src_port,
-        seqsim::trace::SmtpRole::Client => message.dst_port,
-    }
+/// The SYN that opens the first TCP connection: tshark's stream 0.
+fn first_opening_syn(messages: &[Message]) -> Option<&Message> {
+    messages
+        .iter()
+        .find(|m| m.tcp.as_ref().is_some_and(|tcp| tcp.flags == ["SYN"]))
+}
+
+/// Tells whether a message is a TCP segment of the connection `opening` opened.
+fn same_connection(message: &Message, opening: &Message) -> bool {
+    let ends = |m: &Message| {
+        let mut ends = [(m.src_address, m.src_port), (m.dst_address, m.dst_port)];
+        ends.sort();
+        ends
+    };
+    message.tcp.is_some() && ends(message) == ends(opening)
 }
 
 /// Reads `-z follow,tcp,ascii,N` into the lines each side sent, as
