@@ -209,7 +209,7 @@ pub enum SendReason {
     /// acknowledging data never sent.
     DuplicateAck,
     /// An RST answering a segment that acknowledges what was never sent
-    /// (RFC 9293 §3.10.7.3).
+    /// (RFC 9293 §3.10.7.3, §3.10.7.4).
     Reset,
     /// The RST that aborts the connection once the resends ran out.
     Abort,
@@ -1497,6 +1497,41 @@ mod tests {
         }
     }
 
+    /// Returns the instant `millis` milliseconds into the run.
+    fn ms(millis: u64) -> SimTime {
+        SimTime::from_nanos(millis * 1_000_000)
+    }
+
+    /// Takes every segment the connection has ready at `now`, with why each is sent.
+    fn drain_at(connection: &mut Connection, now: SimTime) -> Vec<(Segment, SendReason)> {
+        std::iter::from_fn(|| connection.poll_transmit_with_reason(now)).collect()
+    }
+
+    /// Takes every segment the connection has ready at `now`, without the reasons.
+    fn segments_at(connection: &mut Connection, now: SimTime) -> Vec<Segment> {
+        std::iter::from_fn(|| connection.poll_transmit(now)).collect()
+    }
+
+    /// Returns the one (segment, reason) of a list that must hold exactly one.
+    fn only_sent(sent: Vec<(Segment, SendReason)>) -> (Segment, SendReason) {
+        let [one] = sent.try_into().expect("exactly one segment");
+        one
+    }
+
+    /// Takes the connection's events, which must all be data, and joins the octets.
+    fn received_bytes(connection: &mut Connection) -> Vec<u8> {
+        let data = events(connection).into_iter().map(|event| match event {
+            Event::Data(bytes) => bytes,
+            other => panic!("unexpected {other:?}"),
+        });
+        data.flatten().collect()
+    }
+
+    /// Takes every timer expiry the connection has reported.
+    fn expiries(connection: &mut Connection) -> Vec<TimerExpiry> {
+        std::iter::from_fn(|| connection.poll_timer_expiry()).collect()
+    }
+
     #[test]
     fn handshake_uses_isn_and_acks_peer_isn_plus_one() {
         let mut client = open_client(unbuffered(), CLIENT_ISN);
@@ -2197,5 +2232,915 @@ mod tests {
         );
         assert_eq!(segments[0].payload, b"small");
         assert_eq!(segments[1].payload, full);
+    }
+
+    #[test]
+    fn lost_syn_is_resent_after_one_second_with_the_same_sequence_number() {
+        let mut client = open_client(unbuffered(), CLIENT_ISN);
+        let (syn, reason) = only_sent(drain_at(&mut client, T0));
+        assert_eq!(reason, SendReason::First);
+        assert_eq!(client.poll_timeout(), Some(ms(1000)), "initial RTO 1 s");
+
+        client.handle_timeout(ms(999));
+        assert_eq!(drain_at(&mut client, ms(999)), []);
+        client.handle_timeout(ms(1000));
+        let (again, reason) = only_sent(drain_at(&mut client, ms(1000)));
+        assert_eq!(again, syn, "same sequence number, same MSS option");
+        assert_eq!(reason, SendReason::Retransmission { attempt: 1 });
+        let expiry = TimerExpiry::Retransmission {
+            at: ms(1000),
+            rto: SimDuration::from_secs(1),
+            attempt: 1,
+        };
+        assert_eq!(expiries(&mut client), [expiry]);
+        assert_eq!(
+            client.poll_timeout(),
+            Some(ms(3000)),
+            "RTO backed off to 2 s"
+        );
+
+        let mut server = Connection::accept(unbuffered(), SERVER_PORT, &again, SERVER_ISN);
+        let syn_ack = only(segments_at(&mut server, ms(1010)));
+        client.handle_segment(ms(1020), &syn_ack);
+        assert_eq!(client.state(), State::Established);
+        assert_eq!(client.poll_timeout(), None, "the SYN is acknowledged");
+    }
+
+    #[test]
+    fn lost_syn_ack_is_resent_and_handshake_completes() {
+        let mut client = open_client(unbuffered(), CLIENT_ISN);
+        let syn = only(drain(&mut client));
+        let mut server = Connection::accept(unbuffered(), SERVER_PORT, &syn, SERVER_ISN);
+        let lost = only(segments_at(&mut server, ms(10)));
+
+        client.handle_timeout(ms(1000));
+        let syn_again = only(segments_at(&mut client, ms(1000)));
+        server.handle_segment(ms(1010), &syn_again);
+        let (answer, reason) = only_sent(drain_at(&mut server, ms(1010)));
+        assert_eq!(reason, SendReason::DuplicateAck, "RFC 9293 §3.10.7.4");
+        assert_eq!(
+            (answer.seq, answer.ack),
+            (SeqNumber(5001), Some(SeqNumber(1001)))
+        );
+        client.handle_segment(ms(1020), &answer);
+        assert_eq!(
+            client.state(),
+            State::SynSent,
+            "an ACK without SYN is dropped"
+        );
+
+        assert_eq!(server.poll_timeout(), Some(ms(1010)));
+        server.handle_timeout(ms(1010));
+        let (syn_ack, reason) = only_sent(drain_at(&mut server, ms(1010)));
+        assert_eq!(syn_ack, lost);
+        assert_eq!(reason, SendReason::Retransmission { attempt: 1 });
+        client.handle_segment(ms(1020), &syn_ack);
+        let ack = only(segments_at(&mut client, ms(1020)));
+        server.handle_segment(ms(1030), &ack);
+
+        assert_eq!(
+            (client.state(), server.state()),
+            (State::Established, State::Established)
+        );
+        assert_eq!((client.poll_timeout(), server.poll_timeout()), (None, None));
+        assert_eq!(events(&mut server), [Event::Established]);
+    }
+
+    #[test]
+    fn rto_doubles_on_each_back_off() {
+        let config = Config {
+            max_rto: SimDuration::from_secs(10),
+            ..unbuffered()
+        };
+        let mut client = open_client(config, CLIENT_ISN);
+        drain(&mut client);
+        let mut deadlines = Vec::new();
+        for _ in 0..6 {
+            let deadline = client.poll_timeout().expect("the timer runs");
+            deadlines.push(deadline);
+            client.handle_timeout(deadline);
+            assert_eq!(only(segments_at(&mut client, deadline)).seq, CLIENT_ISN);
+        }
+        let seconds = [1, 3, 7, 15, 25, 35].map(|s| ms(s * 1000));
+        assert_eq!(deadlines, seconds, "1, 2, 4, 8, then the 10 s maximum");
+        let rtos: Vec<_> = expiries(&mut client)
+            .iter()
+            .map(|expiry| match expiry {
+                TimerExpiry::Retransmission { rto, .. } => rto.as_nanos() / 1_000_000_000,
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(rtos, [1, 2, 4, 8, 10, 10]);
+    }
+
+    #[test]
+    fn rtt_sample_updates_srtt_rttvar_and_rto_per_rfc_6298() {
+        let config = Config {
+            min_rto: SimDuration::from_millis(1),
+            ..unbuffered()
+        };
+        let mut client = open_client(config, CLIENT_ISN);
+        let syn = only(drain(&mut client));
+        let mut server = Connection::accept(unbuffered(), SERVER_PORT, &syn, SERVER_ISN);
+        let syn_ack = only(segments_at(&mut server, T0));
+
+        // R = 100 ms: SRTT = 100, RTTVAR = 50, RTO = 100 + 4 * 50 = 300 ms.
+        client.handle_segment(ms(100), &syn_ack);
+        let rtt = client.recovery.rtt;
+        assert_eq!(rtt.srtt, Some(SimDuration::from_millis(100)));
+        assert_eq!(rtt.rttvar, SimDuration::from_millis(50));
+        assert_eq!(
+            client.retransmission_timeout(),
+            SimDuration::from_millis(300)
+        );
+        deliver(&mut server, &segments_at(&mut client, ms(100)));
+
+        // R = 200 ms: RTTVAR = 3/4 * 50 + 1/4 * 100 = 62.5,
+        // SRTT = 7/8 * 100 + 1/8 * 200 = 112.5, RTO = 112.5 + 250 = 362.5 ms.
+        let deadline = exchange_one_byte(&mut client, &mut server, ms(100), ms(300));
+        assert_eq!(deadline, ms(400), "sent at 100 ms with RTO 300 ms");
+        let rtt = client.recovery.rtt;
+        assert_eq!(rtt.srtt, Some(SimDuration::from_nanos(112_500_000)));
+        assert_eq!(rtt.rttvar, SimDuration::from_nanos(62_500_000));
+        assert_eq!(rtt.rto, SimDuration::from_nanos(362_500_000));
+
+        // R = 80 ms: RTTVAR = 3/4 * 62.5 + 1/4 * 32.5 = 55,
+        // SRTT = 7/8 * 112.5 + 1/8 * 80 = 108.4375, RTO = 108.4375 + 220.
+        let deadline = exchange_one_byte(&mut client, &mut server, ms(300), ms(380));
+        assert_eq!(deadline, SimTime::from_nanos(662_500_000));
+        let rtt = client.recovery.rtt;
+        assert_eq!(rtt.srtt, Some(SimDuration::from_nanos(108_437_500)));
+        assert_eq!(rtt.rttvar, SimDuration::from_millis(55));
+        assert_eq!(rtt.rto, SimDuration::from_nanos(328_437_500));
+    }
+
+    /// Sends one octet from `client` at `sent`, lets `server` acknowledge
+    /// it, hands the ACK back at `acked`, and returns the deadline the
+    /// client's timer had meanwhile.
+    fn exchange_one_byte(
+        client: &mut Connection,
+        server: &mut Connection,
+        sent: SimTime,
+        acked: SimTime,
+    ) -> SimTime {
+        client.send(b"x").unwrap();
+        let data = only(segments_at(client, sent));
+        let deadline = client.poll_timeout().expect("the timer runs");
+        server.handle_segment(sent, &data);
+        let ack = only(segments_at(server, sent));
+        client.handle_segment(acked, &ack);
+        deadline
+    }
+
+    #[test]
+    fn rto_stays_between_its_bounds_and_uses_clock_granularity() {
+        let mut rtt = RttEstimator::new(SimDuration::ZERO, SimDuration::from_secs(2));
+        rtt.take_sample(SimDuration::from_millis(10));
+        rtt.take_sample(SimDuration::from_millis(10));
+        rtt.take_sample(SimDuration::from_millis(10));
+        // RTTVAR: 5, then 3.75, then 2.8125 ms; 4 * RTTVAR stays above G.
+        assert_eq!(rtt.rto, SimDuration::from_nanos(10_000_000 + 11_250_000));
+        let mut steady = RttEstimator::new(SimDuration::ZERO, SimDuration::from_secs(2));
+        steady.take_sample(SimDuration::ZERO);
+        assert_eq!(
+            steady.rto, CLOCK_GRANULARITY,
+            "RTO = SRTT + max(G, 4 * RTTVAR)"
+        );
+
+        rtt.back_off();
+        assert_eq!(rtt.rto, SimDuration::from_nanos(42_500_000));
+        for _ in 0..10 {
+            rtt.back_off();
+        }
+        assert_eq!(
+            rtt.rto,
+            SimDuration::from_secs(2),
+            "the maximum caps back-off"
+        );
+        let crossed = RttEstimator::new(SimDuration::from_secs(5), SimDuration::from_secs(2));
+        assert_eq!(crossed.rto, SimDuration::from_secs(2), "the maximum wins");
+        let defaults = Config::default();
+        let fresh = RttEstimator::new(defaults.min_rto, defaults.max_rto);
+        assert_eq!(fresh.rto, SimDuration::from_secs(1));
+    }
+
+    #[test]
+    fn karn_rule_takes_no_sample_from_retransmitted_segment() {
+        let (mut client, mut server) = established();
+        assert_eq!(client.recovery.rtt.srtt, Some(SimDuration::ZERO));
+        client.send(b"lost").unwrap();
+        drain(&mut client);
+        client.handle_timeout(ms(1000));
+        let again = only(segments_at(&mut client, ms(1000)));
+        server.handle_segment(ms(1400), &again);
+        let ack = only(segments_at(&mut server, ms(1400)));
+        client.handle_segment(ms(1500), &ack);
+
+        assert_eq!(
+            client.recovery.rtt.srtt,
+            Some(SimDuration::ZERO),
+            "neither 1.5 s nor 0.5 s was sampled"
+        );
+        assert_eq!(
+            client.retransmission_timeout(),
+            SimDuration::from_secs(2),
+            "the backed-off RTO stays until a valid sample"
+        );
+        let deadline = exchange_one_byte(&mut client, &mut server, ms(1500), ms(1600));
+        assert_eq!(deadline, ms(3500));
+        // R = 100 ms: SRTT = 12.5 ms, RTTVAR = 25 ms, RTO 112.5 ms, so the minimum.
+        assert_eq!(
+            client.recovery.rtt.srtt,
+            Some(SimDuration::from_nanos(12_500_000))
+        );
+        assert_eq!(client.retransmission_timeout(), SimDuration::from_secs(1));
+    }
+
+    #[test]
+    fn rto_falls_back_to_three_seconds_after_syn_retransmission() {
+        let mut client = open_client(unbuffered(), CLIENT_ISN);
+        drain(&mut client);
+        client.handle_timeout(ms(1000));
+        let syn = only(segments_at(&mut client, ms(1000)));
+        assert_eq!(client.retransmission_timeout(), SimDuration::from_secs(2));
+        let mut server = Connection::accept(unbuffered(), SERVER_PORT, &syn, SERVER_ISN);
+        let syn_ack = only(segments_at(&mut server, ms(1050)));
+
+        client.handle_segment(ms(1100), &syn_ack);
+        assert_eq!(client.retransmission_timeout(), SimDuration::from_secs(3));
+        client.send(b"data").unwrap();
+        let sent = segments_at(&mut client, ms(1100));
+        assert_eq!(sent.len(), 2, "the handshake ACK, then the data");
+        assert_eq!(client.poll_timeout(), Some(ms(4100)));
+    }
+
+    #[test]
+    fn lost_data_segment_is_resent_with_original_sequence_number() {
+        let (mut client, mut server) = established();
+        client.send(b"hello").unwrap();
+        client.send(b"world").unwrap();
+        let sent = drain(&mut client);
+        server.handle_segment(ms(10), &sent[1]);
+        let duplicate = only(segments_at(&mut server, ms(10)));
+        assert_eq!(duplicate.ack, Some(SeqNumber(1001)));
+        client.handle_segment(ms(20), &duplicate);
+        assert_eq!(drain(&mut client), []);
+
+        client.handle_timeout(ms(1000));
+        let (again, reason) = only_sent(drain_at(&mut client, ms(1000)));
+        assert_eq!(reason, SendReason::Retransmission { attempt: 1 });
+        assert_eq!(again, sent[0], "original sequence number and payload");
+        server.handle_segment(ms(1010), &again);
+        let ack = only(segments_at(&mut server, ms(1010)));
+        assert_eq!(ack.ack, Some(SeqNumber(1011)));
+        let expected = [
+            Event::Data(b"hello".to_vec()),
+            Event::Data(b"world".to_vec()),
+        ];
+        assert_eq!(events(&mut server), expected);
+
+        client.handle_segment(ms(1020), &ack);
+        assert!(client.unacked.is_empty());
+        assert_eq!(client.poll_timeout(), None);
+    }
+
+    #[test]
+    fn lost_fin_is_resent() {
+        let (mut client, mut server, fin) = fin_wait_1();
+        assert_eq!(client.poll_timeout(), Some(ms(1000)));
+        client.handle_timeout(ms(1000));
+        let (again, reason) = only_sent(drain_at(&mut client, ms(1000)));
+        assert_eq!(reason, SendReason::Retransmission { attempt: 1 });
+        assert_eq!(again, fin);
+        assert_eq!((again.control, again.seq), (Control::Fin, SeqNumber(1001)));
+
+        deliver(&mut server, &[again]);
+        assert_eq!(server.state(), State::CloseWait);
+        pass(&mut server, &mut client);
+        assert_eq!(client.state(), State::FinWait2);
+        assert_eq!(client.poll_timeout(), None);
+    }
+
+    #[test]
+    fn third_duplicate_ack_triggers_fast_retransmit() {
+        let (mut client, mut server) = established();
+        for word in [b"a", b"b", b"c", b"d", b"e"] {
+            client.send(word).unwrap();
+        }
+        let sent = drain(&mut client);
+        let mut duplicates = Vec::new();
+        for segment in &sent[1..] {
+            server.handle_segment(ms(10), segment);
+            duplicates.push(only(segments_at(&mut server, ms(10))));
+        }
+        assert!(duplicates.iter().all(|d| d.ack == Some(SeqNumber(1001))));
+
+        client.handle_segment(ms(20), &duplicates[0]);
+        client.handle_segment(ms(20), &duplicates[1]);
+        assert_eq!(drain_at(&mut client, ms(20)), [], "two are not enough");
+        client.handle_segment(ms(20), &duplicates[2]);
+        let (again, reason) = only_sent(drain_at(&mut client, ms(20)));
+        assert_eq!(reason, SendReason::FastRetransmission);
+        assert_eq!(again, sent[0]);
+        client.handle_segment(ms(20), &duplicates[3]);
+        assert_eq!(drain_at(&mut client, ms(20)), [], "the fourth does nothing");
+        assert_eq!(
+            client.poll_timeout(),
+            Some(ms(1000)),
+            "the timer keeps running"
+        );
+
+        server.handle_segment(ms(30), &again);
+        assert_eq!(
+            only(segments_at(&mut server, ms(30))).ack,
+            Some(SeqNumber(1006))
+        );
+        assert_eq!(received_bytes(&mut server), b"abcde");
+    }
+
+    #[test]
+    fn window_update_is_not_a_duplicate_ack() {
+        let (mut client, _server) = established();
+        client.send(b"a").unwrap();
+        drain(&mut client);
+        for window in [1000, 2000, 3000] {
+            let mut update = from_client(Control::None, 5001, Some(1001), b"");
+            (update.src_port, update.dst_port) = (SERVER_PORT, CLIENT_PORT);
+            update.window = window;
+            client.handle_segment(ms(10), &update);
+        }
+        assert_eq!(drain(&mut client), []);
+    }
+
+    #[test]
+    fn out_of_order_data_is_buffered_and_delivered_once_in_order() {
+        let (mut client, mut server) = established();
+        for word in [&b"one"[..], b"two", b"three"] {
+            client.send(word).unwrap();
+        }
+        let sent = drain(&mut client);
+        let mut answers = Vec::new();
+        for segment in [&sent[2], &sent[1], &sent[2], &sent[0], &sent[1]] {
+            server.handle_segment(T0, segment);
+            let (ack, reason) = only_sent(drain_at(&mut server, T0));
+            answers.push((ack.ack.unwrap().0, reason));
+        }
+        let duplicate = SendReason::DuplicateAck;
+        assert_eq!(
+            answers,
+            [
+                (1001, duplicate),
+                (1001, duplicate),
+                (1001, duplicate),
+                (1012, SendReason::Ack),
+                (1012, duplicate),
+            ]
+        );
+        let expected = [&b"one"[..], b"two", b"three"].map(|w| Event::Data(w.to_vec()));
+        assert_eq!(events(&mut server), expected);
+    }
+
+    #[test]
+    fn overlapping_retransmission_delivers_only_new_bytes() {
+        let (_, mut server) = established();
+        let pieces = [(1004, &b"defg"[..]), (1006, b"fghij"), (1001, b"abcde")];
+        let mut acks = Vec::new();
+        for (seq, payload) in pieces {
+            server.handle_segment(T0, &from_client(Control::None, seq, Some(5001), payload));
+            acks.push(only(drain(&mut server)).ack.unwrap().0);
+        }
+        assert_eq!(acks, [1001, 1001, 1011]);
+        let expected = [&b"abcde"[..], b"fg", b"hij"].map(|p| Event::Data(p.to_vec()));
+        assert_eq!(events(&mut server), expected);
+
+        server.handle_segment(T0, &from_client(Control::None, 1009, Some(5001), b"ijk"));
+        assert_eq!(only(drain(&mut server)).ack, Some(SeqNumber(1012)));
+        assert_eq!(events(&mut server), [Event::Data(b"k".to_vec())]);
+    }
+
+    #[test]
+    fn out_of_order_data_beyond_the_window_is_not_held() {
+        let small = Config {
+            window: 10,
+            ..unbuffered()
+        };
+        let (_, mut server) = established_with(unbuffered(), small);
+        server.handle_segment(
+            T0,
+            &from_client(Control::None, 1006, Some(5001), b"fghijklm"),
+        );
+        server.handle_segment(T0, &from_client(Control::None, 1001, Some(5001), b"abcde"));
+        let acks: Vec<_> = drain(&mut server).iter().map(|s| s.ack).collect();
+        assert_eq!(acks, [Some(SeqNumber(1001)), Some(SeqNumber(1011))]);
+        let expected = [&b"abcde"[..], b"fghij"].map(|p| Event::Data(p.to_vec()));
+        assert_eq!(events(&mut server), expected);
+    }
+
+    #[test]
+    fn out_of_order_fin_waits_for_missing_data() {
+        let (mut client, mut server) = established();
+        client.send(b"data").unwrap();
+        client.close();
+        let sent = drain(&mut client);
+        assert_eq!(sent[1].control, Control::Fin);
+
+        deliver(&mut server, &sent[1..]);
+        assert_eq!(only(drain(&mut server)).ack, Some(SeqNumber(1001)));
+        assert_eq!(server.state(), State::Established);
+        assert_eq!(events(&mut server), []);
+
+        server.handle_segment(T0, &sent[0]);
+        assert_eq!(server.poll_transmit(T0), None, "the FIN's ACK is deferred");
+        assert_eq!(server.state(), State::CloseWait);
+        let expected = [Event::Data(b"data".to_vec()), Event::PeerFinished];
+        assert_eq!(events(&mut server), expected);
+        server.flush_deferred_ack();
+        assert_eq!(only(drain(&mut server)).ack, Some(SeqNumber(1006)));
+    }
+
+    #[test]
+    fn gives_up_after_max_retransmissions_with_rst() {
+        let config = Config {
+            max_retransmissions: 2,
+            ..unbuffered()
+        };
+        let (mut client, mut server) = established_with(config, unbuffered());
+        client.send(b"hello").unwrap();
+        drain(&mut client);
+        for (at, attempt) in [(1000, 1), (3000, 2)] {
+            client.handle_timeout(ms(at));
+            let (_, reason) = only_sent(drain_at(&mut client, ms(at)));
+            assert_eq!(reason, SendReason::Retransmission { attempt });
+        }
+        assert_eq!(client.poll_timeout(), Some(ms(7000)));
+
+        client.handle_timeout(ms(7000));
+        let (reset, reason) = only_sent(drain_at(&mut client, ms(7000)));
+        assert_eq!(reason, SendReason::Abort);
+        assert_eq!(
+            (reset.control, reset.seq, reset.ack),
+            (Control::Rst, SeqNumber(1006), None),
+            "<SEQ=SND.NXT><CTL=RST>"
+        );
+        assert_eq!(client.state(), State::Closed);
+        assert_eq!(events(&mut client), [Event::Reset]);
+        assert_eq!(client.poll_timeout(), None);
+        let gave_up = TimerExpiry::GaveUp {
+            at: ms(7000),
+            rto: SimDuration::from_secs(4),
+            retransmissions: 2,
+        };
+        assert_eq!(expiries(&mut client).last(), Some(&gave_up));
+
+        server.handle_segment(ms(7010), &reset);
+        assert_eq!(server.state(), State::Closed);
+    }
+
+    #[test]
+    fn syn_gives_up_without_rst() {
+        let config = Config {
+            max_syn_retransmissions: 1,
+            ..unbuffered()
+        };
+        let mut client = open_client(config, CLIENT_ISN);
+        drain(&mut client);
+        client.handle_timeout(ms(1000));
+        assert_eq!(segments_at(&mut client, ms(1000)).len(), 1);
+        client.handle_timeout(ms(3000));
+        assert_eq!(segments_at(&mut client, ms(3000)), [], "RFC 9293 §3.10.4");
+        assert_eq!(client.state(), State::Closed);
+        assert_eq!(events(&mut client), [Event::Reset]);
+        assert_eq!(expiries(&mut client)[1].at(), ms(3000));
+    }
+
+    #[test]
+    fn timer_stops_when_everything_is_acked() {
+        let (mut client, mut server) = established();
+        assert_eq!(client.poll_timeout(), None);
+        client.send(b"one").unwrap();
+        client.send(b"two").unwrap();
+        let sent = drain(&mut client);
+        assert_eq!(client.poll_timeout(), Some(ms(1000)));
+
+        server.handle_segment(ms(100), &sent[0]);
+        client.handle_segment(ms(200), &only(segments_at(&mut server, ms(100))));
+        assert_eq!(
+            client.poll_timeout(),
+            Some(ms(1200)),
+            "restarted on new ACK"
+        );
+        server.handle_segment(ms(300), &sent[1]);
+        client.handle_segment(ms(400), &only(segments_at(&mut server, ms(300))));
+        assert_eq!(client.poll_timeout(), None);
+
+        client.handle_timeout(ms(5000));
+        assert_eq!(drain(&mut client), []);
+        assert_eq!(expiries(&mut client), []);
+    }
+
+    #[test]
+    fn recovery_works_across_sequence_wrap_around() {
+        let server_config = Config {
+            mss: 2,
+            ..unbuffered()
+        };
+        let client_isn = SeqNumber(u32::MAX - 3);
+        let server_isn = SeqNumber(u32::MAX - 1);
+        let (mut client, mut server) =
+            handshake(unbuffered(), server_config, client_isn, server_isn);
+        events(&mut server);
+        client.send(b"abcdefgh").unwrap();
+        let sent = drain(&mut client);
+        let seqs: Vec<u32> = sent.iter().map(|s| s.seq.0).collect();
+        assert_eq!(seqs, [u32::MAX - 2, u32::MAX, 1, 3]);
+
+        deliver(&mut server, &sent[1..]);
+        deliver(&mut client, &drain(&mut server));
+        let (again, reason) = only_sent(drain_at(&mut client, T0));
+        assert_eq!(reason, SendReason::FastRetransmission);
+        assert_eq!(again, sent[0]);
+        deliver(&mut server, &[again]);
+        assert_eq!(only(drain(&mut server)).ack, Some(SeqNumber(5)));
+        assert_eq!(received_bytes(&mut server), b"abcdefgh");
+
+        server.send(b"xyz").unwrap();
+        let lost = only(segments_at(&mut server, ms(100)));
+        assert_eq!(lost.seq, SeqNumber(u32::MAX));
+        server.handle_timeout(ms(1100));
+        let again = only(segments_at(&mut server, ms(1100)));
+        assert_eq!(
+            (again.seq, &again.payload),
+            (SeqNumber(u32::MAX), &lost.payload)
+        );
+        client.handle_segment(ms(1110), &again);
+        let ack = only(segments_at(&mut client, ms(1110)));
+        assert_eq!(ack.ack, Some(SeqNumber(2)));
+        server.handle_segment(ms(1120), &ack);
+        assert_eq!(server.poll_timeout(), None);
+    }
+
+    #[test]
+    fn simultaneous_close_with_lost_ack_recovers_by_resending_fin() {
+        let (mut client, mut server) = established();
+        client.close();
+        server.close();
+        let client_fin = only(drain(&mut client));
+        let server_fin = only(drain(&mut server));
+        deliver(&mut client, &[server_fin]);
+        deliver(&mut server, &[client_fin]);
+        drain(&mut client);
+        let server_ack = only(drain(&mut server));
+        deliver(&mut client, &[server_ack]);
+        assert_eq!(
+            (client.state(), server.state()),
+            (State::TimeWait, State::Closing),
+            "the client's ACK was lost"
+        );
+
+        server.handle_timeout(ms(1000));
+        let (fin, reason) = only_sent(drain_at(&mut server, ms(1000)));
+        assert_eq!((fin.control, fin.seq), (Control::Fin, SeqNumber(5001)));
+        assert_eq!(reason, SendReason::Retransmission { attempt: 1 });
+        client.handle_segment(ms(1010), &fin);
+        let ack = only(segments_at(&mut client, ms(1010)));
+        assert_eq!(ack.ack, Some(SeqNumber(5002)));
+        server.handle_segment(ms(1020), &ack);
+        assert_eq!(server.state(), State::TimeWait);
+        assert_eq!(
+            client.poll_timeout(),
+            Some(ms(1010) + SimDuration::from_secs(240))
+        );
+    }
+
+    #[test]
+    fn each_segment_says_why_it_was_sent() {
+        let mut client = open_client(unbuffered(), CLIENT_ISN);
+        let (syn, reason) = only_sent(drain_at(&mut client, T0));
+        assert_eq!(reason, SendReason::First);
+        let mut server = Connection::accept(unbuffered(), SERVER_PORT, &syn, SERVER_ISN);
+        let (syn_ack, reason) = only_sent(drain_at(&mut server, T0));
+        assert_eq!(reason, SendReason::First);
+        client.handle_segment(T0, &syn_ack);
+        let (ack, reason) = only_sent(drain_at(&mut client, T0));
+        assert_eq!(reason, SendReason::Ack);
+        server.handle_segment(T0, &ack);
+
+        client.send(b"hi").unwrap();
+        let (data, reason) = only_sent(drain_at(&mut client, T0));
+        assert_eq!(reason, SendReason::First);
+        server.handle_segment(T0, &data);
+        assert_eq!(only_sent(drain_at(&mut server, T0)).1, SendReason::Ack);
+        server.handle_segment(T0, &data);
+        assert_eq!(
+            only_sent(drain_at(&mut server, T0)).1,
+            SendReason::DuplicateAck
+        );
+        server.handle_segment(T0, &from_client(Control::None, 1003, Some(9999), b""));
+        assert_eq!(
+            only_sent(drain_at(&mut server, T0)).1,
+            SendReason::DuplicateAck
+        );
+
+        let phrases = [
+            SendReason::Retransmission { attempt: 2 }.to_string(),
+            SendReason::FastRetransmission.to_string(),
+        ];
+        assert_eq!(phrases, ["retransmission #2", "fast retransmission"]);
+    }
+
+    #[test]
+    fn end_of_time_wait_is_reported_as_a_timer_expiry() {
+        let (mut client, mut server) = established();
+        client.close();
+        pass(&mut client, &mut server);
+        pass(&mut server, &mut client);
+        server.close();
+        pass(&mut server, &mut client);
+        assert_eq!(client.state(), State::TimeWait);
+        let end = T0 + SimDuration::from_secs(240);
+        client.handle_timeout(end);
+        assert_eq!(expiries(&mut client), [TimerExpiry::TimeWait { at: end }]);
+    }
+
+    /// A small deterministic generator (a 64-bit linear congruential one).
+    struct Lcg(u64);
+
+    impl Lcg {
+        /// Returns the next 31 random bits.
+        fn next(&mut self) -> u32 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 33) as u32
+        }
+
+        /// Returns a number below `bound`.
+        fn below(&mut self, bound: u32) -> u32 {
+            self.next() % bound
+        }
+    }
+
+    /// One end of a lossy exchange and what its application saw.
+    #[derive(Default)]
+    struct Peer {
+        connection: Option<Connection>,
+        to_send: Vec<Vec<u8>>,
+        received: Vec<u8>,
+        peer_finished: u32,
+        reset: bool,
+    }
+
+    /// Two connections over a channel that loses, delays, reorders and
+    /// duplicates segments, driven by a virtual clock.
+    struct LossyRun {
+        random: Lcg,
+        now: SimTime,
+        in_flight: std::collections::BTreeMap<(SimTime, u64), (bool, Segment)>,
+        launched: u64,
+        peers: [Peer; 2],
+        server_config: Config,
+        server_isn: SeqNumber,
+        loss_percent: u32,
+        reasons: Vec<SendReason>,
+    }
+
+    /// The index of the client in `LossyRun::peers`; the server is 1.
+    const CLIENT: usize = 0;
+
+    impl LossyRun {
+        /// Sets up a run whose sizes, settings and ISNs come from `seed`,
+        /// losing `loss_percent` of the segments and resending each at most `tries` times.
+        fn new(seed: u64, loss_percent: u32, tries: u32) -> LossyRun {
+            let mut random = Lcg(seed);
+            let mut config = || Config {
+                mss: [3, 100, 536][random.below(3) as usize],
+                window: [20, 300, u16::MAX][random.below(3) as usize],
+                nagle: random.below(2) == 0,
+                max_retransmissions: tries,
+                max_syn_retransmissions: tries,
+                ..Config::default()
+            };
+            let (client_config, server_config) = (config(), config());
+            let mut isn = || SeqNumber(u32::MAX - random.below(400)).plus(random.below(2) * 7000);
+            let (client_isn, server_isn) = (isn(), isn());
+            let mut peers = [Peer::default(), Peer::default()];
+            for peer in &mut peers {
+                let writes = random.below(6);
+                peer.to_send = (0..writes)
+                    .map(|_| {
+                        (0..random.below(400))
+                            .map(|_| random.next() as u8)
+                            .collect()
+                    })
+                    .collect();
+            }
+            let client = Connection::connect(client_config, CLIENT_PORT, SERVER_PORT, client_isn);
+            peers[CLIENT].connection = Some(client);
+            LossyRun {
+                random,
+                now: SimTime::ZERO,
+                in_flight: std::collections::BTreeMap::new(),
+                launched: 0,
+                peers,
+                server_config,
+                server_isn,
+                loss_percent,
+                reasons: Vec::new(),
+            }
+        }
+
+        /// Runs until nothing is in flight and no timer is set.
+        fn run(&mut self) {
+            self.transmit(CLIENT);
+            for _ in 0..100_000 {
+                if !self.step() {
+                    return;
+                }
+            }
+            panic!("the exchange never settled");
+        }
+
+        /// Moves the clock to the next arrival or timer and handles it.
+        fn step(&mut self) -> bool {
+            let arrival = self.in_flight.keys().next().map(|&(at, _)| at);
+            let timers = self.peers.iter().map(|peer| {
+                let connection = peer.connection.as_ref();
+                connection.and_then(Connection::poll_timeout)
+            });
+            let timer = timers
+                .enumerate()
+                .filter_map(|(i, at)| Some((at?, i)))
+                .min();
+            match (arrival, timer) {
+                (Some(at), Some((due, _))) if at <= due => self.arrive(),
+                (None, None) => return false,
+                (Some(_), None) => self.arrive(),
+                (_, Some((due, end))) => self.expire(due, end),
+            }
+            true
+        }
+
+        /// Delivers the earliest segment in flight.
+        fn arrive(&mut self) {
+            let ((at, _), (to_server, segment)) = self.in_flight.pop_first().unwrap();
+            self.now = at;
+            let end = usize::from(to_server);
+            if end != CLIENT && self.peers[end].connection.is_none() {
+                self.open_server(&segment);
+            }
+            match self.peers[end].connection.as_mut() {
+                Some(c) if c.state() == State::Closed => {
+                    let reset = reset_for(&segment);
+                    reset.into_iter().for_each(|r| self.launch(1 - end, r));
+                }
+                Some(c) => c.handle_segment(at, &segment),
+                None => {}
+            }
+            self.react(end);
+        }
+
+        /// Opens the server's connection for the first SYN that arrives.
+        fn open_server(&mut self, segment: &Segment) {
+            if segment.control == Control::Syn && segment.ack.is_none() {
+                let (config, isn) = (self.server_config, self.server_isn);
+                let server = Connection::accept(config, SERVER_PORT, segment, isn);
+                self.peers[1].connection = Some(server);
+            }
+        }
+
+        /// Fires the timers of one end that are due at `due`.
+        fn expire(&mut self, due: SimTime, end: usize) {
+            self.now = due;
+            if let Some(connection) = self.peers[end].connection.as_mut() {
+                connection.handle_timeout(due);
+            }
+            self.react(end);
+        }
+
+        /// Lets the application of one end take its events, as a host would.
+        ///
+        /// Each end sends its writes once open; the client closes at once,
+        /// the server once the client finished.
+        fn react(&mut self, end: usize) {
+            let peer = &mut self.peers[end];
+            let Some(connection) = peer.connection.as_mut() else {
+                return;
+            };
+            while let Some(event) = connection.poll_event() {
+                match event {
+                    Event::Established => {
+                        for write in peer.to_send.iter() {
+                            connection.send(write).unwrap();
+                        }
+                        if end == CLIENT {
+                            connection.close();
+                        }
+                    }
+                    Event::Data(bytes) => peer.received.extend(bytes),
+                    Event::PeerFinished => {
+                        peer.peer_finished += 1;
+                        connection.close();
+                    }
+                    Event::Reset => peer.reset = true,
+                    Event::Closed => {}
+                }
+            }
+            connection.flush_deferred_ack();
+            self.transmit(end);
+        }
+
+        /// Puts everything one end has to send on the channel.
+        fn transmit(&mut self, end: usize) {
+            let Some(connection) = self.peers[end].connection.as_mut() else {
+                return;
+            };
+            let sent: Vec<_> =
+                std::iter::from_fn(|| connection.poll_transmit_with_reason(self.now)).collect();
+            for (segment, reason) in sent {
+                self.reasons.push(reason);
+                self.launch(1 - end, segment);
+            }
+        }
+
+        /// Sends a segment towards end `to`: perhaps lost, late by 5 to
+        /// 45 ms (so reordered), and once in thirty sent twice.
+        fn launch(&mut self, to: usize, segment: Segment) {
+            let copies = if self.random.below(30) == 0 { 2 } else { 1 };
+            for _ in 0..copies {
+                if self.random.below(100) < self.loss_percent {
+                    continue;
+                }
+                let delay = SimDuration::from_millis(5 + u64::from(self.random.below(40)));
+                self.launched += 1;
+                let key = (self.now + delay, self.launched);
+                self.in_flight.insert(key, (to != CLIENT, segment.clone()));
+            }
+        }
+
+        /// Returns the octets one end's application sent.
+        fn sent_by(&self, end: usize) -> Vec<u8> {
+            self.peers[end].to_send.concat()
+        }
+    }
+
+    /// Checks what both applications saw after a run, and tells whether
+    /// both received all the other sent and its FIN.
+    fn check_lossy_run(run: &LossyRun, seed: u64) -> bool {
+        let reset = run.peers.iter().any(|peer| peer.reset);
+        for end in [0, 1] {
+            let (sent, peer) = (run.sent_by(1 - end), &run.peers[end]);
+            assert!(
+                sent.starts_with(&peer.received),
+                "seed {seed}: not a prefix"
+            );
+            assert!(peer.peer_finished <= 1, "seed {seed}: two FINs delivered");
+            if peer.peer_finished == 1 {
+                assert_eq!(peer.received, sent, "seed {seed}: bytes missing");
+            }
+            let state = peer.connection.as_ref().map(Connection::state);
+            assert!(
+                reset || state == Some(State::Closed),
+                "seed {seed}: {state:?}"
+            );
+        }
+        run.peers.iter().all(|peer| peer.peer_finished == 1)
+    }
+
+    #[test]
+    fn lossy_reordering_channel_delivers_every_byte_once_in_order() {
+        let mut completed = 0;
+        let mut reasons = Vec::new();
+        for seed in 0..500 {
+            let mut run = LossyRun::new(seed, 10, 6);
+            run.run();
+            completed += usize::from(check_lossy_run(&run, seed));
+            reasons.extend(run.reasons);
+        }
+        assert!(completed >= 490, "only {completed} of 500 runs completed");
+        let count = |wanted: fn(&SendReason) -> bool| reasons.iter().filter(|r| wanted(r)).count();
+        assert!(count(|r| matches!(r, SendReason::Retransmission { .. })) > 1000);
+        assert!(count(|r| *r == SendReason::FastRetransmission) > 500);
+        assert!(count(|r| *r == SendReason::DuplicateAck) > 1000);
+    }
+
+    #[test]
+    fn heavy_loss_ends_in_close_or_abort_without_corrupting_data() {
+        let mut outcomes = [0, 0];
+        for seed in 0..300 {
+            let mut run = LossyRun::new(seed, 30, 3);
+            run.run();
+            let completed = check_lossy_run(&run, seed);
+            outcomes[usize::from(completed)] += 1;
+            let gave_up = run.peers.iter().flat_map(|peer| &peer.connection).any(|c| {
+                let mut expiries = c.expiries.iter();
+                expiries.any(|expiry| matches!(expiry, TimerExpiry::GaveUp { .. }))
+            });
+            assert!(
+                completed || gave_up,
+                "seed {seed}: stopped without giving up"
+            );
+        }
+        assert!(outcomes[0] > 30 && outcomes[1] > 30, "{outcomes:?}");
     }
 }
