@@ -1,25 +1,49 @@
-//! One TCP connection as a sans-IO state machine (RFC 9293).
+//! One TCP connection as a sans-IO state machine (RFC 9293), with loss
+//! recovery (RFC 6298, RFC 5681).
 //!
 //! A [`Connection`] owns the life of one connection, from the opening SYN to
 //! CLOSED: segments and the current virtual time go in; segments to send,
-//! events for the application and the next timer deadline come out.
+//! each with the [`SendReason`] it is sent for, events for the application,
+//! expired timers ([`TimerExpiry`]) and the next timer deadline come out.
 //! Listening and picking the connection a segment belongs to are the host's
 //! work; [`reset_for`] builds the RST it sends when nobody wants a segment.
 //!
 //! Acknowledgements follow the drawn exchange: each in-order data segment
 //! gets its own pure ACK at once, while the ACK of a FIN waits so that a
 //! FIN the application sends in reply can carry it (see
-//! [`Connection::flush_deferred_ack`]).
+//! [`Connection::flush_deferred_ack`]). A segment that brings nothing new
+//! in order (out of order, a duplicate, outside the window) is answered at
+//! once by a duplicate ACK.
 //!
-//! Not modelled: retransmission (sent segments are kept in sequence order
-//! until acknowledged, but never sent again); buffering of out-of-order
-//! segments (they are dropped and answered with a duplicate ACK);
-//! congestion control; window scaling and every option but MSS; urgent
-//! data; the persist timer that probes a zero window; silly window
-//! avoidance; delayed ACKs other than the deferred acknowledgement of a
-//! FIN; the RFC 5961 defences (an RST anywhere in the window is accepted);
-//! data carried on a SYN (ignored); and a passive connection going back to
-//! LISTEN on an RST (it closes instead).
+//! Loss recovery: SYN, data and FIN wait in sequence order until they are
+//! acknowledged, and one retransmission timer runs while any is
+//! outstanding (RFC 6298 §5). When it expires, the oldest is sent again
+//! with its original sequence number and payload, and the RTO doubles.
+//! The RTO starts at 1 s and follows RTT samples (§2), taken from one
+//! segment at a time and never from a resent one (Karn's rule, §3); it
+//! stays within `Config::min_rto` and `Config::max_rto`, and is set to
+//! 3 s when data starts after a resent SYN (§5.7). All of it is integer
+//! nanoseconds, divisions rounded down, with a clock granularity G of
+//! 1 ms. The third duplicate ACK (RFC 5681 §2) sends the oldest segment
+//! again at once (§3.2). When the timer expires after the last resend
+//! `Config` allows, the connection aborts: it sends an RST (none from
+//! SYN-SENT, as RFC 9293 §3.10.4 says), reports [`TimerExpiry::GaveUp`]
+//! and gives the application [`Event::Reset`]. The receiver holds
+//! out-of-order data and FIN that fall in its window and delivers them in
+//! order, once, when the gap before them fills.
+//!
+//! Not modelled: congestion control (no cwnd, ssthresh, slow start or
+//! fast recovery: only the peer's window limits sending, and duplicate
+//! ACKs after the third do nothing); SACK, timestamps, window scaling and
+//! every option but MSS; urgent data; the persist timer that probes a zero
+//! window; silly window avoidance; delayed ACKs other than the deferred
+//! acknowledgement of a FIN; keep-alives; path MTU discovery; a FIN-WAIT-2
+//! timeout (if the peer vanishes, the connection stays there); held
+//! out-of-order data shrinking the advertised window (the application
+//! reads at once, so the window is always `Config::window`); the RFC 5961
+//! defences (an RST anywhere in the window is accepted); data carried on a
+//! SYN (ignored); and a passive connection going back to LISTEN on an RST
+//! (it closes instead).
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -29,6 +53,22 @@ use crate::wire::tcp::{Control, Segment, SeqNumber};
 
 /// The MSS assumed when the peer's SYN carries no MSS option (RFC 9293 §3.7.1).
 const DEFAULT_PEER_MSS: u16 = 536;
+
+/// The retransmission timeout before any RTT sample (RFC 6298 §2.1).
+const INITIAL_RTO: SimDuration = SimDuration::from_secs(1);
+
+/// The RTO when data starts after a resent SYN (RFC 6298 §5.7).
+const RTO_AFTER_SYN_TIMEOUT: SimDuration = SimDuration::from_secs(3);
+
+/// The clock granularity G of RFC 6298 §2.
+///
+/// Virtual time counts nanoseconds, but a G of 1 ms keeps the RTO a
+/// little above SRTT when the samples stop varying, as a real host's
+/// millisecond clock would.
+const CLOCK_GRANULARITY: SimDuration = SimDuration::from_millis(1);
+
+/// How many duplicate ACKs in a row trigger a fast retransmit (RFC 5681 §3.2).
+const FAST_RETRANSMIT_THRESHOLD: u32 = 3;
 
 /// A connection state of RFC 9293 §3.3.2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -94,17 +134,38 @@ pub struct Config {
     /// Nagle's algorithm (RFC 896, RFC 1122 §4.2.3.4): hold a segment
     /// smaller than the MSS while sent data is still unacknowledged.
     pub nagle: bool,
+    /// The lowest retransmission timeout (RFC 6298 §2.4).
+    pub min_rto: SimDuration,
+    /// The highest retransmission timeout (RFC 6298 §2.5); it wins over
+    /// `min_rto` if the two cross.
+    pub max_rto: SimDuration,
+    /// How often the oldest data segment or FIN is sent again on timeout
+    /// before the connection aborts.
+    pub max_retransmissions: u32,
+    /// How often a SYN (or SYN_ACK) is sent again on timeout before the
+    /// connection aborts.
+    pub max_syn_retransmissions: u32,
 }
 
 impl Default for Config {
     /// Returns MSS 1460, a 65535-octet window, an MSL of two minutes
-    /// (RFC 9293 §3.4.2) and Nagle's algorithm on, as RFC 1122 asks.
+    /// (RFC 9293 §3.4.2), Nagle's algorithm on as RFC 1122 asks, an RTO
+    /// between 1 s and 60 s (RFC 6298 §2.4, §2.5), and 6 resends of data
+    /// or FIN and 7 of a SYN.
+    ///
+    /// With an RTO starting at 1 s, those resends give up after
+    /// 1+2+4+8+16+32+60 = 123 s for data and 183 s for a SYN, above the
+    /// 100 s and 3 minutes RFC 1122 §4.2.3.5 asks for.
     fn default() -> Self {
         Config {
             mss: 1460,
             window: u16::MAX,
             msl: SimDuration::from_secs(120),
             nagle: true,
+            min_rto: SimDuration::from_secs(1),
+            max_rto: SimDuration::from_secs(60),
+            max_retransmissions: 6,
+            max_syn_retransmissions: 7,
         }
     }
 }
@@ -120,8 +181,97 @@ pub enum Event {
     PeerFinished,
     /// The connection reached CLOSED by the normal close sequence.
     Closed,
-    /// The peer reset the connection.
+    /// The connection was reset: the peer sent an RST, or the
+    /// retransmissions ran out ([`TimerExpiry::GaveUp`] tells which).
     Reset,
+}
+
+/// Why a segment was sent, for the diagram and the trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SendReason {
+    /// A SYN, SYN_ACK, data segment or FIN sent for the first time.
+    First,
+    /// The oldest unacknowledged segment, sent again because the
+    /// retransmission timer expired; `attempt` counts from 1 since new
+    /// data was last acknowledged.
+    Retransmission {
+        /// Which resend this is.
+        attempt: u32,
+    },
+    /// The oldest unacknowledged segment, sent again on the third
+    /// duplicate ACK (RFC 5681 §3.2).
+    FastRetransmission,
+    /// A pure ACK of new data or of the peer's SYN or FIN, or the SYN_ACK
+    /// answering a SYN that crossed ours.
+    Ack,
+    /// A pure ACK repeating RCV.NXT because a segment brought nothing new
+    /// in order: out of order, a duplicate, outside the window, a SYN, or
+    /// acknowledging data never sent.
+    DuplicateAck,
+    /// An RST answering a segment that acknowledges what was never sent
+    /// (RFC 9293 §3.10.7.3, §3.10.7.4).
+    Reset,
+    /// The RST that aborts the connection once the resends ran out.
+    Abort,
+}
+
+impl fmt::Display for SendReason {
+    /// Writes a short phrase such as `retransmission #2`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendReason::First => f.write_str("first transmission"),
+            SendReason::Retransmission { attempt } => write!(f, "retransmission #{attempt}"),
+            SendReason::FastRetransmission => f.write_str("fast retransmission"),
+            SendReason::Ack => f.write_str("acknowledgement"),
+            SendReason::DuplicateAck => f.write_str("duplicate acknowledgement"),
+            SendReason::Reset => f.write_str("reset"),
+            SendReason::Abort => f.write_str("abort after the last retransmission"),
+        }
+    }
+}
+
+/// A timer that expired, reported so that a diagram can mark it on the lifeline.
+///
+/// `at` is when the timer was due, which may be earlier than the `now`
+/// given to [`Connection::handle_timeout`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimerExpiry {
+    /// The retransmission timer expired after `rto`; the oldest
+    /// unacknowledged segment goes again as resend number `attempt`.
+    Retransmission {
+        /// When the timer was due.
+        at: SimTime,
+        /// How long the timer ran.
+        rto: SimDuration,
+        /// Which resend follows.
+        attempt: u32,
+    },
+    /// The retransmission timer expired after `rto` with all
+    /// `retransmissions` used up: the connection aborts.
+    GaveUp {
+        /// When the timer was due.
+        at: SimTime,
+        /// How long the timer ran.
+        rto: SimDuration,
+        /// How many resends went before.
+        retransmissions: u32,
+    },
+    /// TIME-WAIT's 2*MSL ended: the connection is CLOSED.
+    TimeWait {
+        /// When the wait ended.
+        at: SimTime,
+    },
+}
+
+impl TimerExpiry {
+    /// Returns when the timer was due.
+    pub fn at(&self) -> SimTime {
+        match *self {
+            TimerExpiry::Retransmission { at, .. }
+            | TimerExpiry::GaveUp { at, .. }
+            | TimerExpiry::TimeWait { at } => at,
+        }
+    }
 }
 
 /// Why the connection refused data from the application.
@@ -178,6 +328,210 @@ struct ReceiveSequence {
     nxt: SeqNumber,
 }
 
+/// The round-trip estimate of RFC 6298 §2 and the RTO derived from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct RttEstimator {
+    /// The smoothed round-trip time (SRTT), once a sample was taken.
+    srtt: Option<SimDuration>,
+    /// The round-trip time variation (RTTVAR).
+    rttvar: SimDuration,
+    /// The retransmission timeout (RTO).
+    rto: SimDuration,
+    /// The lowest RTO allowed.
+    min: SimDuration,
+    /// The highest RTO allowed.
+    max: SimDuration,
+}
+
+impl RttEstimator {
+    /// Returns the estimate before any sample: an RTO of 1 s within the bounds.
+    fn new(min: SimDuration, max: SimDuration) -> RttEstimator {
+        let mut estimator = RttEstimator {
+            srtt: None,
+            rttvar: SimDuration::ZERO,
+            rto: INITIAL_RTO,
+            min,
+            max,
+        };
+        estimator.set_rto(INITIAL_RTO);
+        estimator
+    }
+
+    /// Takes one RTT sample R and computes a new RTO (RFC 6298 §2.2, §2.3).
+    ///
+    /// The first sample sets SRTT = R and RTTVAR = R/2; later ones set
+    /// RTTVAR = 3/4 RTTVAR + 1/4 |SRTT - R| and then SRTT = 7/8 SRTT + 1/8 R.
+    fn take_sample(&mut self, sample: SimDuration) {
+        let r = sample.as_nanos();
+        let (srtt, rttvar) = match self.srtt {
+            None => (r, r / 2),
+            Some(srtt) => {
+                let srtt = srtt.as_nanos();
+                let spread = srtt.abs_diff(r);
+                let rttvar = self
+                    .rttvar
+                    .as_nanos()
+                    .saturating_mul(3)
+                    .saturating_add(spread)
+                    / 4;
+                (srtt.saturating_mul(7).saturating_add(r) / 8, rttvar)
+            }
+        };
+        self.srtt = Some(SimDuration::from_nanos(srtt));
+        self.rttvar = SimDuration::from_nanos(rttvar);
+        let margin = CLOCK_GRANULARITY.as_nanos().max(rttvar.saturating_mul(4));
+        self.set_rto(SimDuration::from_nanos(srtt.saturating_add(margin)));
+    }
+
+    /// Doubles the RTO after the timer expired (RFC 6298 §5.5).
+    fn back_off(&mut self) {
+        let doubled = self.rto.as_nanos().saturating_mul(2);
+        self.set_rto(SimDuration::from_nanos(doubled));
+    }
+
+    /// Sets the RTO to 3 s for data after a resent SYN (RFC 6298 §5.7).
+    fn fall_back_after_syn_timeout(&mut self) {
+        self.set_rto(RTO_AFTER_SYN_TIMEOUT);
+    }
+
+    /// Sets the RTO, kept between the bounds; the maximum wins if they cross.
+    fn set_rto(&mut self, rto: SimDuration) {
+        self.rto = rto.max(self.min).min(self.max);
+    }
+}
+
+/// What loss recovery remembers between segments (RFC 6298 §5, RFC 5681 §3.2).
+#[derive(Clone, Copy, Debug)]
+struct Recovery {
+    /// The round-trip estimate and the RTO.
+    rtt: RttEstimator,
+    /// When the retransmission timer expires; None while it is stopped.
+    deadline: Option<SimTime>,
+    /// Resends on timeout since new data was last acknowledged.
+    retransmissions: u32,
+    /// The segment timed for an RTT sample: the acknowledgement number
+    /// that covers it, and when it left.
+    timed: Option<(SeqNumber, SimTime)>,
+    /// Duplicate ACKs since new data was last acknowledged (RFC 5681 §2).
+    duplicate_acks: u32,
+    /// The window of the last acknowledgement that arrived.
+    last_ack_window: u16,
+    /// Whether the timer expired while our SYN was unacknowledged.
+    syn_timed_out: bool,
+}
+
+impl Recovery {
+    /// Returns the state before anything is sent: timer stopped, RTO 1 s.
+    fn new(config: &Config) -> Recovery {
+        Recovery {
+            rtt: RttEstimator::new(config.min_rto, config.max_rto),
+            deadline: None,
+            retransmissions: 0,
+            timed: None,
+            duplicate_acks: 0,
+            last_ack_window: 0,
+            syn_timed_out: false,
+        }
+    }
+}
+
+/// Out-of-order data and FIN from the peer, held until the gap before them fills.
+#[derive(Clone, Debug, Default)]
+struct Reassembly {
+    /// Held octets as (sequence number of the first, octets), in sequence
+    /// order, never overlapping, all beyond RCV.NXT.
+    pieces: Vec<(SeqNumber, Vec<u8>)>,
+    /// The sequence number of the peer's FIN, when it came before data ahead of it.
+    fin: Option<SeqNumber>,
+}
+
+impl Reassembly {
+    /// Holds the octets of `data`, starting at `seq` beyond `next`
+    /// (RCV.NXT), that no held piece has yet.
+    fn hold(&mut self, next: SeqNumber, seq: SeqNumber, data: &[u8]) {
+        let start = offset_from(next, seq);
+        let end = start + data.len();
+        let mut cursor = start;
+        let mut gaps = Vec::new();
+        for (held_seq, held) in &self.pieces {
+            let held_start = offset_from(next, *held_seq);
+            if held_start >= end {
+                break;
+            }
+            if held_start > cursor {
+                gaps.push(cursor..held_start);
+            }
+            cursor = cursor.max(held_start + held.len());
+        }
+        if cursor < end {
+            gaps.push(cursor..end);
+        }
+        for gap in gaps {
+            let octets = data[gap.start - start..gap.end - start].to_vec();
+            self.pieces.push((next.plus(gap.start as u32), octets));
+        }
+        self.pieces.sort_by_key(|(seq, _)| offset_from(next, *seq));
+    }
+
+    /// Remembers where the peer's FIN lies and drops held octets beyond it.
+    ///
+    /// The first FIN wins; a later one at another place is ignored.
+    fn hold_fin(&mut self, next: SeqNumber, fin: SeqNumber) {
+        if self.fin.is_some() {
+            return;
+        }
+        self.fin = Some(fin);
+        let limit = offset_from(next, fin);
+        self.pieces.retain_mut(|(seq, data)| {
+            data.truncate(limit.saturating_sub(offset_from(next, *seq)));
+            !data.is_empty()
+        });
+    }
+
+    /// Removes and returns the held piece that starts at `next`, after
+    /// dropping what lies before `next`.
+    fn take_at(&mut self, next: SeqNumber) -> Option<Vec<u8>> {
+        self.drop_before(next);
+        let (seq, _) = self.pieces.first()?;
+        if *seq != next {
+            return None;
+        }
+        Some(self.pieces.remove(0).1)
+    }
+
+    /// Drops held octets that lie before `next`, trimming a piece that straddles it.
+    fn drop_before(&mut self, next: SeqNumber) {
+        self.pieces.retain_mut(|(seq, data)| {
+            if !seq.precedes(next) {
+                return true;
+            }
+            let seen = offset_from(*seq, next);
+            if seen >= data.len() {
+                return false;
+            }
+            data.drain(..seen);
+            *seq = next;
+            true
+        });
+    }
+
+    /// Forgets everything held.
+    fn clear(&mut self) {
+        self.pieces.clear();
+        self.fin = None;
+    }
+}
+
+/// Returns how many octets `seq` lies after `base`, modulo 2^32.
+fn offset_from(base: SeqNumber, seq: SeqNumber) -> usize {
+    usize::try_from(seq.distance_from(base)).unwrap_or(usize::MAX)
+}
+
+/// Returns the sequence number just after a segment.
+fn end_of(segment: &Segment) -> SeqNumber {
+    segment.seq.plus(segment.sequence_len())
+}
+
 /// One TCP connection, driven by segments and virtual time.
 #[derive(Debug)]
 pub struct Connection {
@@ -197,12 +551,18 @@ pub struct Connection {
     fin_sent: bool,
     /// Whether the peer's FIN still waits for a segment acknowledging it.
     fin_ack_deferred: bool,
-    /// Segments built and waiting for `poll_transmit`.
-    outbox: VecDeque<Segment>,
+    /// Segments built and waiting for `poll_transmit`, with why each is sent.
+    outbox: VecDeque<(Segment, SendReason)>,
     /// Events waiting for `poll_event`.
     events: VecDeque<Event>,
+    /// Expired timers waiting for `poll_timer_expiry`.
+    expiries: VecDeque<TimerExpiry>,
     /// When TIME-WAIT ends.
     time_wait_until: Option<SimTime>,
+    /// The retransmission timer, the RTT estimate and duplicate ACKs.
+    recovery: Recovery,
+    /// Out-of-order data and FIN from the peer.
+    reassembly: Reassembly,
 }
 
 impl Connection {
@@ -251,7 +611,10 @@ impl Connection {
             fin_ack_deferred: false,
             outbox: VecDeque::new(),
             events: VecDeque::new(),
+            expiries: VecDeque::new(),
             time_wait_until: None,
+            recovery: Recovery::new(&config),
+            reassembly: Reassembly::default(),
         }
     }
 
@@ -265,7 +628,7 @@ impl Connection {
         }
         match self.state {
             State::Closed | State::Listen => {}
-            State::SynSent => self.on_segment_in_syn_sent(segment),
+            State::SynSent => self.on_segment_in_syn_sent(now, segment),
             _ => self.on_segment_when_synchronized(now, segment),
         }
     }
@@ -303,14 +666,27 @@ impl Connection {
 
     /// Returns the next segment to put on the wire, or None when nothing is due.
     ///
-    /// Segments already built (SYNs, ACKs, RSTs) go first, then data as far
-    /// as the peer's window allows, then the FIN once all data is out.
-    /// `now` is not used yet: it is there for a retransmission timer.
-    pub fn poll_transmit(&mut self, _now: SimTime) -> Option<Segment> {
-        self.outbox
+    /// This is [`Connection::poll_transmit_with_reason`] without the reason.
+    pub fn poll_transmit(&mut self, now: SimTime) -> Option<Segment> {
+        self.poll_transmit_with_reason(now)
+            .map(|(segment, _)| segment)
+    }
+
+    /// Returns the next segment to put on the wire and why it is sent, or
+    /// None when nothing is due.
+    ///
+    /// Segments already built (SYNs, ACKs, RSTs, resends) go first, then
+    /// data as far as the peer's window allows, then the FIN once all data
+    /// is out. Sending a SYN, data or FIN at `now` starts the
+    /// retransmission timer if it is stopped (RFC 6298 §5.1).
+    pub fn poll_transmit_with_reason(&mut self, now: SimTime) -> Option<(Segment, SendReason)> {
+        let (segment, reason) = self
+            .outbox
             .pop_front()
-            .or_else(|| self.next_data_segment())
-            .or_else(|| self.next_fin_segment())
+            .or_else(|| self.next_data_segment().map(|s| (s, SendReason::First)))
+            .or_else(|| self.next_fin_segment().map(|s| (s, SendReason::First)))?;
+        self.on_transmit(now, &segment, reason);
+        Some((segment, reason))
     }
 
     /// Queues a pure ACK for a received FIN that no segment has acknowledged yet.
@@ -319,7 +695,7 @@ impl Connection {
     /// acknowledgement instead and nothing is queued.
     pub fn flush_deferred_ack(&mut self) {
         if self.fin_ack_deferred && !self.fresh_segment_due() {
-            self.queue_ack();
+            self.queue_ack(SendReason::Ack);
         }
     }
 
@@ -328,16 +704,37 @@ impl Connection {
         self.events.pop_front()
     }
 
-    /// Returns when the next timer fires: the end of TIME-WAIT, if in it.
-    pub fn poll_timeout(&self) -> Option<SimTime> {
-        self.time_wait_until
+    /// Returns the next timer that expired, oldest first.
+    pub fn poll_timer_expiry(&mut self) -> Option<TimerExpiry> {
+        self.expiries.pop_front()
     }
 
-    /// Fires the timers due at `now`; TIME-WAIT ends in CLOSED after 2*MSL.
+    /// Returns when the next timer expires: the retransmission timer or the end of TIME-WAIT.
+    pub fn poll_timeout(&self) -> Option<SimTime> {
+        [self.recovery.deadline, self.time_wait_until]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Fires the timers due at `now`.
+    ///
+    /// The retransmission timer sends the oldest unacknowledged segment
+    /// again, or aborts when the resends ran out; TIME-WAIT ends in CLOSED
+    /// after 2*MSL. Each expiry is reported by [`Connection::poll_timer_expiry`].
     pub fn handle_timeout(&mut self, now: SimTime) {
-        if self.time_wait_until.is_some_and(|deadline| now >= deadline) {
+        if let Some(due) = self.recovery.deadline.filter(|&due| now >= due) {
+            self.on_retransmission_timeout(now, due);
+        }
+        if let Some(due) = self.time_wait_until.filter(|&due| now >= due) {
+            self.expiries.push_back(TimerExpiry::TimeWait { at: due });
             self.finish(Event::Closed);
         }
+    }
+
+    /// Returns the current retransmission timeout (RTO).
+    pub fn retransmission_timeout(&self) -> SimDuration {
+        self.recovery.rtt.rto
     }
 
     /// Returns the current state.
@@ -369,26 +766,30 @@ impl Connection {
     fn owns(&self, segment: &Segment) -> bool {
         segment.dst_port == self.local_port && segment.src_port == self.remote_port
     }
+}
 
+/// Opening: the handshake of RFC 9293 §3.5.
+impl Connection {
     /// Handles a segment while waiting for the peer's SYN (RFC 9293 §3.10.7.3).
-    fn on_segment_in_syn_sent(&mut self, segment: &Segment) {
+    fn on_segment_in_syn_sent(&mut self, now: SimTime, segment: &Segment) {
         match (segment.control, segment.ack) {
             (Control::Rst, Some(ack)) if self.acks_unacked(ack) => self.finish(Event::Reset),
             (Control::Rst, _) => {}
             (_, Some(ack)) if !self.acks_unacked(ack) => self.queue_reset_for(segment),
-            (Control::Syn, Some(ack)) => self.on_syn_ack(segment, ack),
+            (Control::Syn, Some(ack)) => self.on_syn_ack(now, segment, ack),
             (Control::Syn, None) => self.on_simultaneous_syn(segment),
             _ => {}
         }
     }
 
     /// Completes an active open: records the peer's SYN and acknowledges it.
-    fn on_syn_ack(&mut self, syn_ack: &Segment, ack: SeqNumber) {
+    fn on_syn_ack(&mut self, now: SimTime, syn_ack: &Segment, ack: SeqNumber) {
         self.take_peer_syn(syn_ack);
-        self.acknowledge_up_to(ack);
+        self.acknowledge_up_to(now, ack);
         self.set_send_window(syn_ack.window, syn_ack.seq, ack);
+        self.recovery.last_ack_window = syn_ack.window;
         self.become_established();
-        self.queue_ack();
+        self.queue_ack(SendReason::Ack);
     }
 
     /// Answers a SYN that crossed ours with a SYN_ACK (RFC 9293 §3.5, simultaneous open).
@@ -397,7 +798,7 @@ impl Connection {
         self.set_send_window(syn.window, syn.seq, self.snd.iss);
         self.state = State::SynReceived;
         let syn_ack = self.build(Control::Syn, self.snd.iss, Vec::new());
-        self.outbox.push_back(syn_ack);
+        self.outbox.push_back((syn_ack, SendReason::Ack));
     }
 
     /// Records the peer's initial sequence number and MSS from its SYN.
@@ -408,15 +809,33 @@ impl Connection {
     }
 
     /// Enters ESTABLISHED, or FIN-WAIT-1 if the application closed meanwhile.
+    ///
+    /// If our SYN had to be resent, the RTO for the data is 3 s (RFC 6298 §5.7).
     fn become_established(&mut self) {
         self.state = if self.close_requested {
             State::FinWait1
         } else {
             State::Established
         };
+        if self.recovery.syn_timed_out {
+            self.recovery.rtt.fall_back_after_syn_timeout();
+        }
         self.events.push_back(Event::Established);
     }
 
+    /// Completes a passive open if the ACK covers our SYN, or answers with an RST.
+    fn on_handshake_ack(&mut self, segment: &Segment, ack: SeqNumber) -> bool {
+        if !self.acks_unacked(ack) {
+            self.queue_reset_for(segment);
+            return false;
+        }
+        self.become_established();
+        true
+    }
+}
+
+/// Synchronized states: checks and acknowledgements (RFC 9293 §3.10.7.4).
+impl Connection {
     /// Handles a segment once both SYNs are known (RFC 9293 §3.10.7.4).
     fn on_segment_when_synchronized(&mut self, now: SimTime, segment: &Segment) {
         if !self.is_acceptable(segment) {
@@ -425,7 +844,7 @@ impl Connection {
         }
         match segment.control {
             Control::Rst => self.finish(Event::Reset),
-            Control::Syn => self.queue_ack(),
+            Control::Syn => self.queue_ack(SendReason::DuplicateAck),
             Control::None | Control::Fin => self.on_ack_and_text(now, segment),
         }
     }
@@ -452,7 +871,7 @@ impl Connection {
         if segment.control == Control::Rst {
             return;
         }
-        self.queue_ack();
+        self.queue_ack(SendReason::DuplicateAck);
         if self.state == State::TimeWait && segment.control == Control::Fin {
             self.enter_time_wait(now);
         }
@@ -476,23 +895,14 @@ impl Connection {
             return false;
         }
         if self.snd.nxt.precedes(ack) {
-            self.queue_ack();
+            self.queue_ack(SendReason::DuplicateAck);
             return false;
         }
-        self.acknowledge_up_to(ack);
+        self.count_duplicate_ack(segment, ack);
+        self.acknowledge_up_to(now, ack);
         self.update_send_window(segment, ack);
         self.on_ack_of_fin(now);
         self.state != State::Closed
-    }
-
-    /// Completes a passive open if the ACK covers our SYN, or answers with an RST.
-    fn on_handshake_ack(&mut self, segment: &Segment, ack: SeqNumber) -> bool {
-        if !self.acks_unacked(ack) {
-            self.queue_reset_for(segment);
-            return false;
-        }
-        self.become_established();
-        true
     }
 
     /// Tells whether `ack` lies in SND.UNA < ack <= SND.NXT.
@@ -500,18 +910,63 @@ impl Connection {
         self.snd.una.precedes(ack) && !self.snd.nxt.precedes(ack)
     }
 
-    /// Advances SND.UNA to `ack` and forgets the segments it fully covers.
-    fn acknowledge_up_to(&mut self, ack: SeqNumber) {
+    /// Advances SND.UNA to `ack`, forgets what it covers, and restarts or
+    /// stops the retransmission timer.
+    fn acknowledge_up_to(&mut self, now: SimTime, ack: SeqNumber) {
         if !self.snd.una.precedes(ack) {
             return;
         }
         self.snd.una = ack;
+        self.forget_acknowledged();
+        self.take_rtt_sample(now, ack);
+        self.on_new_data_acked(now);
+    }
+
+    /// Drops the segments SND.UNA fully covers from the front of the queue.
+    fn forget_acknowledged(&mut self) {
         while let Some(oldest) = self.unacked.front() {
-            let end = oldest.seq.plus(oldest.sequence_len());
-            if self.snd.una.precedes(end) {
+            if self.snd.una.precedes(end_of(oldest)) {
                 break;
             }
             self.unacked.pop_front();
+        }
+    }
+
+    /// Takes an RTT sample when `ack` covers the timed segment (RFC 6298 §3).
+    fn take_rtt_sample(&mut self, now: SimTime, ack: SeqNumber) {
+        let Some((end, sent_at)) = self.recovery.timed else {
+            return;
+        };
+        if ack.precedes(end) {
+            return;
+        }
+        self.recovery.rtt.take_sample(now.since(sent_at));
+        self.recovery.timed = None;
+    }
+
+    /// Restarts the timer for what is still outstanding, or stops it
+    /// (RFC 6298 §5.2, §5.3), and clears the resend and duplicate counts.
+    fn on_new_data_acked(&mut self, now: SimTime) {
+        self.recovery.retransmissions = 0;
+        self.recovery.duplicate_acks = 0;
+        let outstanding = self.snd.una != self.snd.nxt;
+        self.recovery.deadline = outstanding.then(|| now + self.recovery.rtt.rto);
+    }
+
+    /// Counts a duplicate ACK (RFC 5681 §2) and fast-retransmits on the third (§3.2).
+    ///
+    /// A duplicate ACK carries no data, SYN or FIN, acknowledges SND.UNA
+    /// while data is outstanding, and repeats the last ACK's window.
+    fn count_duplicate_ack(&mut self, segment: &Segment, ack: SeqNumber) {
+        let same_window = segment.window == self.recovery.last_ack_window;
+        self.recovery.last_ack_window = segment.window;
+        let outstanding = self.snd.una != self.snd.nxt;
+        if !(segment.is_pure_ack() && ack == self.snd.una && outstanding && same_window) {
+            return;
+        }
+        self.recovery.duplicate_acks = self.recovery.duplicate_acks.saturating_add(1);
+        if self.recovery.duplicate_acks == FAST_RETRANSMIT_THRESHOLD {
+            self.resend_oldest(SendReason::FastRetransmission);
         }
     }
 
@@ -544,18 +999,26 @@ impl Connection {
             _ => {}
         }
     }
+}
 
-    /// Takes in the segment's data and FIN (RFC 9293 §3.10.7.4, seventh and eighth checks).
+/// Receiving: data and FIN, in order or held (RFC 9293 §3.10.7.4, seventh and eighth checks).
+impl Connection {
+    /// Takes in the segment's data and FIN, or holds them if they come early.
     ///
     /// Once the peer's FIN is in, later data and FINs are ignored.
     fn process_text(&mut self, now: SimTime, segment: &Segment) {
         if segment.sequence_len() == 0 || !self.receives_text() {
             return;
         }
-        match self.new_text(segment) {
-            Some((data, fin)) => self.take_text(now, data, fin),
-            None => self.queue_ack(),
+        if self.rcv.nxt.precedes(segment.seq) {
+            self.hold_out_of_order(segment);
+            return self.queue_ack(SendReason::DuplicateAck);
         }
+        let (data, fin) = self.new_text(segment);
+        if data.is_empty() && !fin {
+            return self.queue_ack(SendReason::DuplicateAck);
+        }
+        self.take_text(now, data, fin);
     }
 
     /// Tells whether the peer may still send data in the current state.
@@ -566,39 +1029,74 @@ impl Connection {
         )
     }
 
-    /// Returns the unseen data, trimmed to the window, and whether the FIN is in it.
-    ///
-    /// Returns None when a gap lies between RCV.NXT and the segment.
-    fn new_text<'s>(&self, segment: &'s Segment) -> Option<(&'s [u8], bool)> {
-        if self.rcv.nxt.precedes(segment.seq) {
-            return None;
-        }
-        let seen = self.rcv.nxt.distance_from(segment.seq);
-        let seen = usize::try_from(seen).unwrap_or(usize::MAX);
+    /// Returns the unseen part of an in-order segment's data, trimmed to
+    /// the room left, and whether its FIN is taken in too.
+    fn new_text<'s>(&self, segment: &'s Segment) -> (&'s [u8], bool) {
+        let seen = offset_from(segment.seq, self.rcv.nxt);
         let Some(fresh) = segment.payload.get(seen..) else {
-            return Some((&[], false));
+            return (&[], false);
         };
-        let room = usize::from(self.config.window);
+        let room = self.receive_room();
         let fin = segment.control == Control::Fin && fresh.len() < room;
-        Some((&fresh[..fresh.len().min(room)], fin))
+        (&fresh[..fresh.len().min(room)], fin)
     }
 
-    /// Hands new data to the application and acknowledges it, or defers that for a FIN.
-    fn take_text(&mut self, now: SimTime, data: &[u8], fin: bool) {
-        if !data.is_empty() {
-            self.rcv.nxt = self.rcv.nxt.plus(data.len() as u32);
-            self.events.push_back(Event::Data(data.to_vec()));
+    /// Returns how many octets beyond RCV.NXT may be taken in: the window,
+    /// or fewer when a held FIN comes sooner.
+    fn receive_room(&self) -> usize {
+        let window = usize::from(self.config.window);
+        match self.reassembly.fin {
+            Some(fin) => window.min(offset_from(self.rcv.nxt, fin)),
+            None => window,
         }
+    }
+
+    /// Holds an early segment's data and FIN, as far as the room allows.
+    fn hold_out_of_order(&mut self, segment: &Segment) {
+        let room = self
+            .receive_room()
+            .saturating_sub(offset_from(self.rcv.nxt, segment.seq));
+        let data = &segment.payload[..segment.payload.len().min(room)];
+        self.reassembly.hold(self.rcv.nxt, segment.seq, data);
+        if segment.control == Control::Fin && segment.payload.len() < room {
+            let fin = segment.seq.plus(segment.payload.len() as u32);
+            self.reassembly.hold_fin(self.rcv.nxt, fin);
+        }
+    }
+
+    /// Hands new data, and held data it joins up with, to the application;
+    /// acknowledges it, or defers that when a FIN follows.
+    fn take_text(&mut self, now: SimTime, data: &[u8], fin: bool) {
+        self.deliver(data);
+        let fin = fin || self.deliver_held();
         if fin {
             self.on_fin(now);
         } else {
-            self.queue_ack();
+            self.queue_ack(SendReason::Ack);
         }
+    }
+
+    /// Passes in-order data to the application and advances RCV.NXT past it.
+    fn deliver(&mut self, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        self.rcv.nxt = self.rcv.nxt.plus(data.len() as u32);
+        self.events.push_back(Event::Data(data.to_vec()));
+    }
+
+    /// Delivers held pieces that now follow on; returns whether a held FIN is reached.
+    fn deliver_held(&mut self) -> bool {
+        while let Some(piece) = self.reassembly.take_at(self.rcv.nxt) {
+            self.deliver(&piece);
+        }
+        self.reassembly.fin == Some(self.rcv.nxt)
     }
 
     /// Takes in the peer's FIN; its acknowledgement waits (see `flush_deferred_ack`).
     fn on_fin(&mut self, now: SimTime) {
         self.rcv.nxt = self.rcv.nxt.plus(1);
+        self.reassembly.clear();
         self.fin_ack_deferred = true;
         self.events.push_back(Event::PeerFinished);
         match self.state {
@@ -615,17 +1113,118 @@ impl Connection {
         self.time_wait_until = Some(now + self.config.msl + self.config.msl);
     }
 
-    /// Enters CLOSED, drops every queue and tells the application why.
+    /// Enters CLOSED, drops every queue and timer and tells the application why.
     fn finish(&mut self, event: Event) {
         self.state = State::Closed;
         self.writes.clear();
         self.unacked.clear();
         self.outbox.clear();
+        self.reassembly.clear();
         self.fin_ack_deferred = false;
         self.time_wait_until = None;
+        self.recovery.deadline = None;
+        self.recovery.timed = None;
         self.events.push_back(event);
     }
+}
 
+/// Retransmission: the timer of RFC 6298 §5 and giving up.
+impl Connection {
+    /// Starts the timer and times the segment for an RTT sample when it
+    /// occupies sequence space (RFC 6298 §5.1, §3).
+    fn on_transmit(&mut self, now: SimTime, segment: &Segment, reason: SendReason) {
+        if segment.sequence_len() == 0 {
+            return;
+        }
+        if self.recovery.deadline.is_none() {
+            self.recovery.deadline = Some(now + self.recovery.rtt.rto);
+        }
+        if reason == SendReason::First && self.recovery.timed.is_none() {
+            self.recovery.timed = Some((end_of(segment), now));
+        }
+    }
+
+    /// Handles the timer that was due at `due`: resends, or gives up when
+    /// the resends allowed for the oldest segment are used up.
+    fn on_retransmission_timeout(&mut self, now: SimTime, due: SimTime) {
+        let Some(oldest) = self.unacked.front() else {
+            self.recovery.deadline = None;
+            return;
+        };
+        let limit = if oldest.control == Control::Syn {
+            self.config.max_syn_retransmissions
+        } else {
+            self.config.max_retransmissions
+        };
+        if self.recovery.retransmissions >= limit {
+            self.give_up(due);
+        } else {
+            self.retransmit_after_timeout(now, due);
+        }
+    }
+
+    /// Sends the oldest segment again, doubles the RTO and restarts the
+    /// timer (RFC 6298 §5.4–5.6).
+    fn retransmit_after_timeout(&mut self, now: SimTime, due: SimTime) {
+        let attempt = self.recovery.retransmissions + 1;
+        self.recovery.retransmissions = attempt;
+        let rto = self.recovery.rtt.rto;
+        self.expiries.push_back(TimerExpiry::Retransmission {
+            at: due,
+            rto,
+            attempt,
+        });
+        if self.unacked.front().map(|s| s.control) == Some(Control::Syn) {
+            self.recovery.syn_timed_out = true;
+        }
+        self.resend_oldest(SendReason::Retransmission { attempt });
+        self.recovery.rtt.back_off();
+        self.recovery.deadline = Some(now + self.recovery.rtt.rto);
+    }
+
+    /// Queues the oldest unacknowledged segment again, with its original
+    /// sequence number and payload and the current acknowledgement.
+    ///
+    /// The segment being timed is dropped: no RTT sample may come from a
+    /// resent segment or from one whose ACK waits for it (Karn's rule).
+    fn resend_oldest(&mut self, reason: SendReason) {
+        let Some(oldest) = self.unacked.front() else {
+            return;
+        };
+        let segment = self.build(oldest.control, oldest.seq, oldest.payload.clone());
+        if segment.ack.is_some() {
+            self.fin_ack_deferred = false;
+        }
+        self.recovery.timed = None;
+        self.outbox.push_back((segment, reason));
+    }
+
+    /// Aborts after the last resend: CLOSED, [`Event::Reset`], and an RST
+    /// unless in SYN-SENT (RFC 9293 §3.10.4).
+    fn give_up(&mut self, due: SimTime) {
+        self.expiries.push_back(TimerExpiry::GaveUp {
+            at: due,
+            rto: self.recovery.rtt.rto,
+            retransmissions: self.recovery.retransmissions,
+        });
+        let reset = (self.state != State::SynSent).then(|| self.abort_reset());
+        self.finish(Event::Reset);
+        self.outbox
+            .extend(reset.map(|segment| (segment, SendReason::Abort)));
+    }
+
+    /// Builds the RST of an abort, `<SEQ=SND.NXT><CTL=RST>` (RFC 9293 §3.10.4).
+    fn abort_reset(&self) -> Segment {
+        Segment {
+            ack: None,
+            window: 0,
+            ..self.build(Control::Rst, self.snd.nxt, Vec::new())
+        }
+    }
+}
+
+/// Sending: data, FIN and the segments built for them.
+impl Connection {
     /// Tells whether the application may still queue data in the current state.
     fn accepts_writes(&self) -> bool {
         matches!(
@@ -698,7 +1297,7 @@ impl Connection {
         if !self.snd.nxt.precedes(edge) {
             return 0;
         }
-        usize::try_from(edge.distance_from(self.snd.nxt)).unwrap_or(usize::MAX)
+        offset_from(self.snd.nxt, edge)
     }
 
     /// Builds our FIN once the application closed and all data is out.
@@ -722,13 +1321,13 @@ impl Connection {
     /// Builds a SYN or SYN_ACK at SND.NXT and queues it.
     fn queue_sequenced(&mut self, control: Control) {
         let segment = self.sequenced(control, Vec::new());
-        self.outbox.push_back(segment);
+        self.outbox.push_back((segment, SendReason::First));
     }
 
     /// Builds the segment at SND.NXT, moves SND.NXT past it and keeps a copy until acked.
     fn sequenced(&mut self, control: Control, payload: Vec<u8>) -> Segment {
         let segment = self.build(control, self.snd.nxt, payload);
-        self.snd.nxt = self.snd.nxt.plus(segment.sequence_len());
+        self.snd.nxt = end_of(&segment);
         self.unacked.push_back(segment.clone());
         if segment.ack.is_some() {
             self.fin_ack_deferred = false;
@@ -737,16 +1336,16 @@ impl Connection {
     }
 
     /// Queues a pure ACK of everything received so far.
-    fn queue_ack(&mut self) {
+    fn queue_ack(&mut self, reason: SendReason) {
         let ack = self.build(Control::None, self.snd.nxt, Vec::new());
         self.fin_ack_deferred = false;
-        self.outbox.push_back(ack);
+        self.outbox.push_back((ack, reason));
     }
 
     /// Queues the RST that answers a segment acknowledging what we never sent.
     fn queue_reset_for(&mut self, segment: &Segment) {
         if let Some(reset) = reset_for(segment) {
-            self.outbox.push_back(reset);
+            self.outbox.push_back((reset, SendReason::Reset));
         }
     }
 
@@ -896,6 +1495,41 @@ mod tests {
             mss: None,
             payload: payload.to_vec(),
         }
+    }
+
+    /// Returns the instant `millis` milliseconds into the run.
+    fn ms(millis: u64) -> SimTime {
+        SimTime::from_nanos(millis * 1_000_000)
+    }
+
+    /// Takes every segment the connection has ready at `now`, with why each is sent.
+    fn drain_at(connection: &mut Connection, now: SimTime) -> Vec<(Segment, SendReason)> {
+        std::iter::from_fn(|| connection.poll_transmit_with_reason(now)).collect()
+    }
+
+    /// Takes every segment the connection has ready at `now`, without the reasons.
+    fn segments_at(connection: &mut Connection, now: SimTime) -> Vec<Segment> {
+        std::iter::from_fn(|| connection.poll_transmit(now)).collect()
+    }
+
+    /// Returns the one (segment, reason) of a list that must hold exactly one.
+    fn only_sent(sent: Vec<(Segment, SendReason)>) -> (Segment, SendReason) {
+        let [one] = sent.try_into().expect("exactly one segment");
+        one
+    }
+
+    /// Takes the connection's events, which must all be data, and joins the octets.
+    fn received_bytes(connection: &mut Connection) -> Vec<u8> {
+        let data = events(connection).into_iter().map(|event| match event {
+            Event::Data(bytes) => bytes,
+            other => panic!("unexpected {other:?}"),
+        });
+        data.flatten().collect()
+    }
+
+    /// Takes every timer expiry the connection has reported.
+    fn expiries(connection: &mut Connection) -> Vec<TimerExpiry> {
+        std::iter::from_fn(|| connection.poll_timer_expiry()).collect()
     }
 
     #[test]
@@ -1289,9 +1923,15 @@ mod tests {
         assert_eq!(events(&mut server), []);
 
         server.handle_segment(T0, &sent[0]);
-        assert_eq!(only(drain(&mut server)).ack, Some(SeqNumber(1004)));
+        assert_eq!(
+            only(drain(&mut server)).ack,
+            Some(SeqNumber(1007)),
+            "the held segment is acknowledged with the one filling the gap"
+        );
         server.handle_segment(T0, &sent[1]);
-        assert_eq!(only(drain(&mut server)).ack, Some(SeqNumber(1007)));
+        let repeated = only(drain(&mut server));
+        assert!(repeated.is_pure_ack());
+        assert_eq!(repeated.ack, Some(SeqNumber(1007)));
         let expected = [Event::Data(b"one".to_vec()), Event::Data(b"two".to_vec())];
         assert_eq!(events(&mut server), expected);
     }
@@ -1592,5 +2232,915 @@ mod tests {
         );
         assert_eq!(segments[0].payload, b"small");
         assert_eq!(segments[1].payload, full);
+    }
+
+    #[test]
+    fn lost_syn_is_resent_after_one_second_with_the_same_sequence_number() {
+        let mut client = open_client(unbuffered(), CLIENT_ISN);
+        let (syn, reason) = only_sent(drain_at(&mut client, T0));
+        assert_eq!(reason, SendReason::First);
+        assert_eq!(client.poll_timeout(), Some(ms(1000)), "initial RTO 1 s");
+
+        client.handle_timeout(ms(999));
+        assert_eq!(drain_at(&mut client, ms(999)), []);
+        client.handle_timeout(ms(1000));
+        let (again, reason) = only_sent(drain_at(&mut client, ms(1000)));
+        assert_eq!(again, syn, "same sequence number, same MSS option");
+        assert_eq!(reason, SendReason::Retransmission { attempt: 1 });
+        let expiry = TimerExpiry::Retransmission {
+            at: ms(1000),
+            rto: SimDuration::from_secs(1),
+            attempt: 1,
+        };
+        assert_eq!(expiries(&mut client), [expiry]);
+        assert_eq!(
+            client.poll_timeout(),
+            Some(ms(3000)),
+            "RTO backed off to 2 s"
+        );
+
+        let mut server = Connection::accept(unbuffered(), SERVER_PORT, &again, SERVER_ISN);
+        let syn_ack = only(segments_at(&mut server, ms(1010)));
+        client.handle_segment(ms(1020), &syn_ack);
+        assert_eq!(client.state(), State::Established);
+        assert_eq!(client.poll_timeout(), None, "the SYN is acknowledged");
+    }
+
+    #[test]
+    fn lost_syn_ack_is_resent_and_handshake_completes() {
+        let mut client = open_client(unbuffered(), CLIENT_ISN);
+        let syn = only(drain(&mut client));
+        let mut server = Connection::accept(unbuffered(), SERVER_PORT, &syn, SERVER_ISN);
+        let lost = only(segments_at(&mut server, ms(10)));
+
+        client.handle_timeout(ms(1000));
+        let syn_again = only(segments_at(&mut client, ms(1000)));
+        server.handle_segment(ms(1010), &syn_again);
+        let (answer, reason) = only_sent(drain_at(&mut server, ms(1010)));
+        assert_eq!(reason, SendReason::DuplicateAck, "RFC 9293 §3.10.7.4");
+        assert_eq!(
+            (answer.seq, answer.ack),
+            (SeqNumber(5001), Some(SeqNumber(1001)))
+        );
+        client.handle_segment(ms(1020), &answer);
+        assert_eq!(
+            client.state(),
+            State::SynSent,
+            "an ACK without SYN is dropped"
+        );
+
+        assert_eq!(server.poll_timeout(), Some(ms(1010)));
+        server.handle_timeout(ms(1010));
+        let (syn_ack, reason) = only_sent(drain_at(&mut server, ms(1010)));
+        assert_eq!(syn_ack, lost);
+        assert_eq!(reason, SendReason::Retransmission { attempt: 1 });
+        client.handle_segment(ms(1020), &syn_ack);
+        let ack = only(segments_at(&mut client, ms(1020)));
+        server.handle_segment(ms(1030), &ack);
+
+        assert_eq!(
+            (client.state(), server.state()),
+            (State::Established, State::Established)
+        );
+        assert_eq!((client.poll_timeout(), server.poll_timeout()), (None, None));
+        assert_eq!(events(&mut server), [Event::Established]);
+    }
+
+    #[test]
+    fn rto_doubles_on_each_back_off() {
+        let config = Config {
+            max_rto: SimDuration::from_secs(10),
+            ..unbuffered()
+        };
+        let mut client = open_client(config, CLIENT_ISN);
+        drain(&mut client);
+        let mut deadlines = Vec::new();
+        for _ in 0..6 {
+            let deadline = client.poll_timeout().expect("the timer runs");
+            deadlines.push(deadline);
+            client.handle_timeout(deadline);
+            assert_eq!(only(segments_at(&mut client, deadline)).seq, CLIENT_ISN);
+        }
+        let seconds = [1, 3, 7, 15, 25, 35].map(|s| ms(s * 1000));
+        assert_eq!(deadlines, seconds, "1, 2, 4, 8, then the 10 s maximum");
+        let rtos: Vec<_> = expiries(&mut client)
+            .iter()
+            .map(|expiry| match expiry {
+                TimerExpiry::Retransmission { rto, .. } => rto.as_nanos() / 1_000_000_000,
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(rtos, [1, 2, 4, 8, 10, 10]);
+    }
+
+    #[test]
+    fn rtt_sample_updates_srtt_rttvar_and_rto_per_rfc_6298() {
+        let config = Config {
+            min_rto: SimDuration::from_millis(1),
+            ..unbuffered()
+        };
+        let mut client = open_client(config, CLIENT_ISN);
+        let syn = only(drain(&mut client));
+        let mut server = Connection::accept(unbuffered(), SERVER_PORT, &syn, SERVER_ISN);
+        let syn_ack = only(segments_at(&mut server, T0));
+
+        // R = 100 ms: SRTT = 100, RTTVAR = 50, RTO = 100 + 4 * 50 = 300 ms.
+        client.handle_segment(ms(100), &syn_ack);
+        let rtt = client.recovery.rtt;
+        assert_eq!(rtt.srtt, Some(SimDuration::from_millis(100)));
+        assert_eq!(rtt.rttvar, SimDuration::from_millis(50));
+        assert_eq!(
+            client.retransmission_timeout(),
+            SimDuration::from_millis(300)
+        );
+        deliver(&mut server, &segments_at(&mut client, ms(100)));
+
+        // R = 200 ms: RTTVAR = 3/4 * 50 + 1/4 * 100 = 62.5,
+        // SRTT = 7/8 * 100 + 1/8 * 200 = 112.5, RTO = 112.5 + 250 = 362.5 ms.
+        let deadline = exchange_one_byte(&mut client, &mut server, ms(100), ms(300));
+        assert_eq!(deadline, ms(400), "sent at 100 ms with RTO 300 ms");
+        let rtt = client.recovery.rtt;
+        assert_eq!(rtt.srtt, Some(SimDuration::from_nanos(112_500_000)));
+        assert_eq!(rtt.rttvar, SimDuration::from_nanos(62_500_000));
+        assert_eq!(rtt.rto, SimDuration::from_nanos(362_500_000));
+
+        // R = 80 ms: RTTVAR = 3/4 * 62.5 + 1/4 * 32.5 = 55,
+        // SRTT = 7/8 * 112.5 + 1/8 * 80 = 108.4375, RTO = 108.4375 + 220.
+        let deadline = exchange_one_byte(&mut client, &mut server, ms(300), ms(380));
+        assert_eq!(deadline, SimTime::from_nanos(662_500_000));
+        let rtt = client.recovery.rtt;
+        assert_eq!(rtt.srtt, Some(SimDuration::from_nanos(108_437_500)));
+        assert_eq!(rtt.rttvar, SimDuration::from_millis(55));
+        assert_eq!(rtt.rto, SimDuration::from_nanos(328_437_500));
+    }
+
+    /// Sends one octet from `client` at `sent`, lets `server` acknowledge
+    /// it, hands the ACK back at `acked`, and returns the deadline the
+    /// client's timer had meanwhile.
+    fn exchange_one_byte(
+        client: &mut Connection,
+        server: &mut Connection,
+        sent: SimTime,
+        acked: SimTime,
+    ) -> SimTime {
+        client.send(b"x").unwrap();
+        let data = only(segments_at(client, sent));
+        let deadline = client.poll_timeout().expect("the timer runs");
+        server.handle_segment(sent, &data);
+        let ack = only(segments_at(server, sent));
+        client.handle_segment(acked, &ack);
+        deadline
+    }
+
+    #[test]
+    fn rto_stays_between_its_bounds_and_uses_clock_granularity() {
+        let mut rtt = RttEstimator::new(SimDuration::ZERO, SimDuration::from_secs(2));
+        rtt.take_sample(SimDuration::from_millis(10));
+        rtt.take_sample(SimDuration::from_millis(10));
+        rtt.take_sample(SimDuration::from_millis(10));
+        // RTTVAR: 5, then 3.75, then 2.8125 ms; 4 * RTTVAR stays above G.
+        assert_eq!(rtt.rto, SimDuration::from_nanos(10_000_000 + 11_250_000));
+        let mut steady = RttEstimator::new(SimDuration::ZERO, SimDuration::from_secs(2));
+        steady.take_sample(SimDuration::ZERO);
+        assert_eq!(
+            steady.rto, CLOCK_GRANULARITY,
+            "RTO = SRTT + max(G, 4 * RTTVAR)"
+        );
+
+        rtt.back_off();
+        assert_eq!(rtt.rto, SimDuration::from_nanos(42_500_000));
+        for _ in 0..10 {
+            rtt.back_off();
+        }
+        assert_eq!(
+            rtt.rto,
+            SimDuration::from_secs(2),
+            "the maximum caps back-off"
+        );
+        let crossed = RttEstimator::new(SimDuration::from_secs(5), SimDuration::from_secs(2));
+        assert_eq!(crossed.rto, SimDuration::from_secs(2), "the maximum wins");
+        let defaults = Config::default();
+        let fresh = RttEstimator::new(defaults.min_rto, defaults.max_rto);
+        assert_eq!(fresh.rto, SimDuration::from_secs(1));
+    }
+
+    #[test]
+    fn karn_rule_takes_no_sample_from_retransmitted_segment() {
+        let (mut client, mut server) = established();
+        assert_eq!(client.recovery.rtt.srtt, Some(SimDuration::ZERO));
+        client.send(b"lost").unwrap();
+        drain(&mut client);
+        client.handle_timeout(ms(1000));
+        let again = only(segments_at(&mut client, ms(1000)));
+        server.handle_segment(ms(1400), &again);
+        let ack = only(segments_at(&mut server, ms(1400)));
+        client.handle_segment(ms(1500), &ack);
+
+        assert_eq!(
+            client.recovery.rtt.srtt,
+            Some(SimDuration::ZERO),
+            "neither 1.5 s nor 0.5 s was sampled"
+        );
+        assert_eq!(
+            client.retransmission_timeout(),
+            SimDuration::from_secs(2),
+            "the backed-off RTO stays until a valid sample"
+        );
+        let deadline = exchange_one_byte(&mut client, &mut server, ms(1500), ms(1600));
+        assert_eq!(deadline, ms(3500));
+        // R = 100 ms: SRTT = 12.5 ms, RTTVAR = 25 ms, RTO 112.5 ms, so the minimum.
+        assert_eq!(
+            client.recovery.rtt.srtt,
+            Some(SimDuration::from_nanos(12_500_000))
+        );
+        assert_eq!(client.retransmission_timeout(), SimDuration::from_secs(1));
+    }
+
+    #[test]
+    fn rto_falls_back_to_three_seconds_after_syn_retransmission() {
+        let mut client = open_client(unbuffered(), CLIENT_ISN);
+        drain(&mut client);
+        client.handle_timeout(ms(1000));
+        let syn = only(segments_at(&mut client, ms(1000)));
+        assert_eq!(client.retransmission_timeout(), SimDuration::from_secs(2));
+        let mut server = Connection::accept(unbuffered(), SERVER_PORT, &syn, SERVER_ISN);
+        let syn_ack = only(segments_at(&mut server, ms(1050)));
+
+        client.handle_segment(ms(1100), &syn_ack);
+        assert_eq!(client.retransmission_timeout(), SimDuration::from_secs(3));
+        client.send(b"data").unwrap();
+        let sent = segments_at(&mut client, ms(1100));
+        assert_eq!(sent.len(), 2, "the handshake ACK, then the data");
+        assert_eq!(client.poll_timeout(), Some(ms(4100)));
+    }
+
+    #[test]
+    fn lost_data_segment_is_resent_with_original_sequence_number() {
+        let (mut client, mut server) = established();
+        client.send(b"hello").unwrap();
+        client.send(b"world").unwrap();
+        let sent = drain(&mut client);
+        server.handle_segment(ms(10), &sent[1]);
+        let duplicate = only(segments_at(&mut server, ms(10)));
+        assert_eq!(duplicate.ack, Some(SeqNumber(1001)));
+        client.handle_segment(ms(20), &duplicate);
+        assert_eq!(drain(&mut client), []);
+
+        client.handle_timeout(ms(1000));
+        let (again, reason) = only_sent(drain_at(&mut client, ms(1000)));
+        assert_eq!(reason, SendReason::Retransmission { attempt: 1 });
+        assert_eq!(again, sent[0], "original sequence number and payload");
+        server.handle_segment(ms(1010), &again);
+        let ack = only(segments_at(&mut server, ms(1010)));
+        assert_eq!(ack.ack, Some(SeqNumber(1011)));
+        let expected = [
+            Event::Data(b"hello".to_vec()),
+            Event::Data(b"world".to_vec()),
+        ];
+        assert_eq!(events(&mut server), expected);
+
+        client.handle_segment(ms(1020), &ack);
+        assert!(client.unacked.is_empty());
+        assert_eq!(client.poll_timeout(), None);
+    }
+
+    #[test]
+    fn lost_fin_is_resent() {
+        let (mut client, mut server, fin) = fin_wait_1();
+        assert_eq!(client.poll_timeout(), Some(ms(1000)));
+        client.handle_timeout(ms(1000));
+        let (again, reason) = only_sent(drain_at(&mut client, ms(1000)));
+        assert_eq!(reason, SendReason::Retransmission { attempt: 1 });
+        assert_eq!(again, fin);
+        assert_eq!((again.control, again.seq), (Control::Fin, SeqNumber(1001)));
+
+        deliver(&mut server, &[again]);
+        assert_eq!(server.state(), State::CloseWait);
+        pass(&mut server, &mut client);
+        assert_eq!(client.state(), State::FinWait2);
+        assert_eq!(client.poll_timeout(), None);
+    }
+
+    #[test]
+    fn third_duplicate_ack_triggers_fast_retransmit() {
+        let (mut client, mut server) = established();
+        for word in [b"a", b"b", b"c", b"d", b"e"] {
+            client.send(word).unwrap();
+        }
+        let sent = drain(&mut client);
+        let mut duplicates = Vec::new();
+        for segment in &sent[1..] {
+            server.handle_segment(ms(10), segment);
+            duplicates.push(only(segments_at(&mut server, ms(10))));
+        }
+        assert!(duplicates.iter().all(|d| d.ack == Some(SeqNumber(1001))));
+
+        client.handle_segment(ms(20), &duplicates[0]);
+        client.handle_segment(ms(20), &duplicates[1]);
+        assert_eq!(drain_at(&mut client, ms(20)), [], "two are not enough");
+        client.handle_segment(ms(20), &duplicates[2]);
+        let (again, reason) = only_sent(drain_at(&mut client, ms(20)));
+        assert_eq!(reason, SendReason::FastRetransmission);
+        assert_eq!(again, sent[0]);
+        client.handle_segment(ms(20), &duplicates[3]);
+        assert_eq!(drain_at(&mut client, ms(20)), [], "the fourth does nothing");
+        assert_eq!(
+            client.poll_timeout(),
+            Some(ms(1000)),
+            "the timer keeps running"
+        );
+
+        server.handle_segment(ms(30), &again);
+        assert_eq!(
+            only(segments_at(&mut server, ms(30))).ack,
+            Some(SeqNumber(1006))
+        );
+        assert_eq!(received_bytes(&mut server), b"abcde");
+    }
+
+    #[test]
+    fn window_update_is_not_a_duplicate_ack() {
+        let (mut client, _server) = established();
+        client.send(b"a").unwrap();
+        drain(&mut client);
+        for window in [1000, 2000, 3000] {
+            let mut update = from_client(Control::None, 5001, Some(1001), b"");
+            (update.src_port, update.dst_port) = (SERVER_PORT, CLIENT_PORT);
+            update.window = window;
+            client.handle_segment(ms(10), &update);
+        }
+        assert_eq!(drain(&mut client), []);
+    }
+
+    #[test]
+    fn out_of_order_data_is_buffered_and_delivered_once_in_order() {
+        let (mut client, mut server) = established();
+        for word in [&b"one"[..], b"two", b"three"] {
+            client.send(word).unwrap();
+        }
+        let sent = drain(&mut client);
+        let mut answers = Vec::new();
+        for segment in [&sent[2], &sent[1], &sent[2], &sent[0], &sent[1]] {
+            server.handle_segment(T0, segment);
+            let (ack, reason) = only_sent(drain_at(&mut server, T0));
+            answers.push((ack.ack.unwrap().0, reason));
+        }
+        let duplicate = SendReason::DuplicateAck;
+        assert_eq!(
+            answers,
+            [
+                (1001, duplicate),
+                (1001, duplicate),
+                (1001, duplicate),
+                (1012, SendReason::Ack),
+                (1012, duplicate),
+            ]
+        );
+        let expected = [&b"one"[..], b"two", b"three"].map(|w| Event::Data(w.to_vec()));
+        assert_eq!(events(&mut server), expected);
+    }
+
+    #[test]
+    fn overlapping_retransmission_delivers_only_new_bytes() {
+        let (_, mut server) = established();
+        let pieces = [(1004, &b"defg"[..]), (1006, b"fghij"), (1001, b"abcde")];
+        let mut acks = Vec::new();
+        for (seq, payload) in pieces {
+            server.handle_segment(T0, &from_client(Control::None, seq, Some(5001), payload));
+            acks.push(only(drain(&mut server)).ack.unwrap().0);
+        }
+        assert_eq!(acks, [1001, 1001, 1011]);
+        let expected = [&b"abcde"[..], b"fg", b"hij"].map(|p| Event::Data(p.to_vec()));
+        assert_eq!(events(&mut server), expected);
+
+        server.handle_segment(T0, &from_client(Control::None, 1009, Some(5001), b"ijk"));
+        assert_eq!(only(drain(&mut server)).ack, Some(SeqNumber(1012)));
+        assert_eq!(events(&mut server), [Event::Data(b"k".to_vec())]);
+    }
+
+    #[test]
+    fn out_of_order_data_beyond_the_window_is_not_held() {
+        let small = Config {
+            window: 10,
+            ..unbuffered()
+        };
+        let (_, mut server) = established_with(unbuffered(), small);
+        server.handle_segment(
+            T0,
+            &from_client(Control::None, 1006, Some(5001), b"fghijklm"),
+        );
+        server.handle_segment(T0, &from_client(Control::None, 1001, Some(5001), b"abcde"));
+        let acks: Vec<_> = drain(&mut server).iter().map(|s| s.ack).collect();
+        assert_eq!(acks, [Some(SeqNumber(1001)), Some(SeqNumber(1011))]);
+        let expected = [&b"abcde"[..], b"fghij"].map(|p| Event::Data(p.to_vec()));
+        assert_eq!(events(&mut server), expected);
+    }
+
+    #[test]
+    fn out_of_order_fin_waits_for_missing_data() {
+        let (mut client, mut server) = established();
+        client.send(b"data").unwrap();
+        client.close();
+        let sent = drain(&mut client);
+        assert_eq!(sent[1].control, Control::Fin);
+
+        deliver(&mut server, &sent[1..]);
+        assert_eq!(only(drain(&mut server)).ack, Some(SeqNumber(1001)));
+        assert_eq!(server.state(), State::Established);
+        assert_eq!(events(&mut server), []);
+
+        server.handle_segment(T0, &sent[0]);
+        assert_eq!(server.poll_transmit(T0), None, "the FIN's ACK is deferred");
+        assert_eq!(server.state(), State::CloseWait);
+        let expected = [Event::Data(b"data".to_vec()), Event::PeerFinished];
+        assert_eq!(events(&mut server), expected);
+        server.flush_deferred_ack();
+        assert_eq!(only(drain(&mut server)).ack, Some(SeqNumber(1006)));
+    }
+
+    #[test]
+    fn gives_up_after_max_retransmissions_with_rst() {
+        let config = Config {
+            max_retransmissions: 2,
+            ..unbuffered()
+        };
+        let (mut client, mut server) = established_with(config, unbuffered());
+        client.send(b"hello").unwrap();
+        drain(&mut client);
+        for (at, attempt) in [(1000, 1), (3000, 2)] {
+            client.handle_timeout(ms(at));
+            let (_, reason) = only_sent(drain_at(&mut client, ms(at)));
+            assert_eq!(reason, SendReason::Retransmission { attempt });
+        }
+        assert_eq!(client.poll_timeout(), Some(ms(7000)));
+
+        client.handle_timeout(ms(7000));
+        let (reset, reason) = only_sent(drain_at(&mut client, ms(7000)));
+        assert_eq!(reason, SendReason::Abort);
+        assert_eq!(
+            (reset.control, reset.seq, reset.ack),
+            (Control::Rst, SeqNumber(1006), None),
+            "<SEQ=SND.NXT><CTL=RST>"
+        );
+        assert_eq!(client.state(), State::Closed);
+        assert_eq!(events(&mut client), [Event::Reset]);
+        assert_eq!(client.poll_timeout(), None);
+        let gave_up = TimerExpiry::GaveUp {
+            at: ms(7000),
+            rto: SimDuration::from_secs(4),
+            retransmissions: 2,
+        };
+        assert_eq!(expiries(&mut client).last(), Some(&gave_up));
+
+        server.handle_segment(ms(7010), &reset);
+        assert_eq!(server.state(), State::Closed);
+    }
+
+    #[test]
+    fn syn_gives_up_without_rst() {
+        let config = Config {
+            max_syn_retransmissions: 1,
+            ..unbuffered()
+        };
+        let mut client = open_client(config, CLIENT_ISN);
+        drain(&mut client);
+        client.handle_timeout(ms(1000));
+        assert_eq!(segments_at(&mut client, ms(1000)).len(), 1);
+        client.handle_timeout(ms(3000));
+        assert_eq!(segments_at(&mut client, ms(3000)), [], "RFC 9293 §3.10.4");
+        assert_eq!(client.state(), State::Closed);
+        assert_eq!(events(&mut client), [Event::Reset]);
+        assert_eq!(expiries(&mut client)[1].at(), ms(3000));
+    }
+
+    #[test]
+    fn timer_stops_when_everything_is_acked() {
+        let (mut client, mut server) = established();
+        assert_eq!(client.poll_timeout(), None);
+        client.send(b"one").unwrap();
+        client.send(b"two").unwrap();
+        let sent = drain(&mut client);
+        assert_eq!(client.poll_timeout(), Some(ms(1000)));
+
+        server.handle_segment(ms(100), &sent[0]);
+        client.handle_segment(ms(200), &only(segments_at(&mut server, ms(100))));
+        assert_eq!(
+            client.poll_timeout(),
+            Some(ms(1200)),
+            "restarted on new ACK"
+        );
+        server.handle_segment(ms(300), &sent[1]);
+        client.handle_segment(ms(400), &only(segments_at(&mut server, ms(300))));
+        assert_eq!(client.poll_timeout(), None);
+
+        client.handle_timeout(ms(5000));
+        assert_eq!(drain(&mut client), []);
+        assert_eq!(expiries(&mut client), []);
+    }
+
+    #[test]
+    fn recovery_works_across_sequence_wrap_around() {
+        let server_config = Config {
+            mss: 2,
+            ..unbuffered()
+        };
+        let client_isn = SeqNumber(u32::MAX - 3);
+        let server_isn = SeqNumber(u32::MAX - 1);
+        let (mut client, mut server) =
+            handshake(unbuffered(), server_config, client_isn, server_isn);
+        events(&mut server);
+        client.send(b"abcdefgh").unwrap();
+        let sent = drain(&mut client);
+        let seqs: Vec<u32> = sent.iter().map(|s| s.seq.0).collect();
+        assert_eq!(seqs, [u32::MAX - 2, u32::MAX, 1, 3]);
+
+        deliver(&mut server, &sent[1..]);
+        deliver(&mut client, &drain(&mut server));
+        let (again, reason) = only_sent(drain_at(&mut client, T0));
+        assert_eq!(reason, SendReason::FastRetransmission);
+        assert_eq!(again, sent[0]);
+        deliver(&mut server, &[again]);
+        assert_eq!(only(drain(&mut server)).ack, Some(SeqNumber(5)));
+        assert_eq!(received_bytes(&mut server), b"abcdefgh");
+
+        server.send(b"xyz").unwrap();
+        let lost = only(segments_at(&mut server, ms(100)));
+        assert_eq!(lost.seq, SeqNumber(u32::MAX));
+        server.handle_timeout(ms(1100));
+        let again = only(segments_at(&mut server, ms(1100)));
+        assert_eq!(
+            (again.seq, &again.payload),
+            (SeqNumber(u32::MAX), &lost.payload)
+        );
+        client.handle_segment(ms(1110), &again);
+        let ack = only(segments_at(&mut client, ms(1110)));
+        assert_eq!(ack.ack, Some(SeqNumber(2)));
+        server.handle_segment(ms(1120), &ack);
+        assert_eq!(server.poll_timeout(), None);
+    }
+
+    #[test]
+    fn simultaneous_close_with_lost_ack_recovers_by_resending_fin() {
+        let (mut client, mut server) = established();
+        client.close();
+        server.close();
+        let client_fin = only(drain(&mut client));
+        let server_fin = only(drain(&mut server));
+        deliver(&mut client, &[server_fin]);
+        deliver(&mut server, &[client_fin]);
+        drain(&mut client);
+        let server_ack = only(drain(&mut server));
+        deliver(&mut client, &[server_ack]);
+        assert_eq!(
+            (client.state(), server.state()),
+            (State::TimeWait, State::Closing),
+            "the client's ACK was lost"
+        );
+
+        server.handle_timeout(ms(1000));
+        let (fin, reason) = only_sent(drain_at(&mut server, ms(1000)));
+        assert_eq!((fin.control, fin.seq), (Control::Fin, SeqNumber(5001)));
+        assert_eq!(reason, SendReason::Retransmission { attempt: 1 });
+        client.handle_segment(ms(1010), &fin);
+        let ack = only(segments_at(&mut client, ms(1010)));
+        assert_eq!(ack.ack, Some(SeqNumber(5002)));
+        server.handle_segment(ms(1020), &ack);
+        assert_eq!(server.state(), State::TimeWait);
+        assert_eq!(
+            client.poll_timeout(),
+            Some(ms(1010) + SimDuration::from_secs(240))
+        );
+    }
+
+    #[test]
+    fn each_segment_says_why_it_was_sent() {
+        let mut client = open_client(unbuffered(), CLIENT_ISN);
+        let (syn, reason) = only_sent(drain_at(&mut client, T0));
+        assert_eq!(reason, SendReason::First);
+        let mut server = Connection::accept(unbuffered(), SERVER_PORT, &syn, SERVER_ISN);
+        let (syn_ack, reason) = only_sent(drain_at(&mut server, T0));
+        assert_eq!(reason, SendReason::First);
+        client.handle_segment(T0, &syn_ack);
+        let (ack, reason) = only_sent(drain_at(&mut client, T0));
+        assert_eq!(reason, SendReason::Ack);
+        server.handle_segment(T0, &ack);
+
+        client.send(b"hi").unwrap();
+        let (data, reason) = only_sent(drain_at(&mut client, T0));
+        assert_eq!(reason, SendReason::First);
+        server.handle_segment(T0, &data);
+        assert_eq!(only_sent(drain_at(&mut server, T0)).1, SendReason::Ack);
+        server.handle_segment(T0, &data);
+        assert_eq!(
+            only_sent(drain_at(&mut server, T0)).1,
+            SendReason::DuplicateAck
+        );
+        server.handle_segment(T0, &from_client(Control::None, 1003, Some(9999), b""));
+        assert_eq!(
+            only_sent(drain_at(&mut server, T0)).1,
+            SendReason::DuplicateAck
+        );
+
+        let phrases = [
+            SendReason::Retransmission { attempt: 2 }.to_string(),
+            SendReason::FastRetransmission.to_string(),
+        ];
+        assert_eq!(phrases, ["retransmission #2", "fast retransmission"]);
+    }
+
+    #[test]
+    fn end_of_time_wait_is_reported_as_a_timer_expiry() {
+        let (mut client, mut server) = established();
+        client.close();
+        pass(&mut client, &mut server);
+        pass(&mut server, &mut client);
+        server.close();
+        pass(&mut server, &mut client);
+        assert_eq!(client.state(), State::TimeWait);
+        let end = T0 + SimDuration::from_secs(240);
+        client.handle_timeout(end);
+        assert_eq!(expiries(&mut client), [TimerExpiry::TimeWait { at: end }]);
+    }
+
+    /// A small deterministic generator (a 64-bit linear congruential one).
+    struct Lcg(u64);
+
+    impl Lcg {
+        /// Returns the next 31 random bits.
+        fn next(&mut self) -> u32 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 33) as u32
+        }
+
+        /// Returns a number below `bound`.
+        fn below(&mut self, bound: u32) -> u32 {
+            self.next() % bound
+        }
+    }
+
+    /// One end of a lossy exchange and what its application saw.
+    #[derive(Default)]
+    struct Peer {
+        connection: Option<Connection>,
+        to_send: Vec<Vec<u8>>,
+        received: Vec<u8>,
+        peer_finished: u32,
+        reset: bool,
+    }
+
+    /// Two connections over a channel that loses, delays, reorders and
+    /// duplicates segments, driven by a virtual clock.
+    struct LossyRun {
+        random: Lcg,
+        now: SimTime,
+        in_flight: std::collections::BTreeMap<(SimTime, u64), (bool, Segment)>,
+        launched: u64,
+        peers: [Peer; 2],
+        server_config: Config,
+        server_isn: SeqNumber,
+        loss_percent: u32,
+        reasons: Vec<SendReason>,
+    }
+
+    /// The index of the client in `LossyRun::peers`; the server is 1.
+    const CLIENT: usize = 0;
+
+    impl LossyRun {
+        /// Sets up a run whose sizes, settings and ISNs come from `seed`,
+        /// losing `loss_percent` of the segments and resending each at most `tries` times.
+        fn new(seed: u64, loss_percent: u32, tries: u32) -> LossyRun {
+            let mut random = Lcg(seed);
+            let mut config = || Config {
+                mss: [3, 100, 536][random.below(3) as usize],
+                window: [20, 300, u16::MAX][random.below(3) as usize],
+                nagle: random.below(2) == 0,
+                max_retransmissions: tries,
+                max_syn_retransmissions: tries,
+                ..Config::default()
+            };
+            let (client_config, server_config) = (config(), config());
+            let mut isn = || SeqNumber(u32::MAX - random.below(400)).plus(random.below(2) * 7000);
+            let (client_isn, server_isn) = (isn(), isn());
+            let mut peers = [Peer::default(), Peer::default()];
+            for peer in &mut peers {
+                let writes = random.below(6);
+                peer.to_send = (0..writes)
+                    .map(|_| {
+                        (0..random.below(400))
+                            .map(|_| random.next() as u8)
+                            .collect()
+                    })
+                    .collect();
+            }
+            let client = Connection::connect(client_config, CLIENT_PORT, SERVER_PORT, client_isn);
+            peers[CLIENT].connection = Some(client);
+            LossyRun {
+                random,
+                now: SimTime::ZERO,
+                in_flight: std::collections::BTreeMap::new(),
+                launched: 0,
+                peers,
+                server_config,
+                server_isn,
+                loss_percent,
+                reasons: Vec::new(),
+            }
+        }
+
+        /// Runs until nothing is in flight and no timer is set.
+        fn run(&mut self) {
+            self.transmit(CLIENT);
+            for _ in 0..100_000 {
+                if !self.step() {
+                    return;
+                }
+            }
+            panic!("the exchange never settled");
+        }
+
+        /// Moves the clock to the next arrival or timer and handles it.
+        fn step(&mut self) -> bool {
+            let arrival = self.in_flight.keys().next().map(|&(at, _)| at);
+            let timers = self.peers.iter().map(|peer| {
+                let connection = peer.connection.as_ref();
+                connection.and_then(Connection::poll_timeout)
+            });
+            let timer = timers
+                .enumerate()
+                .filter_map(|(i, at)| Some((at?, i)))
+                .min();
+            match (arrival, timer) {
+                (Some(at), Some((due, _))) if at <= due => self.arrive(),
+                (None, None) => return false,
+                (Some(_), None) => self.arrive(),
+                (_, Some((due, end))) => self.expire(due, end),
+            }
+            true
+        }
+
+        /// Delivers the earliest segment in flight.
+        fn arrive(&mut self) {
+            let ((at, _), (to_server, segment)) = self.in_flight.pop_first().unwrap();
+            self.now = at;
+            let end = usize::from(to_server);
+            if end != CLIENT && self.peers[end].connection.is_none() {
+                self.open_server(&segment);
+            }
+            match self.peers[end].connection.as_mut() {
+                Some(c) if c.state() == State::Closed => {
+                    let reset = reset_for(&segment);
+                    reset.into_iter().for_each(|r| self.launch(1 - end, r));
+                }
+                Some(c) => c.handle_segment(at, &segment),
+                None => {}
+            }
+            self.react(end);
+        }
+
+        /// Opens the server's connection for the first SYN that arrives.
+        fn open_server(&mut self, segment: &Segment) {
+            if segment.control == Control::Syn && segment.ack.is_none() {
+                let (config, isn) = (self.server_config, self.server_isn);
+                let server = Connection::accept(config, SERVER_PORT, segment, isn);
+                self.peers[1].connection = Some(server);
+            }
+        }
+
+        /// Fires the timers of one end that are due at `due`.
+        fn expire(&mut self, due: SimTime, end: usize) {
+            self.now = due;
+            if let Some(connection) = self.peers[end].connection.as_mut() {
+                connection.handle_timeout(due);
+            }
+            self.react(end);
+        }
+
+        /// Lets the application of one end take its events, as a host would.
+        ///
+        /// Each end sends its writes once open; the client closes at once,
+        /// the server once the client finished.
+        fn react(&mut self, end: usize) {
+            let peer = &mut self.peers[end];
+            let Some(connection) = peer.connection.as_mut() else {
+                return;
+            };
+            while let Some(event) = connection.poll_event() {
+                match event {
+                    Event::Established => {
+                        for write in peer.to_send.iter() {
+                            connection.send(write).unwrap();
+                        }
+                        if end == CLIENT {
+                            connection.close();
+                        }
+                    }
+                    Event::Data(bytes) => peer.received.extend(bytes),
+                    Event::PeerFinished => {
+                        peer.peer_finished += 1;
+                        connection.close();
+                    }
+                    Event::Reset => peer.reset = true,
+                    Event::Closed => {}
+                }
+            }
+            connection.flush_deferred_ack();
+            self.transmit(end);
+        }
+
+        /// Puts everything one end has to send on the channel.
+        fn transmit(&mut self, end: usize) {
+            let Some(connection) = self.peers[end].connection.as_mut() else {
+                return;
+            };
+            let sent: Vec<_> =
+                std::iter::from_fn(|| connection.poll_transmit_with_reason(self.now)).collect();
+            for (segment, reason) in sent {
+                self.reasons.push(reason);
+                self.launch(1 - end, segment);
+            }
+        }
+
+        /// Sends a segment towards end `to`: perhaps lost, late by 5 to
+        /// 45 ms (so reordered), and once in thirty sent twice.
+        fn launch(&mut self, to: usize, segment: Segment) {
+            let copies = if self.random.below(30) == 0 { 2 } else { 1 };
+            for _ in 0..copies {
+                if self.random.below(100) < self.loss_percent {
+                    continue;
+                }
+                let delay = SimDuration::from_millis(5 + u64::from(self.random.below(40)));
+                self.launched += 1;
+                let key = (self.now + delay, self.launched);
+                self.in_flight.insert(key, (to != CLIENT, segment.clone()));
+            }
+        }
+
+        /// Returns the octets one end's application sent.
+        fn sent_by(&self, end: usize) -> Vec<u8> {
+            self.peers[end].to_send.concat()
+        }
+    }
+
+    /// Checks what both applications saw after a run, and tells whether
+    /// both received all the other sent and its FIN.
+    fn check_lossy_run(run: &LossyRun, seed: u64) -> bool {
+        let reset = run.peers.iter().any(|peer| peer.reset);
+        for end in [0, 1] {
+            let (sent, peer) = (run.sent_by(1 - end), &run.peers[end]);
+            assert!(
+                sent.starts_with(&peer.received),
+                "seed {seed}: not a prefix"
+            );
+            assert!(peer.peer_finished <= 1, "seed {seed}: two FINs delivered");
+            if peer.peer_finished == 1 {
+                assert_eq!(peer.received, sent, "seed {seed}: bytes missing");
+            }
+            let state = peer.connection.as_ref().map(Connection::state);
+            assert!(
+                reset || state == Some(State::Closed),
+                "seed {seed}: {state:?}"
+            );
+        }
+        run.peers.iter().all(|peer| peer.peer_finished == 1)
+    }
+
+    #[test]
+    fn lossy_reordering_channel_delivers_every_byte_once_in_order() {
+        let mut completed = 0;
+        let mut reasons = Vec::new();
+        for seed in 0..500 {
+            let mut run = LossyRun::new(seed, 10, 6);
+            run.run();
+            completed += usize::from(check_lossy_run(&run, seed));
+            reasons.extend(run.reasons);
+        }
+        assert!(completed >= 490, "only {completed} of 500 runs completed");
+        let count = |wanted: fn(&SendReason) -> bool| reasons.iter().filter(|r| wanted(r)).count();
+        assert!(count(|r| matches!(r, SendReason::Retransmission { .. })) > 1000);
+        assert!(count(|r| *r == SendReason::FastRetransmission) > 500);
+        assert!(count(|r| *r == SendReason::DuplicateAck) > 1000);
+    }
+
+    #[test]
+    fn heavy_loss_ends_in_close_or_abort_without_corrupting_data() {
+        let mut outcomes = [0, 0];
+        for seed in 0..300 {
+            let mut run = LossyRun::new(seed, 30, 3);
+            run.run();
+            let completed = check_lossy_run(&run, seed);
+            outcomes[usize::from(completed)] += 1;
+            let gave_up = run.peers.iter().flat_map(|peer| &peer.connection).any(|c| {
+                let mut expiries = c.expiries.iter();
+                expiries.any(|expiry| matches!(expiry, TimerExpiry::GaveUp { .. }))
+            });
+            assert!(
+                completed || gave_up,
+                "seed {seed}: stopped without giving up"
+            );
+        }
+        assert!(outcomes[0] > 30 && outcomes[1] > 30, "{outcomes:?}");
     }
 }
