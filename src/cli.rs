@@ -323,7 +323,7 @@ fn run(args: &RunArgs) -> ExitCode {
         Err(error) => return fail(1, &format!("{}: {error}", args.scenario)),
     };
     if let Some(step) = outcome.stalled_step {
-        let why = "its message never arrived (lost on a lossy link, or no path); seqsim does not retransmit yet";
+        let why = "its message never arrived (TCP gave up after its last retransmission, or no path leads there)";
         eprintln!(
             "seqsim: warning: {}: the script stopped at step {step}: {why}",
             args.scenario

@@ -103,11 +103,22 @@ fn a_lost_message_stops_the_script_at_its_step() {
     let scenario = scenario::parse("t.yaml", text, &Overrides::default()).unwrap();
     let run = seqsim::sim::run(&scenario).unwrap();
     assert_eq!(run.stalled_step, Some(1));
-    assert_eq!(run.trace.messages.len(), 1);
-    assert_eq!(
-        run.trace.messages[0].received_at, None,
-        "the SYN is drawn as lost"
-    );
+    // RFC 6298: the first resend after the initial RTO of 1 s, then the
+    // timer doubles each time (§5.5) up to the 60 s maximum (§2.5); the
+    // SYN is tried 1 + 7 times before the client gives up.
+    let sent: Vec<u64> = run
+        .trace
+        .messages
+        .iter()
+        .map(|m| m.sent_at.as_nanos() / 1_000_000_000)
+        .collect();
+    assert_eq!(sent, [0, 1, 3, 7, 15, 31, 63, 123]);
+    for message in &run.trace.messages {
+        assert_eq!(message.received_at, None, "every SYN is drawn as lost");
+        let tcp = message.tcp.as_ref().unwrap();
+        assert_eq!(tcp.flags, ["SYN"]);
+        assert_eq!(tcp.seq, run.trace.messages[0].tcp.as_ref().unwrap().seq);
+    }
 }
 
 #[test]
