@@ -154,8 +154,7 @@ fn tshark_finds_no_malformed_packet_bad_checksum_or_tcp_warning() {
         return;
     };
     let problems = "_ws.malformed || _ws.short || frame.cap_len < frame.len \
-        || _ws.expert.severity >= 0x600000 \
-        || tcp.analysis.retransmission || tcp.analysis.fast_retransmission \
+        || (_ws.expert.severity >= 0x600000 && !tcp.analysis.retransmission) \
         || tcp.analysis.spurious_retransmission || tcp.analysis.duplicate_ack \
         || tcp.analysis.lost_segment || tcp.analysis.ack_lost_segment \
         || tcp.analysis.out_of_order || tcp.analysis.keep_alive \
@@ -180,6 +179,55 @@ fn tshark_finds_no_malformed_packet_bad_checksum_or_tcp_warning() {
             capture.name
         );
     }
+}
+
+#[test]
+fn tshark_calls_retransmissions_exactly_the_segments_sent_again() {
+    let Some((tshark_path, captures)) = captures() else {
+        return;
+    };
+    let resent = "tcp.analysis.retransmission || tcp.analysis.fast_retransmission";
+    for capture in &captures {
+        let flagged: Vec<usize> = fields(&tshark_path, &capture.file, resent, &["frame.number"])
+            .iter()
+            .map(|row| row[0].parse().expect("a frame number"))
+            .collect();
+        assert_eq!(
+            flagged,
+            frames_repeating_a_segment(&capture.trace.messages),
+            "{}",
+            capture.name
+        );
+    }
+}
+
+/// The frame numbers (from 1) of the TCP segments that carry the same
+/// sequence number, SYN/FIN and data as an earlier one in the same
+/// direction of the same connection: the retransmissions.
+fn frames_repeating_a_segment(messages: &[Message]) -> Vec<usize> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut repeats = Vec::new();
+    for (index, message) in messages.iter().enumerate() {
+        let Some(tcp) = &message.tcp else {
+            continue;
+        };
+        let occupies =
+            message.payload_len > 0 || tcp.flags.iter().any(|f| f == "SYN" || f == "FIN");
+        if !occupies {
+            continue;
+        }
+        let key = (
+            message.src_address,
+            message.src_port,
+            message.dst_address,
+            message.dst_port,
+            tcp.seq,
+        );
+        if !seen.insert(key) {
+            repeats.push(index + 1);
+        }
+    }
+    repeats
 }
 
 #[test]
