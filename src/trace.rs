@@ -25,6 +25,9 @@ pub struct Trace {
     pub deliveries: Vec<Delivery>,
     /// What each sending client concluded about each recipient.
     pub outcomes: Vec<MailOutcome>,
+    /// What happened on a lifeline without a message: a timer that fired,
+    /// a connection given up, a host going down or coming back.
+    pub events: Vec<LifelineEvent>,
 }
 
 /// One host drawn as a column.
@@ -90,6 +93,10 @@ pub struct Message {
     pub sent_at_text: String,
     /// When it reached its target, or `None` if it never did.
     pub received_at: Option<SimTime>,
+    /// Why it never reached its target, when it did not.
+    pub lost: Option<Loss>,
+    /// Why it was sent.
+    pub why: SendReason,
     /// The sending participant's id.
     pub from: String,
     /// The receiving participant's id.
@@ -317,6 +324,102 @@ pub enum SmtpLine {
         /// The line as sent.
         text: String,
     },
+}
+
+/// Why a message was sent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SendReason {
+    /// New data or a new request, sent for the first time.
+    First,
+    /// An answer to an earlier message: a SYN_ACK to its SYN, an ACK of
+    /// a data segment, a DNS response to its query, an SMTP reply to its
+    /// command.
+    Reply {
+        /// The index of the message answered.
+        to: usize,
+    },
+    /// The same octets (or SYN or FIN) sent again.
+    Retransmission {
+        /// 1 for the first resend, 2 for the second, and so on.
+        number: u32,
+        /// The index of the first transmission.
+        original: usize,
+        /// What made the sender resend.
+        trigger: RetransmitTrigger,
+    },
+    /// A copy a fault rule of the scenario made of an earlier message.
+    Duplicate {
+        /// The index of the message copied.
+        of: usize,
+    },
+}
+
+/// What made a TCP sender resend a segment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetransmitTrigger {
+    /// The retransmission timer expired (RFC 6298 §5.4).
+    Timeout,
+    /// The third duplicate ACK arrived (RFC 5681 §3.2).
+    FastRetransmit,
+}
+
+/// Why a message never arrived.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Loss {
+    /// The kind of cause.
+    pub cause: LossCause,
+    /// The cause in words, e.g. `lost on the link sender - receiver`.
+    pub detail: String,
+}
+
+/// The kinds of cause a loss can have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LossCause {
+    /// A link's random loss.
+    LinkLoss,
+    /// A link's queue was full.
+    QueueFull,
+    /// A fault rule of the scenario dropped it.
+    Fault,
+    /// Its target (or a host on the way) was down.
+    HostDown,
+    /// A partition of the scenario separates the two hosts.
+    Partition,
+    /// No host has the address, or no path leads to it.
+    NoRoute,
+}
+
+/// Something that happened on one lifeline rather than between two.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LifelineEvent {
+    /// When it happened, in nanoseconds.
+    pub at: SimTime,
+    /// The same instant as seconds, as the diagram prints it.
+    pub at_text: String,
+    /// The participant's id.
+    pub participant: String,
+    /// What kind of event it is.
+    pub kind: LifelineEventKind,
+    /// The text drawn on the lifeline, e.g. `RTO expired (1 s)`.
+    pub label: String,
+}
+
+/// The kinds of lifeline event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LifelineEventKind {
+    /// A timer fired: a TCP retransmission timeout, a DNS query
+    /// time-out, an SMTP retry delay.
+    TimerExpired,
+    /// A sender stopped trying and reported failure.
+    GaveUp,
+    /// The host went down.
+    HostDown,
+    /// The host came back up.
+    HostUp,
 }
 
 /// A mail stored in a mailbox by a receiving server.

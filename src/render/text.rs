@@ -950,6 +950,8 @@ mod tests {
             sent_at: SimTime::from_nanos(nanos),
             sent_at_text: format!("{}.{:06}", nanos / 1_000_000_000, nanos / 1_000 % 1_000_000),
             received_at: Some(SimTime::from_nanos(nanos + 5_000_000)),
+            lost: None,
+            why: crate::trace::SendReason::First,
             from: from.to_string(),
             to: to.to_string(),
             src_address: Ipv4Addr::new(192, 0, 2, 1),
@@ -987,6 +989,7 @@ mod tests {
             messages,
             deliveries: Vec::new(),
             outcomes: Vec::new(),
+            events: Vec::new(),
         }
     }
 

@@ -24,7 +24,7 @@ use crate::protocol::smtp;
 use crate::scenario::Scenario;
 use crate::scenario::script::Action;
 use crate::time::{SimDuration, SimTime};
-use crate::trace::{Delivery, MailOutcome, Participant, Trace};
+use crate::trace::{Delivery, Loss, LossCause, MailOutcome, Participant, Trace};
 
 pub use host::{App, Ends, Host, Observation};
 pub use packet::{Body, Outgoing, Packet};
@@ -271,18 +271,24 @@ impl<'a> World<'a> {
     /// A packet to an address no host has, or with no path to its host,
     /// is recorded as lost and never arrives.
     fn send(&mut self, now: SimTime, from: usize, outgoing: Outgoing) {
-        let target = self.by_address.get(&outgoing.packet.dst).copied();
-        let arrival = target.and_then(|to| self.topology.carry(from, to, now));
         let participants = &self.scenario.participants;
+        let target = self.by_address.get(&outgoing.packet.dst).copied();
+        let arrival = match target {
+            Some(to) => self.topology.carry(from, to, now),
+            None => Err(Loss {
+                cause: LossCause::NoRoute,
+                detail: format!("no host has the address {}", outgoing.packet.dst),
+            }),
+        };
         let to_id = target.map_or("", |to| participants[to].id.as_str());
         let passage = Passage {
             from: &participants[from].id,
             to: to_id,
             sent_at: now,
-            received_at: arrival,
+            arrival: arrival.clone(),
         };
         self.recorder.record(passage, &outgoing);
-        if let (Some(to), Some(at)) = (target, arrival) {
+        if let (Some(to), Ok(at)) = (target, arrival) {
             self.queue.push(
                 at,
                 Event::Arrive {
@@ -353,6 +359,7 @@ impl<'a> World<'a> {
             messages: self.recorder.into_messages(),
             deliveries: self.deliveries,
             outcomes: self.outcomes,
+            events: Vec::new(),
         }
     }
 }

@@ -14,7 +14,8 @@ use crate::sim::packet::{Body, Outgoing};
 use crate::sim::smtp_lines::SmtpLines;
 use crate::time::SimTime;
 use crate::trace::{
-    self, DnsFields, DnsRecord, DnsRecordData, DnsSection, Layer, Message, TcpFields, Transport,
+    self, DnsFields, DnsRecord, DnsRecordData, DnsSection, Layer, Loss, Message, SendReason,
+    TcpFields, Transport,
 };
 use crate::wire::dns;
 use crate::wire::tcp::{Control, Segment};
@@ -39,8 +40,8 @@ pub struct Passage<'a> {
     pub to: &'a str,
     /// When it left.
     pub sent_at: SimTime,
-    /// When it arrived, if it did.
-    pub received_at: Option<SimTime>,
+    /// When it arrived, or why it never did.
+    pub arrival: Result<SimTime, Loss>,
 }
 
 impl Recorder {
@@ -51,7 +52,9 @@ impl Recorder {
             index: self.messages.len(),
             sent_at: passage.sent_at,
             sent_at_text: passage.sent_at.to_string(),
-            received_at: passage.received_at,
+            received_at: passage.arrival.as_ref().ok().copied(),
+            lost: passage.arrival.err(),
+            why: SendReason::First,
             from: passage.from.to_string(),
             to: passage.to.to_string(),
             src_address: packet.src,

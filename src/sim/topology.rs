@@ -24,6 +24,7 @@ use rand_core::Rng;
 
 use crate::sim::random;
 use crate::time::{SimDuration, SimTime};
+use crate::trace::{Loss, LossCause};
 
 /// One link as the scenario describes it, by host indices.
 #[derive(Clone, Debug, PartialEq)]
@@ -55,6 +56,7 @@ pub struct Topology {
     nodes: Vec<NodeIndex>,
     links: Vec<Link>,
     routes: BTreeMap<(usize, usize), Option<Vec<usize>>>,
+    names: Vec<String>,
 }
 
 impl Topology {
@@ -79,13 +81,22 @@ impl Topology {
             nodes,
             links,
             routes: BTreeMap::new(),
+            names: names.to_vec(),
         }
     }
 
     /// Sends a packet from `from` to `to` at `now`; returns its arrival
-    /// time, or `None` when no path joins them or a link loses it.
-    pub fn carry(&mut self, from: usize, to: usize, now: SimTime) -> Option<SimTime> {
-        let path = self.route(from, to)?;
+    /// time, or why it never arrives: no path joins them, or a link lost it.
+    pub fn carry(&mut self, from: usize, to: usize, now: SimTime) -> Result<SimTime, Loss> {
+        let Some(path) = self.route(from, to) else {
+            return Err(Loss {
+                cause: LossCause::NoRoute,
+                detail: format!(
+                    "no path leads from {} to {}",
+                    self.names[from], self.names[to]
+                ),
+            });
+        };
         let mut at = now;
         let mut here = from;
         for link_index in path {
@@ -93,11 +104,15 @@ impl Topology {
             let forward = link.spec.a == here;
             at = link.cross(at, usize::from(!forward));
             if link.loses_packet() {
-                return None;
+                let (a, b) = (link.spec.a, link.spec.b);
+                return Err(Loss {
+                    cause: LossCause::LinkLoss,
+                    detail: format!("lost on the link {} - {}", self.names[a], self.names[b]),
+                });
             }
             here = if forward { link.spec.b } else { link.spec.a };
         }
-        Some(at)
+        Ok(at)
     }
 
     /// Returns the links of the lowest-latency path, computed once per pair.
@@ -185,9 +200,12 @@ mod tests {
         let mut lossy = link(0, 1, 10);
         lossy.loss = 1.0;
         let mut topology = Topology::new(5, &names(2), &[lossy]);
-        assert_eq!(topology.carry(0, 1, SimTime::ZERO), None);
+        assert_eq!(
+            topology.carry(0, 1, SimTime::ZERO).map_err(|l| l.cause),
+            Err(LossCause::LinkLoss)
+        );
         let mut topology = Topology::new(5, &names(2), &[link(0, 1, 10)]);
-        assert!(topology.carry(0, 1, SimTime::ZERO).is_some());
+        assert!(topology.carry(0, 1, SimTime::ZERO).is_ok());
     }
 
     #[test]
@@ -197,11 +215,7 @@ mod tests {
         let count = |seed| {
             let mut topology = Topology::new(seed, &names(2), std::slice::from_ref(&lossy));
             (0..1000u64)
-                .filter(|i| {
-                    topology
-                        .carry(0, 1, SimTime::from_nanos(i * 1000))
-                        .is_none()
-                })
+                .filter(|i| topology.carry(0, 1, SimTime::from_nanos(i * 1000)).is_err())
                 .count()
         };
         assert_eq!(count(9), count(9));
@@ -213,13 +227,16 @@ mod tests {
         let links = [link(0, 1, 10), link(1, 2, 10), link(0, 2, 30)];
         let mut topology = Topology::new(1, &names(3), &links);
         let arrival = topology.carry(0, 2, SimTime::ZERO);
-        assert_eq!(arrival, Some(SimTime::from_nanos(20_000_000)));
+        assert_eq!(arrival, Ok(SimTime::from_nanos(20_000_000)));
     }
 
     #[test]
     fn unlinked_hosts_have_no_route() {
         let mut topology = Topology::new(1, &names(3), &[link(0, 1, 10)]);
-        assert_eq!(topology.carry(0, 2, SimTime::ZERO), None);
+        assert_eq!(
+            topology.carry(0, 2, SimTime::ZERO).map_err(|l| l.cause),
+            Err(LossCause::NoRoute)
+        );
     }
 
     #[test]
