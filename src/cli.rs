@@ -7,7 +7,7 @@
 //! output could not be written, 2 when the input (flags, file, scenario)
 //! is wrong. Diagnostics go to stderr; only the rendering goes to stdout.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -305,18 +305,9 @@ fn run(args: &RunArgs) -> ExitCode {
     if let Err(error) = check_destination(args) {
         return fail(error.exit_status(), &error.to_string());
     }
-    let scenario = match load(&args.scenario, args.seed, &args.sets) {
-        Ok(scenario) => scenario,
+    let (scenario, content) = match load_with_text(&args.scenario, args.seed, &args.sets) {
+        Ok(loaded) => loaded,
         Err(status) => return status,
-    };
-    let content = match std::fs::read(&args.scenario) {
-        Ok(content) => content,
-        Err(error) => {
-            return fail(
-                2,
-                &format!("{}: cannot read the file: {error}", args.scenario),
-            );
-        }
     };
     let outcome = match sim::run(&scenario) {
         Ok(outcome) => outcome,
@@ -324,18 +315,23 @@ fn run(args: &RunArgs) -> ExitCode {
     };
     if let Some(step) = outcome.stalled_step {
         let why = "its message never arrived (TCP gave up after its last retransmission, or no path leads there)";
-        eprintln!(
+        to_stderr(&format!(
             "seqsim: warning: {}: the script stopped at step {step}: {why}",
             args.scenario
-        );
+        ));
     }
     for unmatched in &outcome.unmatched_remarks {
-        eprintln!(
+        to_stderr(&format!(
             "seqsim: warning: {}: remarks[{}] found no {}",
             args.scenario, unmatched.index, unmatched.wanted
-        );
+        ));
     }
-    let provenance = Provenance::new(Path::new(&args.scenario), &content, outcome.trace.seed);
+    let provenance = Provenance::new(
+        Path::new(&args.scenario),
+        content.as_bytes(),
+        outcome.trace.seed,
+    )
+    .with_sets(&args.sets);
     let rendering = match render(args, &outcome.trace, &provenance) {
         Ok(rendering) => rendering,
         Err(message) => return fail(1, &message),
@@ -379,13 +375,26 @@ fn render(args: &RunArgs, trace: &Trace, provenance: &Provenance) -> Result<Vec<
 /// Loads a scenario with its overrides; on bad input, prints why and
 /// returns exit status 2.
 fn load(file: &str, seed: Option<u64>, sets: &[String]) -> Result<scenario::Scenario, ExitCode> {
+    load_with_text(file, seed, sets).map(|(scenario, _)| scenario)
+}
+
+/// Loads a scenario with its overrides and returns the text it was read
+/// from too, read once, so the provenance hashes exactly what ran.
+fn load_with_text(
+    file: &str,
+    seed: Option<u64>,
+    sets: &[String],
+) -> Result<(scenario::Scenario, String), ExitCode> {
     let sets = sets
         .iter()
         .map(|argument| Setting::parse(argument))
         .collect::<Result<Vec<_>, _>>();
     let sets = sets.map_err(|why| fail(2, &why))?;
     let overrides = Overrides { seed, sets };
-    scenario::load(file, &overrides).map_err(|error| fail(2, &error.to_string()))
+    let refuse = |error: scenario::ScenarioError| fail(2, &error.to_string());
+    let text = scenario::read_text(file).map_err(refuse)?;
+    let scenario = scenario::parse(file, &text, &overrides).map_err(refuse)?;
+    Ok((scenario, text))
 }
 
 /// Chooses the diagram's width and character set.
@@ -422,6 +431,13 @@ fn write_stdout(rendering: &str) -> ExitCode {
 
 /// Prints an error and returns its exit status.
 fn fail(status: u8, message: &str) -> ExitCode {
-    eprintln!("seqsim: error: {message}");
+    to_stderr(&format!("seqsim: error: {message}"));
     ExitCode::from(status)
+}
+
+/// Writes one line to stderr. A closed or full stderr is ignored: the
+/// exit status still tells what happened, and a message cannot be
+/// written anywhere else.
+fn to_stderr(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }

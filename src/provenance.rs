@@ -24,6 +24,10 @@ pub struct Provenance {
     pub scenario_sha256: String,
     /// The seed of the run (after any `--seed`).
     pub seed: u64,
+    /// The `--set PATH=VALUE` arguments the run was given, in order;
+    /// left out of JSON when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sets: Vec<String>,
 }
 
 impl Provenance {
@@ -38,7 +42,14 @@ impl Provenance {
             scenario_file: file_name,
             scenario_sha256: encode_hex(&Sha256::digest(content)),
             seed,
+            sets: Vec::new(),
         }
+    }
+
+    /// Adds the `--set` arguments the run was given.
+    pub fn with_sets(mut self, sets: &[String]) -> Provenance {
+        self.sets = sets.to_vec();
+        self
     }
 
     /// Returns the provenance as lines of plain text, for comments.
@@ -63,11 +74,24 @@ impl Provenance {
             "seqsim run {} --seed {} --format {format}",
             self.scenario_file, self.seed
         );
+        for setting in &self.sets {
+            command.push_str(&format!(" --set {}", shell_quoted(setting)));
+        }
         if format == "pcap" {
             command.push_str(" -o FILE");
         }
         command
     }
+}
+
+/// Quotes an argument for a POSIX shell when it holds anything but
+/// plain characters, so the regenerate command can be pasted as it is.
+fn shell_quoted(argument: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "._-=/:@,+".contains(c);
+    if !argument.is_empty() && argument.chars().all(plain) {
+        return argument.to_string();
+    }
+    format!("'{}'", argument.replace('\'', "'\\''"))
 }
 
 #[cfg(test)]
@@ -101,6 +125,20 @@ mod tests {
             provenance
                 .command("pcap")
                 .ends_with("--format pcap -o FILE")
+        );
+    }
+
+    #[test]
+    fn the_command_repeats_each_set_quoted_for_the_shell() {
+        let provenance = Provenance::new(Path::new("x.yaml"), b"abc", 7).with_sets(&[
+            "seed=3".to_string(),
+            "links[0].latency=50ms".to_string(),
+            "title=it's".to_string(),
+        ]);
+        assert_eq!(
+            provenance.command("text"),
+            "seqsim run x.yaml --seed 7 --format text --set seed=3 \
+             --set 'links[0].latency=50ms' --set 'title=it'\\''s'"
         );
     }
 }

@@ -65,7 +65,13 @@ impl SimDuration {
         self.0
     }
 
-    /// Parses a duration such as `20ms`, `1.5s`, `250us`, `0` or `300ns`.
+    /// The longest duration a scenario may write: a million seconds,
+    /// about 11.6 days, well past SMTP's usual 4 to 5 days of retries
+    /// (RFC 5321 §4.5.4.1) and far from where integer time would run out.
+    pub const LONGEST: SimDuration = SimDuration(1_000_000 * NANOS_PER_SECOND);
+
+    /// Parses a duration such as `20ms`, `1.5s`, `250us`, `0`, `300ns`,
+    /// `30min` or `2h`.
     ///
     /// The number may have a fractional part, which must come out as whole
     /// nanoseconds. A bare `0` needs no unit; any other number does.
@@ -86,54 +92,93 @@ impl SimDuration {
         }
         let split = text
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(|| format!("`{text}` has no unit (use ns, us, ms or s)"))?;
+            .ok_or_else(|| format!("`{text}` has no unit (use ns, us, ms, s, min or h)"))?;
         let (number, unit) = text.split_at(split);
+        if unit.starts_with(['e', 'E'])
+            && unit.len() > 1
+            && !unit[1..].starts_with(char::is_alphabetic)
+        {
+            return Err(format!(
+                "`{text}` uses an exponent; write the number out, like 1.5s or 250us"
+            ));
+        }
         let scale = match unit {
             "ns" => 1,
             "us" | "µs" => 1_000,
             "ms" => 1_000_000,
             "s" => NANOS_PER_SECOND,
+            "min" => 60 * NANOS_PER_SECOND,
+            "h" => 3600 * NANOS_PER_SECOND,
             _ => {
                 return Err(format!(
-                    "`{unit}` is not a unit of time (use ns, us, ms or s)"
+                    "`{unit}` is not a unit of time (use ns, us, ms, s, min or h)"
                 ));
             }
         };
-        parse_scaled(number, scale)
-            .map(SimDuration)
-            .ok_or_else(|| format!("`{text}` is not a duration like 20ms, 1.5s or 250us"))
+        let too_long = || {
+            format!(
+                "`{text}` is longer than the longest duration a scenario may use, 1000000s (about 11.6 days)"
+            )
+        };
+        match parse_scaled(number, scale) {
+            Ok(nanos) if nanos <= SimDuration::LONGEST.0 => Ok(SimDuration(nanos)),
+            Ok(_) | Err(Scaled::TooLong) => Err(too_long()),
+            Err(Scaled::TooFine) => Err(format!(
+                "`{text}` is finer than one nanosecond, the finest time seqsim keeps"
+            )),
+            Err(Scaled::Malformed) => Err(format!(
+                "`{text}` is not a duration like 20ms, 1.5s or 250us"
+            )),
+        }
     }
 }
 
+/// Why a decimal number could not be scaled to whole nanoseconds.
+#[derive(Debug, PartialEq, Eq)]
+enum Scaled {
+    /// Not digits with at most one point.
+    Malformed,
+    /// It has digits below one nanosecond.
+    TooFine,
+    /// It does not fit in 64 bits of nanoseconds.
+    TooLong,
+}
+
 /// Multiplies a decimal number written as text by `scale`, exactly.
-fn parse_scaled(number: &str, scale: u64) -> Option<u64> {
+fn parse_scaled(number: &str, scale: u64) -> Result<u64, Scaled> {
     let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
     if whole.is_empty() && fraction.is_empty() {
-        return None;
+        return Err(Scaled::Malformed);
     }
     let digits_ok = |s: &str| s.chars().all(|c| c.is_ascii_digit());
     if !digits_ok(whole) || !digits_ok(fraction) {
-        return None;
+        return Err(Scaled::Malformed);
     }
-    let whole_value: u64 = if whole.is_empty() {
+    let whole_value: u64 = if whole.trim_start_matches('0').is_empty() {
         0
     } else {
-        whole.parse().ok()?
+        whole.parse().map_err(|_| Scaled::TooLong)?
     };
-    let mut nanos = whole_value.checked_mul(scale)?;
-    let mut place = scale;
-    for digit in fraction.chars() {
-        let digit = u64::from(digit.to_digit(10)?);
-        if place == 1 {
-            if digit != 0 {
-                return None;
-            }
-            continue;
-        }
-        place /= 10;
-        nanos = nanos.checked_add(digit * place)?;
+    let nanos = whole_value.checked_mul(scale).ok_or(Scaled::TooLong)?;
+    let fraction = fraction.trim_end_matches('0');
+    if fraction.is_empty() {
+        return Ok(nanos);
     }
-    Some(nanos)
+    // The fraction is digits / 10^len; it gives whole nanoseconds only
+    // if 10^len divides digits × scale. A scale is at most 3.6 × 10^12,
+    // so more than 13 significant decimals can never come out whole.
+    if fraction.len() > 13 {
+        return Err(Scaled::TooFine);
+    }
+    let digits: u128 = fraction.parse().map_err(|_| Scaled::Malformed)?;
+    let product = digits * u128::from(scale);
+    let denominator = 10u128.pow(fraction.len() as u32);
+    if product % denominator != 0 {
+        return Err(Scaled::TooFine);
+    }
+    let extra = u64::try_from(product / denominator).map_err(|_| Scaled::TooLong)?;
+    let nanos = nanos.checked_add(extra).ok_or(Scaled::TooLong)?;
+    Ok(nanos)
 }
 
 impl Add<SimDuration> for SimTime {
@@ -216,6 +261,33 @@ mod tests {
             SimDuration::parse(".25s"),
             Ok(SimDuration::from_millis(250))
         );
+    }
+
+    #[test]
+    fn minutes_and_hours_are_60_and_3600_seconds() {
+        assert_eq!(
+            SimDuration::parse("30min"),
+            Ok(SimDuration::from_secs(1800))
+        );
+        assert_eq!(SimDuration::parse("1.5h"), Ok(SimDuration::from_secs(5400)));
+        // 1e-11 min is 0.6 ns: not a whole number of nanoseconds.
+        assert!(SimDuration::parse("0.00000000001min").is_err());
+        // 1e-10 min is 6 ns.
+        assert_eq!(
+            SimDuration::parse("0.0000000001min"),
+            Ok(SimDuration::from_nanos(6))
+        );
+    }
+
+    #[test]
+    fn each_kind_of_bad_number_says_what_is_wrong() {
+        let why = |text| SimDuration::parse(text).unwrap_err();
+        assert!(why("0.1ns").contains("finer than one nanosecond"));
+        assert!(why("1e300s").contains("exponent"));
+        assert!(why("99999999999999999999s").contains("longer than"));
+        assert!(why("1000001s").contains("longer than"));
+        assert_eq!(SimDuration::parse("1000000s"), Ok(SimDuration::LONGEST));
+        assert!(why("1.2.3s").contains("not a duration"));
     }
 
     #[test]

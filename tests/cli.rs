@@ -190,3 +190,61 @@ fn bad_flags_are_refused_by_the_argument_parser() {
 fn a_directory_is_not_a_scenario() {
     assert_refused(&seqsim(&["run", "scenarios"]), &["is a directory"]);
 }
+
+#[test]
+fn an_endless_device_is_refused_without_reading_it_all() {
+    // /dev/zero has no size in its metadata and never ends; only the
+    // first 4 MiB + 1 bytes may be read before the file is refused.
+    assert_refused(
+        &seqsim(&["run", "/dev/zero"]),
+        &["/dev/zero", "more than 4194304 bytes"],
+    );
+}
+
+#[test]
+fn a_scenario_piped_in_is_read_once_and_hashed_as_read() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let text = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(SCENARIO)).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_seqsim"))
+        .args(["run", "/dev/stdin", "--format", "mermaid"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&text).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    // SHA-256 of the bundled scenario, as sha256sum computes it.
+    let expected = sha256sum(&Path::new(env!("CARGO_MANIFEST_DIR")).join(SCENARIO));
+    assert!(stdout.contains(&format!("sha256 {expected}")), "{stdout}");
+}
+
+#[test]
+fn the_regenerate_command_repeats_the_set_arguments() {
+    let output = seqsim(&[
+        "run",
+        SCENARIO,
+        "--format",
+        "plantuml",
+        "--set",
+        "links[0].latency=50ms",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains(
+            "regenerate with: seqsim run smtp-send.yaml --seed 2004 --format plantuml --set 'links[0].latency=50ms'"
+        ),
+        "{stdout}"
+    );
+}
+
+/// Computes a file's SHA-256 with the coreutils `sha256sum`.
+fn sha256sum(path: &Path) -> String {
+    let output = Command::new("sha256sum").arg(path).output().unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    text.split_whitespace().next().unwrap().to_string()
+}

@@ -14,6 +14,7 @@ mod raw;
 pub mod script;
 mod validate;
 
+use std::io::Read;
 use std::net::Ipv4Addr;
 
 pub use error::ScenarioError;
@@ -164,7 +165,7 @@ fn holds_nothing(text: &str) -> bool {
 }
 
 /// Reads a file as UTF-8 text, refusing huge files.
-fn read_text(file: &str) -> Result<String, ScenarioError> {
+pub fn read_text(file: &str) -> Result<String, ScenarioError> {
     let io_error = |error: std::io::Error| {
         ScenarioError::whole_file(file, format!("cannot read the file: {error}"))
     };
@@ -175,15 +176,29 @@ fn read_text(file: &str) -> Result<String, ScenarioError> {
             "is a directory, not a scenario file",
         ));
     }
+    let too_big = || {
+        let message =
+            format!("the file has more than {MAX_FILE_BYTES} bytes, the most a scenario may have");
+        ScenarioError::whole_file(file, message)
+    };
     if metadata.len() > MAX_FILE_BYTES {
-        let message = format!(
-            "the file has {} bytes; scenarios may have at most {MAX_FILE_BYTES}",
-            metadata.len()
-        );
-        return Err(ScenarioError::whole_file(file, message));
+        return Err(too_big());
     }
-    let bytes = std::fs::read(file).map_err(io_error)?;
+    let bytes = read_at_most(file, MAX_FILE_BYTES + 1).map_err(io_error)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_big());
+    }
     String::from_utf8(bytes).map_err(|error| not_utf8(file, &error))
+}
+
+/// Reads up to `limit` bytes, so a pipe or a device such as /dev/zero,
+/// whose size the metadata does not tell, cannot fill the memory.
+fn read_at_most(file: &str, limit: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(file)?
+        .take(limit)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// Describes where a file stops being UTF-8.
