@@ -173,7 +173,7 @@ fn parse_scaled(number: &str, scale: u64) -> Result<u64, Scaled> {
     let digits: u128 = fraction.parse().map_err(|_| Scaled::Malformed)?;
     let product = digits * u128::from(scale);
     let denominator = 10u128.pow(fraction.len() as u32);
-    if product % denominator != 0 {
+    if !product.is_multiple_of(denominator) {
         return Err(Scaled::TooFine);
     }
     let extra = u64::try_from(product / denominator).map_err(|_| Scaled::TooLong)?;

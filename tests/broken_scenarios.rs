@@ -149,7 +149,7 @@ fn cases() -> Vec<Case> {
         case(
             "duration-without-unit",
             format!("{}links:\n  - {{ between: [a, b], latency: 10 }}\n", two()),
-            "FILE:6:33: at `links[0].latency`: `10` has no unit (use ns, us, ms or s)",
+            "FILE:6:33: at `links[0].latency`: `10` has no unit (use ns, us, ms, s, min or h)",
         ),
         case(
             "duration-negative",
@@ -162,10 +162,10 @@ fn cases() -> Vec<Case> {
         case(
             "duration-unknown-unit",
             format!(
-                "{}links:\n  - {{ between: [a, b], latency: 5min }}\n",
+                "{}links:\n  - {{ between: [a, b], latency: 5days }}\n",
                 two()
             ),
-            "FILE:6:33: at `links[0].latency`: `min` is not a unit of time (use ns, us, ms or s)",
+            "FILE:6:33: at `links[0].latency`: `days` is not a unit of time (use ns, us, ms, s, min or h)",
         ),
         case(
             "duration-word",
@@ -181,7 +181,7 @@ fn cases() -> Vec<Case> {
                 "{}links:\n  - {{ between: [a, b], latency: 10ms, jitter: 0.5ns }}\n",
                 two()
             ),
-            "FILE:6:47: at `links[0].jitter`: `0.5ns` is not a duration like 20ms, 1.5s or 250us",
+            "FILE:6:47: at `links[0].jitter`: `0.5ns` is finer than one nanosecond, the finest time seqsim keeps",
         ),
         case(
             "loss-above-one",

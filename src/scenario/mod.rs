@@ -176,17 +176,19 @@ pub fn read_text(file: &str) -> Result<String, ScenarioError> {
             "is a directory, not a scenario file",
         ));
     }
-    let too_big = || {
-        let message =
-            format!("the file has more than {MAX_FILE_BYTES} bytes, the most a scenario may have");
-        ScenarioError::whole_file(file, message)
-    };
     if metadata.len() > MAX_FILE_BYTES {
-        return Err(too_big());
+        let message = format!(
+            "the file has {} bytes; scenarios may have at most {MAX_FILE_BYTES}",
+            metadata.len()
+        );
+        return Err(ScenarioError::whole_file(file, message));
     }
     let bytes = read_at_most(file, MAX_FILE_BYTES + 1).map_err(io_error)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_big());
+        let message = format!(
+            "the file has more than {MAX_FILE_BYTES} bytes; scenarios may have at most {MAX_FILE_BYTES}"
+        );
+        return Err(ScenarioError::whole_file(file, message));
     }
     String::from_utf8(bytes).map_err(|error| not_utf8(file, &error))
 }
