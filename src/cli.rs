@@ -358,7 +358,12 @@ fn check_destination(args: &RunArgs) -> Result<(), OutputError> {
 /// Renders the trace in the chosen format.
 fn render(args: &RunArgs, trace: &Trace, provenance: &Provenance) -> Result<Vec<u8>, String> {
     let text = match args.format {
-        Format::Text => text::render(trace, &text_options(args)),
+        Format::Text => {
+            let options = text_options(args);
+            let diagram = text::render(trace, &options);
+            warn_if_wider(&diagram, options.width, args.width.is_some());
+            diagram
+        }
         Format::Mermaid => mermaid::render(trace, provenance),
         Format::Plantuml => plantuml::render(trace, provenance),
         Format::Msc => msc::render(trace, provenance),
@@ -426,6 +431,22 @@ fn write_stdout(rendering: &str) -> ExitCode {
     match output::write_stdout(rendering.as_bytes()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => fail(error.exit_status(), &error.to_string()),
+    }
+}
+
+/// Warns when the diagram came out wider than the `--width` asked for,
+/// which happens when participant names or times alone need more room.
+fn warn_if_wider(diagram: &str, width: usize, asked: bool) {
+    use unicode_width::UnicodeWidthStr;
+    let widest = diagram
+        .lines()
+        .map(UnicodeWidthStr::width)
+        .max()
+        .unwrap_or(0);
+    if asked && widest > width {
+        to_stderr(&format!(
+            "seqsim: warning: the diagram needs {widest} columns, more than --width {width}; it is drawn {widest} wide"
+        ));
     }
 }
 

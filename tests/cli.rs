@@ -251,3 +251,21 @@ fn sha256sum(path: &Path) -> String {
     let text = String::from_utf8(output.stdout).unwrap();
     text.split_whitespace().next().unwrap().to_string()
 }
+
+#[test]
+fn a_width_too_small_for_the_columns_is_warned_about() {
+    let output = seqsim(&["run", SCENARIO, "--width", "40"]);
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let widest = stdout.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(widest > 40, "three columns of names cannot fit in 40");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(
+        stderr,
+        format!(
+            "seqsim: warning: the diagram needs {widest} columns, more than --width 40; it is drawn {widest} wide\n"
+        )
+    );
+    let roomy = seqsim(&["run", SCENARIO, "--width", "120"]);
+    assert!(roomy.stderr.is_empty(), "no warning when the diagram fits");
+}
