@@ -332,12 +332,20 @@ pub enum SmtpLine {
 pub enum SendReason {
     /// New data or a new request, sent for the first time.
     First,
-    /// An answer to an earlier message: a SYN_ACK to its SYN, an ACK of
-    /// a data segment, a DNS response to its query, an SMTP reply to its
-    /// command.
+    /// Sent back to the sender of message `to` by its receiver, at the
+    /// instant it arrived: a SYN_ACK to its SYN, an ACK of a data segment,
+    /// a DNS response to its query, an SMTP reply to its command, the
+    /// client's next command after a reply.
     Reply {
         /// The index of the message answered.
         to: usize,
+    },
+    /// Sent to a third party by the receiver of message `by`, at the
+    /// instant it arrived: the SYN that follows the MX answer, the PTR
+    /// look-up a HELO sets off.
+    Triggered {
+        /// The index of the message whose arrival set it off.
+        by: usize,
     },
     /// The same octets (or SYN or FIN) sent again.
     Retransmission {
@@ -353,6 +361,8 @@ pub enum SendReason {
         /// The index of the message copied.
         of: usize,
     },
+    /// The RST a TCP sender sends when it gives up after its last resend.
+    Abort,
 }
 
 /// What made a TCP sender resend a segment.
@@ -401,6 +411,10 @@ pub struct LifelineEvent {
     pub at_text: String,
     /// The participant's id.
     pub participant: String,
+    /// The index of the first message sent after it: a diagram draws the
+    /// event just above that message (equal to the number of messages
+    /// when nothing was sent after it).
+    pub before: usize,
     /// What kind of event it is.
     pub kind: LifelineEventKind,
     /// The text drawn on the lifeline, e.g. `RTO expired (1 s)`.

@@ -9,6 +9,7 @@
 use std::net::Ipv4Addr;
 
 use crate::time::SimTime;
+use crate::trace::LifelineEventKind;
 use crate::wire::dns;
 
 /// Names one TCP connection of a host.
@@ -59,6 +60,17 @@ pub enum Request {
     },
     /// Note a result of the application in the trace.
     Record(Outcome),
+    /// Mark something on the host's lifeline, such as a timer that fired.
+    Note(Note),
+}
+
+/// Something an application marks on its host's lifeline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Note {
+    /// What kind of happening it is.
+    pub kind: LifelineEventKind,
+    /// The text drawn, e.g. `DNS time-out (2s)`.
+    pub label: String,
 }
 
 /// A result an application reports, kept in the trace.
@@ -172,6 +184,12 @@ impl HostCalls {
     /// Notes a result in the trace.
     pub fn record(&mut self, outcome: Outcome) {
         self.requests.push(Request::Record(outcome));
+    }
+
+    /// Marks a happening on the host's lifeline, e.g. a timer that fired.
+    pub fn note(&mut self, kind: LifelineEventKind, label: impl Into<String>) {
+        let label = label.into();
+        self.requests.push(Request::Note(Note { kind, label }));
     }
 
     /// Hands over the requests made so far, oldest first.

@@ -26,13 +26,14 @@ use rand_core::Rng;
 
 use crate::protocol::dns::{self as dns_model, Resolver};
 use crate::protocol::host_api::{
-    ConnId, HostCalls, Notice, Outcome, QueryId, Request, ResolveError,
+    ConnId, HostCalls, Note, Notice, Outcome, QueryId, Request, ResolveError,
 };
 use crate::protocol::smtp;
 use crate::protocol::tcp::{self, Connection, Event};
-use crate::sim::packet::{Body, Outgoing, Packet};
+use crate::sim::packet::{Body, Origin, Outgoing, Packet};
 use crate::sim::random;
 use crate::time::SimTime;
+use crate::trace::LifelineEventKind;
 use crate::wire::dns;
 use crate::wire::tcp::{Control, Segment, SeqNumber};
 
@@ -129,6 +130,15 @@ struct Socket {
     accepted: bool,
 }
 
+/// Something drawn on the host's lifeline, stamped with the time.
+#[derive(Clone, Debug)]
+pub struct StampedNote {
+    /// When it happened.
+    pub at: SimTime,
+    /// What happened.
+    pub note: Note,
+}
+
 /// A result an application reported, stamped with the time.
 #[derive(Clone, Debug)]
 pub struct Report {
@@ -154,6 +164,7 @@ pub struct Host {
     calls: HostCalls,
     outbox: Vec<Outgoing>,
     reports: Vec<Report>,
+    notes: Vec<StampedNote>,
     observations: Vec<Observation>,
     touched: BTreeSet<ConnId>,
 }
@@ -178,6 +189,7 @@ impl Host {
             calls: HostCalls::default(),
             outbox: Vec::new(),
             reports: Vec::new(),
+            notes: Vec::new(),
             observations: Vec::new(),
             touched: BTreeSet::new(),
         }
@@ -278,6 +290,7 @@ impl Host {
         self.outbox.push(Outgoing {
             packet,
             tcp_state: None,
+            origin: Origin::Fresh,
         });
     }
 
@@ -339,6 +352,11 @@ impl Host {
         std::mem::take(&mut self.reports)
     }
 
+    /// Hands over the lifeline notes made since the last call, in order.
+    pub fn take_notes(&mut self) -> Vec<StampedNote> {
+        std::mem::take(&mut self.notes)
+    }
+
     /// Returns the host's address.
     pub fn address(&self) -> Ipv4Addr {
         self.address
@@ -393,6 +411,7 @@ impl Host {
             self.outbox.push(Outgoing {
                 packet,
                 tcp_state: Some(tcp::State::Closed.to_string()),
+                origin: Origin::Fresh,
             });
         }
     }
@@ -401,6 +420,7 @@ impl Host {
     /// deferred ACK waits for [`Host::end_turn`], so that a reply from the
     /// application or the script can carry it.
     fn after_connection_input(&mut self, now: SimTime, conn: ConnId) {
+        self.note_timer_expiries(conn);
         self.transmit(now, conn);
         let events = self.drain_events(conn);
         for event in events {
@@ -408,6 +428,35 @@ impl Host {
             self.deliver_event(now, conn, event);
         }
         self.touched.insert(conn);
+    }
+
+    /// Marks the connection's expired retransmission timers on the lifeline.
+    ///
+    /// The end of TIME-WAIT is left out: it is a state ending, not a
+    /// recovery, and would add a row minutes after every exchange.
+    fn note_timer_expiries(&mut self, conn: ConnId) {
+        let Some(socket) = self.sockets.get_mut(&conn) else {
+            return;
+        };
+        while let Some(expiry) = socket.connection.poll_timer_expiry() {
+            let note = match expiry {
+                tcp::TimerExpiry::Retransmission { rto, .. } => Note {
+                    kind: LifelineEventKind::TimerExpired,
+                    label: format!("RTO expired ({rto})"),
+                },
+                tcp::TimerExpiry::GaveUp {
+                    rto,
+                    retransmissions,
+                    ..
+                } => Note {
+                    kind: LifelineEventKind::GaveUp,
+                    label: format!("RTO expired ({rto}) after {retransmissions} resends: giving up"),
+                },
+                tcp::TimerExpiry::TimeWait { .. } => continue,
+            };
+            let at = expiry.at();
+            self.notes.push(StampedNote { at, note });
+        }
     }
 
     /// Notes a connection event a script may be waiting for.
@@ -483,6 +532,7 @@ impl Host {
             Request::Close { conn } => self.close(now, conn),
             Request::Resolve { query, question } => self.resolve(now, app, query, question),
             Request::Record(outcome) => self.reports.push(Report { at: now, outcome }),
+            Request::Note(note) => self.notes.push(StampedNote { at: now, note }),
         }
     }
 
@@ -549,6 +599,7 @@ impl Host {
                 body,
             },
             tcp_state: None,
+            origin: Origin::Fresh,
         });
     }
 
@@ -596,6 +647,7 @@ impl Host {
                 body,
             },
             tcp_state: None,
+            origin: Origin::Fresh,
         });
     }
 
@@ -604,7 +656,7 @@ impl Host {
         let Some(socket) = self.sockets.get_mut(&conn) else {
             return;
         };
-        while let Some(segment) = socket.connection.poll_transmit(now) {
+        while let Some((segment, reason)) = socket.connection.poll_transmit_with_reason(now) {
             let state = socket.connection.state().to_string();
             let packet = Packet {
                 src: self.address,
@@ -614,6 +666,7 @@ impl Host {
             self.outbox.push(Outgoing {
                 packet,
                 tcp_state: Some(state),
+                origin: Origin::of_segment(reason),
             });
         }
     }

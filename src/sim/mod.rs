@@ -19,12 +19,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
 use crate::protocol::dns as dns_model;
-use crate::protocol::host_api::Outcome;
+use crate::protocol::host_api::{Note, Outcome};
 use crate::protocol::smtp;
 use crate::scenario::Scenario;
 use crate::scenario::script::Action;
 use crate::time::{SimDuration, SimTime};
-use crate::trace::{Delivery, Loss, LossCause, MailOutcome, Participant, Trace};
+use crate::trace::{
+    Delivery, LifelineEvent, Loss, LossCause, MailOutcome, Participant, Trace,
+};
 
 pub use host::{App, Ends, Host, Observation};
 pub use packet::{Body, Outgoing, Packet};
@@ -46,8 +48,12 @@ pub const EVENT_LIMIT: u64 = 50_000_000;
 enum Event {
     /// An application's start time has come.
     Start { host: usize, app: usize },
-    /// A packet reaches a host.
-    Arrive { host: usize, packet: Packet },
+    /// A packet reaches a host; `message` is its index in the trace.
+    Arrive {
+        host: usize,
+        packet: Packet,
+        message: usize,
+    },
     /// A host's timer may be due.
     Wake { host: usize },
     /// A script step is due.
@@ -87,6 +93,8 @@ struct World<'a> {
     recorder: Recorder,
     deliveries: Vec<Delivery>,
     outcomes: Vec<MailOutcome>,
+    events: Vec<LifelineEvent>,
+    reacting_to: Option<(usize, usize)>,
     script: ScriptRunner,
     clients: Vec<Option<usize>>,
 }
@@ -121,6 +129,8 @@ impl<'a> World<'a> {
             recorder: Recorder::default(),
             deliveries: Vec::new(),
             outcomes: Vec::new(),
+            events: Vec::new(),
+            reacting_to: None,
             script: ScriptRunner::new(Vec::new(), Vec::new(), Vec::new(), Vec::new()),
             clients: vec![None; ids.len()],
         };
@@ -210,13 +220,23 @@ impl<'a> World<'a> {
     }
 
     /// Hands one event to its host; returns that host's index.
+    ///
+    /// While a host handles an arriving message, what it sends is its
+    /// reaction to that message.
     fn dispatch(&mut self, now: SimTime, event: Event) -> usize {
+        self.reacting_to = None;
         match event {
             Event::Start { host, app } => {
                 self.hosts[host].start(now, app);
                 host
             }
-            Event::Arrive { host, packet } => {
+            Event::Arrive {
+                host,
+                packet,
+                message,
+            } => {
+                let sender = self.by_address.get(&packet.src).copied();
+                self.reacting_to = sender.map(|sender| (message, sender));
                 self.hosts[host].receive(now, packet);
                 host
             }
@@ -255,8 +275,14 @@ impl<'a> World<'a> {
         }
     }
 
-    /// Sends what a host produced, keeps its reports, and sets its timer.
+    /// Marks what a host noted on its lifeline, sends what it produced,
+    /// keeps its reports, and sets its timer.
+    ///
+    /// Notes come first: a timer that fired is drawn above what it sent.
     fn flush_host(&mut self, now: SimTime, host: usize) {
+        for stamped in self.hosts[host].take_notes() {
+            self.mark_lifeline(host, stamped.at, stamped.note);
+        }
         for outgoing in self.hosts[host].take_outbox() {
             self.send(now, host, outgoing);
         }
@@ -281,11 +307,15 @@ impl<'a> World<'a> {
             }),
         };
         let to_id = target.map_or("", |to| participants[to].id.as_str());
+        let message = self.recorder.next_index();
         let passage = Passage {
             from: &participants[from].id,
             to: to_id,
             sent_at: now,
             arrival: arrival.clone(),
+            reacting_to: self
+                .reacting_to
+                .map(|(message, sender)| (message, participants[sender].id.as_str())),
         };
         self.recorder.record(passage, &outgoing);
         if let (Some(to), Ok(at)) = (target, arrival) {
@@ -294,9 +324,23 @@ impl<'a> World<'a> {
                 Event::Arrive {
                     host: to,
                     packet: outgoing.packet,
+                    message,
                 },
             );
         }
+    }
+
+    /// Keeps something that happened on a host's lifeline for the trace,
+    /// placed before the next message sent.
+    fn mark_lifeline(&mut self, host: usize, at: SimTime, note: Note) {
+        self.events.push(LifelineEvent {
+            at,
+            at_text: at.to_string(),
+            participant: self.scenario.participants[host].id.clone(),
+            before: self.recorder.next_index(),
+            kind: note.kind,
+            label: note.label,
+        });
     }
 
     /// Keeps an application's report for the trace.
@@ -359,7 +403,7 @@ impl<'a> World<'a> {
             messages: self.recorder.into_messages(),
             deliveries: self.deliveries,
             outcomes: self.outcomes,
-            events: Vec::new(),
+            events: self.events,
         }
     }
 }

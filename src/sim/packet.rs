@@ -3,6 +3,7 @@
 
 use std::net::Ipv4Addr;
 
+use crate::protocol::tcp::SendReason;
 use crate::wire::{dns, tcp};
 
 /// One IPv4 packet.
@@ -48,4 +49,42 @@ pub struct Outgoing {
     pub packet: Packet,
     /// The RFC 9293 state of the sending connection, for TCP.
     pub tcp_state: Option<String>,
+    /// Why the host sent it, as far as the host can tell.
+    pub origin: Origin,
+}
+
+/// Why a host put a packet on the network.
+///
+/// The host knows whether TCP sent something again; whether a fresh
+/// packet answers the message that just arrived is the engine's to say,
+/// since it knows which message that was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// Sent for the first time: a request, data, a reply, an ACK.
+    Fresh,
+    /// A pure ACK that repeats the last one, because the segment that
+    /// arrived brought nothing new in order.
+    DuplicateAck,
+    /// An unacknowledged SYN, data segment or FIN sent again.
+    Resent {
+        /// Whether the third duplicate ACK sent it (else the timer did).
+        fast: bool,
+    },
+    /// The RST a connection sends when it gives up.
+    Abort,
+}
+
+impl Origin {
+    /// Reads the reason a TCP connection gave for a segment.
+    pub fn of_segment(reason: SendReason) -> Origin {
+        match reason {
+            SendReason::Retransmission { .. } => Origin::Resent { fast: false },
+            SendReason::FastRetransmission => Origin::Resent { fast: true },
+            SendReason::DuplicateAck => Origin::DuplicateAck,
+            SendReason::Abort => Origin::Abort,
+            SendReason::First | SendReason::Ack | SendReason::Reset => {
+                Origin::Fresh
+            }
+        }
+    }
 }

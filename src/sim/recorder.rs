@@ -10,12 +10,12 @@
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
-use crate::sim::packet::{Body, Outgoing};
+use crate::sim::packet::{Body, Origin, Outgoing};
 use crate::sim::smtp_lines::SmtpLines;
 use crate::time::SimTime;
 use crate::trace::{
-    self, DnsFields, DnsRecord, DnsRecordData, DnsSection, Layer, Loss, Message, SendReason,
-    TcpFields, Transport,
+    self, DnsFields, DnsRecord, DnsRecordData, DnsSection, Layer, Loss, Message,
+    RetransmitTrigger, SendReason, TcpFields, Transport,
 };
 use crate::wire::dns;
 use crate::wire::tcp::{Control, Segment};
@@ -27,8 +27,28 @@ type Endpoint = (Ipv4Addr, u16);
 #[derive(Debug, Default)]
 pub struct Recorder {
     initial_seq: BTreeMap<(Endpoint, Endpoint), u32>,
+    transmissions: BTreeMap<SequencedKey, Transmissions>,
     smtp: SmtpLines,
     messages: Vec<Message>,
+}
+
+/// Names one sequenced segment: its connection, direction, sequence
+/// number and whether it is a SYN, a FIN or data.
+type SequencedKey = (Endpoint, Endpoint, u32, SequencedKind);
+
+/// What a sequenced segment carries, as far as resending is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum SequencedKind {
+    Syn,
+    Data,
+    Fin,
+}
+
+/// The first transmission of a sequenced segment and how often it went again.
+#[derive(Clone, Copy, Debug)]
+struct Transmissions {
+    original: usize,
+    resends: u32,
 }
 
 /// Who sent a packet to whom, by participant id, and when.
@@ -42,6 +62,9 @@ pub struct Passage<'a> {
     pub sent_at: SimTime,
     /// When it arrived, or why it never did.
     pub arrival: Result<SimTime, Loss>,
+    /// The message whose arrival the sender was handling when it sent
+    /// this one, if any: its index and its sender's id.
+    pub reacting_to: Option<(usize, &'a str)>,
 }
 
 impl Recorder {
@@ -54,7 +77,11 @@ impl Recorder {
             sent_at_text: passage.sent_at.to_string(),
             received_at: passage.arrival.as_ref().ok().copied(),
             lost: passage.arrival.err(),
-            why: SendReason::First,
+            why: match passage.reacting_to {
+                Some((to, sender)) if sender == passage.to => SendReason::Reply { to },
+                Some((by, _)) => SendReason::Triggered { by },
+                None => SendReason::First,
+            },
             from: passage.from.to_string(),
             to: passage.to.to_string(),
             src_address: packet.src,
@@ -74,7 +101,8 @@ impl Recorder {
         };
         match &packet.body {
             Body::Tcp(segment) => {
-                self.fill_tcp(&mut message, segment, outgoing.tcp_state.as_deref())
+                self.fill_tcp(&mut message, segment, outgoing.tcp_state.as_deref());
+                self.explain_segment(&mut message, segment, outgoing.origin);
             }
             Body::Dns {
                 src_port,
@@ -88,6 +116,56 @@ impl Recorder {
             } => fill_udp(&mut message, *src_port, *dst_port, payload),
         }
         self.messages.push(message);
+    }
+
+    /// Returns the index the next message recorded will get.
+    pub fn next_index(&self) -> usize {
+        self.messages.len()
+    }
+
+    /// Sets why a segment was sent when TCP resent it or gave up, and says
+    /// so at the end of its label.
+    fn explain_segment(&mut self, message: &mut Message, segment: &Segment, origin: Origin) {
+        let key = sequenced_key(message, segment);
+        match origin {
+            Origin::Resent { fast } => {
+                let Some(key) = key else { return };
+                let index = message.index;
+                let sent = self.transmissions.entry(key).or_insert(Transmissions {
+                    original: index,
+                    resends: 0,
+                });
+                sent.resends += 1;
+                let trigger = if fast {
+                    RetransmitTrigger::FastRetransmit
+                } else {
+                    RetransmitTrigger::Timeout
+                };
+                message.why = SendReason::Retransmission {
+                    number: sent.resends,
+                    original: sent.original,
+                    trigger,
+                };
+                message.label.push_str(&match trigger {
+                    RetransmitTrigger::Timeout => format!(" (retransmission #{})", sent.resends),
+                    RetransmitTrigger::FastRetransmit => " (fast retransmission)".to_string(),
+                });
+            }
+            Origin::Abort => {
+                message.why = SendReason::Abort;
+                message.label.push_str(" (abort)");
+            }
+            Origin::DuplicateAck => message.label.push_str(" (duplicate ACK)"),
+            Origin::Fresh => {
+                if let Some(key) = key {
+                    let index = message.index;
+                    self.transmissions.entry(key).or_insert(Transmissions {
+                        original: index,
+                        resends: 0,
+                    });
+                }
+            }
+        }
     }
 
     /// Hands over the messages recorded, in the order sent.
@@ -130,6 +208,20 @@ impl Recorder {
         }
         message.tcp = Some(fields);
     }
+}
+
+/// Returns the key of a segment that takes sequence space, for matching
+/// a resend with its first transmission; pure ACKs and RSTs have none.
+fn sequenced_key(message: &Message, segment: &Segment) -> Option<SequencedKey> {
+    let kind = match segment.control {
+        Control::Syn => SequencedKind::Syn,
+        Control::Fin => SequencedKind::Fin,
+        Control::None if !segment.payload.is_empty() => SequencedKind::Data,
+        Control::None | Control::Rst => return None,
+    };
+    let local = (message.src_address, segment.src_port);
+    let remote = (message.dst_address, segment.dst_port);
+    Some((local, remote, segment.seq.0, kind))
 }
 
 /// Keeps the payload as text, and in hex too when it is not valid UTF-8.

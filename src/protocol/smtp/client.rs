@@ -538,6 +538,7 @@ mod tests {
                 )
             }
             Request::Record(other) => format!("{other:?}"),
+            Request::Note(note) => format!("<note {}>", note.label),
         };
         calls.take_requests().iter().map(describe).collect()
     }
