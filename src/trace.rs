@@ -365,6 +365,24 @@ pub enum SendReason {
     Abort,
 }
 
+impl SendReason {
+    /// Returns the words a label ends with when the message was sent
+    /// again or aborts a connection, e.g. `(retransmission #2)`.
+    pub fn resend_note(&self) -> Option<String> {
+        match self {
+            SendReason::Retransmission {
+                trigger: RetransmitTrigger::FastRetransmit,
+                ..
+            } => Some("(fast retransmission)".to_string()),
+            SendReason::Retransmission { number, .. } => {
+                Some(format!("(retransmission #{number})"))
+            }
+            SendReason::Abort => Some("(abort)".to_string()),
+            _ => None,
+        }
+    }
+}
+
 /// What made a TCP sender resend a segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

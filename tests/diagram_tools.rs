@@ -15,7 +15,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use seqsim::render::diagram::{self, Diagram, DrawnLine, Piece};
+use seqsim::render::diagram::{self, Diagram, DrawnLine, Item, Piece, Wrapped};
 use seqsim::render::{mermaid, msc, plantuml};
 use seqsim::trace::Trace;
 
@@ -322,22 +322,37 @@ fn mermaid_svg(mmdc: &Path, settings: &Path, chart: &Written) -> String {
 }
 
 /// Returns the message lines (the first of each label after its time)
-/// and the note lines Mermaid should draw.
+/// and the note lines Mermaid should draw: remarks, and lifeline events
+/// (the first line of each after its time).
 fn mermaid_lines(diagram: &Diagram) -> (Vec<String>, Vec<String>) {
     let mut messages = Vec::new();
     let mut notes = Vec::new();
-    for arrow in &diagram.arrows {
-        for (number, line) in arrow.label.lines().enumerate() {
-            let text = shown(line, false);
-            messages.push(if number == 0 {
-                format!("t={} {text}", arrow.time)
-            } else {
-                text
-            });
-        }
+    for item in diagram.items() {
+        let arrow = match item {
+            Item::Arrow(arrow) => arrow,
+            Item::Mark(mark) => {
+                notes.extend(timed_lines(&mark.time, &mark.label));
+                continue;
+            }
+        };
+        messages.extend(timed_lines(&arrow.time, &arrow.label));
         notes.extend(arrow.remark.lines().map(|line| shown(line, false)));
     }
     (messages, notes)
+}
+
+/// Returns the lines Mermaid draws of a label whose first line starts
+/// with `t=` and the time.
+fn timed_lines(time: &str, label: &Wrapped) -> Vec<String> {
+    let lines = label.lines().enumerate().map(|(number, line)| {
+        let text = shown(line, false);
+        if number == 0 {
+            format!("t={time} {text}")
+        } else {
+            text
+        }
+    });
+    lines.collect()
 }
 
 #[test]

@@ -166,6 +166,29 @@ pub struct Arrow {
     pub remark: Wrapped,
 }
 
+/// Something that happened on one lifeline, such as a timer that fired.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mark {
+    /// The member's position.
+    pub member: usize,
+    /// When it happened, as seconds.
+    pub time: String,
+    /// What happened, one or more drawn lines.
+    pub label: Wrapped,
+    /// The index of the arrow it is drawn just above (the number of
+    /// arrows when it comes after the last).
+    pub before: usize,
+}
+
+/// One thing to draw, in the order a diagram draws them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Item<'a> {
+    /// A message.
+    Arrow(&'a Arrow),
+    /// A lifeline event.
+    Mark(&'a Mark),
+}
+
 /// Everything a dialect needs to write a diagram.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagram {
@@ -177,6 +200,25 @@ pub struct Diagram {
     pub groups: Vec<GroupRun>,
     /// Every message, in the order sent.
     pub arrows: Vec<Arrow>,
+    /// Every lifeline event, in the order it happened.
+    pub marks: Vec<Mark>,
+}
+
+impl Diagram {
+    /// Returns the arrows in order, each mark just above the arrow it
+    /// comes before.
+    pub fn items(&self) -> Vec<Item<'_>> {
+        let mut marks = self.marks.iter().peekable();
+        let mut items = Vec::with_capacity(self.arrows.len() + self.marks.len());
+        for (index, arrow) in self.arrows.iter().enumerate() {
+            while let Some(mark) = marks.next_if(|mark| mark.before <= index) {
+                items.push(Item::Mark(mark));
+            }
+            items.push(Item::Arrow(arrow));
+        }
+        items.extend(marks.map(Item::Mark));
+        items
+    }
 }
 
 /// Prepares a trace for the diagram dialects; `label_width` gives the
@@ -214,7 +256,26 @@ pub fn prepare(trace: &Trace, label_width: impl Fn(usize) -> usize) -> Diagram {
         members,
         groups: group_runs(trace),
         arrows,
+        marks: marks(trace, &label_width),
     }
+}
+
+/// Prepares the lifeline events of known participants, their labels
+/// wrapped as an arrow's across one column.
+fn marks(trace: &Trace, label_width: &impl Fn(usize) -> usize) -> Vec<Mark> {
+    let marks = trace.events.iter().filter_map(|event| {
+        let member = trace
+            .participants
+            .iter()
+            .position(|p| p.id == event.participant)?;
+        Some(Mark {
+            member,
+            time: event.at_text.clone(),
+            label: wrap(&text_atoms(&event.label), label_width(1)),
+            before: event.before,
+        })
+    });
+    marks.collect()
 }
 
 /// Builds the members of the trace's participants, with unique aliases.
@@ -296,10 +357,14 @@ fn group_runs(trace: &Trace) -> Vec<GroupRun> {
 /// Prepares one message's arrow, its label wrapped at `label_width`.
 fn arrow(message: &Message, from: usize, to: usize, label_width: usize) -> Arrow {
     let is_control = message.tcp.is_some() && message.payload_len == 0;
-    let label_atoms = match &message.payload {
+    let mut label_atoms = match &message.payload {
         Some(_) => payload_atoms(&message.payload_bytes()),
         None => text_atoms(&message.label),
     };
+    if let (Some(_), Some(note)) = (&message.payload, message.why.resend_note()) {
+        label_atoms.push(Atom::LineEnd);
+        label_atoms.extend(text_atoms(&note));
+    }
     let remark_atoms = message
         .remark
         .as_deref()

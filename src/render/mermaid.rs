@@ -7,7 +7,8 @@
 //! turn into a tag or a line break. A literal `\r\n` is shown as typed.
 //! Group boxes are `box` blocks. Mermaid has no time column, so each label
 //! starts with `t=` and the send time. Segments without data are dotted
-//! arrows, lost messages end in a cross, remarks are notes at the right.
+//! arrows, lost messages end in a cross, remarks are notes at the right,
+//! and a lifeline event (a timer that fired) is a note over its participant.
 //!
 //! Not drawn: spaces at the start or end of a label line (Mermaid trims
 //! them).
@@ -15,7 +16,7 @@
 use std::fmt::Write;
 
 use crate::provenance::Provenance;
-use crate::render::diagram::{self, Arrow, Diagram, Piece, Style, Wrapped};
+use crate::render::diagram::{self, Arrow, Diagram, Item, Mark, Piece, Style, Wrapped};
 use crate::trace::Trace;
 
 /// The fill of group boxes: a light grey that prints well.
@@ -32,7 +33,14 @@ pub fn render(trace: &Trace, provenance: &Provenance) -> String {
     writeln!(out, "    title {}", escape_text(&diagram.title)).unwrap();
     write_members(&mut out, &diagram);
     let rightmost = diagram.members.last().map(|member| member.alias.as_str());
-    for arrow in &diagram.arrows {
+    for item in diagram.items() {
+        let arrow = match item {
+            Item::Arrow(arrow) => arrow,
+            Item::Mark(mark) => {
+                write_mark(&mut out, &diagram, mark);
+                continue;
+            }
+        };
         write_arrow(&mut out, &diagram, arrow);
         if let (Some(column), false) = (rightmost, arrow.remark.is_empty()) {
             let note = join_lines(&arrow.remark);
@@ -40,6 +48,13 @@ pub fn render(trace: &Trace, provenance: &Provenance) -> String {
         }
     }
     out
+}
+
+/// Writes a lifeline event as a note over its participant.
+fn write_mark(out: &mut String, diagram: &Diagram, mark: &Mark) {
+    let member = &diagram.members[mark.member].alias;
+    let label = join_lines(&mark.label);
+    writeln!(out, "    Note over {member}: t={} {label}", mark.time).unwrap();
 }
 
 /// Declares the participants, inside `box` blocks for their groups.

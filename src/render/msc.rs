@@ -17,12 +17,13 @@
 //! them to the column's width. The send time is each arc's `id`, drawn
 //! small at the right of the label. Data messages are solid arcs (`=>`),
 //! segments without data dotted (`>>`), lost messages end in a cross
-//! (`-x`).
+//! (`-x`). A lifeline event (a timer that fired) is an angular box
+//! (`abox`) on its participant's lifeline.
 
 use std::fmt::Write;
 
 use crate::provenance::Provenance;
-use crate::render::diagram::{self, Arrow, Diagram, DrawnLine, Piece, Style, Wrapped};
+use crate::render::diagram::{self, Arrow, Diagram, DrawnLine, Item, Mark, Piece, Style, Wrapped};
 use crate::trace::Trace;
 
 /// The width mscgen gives a chart at scale 1, shared by its columns.
@@ -61,7 +62,14 @@ pub fn render(trace: &Trace, provenance: &Provenance) -> String {
     .unwrap();
     write_members(&mut out, &diagram, remarks.as_deref());
     write_groups(&mut out, &diagram);
-    for arrow in &diagram.arrows {
+    for item in diagram.items() {
+        let arrow = match item {
+            Item::Arrow(arrow) => arrow,
+            Item::Mark(mark) => {
+                writeln!(out, "  {};", mark_box(&diagram, mark)).unwrap();
+                continue;
+            }
+        };
         let arc = arc(&diagram, arrow);
         match (&remarks, arrow.remark.is_empty()) {
             (Some(column), false) => {
@@ -159,6 +167,17 @@ fn arc(diagram: &Diagram, arrow: &Arrow) -> String {
     format!(
         "{from} {kind} {to} [label=\"{label}\", id=\"{}\"]",
         arrow.time
+    )
+}
+
+/// Writes a lifeline event as an angular box on its participant's
+/// lifeline, the time as its `id`, without the `;` that ends its row.
+fn mark_box(diagram: &Diagram, mark: &Mark) -> String {
+    let member = &diagram.members[mark.member].alias;
+    let label = join_lines(&mark.label);
+    format!(
+        "{member} abox {member} [label=\"{label}\", id=\"{}\"]",
+        mark.time
     )
 }
 

@@ -9,12 +9,13 @@
 //! line, so no text of the run can start a line of the source. Group boxes
 //! are `box` blocks; the send time starts each label in grey; segments
 //! without data are dotted arrows; lost messages end in a cross; remarks
-//! are notes at the right of their message.
+//! are notes at the right of their message; a lifeline event (a timer
+//! that fired) is a hexagonal note over its participant.
 
 use std::fmt::Write;
 
 use crate::provenance::Provenance;
-use crate::render::diagram::{self, Arrow, Diagram, Piece, Style, Wrapped};
+use crate::render::diagram::{self, Arrow, Diagram, Item, Mark, Piece, Style, Wrapped};
 use crate::trace::Trace;
 
 /// The fill of group boxes: a light grey that prints well.
@@ -33,7 +34,14 @@ pub fn render(trace: &Trace, provenance: &Provenance) -> String {
     writeln!(out, "title {}", escape_text(&diagram.title)).unwrap();
     out.push_str("skinparam shadowing false\n");
     write_members(&mut out, &diagram);
-    for arrow in &diagram.arrows {
+    for item in diagram.items() {
+        let arrow = match item {
+            Item::Arrow(arrow) => arrow,
+            Item::Mark(mark) => {
+                write_mark(&mut out, &diagram, mark);
+                continue;
+            }
+        };
         write_arrow(&mut out, &diagram, arrow);
         if !arrow.remark.is_empty() {
             writeln!(out, "note right : {}", join_lines(&arrow.remark)).unwrap();
@@ -86,6 +94,18 @@ fn write_arrow(out: &mut String, diagram: &Diagram, arrow: &Arrow) {
         out,
         "{from} {shaft} {to} : <color:gray>{}</color> {label}",
         arrow.time
+    )
+    .unwrap();
+}
+
+/// Writes a lifeline event as a hexagonal note over its participant.
+fn write_mark(out: &mut String, diagram: &Diagram, mark: &Mark) {
+    let member = &diagram.members[mark.member].alias;
+    let label = join_lines(&mark.label);
+    writeln!(
+        out,
+        "hnote over {member} : <color:gray>{}</color> {label}",
+        mark.time
     )
     .unwrap();
 }

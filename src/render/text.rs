@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use crate::trace::{Message, Participant, Trace};
+use crate::trace::{LifelineEvent, Message, Participant, Trace};
 
 /// Columns between the time column and the leftmost name.
 const TIME_GAP: usize = 2;
@@ -111,6 +111,7 @@ struct Glyphs {
     lost: char,
     loop_top: char,
     loop_bottom: char,
+    event: char,
 }
 
 /// Plain ASCII drawing characters.
@@ -122,6 +123,7 @@ const ASCII: Glyphs = Glyphs {
     lost: 'X',
     loop_top: '.',
     loop_bottom: '\'',
+    event: '*',
 };
 
 /// Unicode box-drawing characters.
@@ -133,6 +135,7 @@ const UNICODE: Glyphs = Glyphs {
     lost: '✕',
     loop_top: '┐',
     loop_bottom: '┘',
+    event: '◆',
 };
 
 // ---------------------------------------------------------------------------
@@ -331,8 +334,20 @@ struct Group {
     name: Line,
 }
 
-/// One message, with its endpoints resolved to column indexes.
+/// What a step draws.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum StepKind {
+    /// A message: an arrow from one lifeline to another, or a loop.
+    Message,
+    /// Something that happened on one lifeline: a mark on it, the label
+    /// beside the mark.
+    Event,
+}
+
+/// One message or lifeline event, with its participants resolved to
+/// column indexes (an event's `from` and `to` are its lifeline).
 struct Step {
+    kind: StepKind,
     mark: char,
     time: Line,
     from: usize,
@@ -343,9 +358,15 @@ struct Step {
 }
 
 impl Step {
-    /// Tells whether the message goes from a participant to itself.
+    /// Tells whether the step stays on one lifeline, its label right of
+    /// it: a message to the sender itself, or an event.
     fn is_loop(&self) -> bool {
         self.from == self.to
+    }
+
+    /// Tells whether the step is a lifeline event.
+    fn is_event(&self) -> bool {
+        self.kind == StepKind::Event
     }
 }
 
@@ -375,17 +396,40 @@ fn prepare(trace: &Trace, marks: &[char]) -> Diagram {
             .map(|p| clusters(&p.name))
             .collect(),
         groups: group_runs(&trace.participants),
-        steps: trace
-            .messages
-            .iter()
-            .enumerate()
-            .filter_map(|(index, message)| {
-                let mark = marks.get(index).copied().unwrap_or(' ');
-                step(message, mark, &columns)
-            })
-            .collect(),
+        steps: steps(trace, marks, &columns),
         marked: !marks.is_empty(),
     }
+}
+
+/// Prepares the messages in order, each lifeline event just above the
+/// message it comes before; a step naming an unknown participant is left out.
+fn steps(trace: &Trace, marks: &[char], columns: &BTreeMap<&str, usize>) -> Vec<Step> {
+    let mut events = trace.events.iter().peekable();
+    let mut steps = Vec::new();
+    for (index, message) in trace.messages.iter().enumerate() {
+        while let Some(event) = events.next_if(|event| event.before <= index) {
+            steps.extend(event_step(event, columns));
+        }
+        let mark = marks.get(index).copied().unwrap_or(' ');
+        steps.extend(step(message, mark, columns));
+    }
+    steps.extend(events.filter_map(|event| event_step(event, columns)));
+    steps
+}
+
+/// Prepares one lifeline event, or nothing if its participant is unknown.
+fn event_step(event: &LifelineEvent, columns: &BTreeMap<&str, usize>) -> Option<Step> {
+    let column = *columns.get(event.participant.as_str())?;
+    Some(Step {
+        kind: StepKind::Event,
+        mark: ' ',
+        time: clusters(&event.at_text),
+        from: column,
+        to: column,
+        lost: false,
+        label: clusters(&event.label),
+        remark: Vec::new(),
+    })
 }
 
 /// Collects runs of neighbouring participants that share a group name.
@@ -413,6 +457,7 @@ fn group_runs(participants: &[Participant]) -> Vec<Group> {
 /// Prepares one message, or nothing if it names an unknown participant.
 fn step(message: &Message, mark: char, columns: &BTreeMap<&str, usize>) -> Option<Step> {
     Some(Step {
+        kind: StepKind::Message,
         mark,
         time: clusters(&message.sent_at_text),
         from: *columns.get(message.from.as_str())?,
@@ -828,7 +873,11 @@ struct Block {
 fn block(step: &Step, layout: &Layout, glyphs: &Glyphs) -> Block {
     let labels = wrap_label(&step.label, label_room(step, layout));
     let remark = remark_lines(step, layout);
-    let arrow_rows = if step.is_loop() && !step.lost { 2 } else { 1 };
+    let arrow_rows = match step.kind {
+        StepKind::Event => 0,
+        StepKind::Message if step.is_loop() && !step.lost => 2,
+        StepKind::Message => 1,
+    };
     let drawing = labels.len() + arrow_rows;
     let height = drawing.max(remark.len());
     let mut rows: Vec<Row> = (0..height)
@@ -845,7 +894,11 @@ fn block(step: &Step, layout: &Layout, glyphs: &Glyphs) -> Block {
         row.fill(clear_from, clear_to, ' ');
         row.put_line(x, label);
     }
-    draw_arrow(&mut rows[labels.len()..drawing], step, layout, glyphs);
+    if step.is_event() {
+        rows[0].put_char(layout.lifelines[step.from], glyphs.event);
+    } else {
+        draw_arrow(&mut rows[labels.len()..drawing], step, layout, glyphs);
+    }
     if let Some(column) = &layout.remark {
         for (row, line) in rows.iter_mut().zip(&remark) {
             row.put_line(column.x, line);

@@ -450,7 +450,9 @@ impl Host {
                     ..
                 } => Note {
                     kind: LifelineEventKind::GaveUp,
-                    label: format!("RTO expired ({rto}) after {retransmissions} resends: giving up"),
+                    label: format!(
+                        "RTO expired ({rto}) after {retransmissions} resends: giving up"
+                    ),
                 },
                 tcp::TimerExpiry::TimeWait { .. } => continue,
             };

@@ -24,9 +24,7 @@ use crate::protocol::smtp;
 use crate::scenario::Scenario;
 use crate::scenario::script::Action;
 use crate::time::{SimDuration, SimTime};
-use crate::trace::{
-    Delivery, LifelineEvent, Loss, LossCause, MailOutcome, Participant, Trace,
-};
+use crate::trace::{Delivery, LifelineEvent, Loss, LossCause, MailOutcome, Participant, Trace};
 
 pub use host::{App, Ends, Host, Observation};
 pub use packet::{Body, Outgoing, Packet};

@@ -82,9 +82,7 @@ impl Origin {
             SendReason::FastRetransmission => Origin::Resent { fast: true },
             SendReason::DuplicateAck => Origin::DuplicateAck,
             SendReason::Abort => Origin::Abort,
-            SendReason::First | SendReason::Ack | SendReason::Reset => {
-                Origin::Fresh
-            }
+            SendReason::First | SendReason::Ack | SendReason::Reset => Origin::Fresh,
         }
     }
 }

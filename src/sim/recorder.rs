@@ -14,8 +14,8 @@ use crate::sim::packet::{Body, Origin, Outgoing};
 use crate::sim::smtp_lines::SmtpLines;
 use crate::time::SimTime;
 use crate::trace::{
-    self, DnsFields, DnsRecord, DnsRecordData, DnsSection, Layer, Loss, Message,
-    RetransmitTrigger, SendReason, TcpFields, Transport,
+    self, DnsFields, DnsRecord, DnsRecordData, DnsSection, Layer, Loss, Message, RetransmitTrigger,
+    SendReason, TcpFields, Transport,
 };
 use crate::wire::dns;
 use crate::wire::tcp::{Control, Segment};
@@ -146,14 +146,11 @@ impl Recorder {
                     original: sent.original,
                     trigger,
                 };
-                message.label.push_str(&match trigger {
-                    RetransmitTrigger::Timeout => format!(" (retransmission #{})", sent.resends),
-                    RetransmitTrigger::FastRetransmit => " (fast retransmission)".to_string(),
-                });
+                append_resend_note(message);
             }
             Origin::Abort => {
                 message.why = SendReason::Abort;
-                message.label.push_str(" (abort)");
+                append_resend_note(message);
             }
             Origin::DuplicateAck => message.label.push_str(" (duplicate ACK)"),
             Origin::Fresh => {
@@ -207,6 +204,15 @@ impl Recorder {
             message.smtp = Some(self.smtp.read(local, remote, &segment.payload));
         }
         message.tcp = Some(fields);
+    }
+}
+
+/// Ends a label with the words saying the message was sent again or
+/// aborts its connection.
+fn append_resend_note(message: &mut Message) {
+    if let Some(note) = message.why.resend_note() {
+        message.label.push(' ');
+        message.label.push_str(&note);
     }
 }
 
