@@ -26,40 +26,56 @@ impl Checker<'_> {
     pub(super) fn faults(&self, raw: &[RawFault]) -> Result<Faults, ScenarioError> {
         let mut faults = Faults::default();
         for (index, fault) in raw.iter().enumerate() {
-            let number = index + 1;
-            match fault {
-                RawFault::Drop(pattern) => {
-                    let path = format!("faults[{index}].drop");
-                    faults
-                        .rules
-                        .push(self.rule(&path, number, Action::Drop, pattern)?);
-                }
-                RawFault::Delay(pattern) => {
-                    let path = format!("faults[{index}].delay");
-                    let by = self.delay_by(&path, pattern)?;
-                    faults
-                        .rules
-                        .push(self.rule(&path, number, Action::Delay(by), pattern)?);
-                }
-                RawFault::Duplicate(pattern) => {
-                    let path = format!("faults[{index}].duplicate");
-                    faults
-                        .rules
-                        .push(self.rule(&path, number, Action::Duplicate, pattern)?);
-                }
-                RawFault::HostDown(outage) => {
-                    let path = format!("faults[{index}].host_down");
-                    faults.outages.push(self.outage(&path, number, outage)?);
-                }
-                RawFault::Partition(partition) => {
-                    let path = format!("faults[{index}].partition");
-                    faults
-                        .partitions
-                        .push(self.partition(&path, number, partition)?);
-                }
-            }
+            self.fault(index, fault, &mut faults)?;
         }
         Ok(faults)
+    }
+
+    /// Checks one fault, which must be of exactly one kind, and files it.
+    fn fault(
+        &self,
+        index: usize,
+        raw: &RawFault,
+        faults: &mut Faults,
+    ) -> Result<(), ScenarioError> {
+        let path = format!("faults[{index}]");
+        let number = index + 1;
+        let kinds = [
+            raw.drop.is_some(),
+            raw.delay.is_some(),
+            raw.duplicate.is_some(),
+            raw.host_down.is_some(),
+            raw.partition.is_some(),
+        ];
+        if kinds.iter().filter(|&&given| given).count() != 1 {
+            let message =
+                "expected exactly one of `drop`, `delay`, `duplicate`, `host_down` or `partition`";
+            return Err(self.error(&path, message));
+        }
+        if let Some(pattern) = &raw.drop {
+            let rule = self.rule(&format!("{path}.drop"), number, Action::Drop, pattern)?;
+            faults.rules.push(rule);
+        } else if let Some(pattern) = &raw.delay {
+            let key = format!("{path}.delay");
+            let by = self.delay_by(&key, pattern)?;
+            faults
+                .rules
+                .push(self.rule(&key, number, Action::Delay(by), pattern)?);
+        } else if let Some(pattern) = &raw.duplicate {
+            let key = format!("{path}.duplicate");
+            faults
+                .rules
+                .push(self.rule(&key, number, Action::Duplicate, pattern)?);
+        } else if let Some(outage) = &raw.host_down {
+            let key = format!("{path}.host_down");
+            faults.outages.push(self.outage(&key, number, outage)?);
+        } else if let Some(partition) = &raw.partition {
+            let key = format!("{path}.partition");
+            faults
+                .partitions
+                .push(self.partition(&key, number, partition)?);
+        }
+        Ok(())
     }
 
     /// Reads the `by` a delay rule needs.

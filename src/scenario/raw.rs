@@ -229,21 +229,21 @@ pub struct RawOneWay {
     pub queue: Option<usize>,
 }
 
-/// One fault: a rule (`drop`, `delay`, `duplicate`), a host down, or a partition.
+/// One fault: exactly one of `drop`, `delay`, `duplicate` (rules), `host_down` or `partition`.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 #[schemars(rename = "Fault")]
-pub enum RawFault {
+pub struct RawFault {
     /// Loses the matching message.
-    Drop(RawMatch),
+    pub drop: Option<RawMatch>,
     /// Makes the matching message arrive later by `by`.
-    Delay(RawMatch),
+    pub delay: Option<RawMatch>,
     /// Sends a copy of the matching message right after it.
-    Duplicate(RawMatch),
+    pub duplicate: Option<RawMatch>,
     /// Takes a host down for a while.
-    HostDown(RawOutage),
+    pub host_down: Option<RawOutage>,
     /// Splits hosts into groups that cannot reach each other for a while.
-    Partition(RawPartition),
+    pub partition: Option<RawPartition>,
 }
 
 /// Which messages a rule acts on; every key given must hold.
