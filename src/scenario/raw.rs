@@ -400,6 +400,9 @@ pub struct RawClose {
     pub to: String,
     /// The server's port, to pick one of several open connections.
     pub port: Option<u16>,
+    /// Both sides close at the same instant, their FINs crossing: `from` first, then `to` (default false).
+    #[serde(default)]
+    pub simultaneous: bool,
     /// Time to wait before this step, after the previous one ended (default 0).
     pub wait: Option<String>,
     /// A remark drawn beside the FIN.

@@ -66,6 +66,8 @@ enum Event {
     Wake { host: usize },
     /// A script step is due.
     Script { step: usize },
+    /// The receiver of a simultaneous close closes its side too.
+    PartnerClose { host: usize, ends: Ends },
     /// A host goes down (`down`) or comes back up, as fault `number` says.
     Outage {
         host: usize,
@@ -285,13 +287,26 @@ impl<'a> World<'a> {
                 host
             }
             Event::Script { step } => {
-                self.script.perform(step, now, &mut self.hosts);
+                self.perform_step(step, now);
                 self.script.owner(step)
+            }
+            Event::PartnerClose { host, ends } => {
+                self.hosts[host].close_scripted(now, ends);
+                host
             }
             Event::Outage { host, down, number } => {
                 self.mark_outage(now, host, down, number);
                 host
             }
+        }
+    }
+
+    /// Carries out a script step, and schedules the other side's close
+    /// when the step is a simultaneous close.
+    fn perform_step(&mut self, step: usize, now: SimTime) {
+        self.script.perform(step, now, &mut self.hosts);
+        if let Some((host, ends)) = self.script.take_partner_close() {
+            self.queue.push(now, Event::PartnerClose { host, ends });
         }
     }
 
@@ -321,7 +336,7 @@ impl<'a> World<'a> {
                 };
                 let wait = self.script.wait_before(next);
                 if wait == SimDuration::ZERO && self.script.owner(next) == host {
-                    self.script.perform(next, now, &mut self.hosts);
+                    self.perform_step(next, now);
                 } else {
                     self.queue.push(now + wait, Event::Script { step: next });
                 }
