@@ -236,7 +236,7 @@ impl Checker<'_> {
         let since = instant("since", since)?.unwrap_or(SimTime::ZERO);
         let until = instant("until", until)?;
         if until.is_some_and(|until| until <= since) {
-            let message = format!("`until` must come after `since` ({since})");
+            let message = "`until` must come after `since`";
             return Err(self.error(&format!("{path}.until"), message));
         }
         Ok(Window { since, until })
