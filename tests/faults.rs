@@ -239,3 +239,30 @@ fn one_way_settings_change_only_their_direction() {
     let back = syn_ack.received_at.unwrap().as_nanos() - syn_ack.sent_at.as_nanos();
     assert_eq!(back, 30 * MS);
 }
+
+#[test]
+fn simultaneous_close_crosses_the_fins_and_passes_through_closing() {
+    let script = "script:
+  - open: { from: c, to: s, port: 7 }
+  - close: { from: c, to: s, simultaneous: true }
+";
+    let run = run(&client_server("", script));
+    let fins = labelled(&run.trace.messages, "FIN");
+    assert_eq!(fins.len(), 2);
+    // SYN at 0, SYN_ACK at 10 ms, the client's ACK reaches the server at
+    // 30 ms: the open step ends and both FINs leave, before either arrives.
+    assert_eq!(fins[0].sent_at.as_nanos(), 30 * MS);
+    assert_eq!(fins[0].from, "c");
+    assert_eq!(fins[1].from, "s");
+    assert_eq!(fins[0].sent_at, fins[1].sent_at);
+    assert!(fins[1].sent_at < fins[0].received_at.unwrap());
+    for fin in &fins {
+        assert_eq!(fin.tcp.as_ref().unwrap().sender_state, "FIN-WAIT-1");
+    }
+    let last_acks: Vec<&Message> = run.trace.messages[fins[1].index + 1..].iter().collect();
+    assert_eq!(last_acks.len(), 2, "one ACK of each FIN, nothing more");
+    for ack in last_acks {
+        assert_eq!(ack.tcp.as_ref().unwrap().flags, ["ACK"]);
+        assert_eq!(ack.tcp.as_ref().unwrap().sender_state, "CLOSING");
+    }
+}
