@@ -598,3 +598,20 @@ fn a_bad_override_names_the_set_argument() {
         "seqsim: error: --set links[0].latency=soon: at `links[0].latency`: `soon` is not a duration like 20ms, 1.5s or 250us"
     );
 }
+
+#[test]
+fn a_bad_fault_given_with_set_names_the_set_argument() {
+    let argument = "faults=[{drop: {flags: SYNACK}}]";
+    let output = Command::new(env!("CARGO_BIN_EXE_seqsim"))
+        .args(["check", "scenarios/smtp-send.yaml", "--set", argument])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "seqsim: error: --set {argument}: at `faults[0].drop.flags`: `SYNACK` is not a TCP flag (expected SYN, ACK, FIN, RST or PSH, joined like SYN_ACK)"
+        )
+    );
+}

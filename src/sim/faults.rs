@@ -9,6 +9,8 @@
 //! occurrence, acts on that one only. Retransmissions are messages like
 //! any other, so "drop the first SYN_ACK" lets the resent one through.
 //! The copy a `duplicate` rule makes is not shown to the rules again.
+//! A `delay` holds a message back after it crossed the links, so later
+//! packets may overtake it; the links keep the others in order.
 //!
 //! A host that is down keeps its state and its timers run on: what it
 //! sends while down is lost, and so is what would reach it while down
