@@ -266,3 +266,42 @@ fn simultaneous_close_crosses_the_fins_and_passes_through_closing() {
         assert_eq!(ack.tcp.as_ref().unwrap().sender_state, "CLOSING");
     }
 }
+
+#[test]
+fn the_issue_example_delays_one_rcpt_by_300_ms() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/smtp-send.yaml");
+    let text = std::fs::read_to_string(&path).expect("the scenario");
+    let rule = "faults=[{delay: {by: 300ms, text: 'RCPT TO:<r2d2@receiver.com>'}}]";
+    let run = run_with(&text, &[rule]);
+    let rcpts = labelled(&run.trace.messages, "RCPT TO:<r2d2@receiver.com>");
+    assert_eq!(rcpts.len(), 1);
+    let took = rcpts[0].received_at.unwrap().as_nanos() - rcpts[0].sent_at.as_nanos();
+    assert_eq!(took, 315 * MS, "15 ms of link and 300 ms of delay");
+    let other = labelled(&run.trace.messages, "RCPT TO:<c3po@receiver.com>")[0];
+    let took = other.received_at.unwrap().as_nanos() - other.sent_at.as_nanos();
+    assert_eq!(took, 15 * MS, "the other recipient is not delayed");
+}
+
+#[test]
+fn a_link_rule_drops_only_what_crosses_that_link() {
+    // a - b - c in a row: a's packets to c cross b - c, its packets to b do not.
+    let text = "title: t
+participants:
+  - { id: a, host: a.example, address: 192.0.2.1 }
+  - { id: b, host: b.example, address: 192.0.2.2 }
+  - { id: c, host: c.example, address: 192.0.2.3 }
+links:
+  - { between: [a, b], latency: 10ms }
+  - { between: [b, c], latency: 10ms }
+script:
+  - send: { from: a, to: b, transport: udp, text: to-b, to_port: 9, from_port: 9 }
+  - send: { from: a, to: c, transport: udp, text: to-c, to_port: 9, from_port: 9 }
+faults:
+  - drop: { link: [c, b] }
+";
+    let run = run(text);
+    let messages = &run.trace.messages;
+    assert!(labelled(messages, "to-b")[0].lost.is_none());
+    let lost = labelled(messages, "to-c")[0].lost.as_ref().expect("lost");
+    assert_eq!(lost.detail, "fault 1: drop every message on the link c - b");
+}
