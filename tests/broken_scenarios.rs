@@ -74,12 +74,12 @@ fn cases() -> Vec<Case> {
         case(
             "unknown-top-key",
             format!("{}colour: blue\n", two()),
-            "FILE:5:1: at `colour`: unknown field `colour`, expected one of `title`, `seed`, `participants`, `links`, `script`, `remarks`",
+            "FILE:5:1: at `colour`: unknown field `colour`, expected one of `title`, `seed`, `participants`, `links`, `script`, `remarks`, `faults`",
         ),
         case(
             "unknown-participant-key",
             "title: t\nparticipants:\n  - { id: a, hots: a.example, address: 192.0.2.1 }\n",
-            "FILE:3:14: at `participants[0].hots`: unknown field `hots`, expected one of `id`, `name`, `group`, `host`, `address`, `resolver`, `dns_server`, `smtp_server`, `smtp_client`",
+            "FILE:3:14: at `participants[0].hots`: unknown field `hots`, expected one of `id`, `name`, `group`, `host`, `address`, `resolver`, `dns_server`, `smtp_server`, `smtp_client`, `tcp`",
         ),
         case(
             "missing-host",
@@ -340,6 +340,82 @@ fn cases() -> Vec<Case> {
             ),
             "FILE:9:14: at `participants[1].smtp_client.start`: script step 1 starts this client; leave out `start`",
         ),
+        case(
+            "link-bad-bandwidth",
+            format!(
+                "{}links:\n  - {{ between: [a, b], latency: 10ms, bandwidth: fast }}\n",
+                two()
+            ),
+            "FILE:6:50: at `links[0].bandwidth`: `fast` is not a bandwidth (expected a number and bit/s, kbit/s, Mbit/s or Gbit/s, like 10Mbit/s)",
+        ),
+        case(
+            "link-queue-without-bandwidth",
+            format!(
+                "{}links:\n  - {{ between: [a, b], latency: 10ms, queue: 3 }}\n",
+                two()
+            ),
+            "FILE:6:46: at `links[0].queue`: a queue needs a `bandwidth` (a link that sends at once never queues)",
+        ),
+        case(
+            "link-one-way-twice",
+            format!(
+                "{}links:\n  - {{ between: [a, b], latency: 10ms, one_way: [{{ from: a }}, {{ from: a }}] }}\n",
+                two()
+            ),
+            "FILE:6:70: at `links[0].one_way[1].from`: the direction from `a` is set twice",
+        ),
+        case(
+            "fault-of-two-kinds",
+            linked("faults:\n  - { drop: {}, duplicate: {} }\n"),
+            "FILE:8:7: at `faults[0]`: expected exactly one of `drop`, `delay`, `duplicate`, `host_down` or `partition`",
+        ),
+        case(
+            "fault-bad-flags",
+            linked("faults:\n  - drop: { flags: SYNACK }\n"),
+            "FILE:8:20: at `faults[0].drop.flags`: `SYNACK` is not a TCP flag (expected SYN, ACK, FIN, RST or PSH, joined like SYN_ACK)",
+        ),
+        case(
+            "fault-unknown-key",
+            linked("faults:\n  - drop: { flag: SYN }\n"),
+            "FILE:8:13: at `faults[0].drop.flag`: unknown field `flag`, expected one of `by`, `from`, `to`, `link`, `layer`, `flags`, `smtp`, `text`, `occurrence`, `since`, `until`",
+        ),
+        case(
+            "fault-delay-without-by",
+            linked("faults:\n  - delay: { flags: SYN }\n"),
+            "FILE:8:5: at `faults[0].delay`: a delay needs `by`, e.g. `by: 300ms`",
+        ),
+        case(
+            "fault-unknown-participant",
+            linked("faults:\n  - drop: { from: c }\n"),
+            "FILE:8:19: at `faults[0].drop.from`: no participant has id `c` (known: a, b)",
+        ),
+        case(
+            "fault-bad-reply-code",
+            linked("faults:\n  - drop: { smtp: 999 }\n"),
+            "FILE:8:19: at `faults[0].drop.smtp`: 999 is not an SMTP reply code (expected 200 to 599)",
+        ),
+        case(
+            "fault-occurrence-zero",
+            linked("faults:\n  - drop: { occurrence: 0 }\n"),
+            "FILE:8:25: at `faults[0].drop.occurrence`: expected a count from 1 (leave it out for every message)",
+        ),
+        case(
+            "host-down-until-before-since",
+            linked("faults:\n  - host_down: { host: b, since: 2s, until: 1s }\n"),
+            "FILE:8:45: at `faults[0].host_down.until`: `until` must come after `since`",
+        ),
+        case(
+            "partition-of-one-group",
+            linked("faults:\n  - partition: { groups: [[a, b]] }\n"),
+            "FILE:8:18: at `faults[0].partition.groups`: a partition needs at least two groups, e.g. [[a, b], [c]]",
+        ),
+        case(
+            "tcp-zero-min-rto",
+            format!(
+                "title: t\nparticipants:\n  - {{ id: a, host: a.example, address: 192.0.2.1, tcp: {{ min_rto: 0s }} }}\n{B}"
+            ),
+            "FILE:3:67: at `participants[0].tcp.min_rto`: expected a duration above zero",
+        ),
         Case {
             name: "not-utf8",
             text: b"title: caf\xe9\nparticipants: []\n".to_vec(),
@@ -520,5 +596,22 @@ fn a_bad_override_names_the_set_argument() {
     assert_eq!(
         stderr.trim_end(),
         "seqsim: error: --set links[0].latency=soon: at `links[0].latency`: `soon` is not a duration like 20ms, 1.5s or 250us"
+    );
+}
+
+#[test]
+fn a_bad_fault_given_with_set_names_the_set_argument() {
+    let argument = "faults=[{drop: {flags: SYNACK}}]";
+    let output = Command::new(env!("CARGO_BIN_EXE_seqsim"))
+        .args(["check", "scenarios/smtp-send.yaml", "--set", argument])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "seqsim: error: --set {argument}: at `faults[0].drop.flags`: `SYNACK` is not a TCP flag (expected SYN, ACK, FIN, RST or PSH, joined like SYN_ACK)"
+        )
     );
 }

@@ -1,6 +1,7 @@
 //! Opens the capture of every scenario (and test fixture) with Wireshark's
 //! tshark and checks that Wireshark, not our own code, reads what the run
-//! did: no malformed packet, no bad checksum, no TCP analysis warning; the
+//! did: no malformed packet, no bad checksum, no TCP analysis warning but
+//! the retransmissions and duplicate ACKs the trace itself names; the
 //! headers, DNS records and SMTP commands as the trace has them; the TCP
 //! stream that `-z follow` rebuilds equal to the bytes sent; and, for the
 //! documented exchange, the SMTP conversation, the MX answer with its
@@ -18,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use seqsim::render::pcap::EPOCH_SECONDS;
-use seqsim::trace::{DnsRecordData, Message, SmtpLine, Trace};
+use seqsim::trace::{DnsRecordData, Message, SendReason, SmtpLine, Trace};
 
 /// The SMTP conversation of the documented exchange, one line each,
 /// `C:` for the client and `S:` for the server, read off the seed
@@ -155,7 +156,7 @@ fn tshark_finds_no_malformed_packet_bad_checksum_or_tcp_warning() {
     };
     let problems = "_ws.malformed || _ws.short || frame.cap_len < frame.len \
         || (_ws.expert.severity >= 0x600000 && !tcp.analysis.retransmission) \
-        || tcp.analysis.spurious_retransmission || tcp.analysis.duplicate_ack \
+        || tcp.analysis.spurious_retransmission \
         || tcp.analysis.lost_segment || tcp.analysis.ack_lost_segment \
         || tcp.analysis.out_of_order || tcp.analysis.keep_alive \
         || tcp.analysis.zero_window || tcp.analysis.reused_ports";
@@ -198,6 +199,33 @@ fn tshark_calls_retransmissions_exactly_the_segments_sent_again() {
             "{}",
             capture.name
         );
+    }
+}
+
+#[test]
+fn tshark_calls_duplicate_acks_exactly_the_ones_the_trace_labels() {
+    let Some((tshark_path, captures)) = captures() else {
+        return;
+    };
+    for capture in &captures {
+        let rows = fields(
+            &tshark_path,
+            &capture.file,
+            "tcp.analysis.duplicate_ack",
+            &["frame.number"],
+        );
+        let flagged: Vec<usize> = rows
+            .iter()
+            .map(|row| row[0].parse().expect("a frame number"))
+            .collect();
+        let labelled: Vec<usize> = capture
+            .trace
+            .messages
+            .iter()
+            .filter(|m| m.label.ends_with("(duplicate ACK)"))
+            .map(|m| m.index + 1)
+            .collect();
+        assert_eq!(flagged, labelled, "{}", capture.name);
     }
 }
 
@@ -655,6 +683,7 @@ fn the_followed_tcp_stream_is_exactly_the_bytes_sent() {
             .messages
             .iter()
             .filter(|m| m.payload_len > 0 && same_connection(m, opening))
+            .filter(|m| !sends_again(m))
             .map(|m| Chunk {
                 from_server: m.src_port == opening.dst_port,
                 bytes: m.payload_bytes(),
@@ -667,6 +696,15 @@ fn the_followed_tcp_stream_is_exactly_the_bytes_sent() {
             capture.name
         );
     }
+}
+
+/// Tells whether a message repeats octets sent before (a retransmission
+/// or a fault's copy), which a followed stream holds only once.
+fn sends_again(message: &Message) -> bool {
+    matches!(
+        message.why,
+        SendReason::Retransmission { .. } | SendReason::Duplicate { .. }
+    )
 }
 
 /// The SYN that opens the first TCP connection: tshark's stream 0.

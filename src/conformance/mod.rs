@@ -80,7 +80,7 @@ fn is_checked(step: &Step) -> bool {
     match &step.action {
         Action::Open { connection, .. }
         | Action::Send { connection, .. }
-        | Action::Close { connection } => connection.port == smtp::PORT,
+        | Action::Close { connection, .. } => connection.port == smtp::PORT,
         Action::Datagram { payload, .. } => {
             matches!(payload, crate::scenario::script::Datagram::Dns { .. })
         }

@@ -118,7 +118,7 @@ pub fn check(steps: &[Step], ids: &[&str], modelled: &[bool]) -> Vec<Departure> 
                 let from_client = step.from == connection.client;
                 departures.extend(session.take(step, data, from_client));
             }
-            Action::Close { connection } if connection.port == PORT => {
+            Action::Close { connection, .. } if connection.port == PORT => {
                 let Some(session) = sessions.get_mut(connection) else {
                     continue;
                 };

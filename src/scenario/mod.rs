@@ -8,6 +8,7 @@
 //! mail addresses. Every error carries the file, line, column and key path.
 
 mod error;
+mod faults;
 mod overrides;
 pub mod positions;
 mod raw;
@@ -22,6 +23,8 @@ pub use overrides::Setting;
 pub use positions::Position;
 
 use crate::protocol::smtp::{Mail, ServerConfig};
+use crate::protocol::tcp;
+use crate::sim::faults::Faults;
 use crate::sim::topology::LinkSpec;
 use crate::time::SimDuration;
 use crate::wire::dns::{Name, Record};
@@ -44,6 +47,8 @@ pub struct Scenario {
     pub script: Vec<script::Step>,
     /// Remarks to draw beside messages.
     pub remarks: Vec<Remark>,
+    /// Fault rules, hosts down and partitions.
+    pub faults: Faults,
 }
 
 /// One checked participant.
@@ -67,6 +72,8 @@ pub struct Participant {
     pub smtp_server: Option<ServerConfig>,
     /// Its mails, when it sends mail.
     pub smtp_client: Option<ClientSetup>,
+    /// The settings of its TCP connections.
+    pub tcp: tcp::Config,
 }
 
 /// A sending client's start time and mails.

@@ -31,6 +31,9 @@ pub struct RawScenario {
     /// Remarks drawn beside the messages they describe.
     #[serde(default)]
     pub remarks: Vec<RawRemark>,
+    /// Faults: rules that drop, delay or duplicate messages (the first that matches decides), hosts down, partitions.
+    #[serde(default)]
+    pub faults: Vec<RawFault>,
 }
 
 /// One host and the roles it plays.
@@ -56,6 +59,25 @@ pub struct RawParticipant {
     pub smtp_server: Option<RawSmtpServer>,
     /// Makes the host send mail.
     pub smtp_client: Option<RawSmtpClient>,
+    /// Settings of the host's TCP connections.
+    pub tcp: Option<RawTcp>,
+}
+
+/// Settings of a host's TCP connections.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Tcp")]
+pub struct RawTcp {
+    /// How often a data segment or FIN is sent again on timeout before the connection aborts with RST (default 6).
+    pub max_retransmissions: Option<u32>,
+    /// How often a SYN or SYN_ACK is sent again on timeout before the connection gives up (default 7).
+    pub max_syn_retransmissions: Option<u32>,
+    /// The lowest retransmission timeout, e.g. `200ms` (default 1s).
+    pub min_rto: Option<String>,
+    /// The highest retransmission timeout (default 60s).
+    pub max_rto: Option<String>,
+    /// The maximum segment size announced in the SYN (default 1460).
+    pub mss: Option<u16>,
 }
 
 /// The records a DNS server answers from.
@@ -178,6 +200,116 @@ pub struct RawLink {
     /// The probability, from 0 to 1, that a packet crossing the link is lost (default 0).
     #[schemars(range(min = 0.0, max = 1.0))]
     pub loss: Option<f64>,
+    /// How fast packets are put on the link, e.g. `10Mbit/s` or `64kbit/s` (default: at once).
+    pub bandwidth: Option<String>,
+    /// How many packets may wait behind the one being sent, in each direction (default: no limit; needs `bandwidth`).
+    pub queue: Option<usize>,
+    /// Settings for one direction that differ from the link's, by the participant packets leave.
+    #[serde(default)]
+    pub one_way: Vec<RawOneWay>,
+}
+
+/// Settings of one direction of a link; keys left out keep the link's values.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "OneWay")]
+pub struct RawOneWay {
+    /// The id of the end packets leave in this direction.
+    pub from: String,
+    /// The one-way delay in this direction.
+    pub latency: Option<String>,
+    /// The most extra delay one crossing may add in this direction.
+    pub jitter: Option<String>,
+    /// The loss probability in this direction.
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub loss: Option<f64>,
+    /// The bandwidth in this direction.
+    pub bandwidth: Option<String>,
+    /// The queue limit in this direction.
+    pub queue: Option<usize>,
+}
+
+/// One fault: exactly one of `drop`, `delay`, `duplicate` (rules), `host_down` or `partition`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Fault")]
+pub struct RawFault {
+    /// Loses the matching message.
+    pub drop: Option<RawMatch>,
+    /// Makes the matching message arrive later by `by`.
+    pub delay: Option<RawMatch>,
+    /// Sends a copy of the matching message right after it.
+    pub duplicate: Option<RawMatch>,
+    /// Takes a host down for a while.
+    pub host_down: Option<RawOutage>,
+    /// Splits hosts into groups that cannot reach each other for a while.
+    pub partition: Option<RawPartition>,
+}
+
+/// Which messages a rule acts on; every key given must hold.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Match")]
+pub struct RawMatch {
+    /// `delay` only: how much later the message arrives, e.g. `300ms`.
+    pub by: Option<String>,
+    /// The id of the sender.
+    pub from: Option<String>,
+    /// The id of the receiver.
+    pub to: Option<String>,
+    /// The ids of the two ends of a link the message crosses.
+    pub link: Option<[String; 2]>,
+    /// `dns`, `tcp` (segments without data), `smtp`, `http` or `data`.
+    pub layer: Option<String>,
+    /// TCP flags as the diagram names segments: `SYN`, `SYN_ACK`, `ACK`, `FIN_ACK`, `RST`, `PSH_ACK`.
+    pub flags: Option<String>,
+    /// An SMTP command verb (`RCPT`) or reply code (`550`) the segment carries.
+    pub smtp: Option<RawSmtpMatch>,
+    /// Text the payload or the label contains.
+    pub text: Option<String>,
+    /// Which matching message: a count from 1 (default: every one).
+    pub occurrence: Option<usize>,
+    /// Only messages sent at or after this time, e.g. `100ms`.
+    pub since: Option<String>,
+    /// Only messages sent before this time.
+    pub until: Option<String>,
+}
+
+/// An SMTP command verb or reply code.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(rename = "SmtpMatch")]
+pub enum RawSmtpMatch {
+    /// A reply code, e.g. `550`.
+    Code(u16),
+    /// A command verb, e.g. `RCPT`.
+    Verb(String),
+}
+
+/// A host down for a while.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Outage")]
+pub struct RawOutage {
+    /// The id of the host.
+    pub host: String,
+    /// When it goes down (default: at the start).
+    pub since: Option<String>,
+    /// When it comes back (default: never).
+    pub until: Option<String>,
+}
+
+/// Groups of hosts that cannot reach each other for a while.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Partition")]
+pub struct RawPartition {
+    /// Two or more groups of participant ids; hosts in no group reach everyone.
+    pub groups: Vec<Vec<String>>,
+    /// When it starts (default: at the start).
+    pub since: Option<String>,
+    /// When it ends (default: never).
+    pub until: Option<String>,
 }
 
 /// One step of a script: exactly one of `open`, `send`, `close` or `mail`.
@@ -268,6 +400,9 @@ pub struct RawClose {
     pub to: String,
     /// The server's port, to pick one of several open connections.
     pub port: Option<u16>,
+    /// Both sides close at the same instant, their FINs crossing: `from` first, then `to` (default false).
+    #[serde(default)]
+    pub simultaneous: bool,
     /// Time to wait before this step, after the previous one ended (default 0).
     pub wait: Option<String>,
     /// A remark drawn beside the FIN.

@@ -58,6 +58,8 @@ pub enum Action {
     Close {
         /// The connection it closes.
         connection: Connection,
+        /// Whether the receiver closes its side at the same instant too.
+        simultaneous: bool,
     },
     /// Lets the sender's SMTP client model send its mails; `to` is the
     /// sender itself, since the model chooses whom it talks to.
@@ -294,20 +296,27 @@ impl Checker<'_> {
         let ends = self.ends(&path, &raw.from, &raw.to)?;
         let slot = self.live_connection(&path, walk, ends.0, ends.1, raw.port)?;
         let tracked = &mut walk.connections[slot];
-        if let Some(closing) = tracked.closed_by(ends.0) {
-            let who = self.participant_id(ends.0);
-            return Err(self.error(
-                &path,
-                format!("`{who}` already closed its side of this connection at step {closing}"),
-            ));
+        let mut closers = vec![ends.0];
+        if raw.simultaneous {
+            closers.push(ends.1);
         }
-        if tracked.connection.client == ends.0 {
-            tracked.client_closed_by_step = Some(index + 1);
-        } else {
-            tracked.server_closed_by_step = Some(index + 1);
+        for &side in &closers {
+            if let Some(closing) = tracked.closed_by(side) {
+                let who = self.participant_id(side);
+                return Err(self.error(
+                    &path,
+                    format!("`{who}` already closed its side of this connection at step {closing}"),
+                ));
+            }
+            if tracked.connection.client == side {
+                tracked.client_closed_by_step = Some(index + 1);
+            } else {
+                tracked.server_closed_by_step = Some(index + 1);
+            }
         }
         let action = Action::Close {
             connection: tracked.connection,
+            simultaneous: raw.simultaneous,
         };
         if tracked.client_closed_by_step.is_some() && tracked.server_closed_by_step.is_some() {
             walk.connections.remove(slot);

@@ -76,6 +76,7 @@ pub fn validate(
         .enumerate()
         .map(|(i, r)| checker.remark(i, r))
         .collect::<Result<_, _>>()?;
+    let faults = checker.faults(&raw.faults)?;
     Ok(Scenario {
         title: raw.title,
         seed: raw.seed,
@@ -83,6 +84,7 @@ pub fn validate(
         links,
         script,
         remarks,
+        faults,
     })
 }
 
@@ -205,6 +207,7 @@ impl Checker<'_> {
             Some(client) => Some(self.smtp_client(&path, client, resolver.is_some())?),
             None => None,
         };
+        let tcp = self.tcp(&path, raw.tcp.as_ref())?;
         let name = raw.name.clone().unwrap_or_else(|| raw.id.clone());
         let group = raw.group.clone();
         Ok(Participant {
@@ -217,6 +220,7 @@ impl Checker<'_> {
             dns_records,
             smtp_server,
             smtp_client,
+            tcp,
         })
     }
 
@@ -435,26 +439,12 @@ impl Checker<'_> {
                 "a link joins two different participants",
             ));
         }
-        let latency = self.duration(&format!("{path}.latency"), &raw.latency)?;
-        let jitter = match &raw.jitter {
-            Some(text) => self.duration(&format!("{path}.jitter"), text)?,
-            None => SimDuration::ZERO,
-        };
-        let loss = match raw.loss {
-            Some(loss) => self.probability(&format!("{path}.loss"), loss)?,
-            None => 0.0,
-        };
-        Ok(LinkSpec {
-            a,
-            b,
-            latency,
-            jitter,
-            loss,
-        })
+        let directions = self.directions(&path, (a, b), raw)?;
+        Ok(LinkSpec { a, b, directions })
     }
 
     /// Checks a probability: a number from 0 to 1.
-    fn probability(&self, path: &str, value: f64) -> Result<f64, ScenarioError> {
+    pub(super) fn probability(&self, path: &str, value: f64) -> Result<f64, ScenarioError> {
         if (0.0..=1.0).contains(&value) {
             return Ok(value);
         }

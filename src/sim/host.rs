@@ -167,6 +167,7 @@ pub struct Host {
     notes: Vec<StampedNote>,
     observations: Vec<Observation>,
     touched: BTreeSet<ConnId>,
+    tcp_config: tcp::Config,
 }
 
 impl Host {
@@ -192,7 +193,13 @@ impl Host {
             notes: Vec::new(),
             observations: Vec::new(),
             touched: BTreeSet::new(),
+            tcp_config: tcp::Config::default(),
         }
+    }
+
+    /// Sets the settings every connection of this host starts with.
+    pub fn set_tcp_config(&mut self, config: tcp::Config) {
+        self.tcp_config = config;
     }
 
     /// Adds an application and returns its index on this host.
@@ -384,7 +391,7 @@ impl Host {
     /// Opens a connection for a SYN that reached a listening port.
     fn accept(&mut self, now: SimTime, from: Ipv4Addr, syn: &Segment, app: usize) {
         let isn = self.initial_sequence_number(syn.dst_port, from, syn.src_port);
-        let connection = Connection::accept(tcp::Config::default(), syn.dst_port, syn, isn);
+        let connection = Connection::accept(self.tcp_config, syn.dst_port, syn, isn);
         let conn = self.calls.new_conn_id();
         self.endpoints
             .insert((syn.dst_port, from, syn.src_port), conn);
@@ -551,7 +558,7 @@ impl Host {
     ) -> u16 {
         let local_port = local_port.unwrap_or_else(|| self.fresh_ephemeral_port(remote, port));
         let isn = self.initial_sequence_number(local_port, remote, port);
-        let connection = Connection::connect(tcp::Config::default(), local_port, port, isn);
+        let connection = Connection::connect(self.tcp_config, local_port, port, isn);
         self.endpoints.insert((local_port, remote, port), conn);
         self.sockets.insert(
             conn,

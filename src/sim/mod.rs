@@ -4,7 +4,13 @@
 //! Time jumps from one event to the next; nothing is stepped by ticks.
 //! Events at the same instant run in the order they were scheduled. The
 //! run ends when no event is left.
+//!
+//! Each packet's fate is settled when it is sent: the scenario's faults
+//! are consulted (see [`faults`]), then the links carry it. A packet's
+//! size on a link with a bandwidth is its IPv4 size, as the capture shows
+//! it.
 
+pub mod faults;
 mod host;
 mod packet;
 mod queue;
@@ -24,8 +30,12 @@ use crate::protocol::smtp;
 use crate::scenario::Scenario;
 use crate::scenario::script::Action;
 use crate::time::{SimDuration, SimTime};
-use crate::trace::{Delivery, LifelineEvent, Loss, LossCause, MailOutcome, Participant, Trace};
+use crate::trace::{
+    Delivery, LifelineEvent, LifelineEventKind, Loss, LossCause, MailOutcome, Message, Participant,
+    SendReason, Trace, Transport,
+};
 
+use faults::{Judge, Sighting, Verdict};
 pub use host::{App, Ends, Host, Observation};
 pub use packet::{Body, Outgoing, Packet};
 pub use queue::EventQueue;
@@ -56,6 +66,14 @@ enum Event {
     Wake { host: usize },
     /// A script step is due.
     Script { step: usize },
+    /// The receiver of a simultaneous close closes its side too.
+    PartnerClose { host: usize, ends: Ends },
+    /// A host goes down (`down`) or comes back up, as fault `number` says.
+    Outage {
+        host: usize,
+        down: bool,
+        number: usize,
+    },
 }
 
 /// The result of a run.
@@ -86,6 +104,7 @@ struct World<'a> {
     hosts: Vec<Host>,
     by_address: BTreeMap<Ipv4Addr, usize>,
     topology: Topology,
+    judge: Judge,
     queue: EventQueue<Event>,
     wakes: Vec<Option<SimTime>>,
     recorder: Recorder,
@@ -122,6 +141,7 @@ impl<'a> World<'a> {
             hosts: Vec::new(),
             by_address: BTreeMap::new(),
             topology: Topology::new(scenario.seed, &ids, &scenario.links),
+            judge: Judge::new(scenario.faults.clone()),
             queue: EventQueue::new(),
             wakes: vec![None; ids.len()],
             recorder: Recorder::default(),
@@ -132,6 +152,7 @@ impl<'a> World<'a> {
             script: ScriptRunner::new(Vec::new(), Vec::new(), Vec::new(), Vec::new()),
             clients: vec![None; ids.len()],
         };
+        world.schedule_outages();
         for index in 0..scenario.participants.len() {
             world.add_host(index);
         }
@@ -164,6 +185,27 @@ impl<'a> World<'a> {
         }
     }
 
+    /// Schedules the moments hosts go down and come back.
+    fn schedule_outages(&mut self) {
+        for outage in self.judge.outages() {
+            let (host, number) = (outage.host, outage.number);
+            let down = Event::Outage {
+                host,
+                down: true,
+                number,
+            };
+            self.queue.push(outage.window.since, down);
+            if let Some(until) = outage.window.until {
+                let up = Event::Outage {
+                    host,
+                    down: false,
+                    number,
+                };
+                self.queue.push(until, up);
+            }
+        }
+    }
+
     /// Adds the host of participant `index` with its applications.
     fn add_host(&mut self, index: usize) {
         let participant = &self.scenario.participants[index];
@@ -176,6 +218,7 @@ impl<'a> World<'a> {
             self.scenario.seed,
             resolver,
         );
+        host.set_tcp_config(participant.tcp);
         if let Some(records) = &participant.dns_records {
             host.add_app(App::DnsServer(dns_model::Server::new(records.clone())));
         }
@@ -244,10 +287,38 @@ impl<'a> World<'a> {
                 host
             }
             Event::Script { step } => {
-                self.script.perform(step, now, &mut self.hosts);
+                self.perform_step(step, now);
                 self.script.owner(step)
             }
+            Event::PartnerClose { host, ends } => {
+                self.hosts[host].close_scripted(now, ends);
+                host
+            }
+            Event::Outage { host, down, number } => {
+                self.mark_outage(now, host, down, number);
+                host
+            }
         }
+    }
+
+    /// Carries out a script step, and schedules the other side's close
+    /// when the step is a simultaneous close.
+    fn perform_step(&mut self, step: usize, now: SimTime) {
+        self.script.perform(step, now, &mut self.hosts);
+        if let Some((host, ends)) = self.script.take_partner_close() {
+            self.queue.push(now, Event::PartnerClose { host, ends });
+        }
+    }
+
+    /// Marks a host going down or coming back on its lifeline.
+    fn mark_outage(&mut self, now: SimTime, host: usize, down: bool, number: usize) {
+        let (kind, words) = if down {
+            (LifelineEventKind::HostDown, "host down")
+        } else {
+            (LifelineEventKind::HostUp, "host up")
+        };
+        let label = format!("{words} (fault {number})");
+        self.mark_lifeline(host, now, Note { kind, label });
     }
 
     /// Lets the script see what reached `host`, and starts the next step
@@ -265,7 +336,7 @@ impl<'a> World<'a> {
                 };
                 let wait = self.script.wait_before(next);
                 if wait == SimDuration::ZERO && self.script.owner(next) == host {
-                    self.script.perform(next, now, &mut self.hosts);
+                    self.perform_step(next, now);
                 } else {
                     self.queue.push(now + wait, Event::Script { step: next });
                 }
@@ -290,41 +361,134 @@ impl<'a> World<'a> {
         self.schedule_wake(host);
     }
 
-    /// Puts a packet on the network and records it.
+    /// Puts a packet on the network and records it, with the copy a
+    /// fault rule may ask for right after it.
     ///
     /// A packet to an address no host has, or with no path to its host,
     /// is recorded as lost and never arrives.
     fn send(&mut self, now: SimTime, from: usize, outgoing: Outgoing) {
-        let participants = &self.scenario.participants;
         let target = self.by_address.get(&outgoing.packet.dst).copied();
+        let message = self.describe(now, from, target, &outgoing);
+        let (arrival, verdict) = self.passage(now, from, target, &message);
+        let copy = (verdict == Verdict::Duplicate).then(|| message.clone());
+        self.keep(message, arrival, target, outgoing.packet.clone());
+        if let Some(copy) = copy {
+            self.send_copy(now, from, target, copy, outgoing.packet);
+        }
+    }
+
+    /// Records and sends the copy of message `original.index`; the rules
+    /// do not see it.
+    fn send_copy(
+        &mut self,
+        now: SimTime,
+        from: usize,
+        target: Option<usize>,
+        mut copy: Message,
+        packet: Packet,
+    ) {
+        copy.why = SendReason::Duplicate { of: copy.index };
+        copy.index = self.recorder.next_index();
+        copy.label.push_str(" (duplicate)");
         let arrival = match target {
-            Some(to) => self.topology.carry(from, to, now),
-            None => Err(Loss {
-                cause: LossCause::NoRoute,
-                detail: format!("no host has the address {}", outgoing.packet.dst),
-            }),
+            Some(to) => self.carry(now, from, to, &copy, SimDuration::ZERO),
+            None => Err(no_host_at(copy.dst_address)),
         };
+        self.keep(copy, arrival, target, packet);
+    }
+
+    /// Describes a packet leaving `from` as the next trace message.
+    fn describe(
+        &mut self,
+        now: SimTime,
+        from: usize,
+        target: Option<usize>,
+        outgoing: &Outgoing,
+    ) -> Message {
+        let participants = &self.scenario.participants;
         let to_id = target.map_or("", |to| participants[to].id.as_str());
-        let message = self.recorder.next_index();
         let passage = Passage {
             from: &participants[from].id,
             to: to_id,
             sent_at: now,
-            arrival: arrival.clone(),
             reacting_to: self
                 .reacting_to
                 .map(|(message, sender)| (message, participants[sender].id.as_str())),
         };
-        self.recorder.record(passage, &outgoing);
-        if let (Some(to), Ok(at)) = (target, arrival) {
-            self.queue.push(
-                at,
-                Event::Arrive {
-                    host: to,
-                    packet: outgoing.packet,
-                    message,
-                },
-            );
+        self.recorder.describe(passage, outgoing)
+    }
+
+    /// Settles a message's fate: a sender that is down or a partition
+    /// stops it first; else the fault rules decide, then the links carry it.
+    fn passage(
+        &mut self,
+        now: SimTime,
+        from: usize,
+        target: Option<usize>,
+        message: &Message,
+    ) -> (Result<SimTime, Loss>, Verdict) {
+        let Some(to) = target else {
+            return (Err(no_host_at(message.dst_address)), Verdict::Pass);
+        };
+        if let Some(loss) = self.judge.stopped_on_leaving(from, to, now) {
+            return (Err(loss), Verdict::Pass);
+        }
+        let sighting = Sighting {
+            message,
+            from,
+            to: target,
+            links: self.topology.path_ends(from, to),
+        };
+        let verdict = self.judge.judge(&sighting, now);
+        let arrival = match &verdict {
+            Verdict::Drop(loss) => Err(loss.clone()),
+            Verdict::Delay(by) => self.carry(now, from, to, message, *by),
+            Verdict::Pass | Verdict::Duplicate => {
+                self.carry(now, from, to, message, SimDuration::ZERO)
+            }
+        };
+        (arrival, verdict)
+    }
+
+    /// Carries a message over the links, holds it back `delay` more, and
+    /// loses it if its target is down when it arrives.
+    fn carry(
+        &mut self,
+        now: SimTime,
+        from: usize,
+        to: usize,
+        message: &Message,
+        delay: SimDuration,
+    ) -> Result<SimTime, Loss> {
+        let at = self.topology.carry(from, to, now, ipv4_size(message))? + delay;
+        match self.judge.stopped_on_arrival(to, at) {
+            Some(loss) => Err(loss),
+            None => Ok(at),
+        }
+    }
+
+    /// Keeps a message in the trace and schedules its arrival.
+    fn keep(
+        &mut self,
+        mut message: Message,
+        arrival: Result<SimTime, Loss>,
+        target: Option<usize>,
+        packet: Packet,
+    ) {
+        let index = message.index;
+        match arrival {
+            Ok(at) => message.received_at = Some(at),
+            Err(loss) => message.lost = Some(loss),
+        }
+        let arrives = message.received_at;
+        self.recorder.keep(message);
+        if let (Some(to), Some(at)) = (target, arrives) {
+            let arrive = Event::Arrive {
+                host: to,
+                packet,
+                message: index,
+            };
+            self.queue.push(at, arrive);
         }
     }
 
@@ -414,4 +578,39 @@ fn script_ports(steps: &[crate::scenario::script::Step], index: usize) -> BTreeS
         _ => None,
     });
     opened_here.collect()
+}
+
+/// Describes the loss of a packet to an address no host has.
+fn no_host_at(address: Ipv4Addr) -> Loss {
+    Loss {
+        cause: LossCause::NoRoute,
+        detail: format!("no host has the address {address}"),
+    }
+}
+
+/// Returns a message's size as an IPv4 packet: the IPv4 header, the TCP
+/// header with its options or the UDP header, and the payload, as the
+/// capture writes it.
+fn ipv4_size(message: &Message) -> usize {
+    const IPV4_HEADER: usize = 20;
+    const TCP_HEADER: usize = 20;
+    const MSS_OPTION: usize = 4;
+    const UDP_HEADER: usize = 8;
+    let transport = match (&message.tcp, message.transport) {
+        (Some(tcp), Transport::Tcp) => {
+            TCP_HEADER + tcp.mss.map_or(0, |_| MSS_OPTION) + message.payload_len
+        }
+        _ => UDP_HEADER + udp_payload_size(message),
+    };
+    IPV4_HEADER + transport
+}
+
+/// Returns the octets a UDP datagram carries: the DNS message in wire
+/// format, or the bytes sent.
+fn udp_payload_size(message: &Message) -> usize {
+    let encoded = message.dns.as_ref().map(crate::render::pcap::dns::encode);
+    match encoded {
+        Some(Ok(octets)) => octets.len(),
+        _ => message.payload_len,
+    }
 }

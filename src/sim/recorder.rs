@@ -14,7 +14,7 @@ use crate::sim::packet::{Body, Origin, Outgoing};
 use crate::sim::smtp_lines::SmtpLines;
 use crate::time::SimTime;
 use crate::trace::{
-    self, DnsFields, DnsRecord, DnsRecordData, DnsSection, Layer, Loss, Message, RetransmitTrigger,
+    self, DnsFields, DnsRecord, DnsRecordData, DnsSection, Layer, Message, RetransmitTrigger,
     SendReason, TcpFields, Transport,
 };
 use crate::wire::dns;
@@ -60,23 +60,22 @@ pub struct Passage<'a> {
     pub to: &'a str,
     /// When it left.
     pub sent_at: SimTime,
-    /// When it arrived, or why it never did.
-    pub arrival: Result<SimTime, Loss>,
     /// The message whose arrival the sender was handling when it sent
     /// this one, if any: its index and its sender's id.
     pub reacting_to: Option<(usize, &'a str)>,
 }
 
 impl Recorder {
-    /// Records one packet leaving a host.
-    pub fn record(&mut self, passage: Passage<'_>, outgoing: &Outgoing) {
+    /// Describes one packet leaving a host, as the next message of the
+    /// trace; its arrival is the caller's to fill in before [`Self::keep`].
+    pub fn describe(&mut self, passage: Passage<'_>, outgoing: &Outgoing) -> Message {
         let packet = &outgoing.packet;
         let mut message = Message {
             index: self.messages.len(),
             sent_at: passage.sent_at,
             sent_at_text: passage.sent_at.to_string(),
-            received_at: passage.arrival.as_ref().ok().copied(),
-            lost: passage.arrival.err(),
+            received_at: None,
+            lost: None,
             why: match passage.reacting_to {
                 Some((to, sender)) if sender == passage.to => SendReason::Reply { to },
                 Some((by, _)) => SendReason::Triggered { by },
@@ -115,6 +114,16 @@ impl Recorder {
                 payload,
             } => fill_udp(&mut message, *src_port, *dst_port, payload),
         }
+        message
+    }
+
+    /// Keeps a described message, with its arrival or loss filled in.
+    pub fn keep(&mut self, message: Message) {
+        debug_assert_eq!(
+            message.index,
+            self.messages.len(),
+            "messages are kept in order"
+        );
         self.messages.push(message);
     }
 

@@ -12,6 +12,10 @@
 //! flushes its deferred ACK, so a FIN in answer to a FIN carries the ACK
 //! as real stacks do.
 //!
+//! A `close` step marked simultaneous has the receiver close too, at the
+//! same instant, in a turn of its own right after the sender's, so both
+//! FINs are on the wire before either arrives.
+//!
 //! A `mail` step starts a host's SMTP client model and ends when the
 //! model has sent its mails and closed its sessions, so literal steps and
 //! a model's whole exchange can follow one another.
@@ -66,6 +70,7 @@ pub struct ScriptRunner {
     client_ports: BTreeMap<Connection, u16>,
     datagram_ports: Vec<Option<(u16, u16)>>,
     dns_ids: Vec<Option<u16>>,
+    partner_close: Option<(usize, Ends)>,
 }
 
 impl ScriptRunner {
@@ -87,6 +92,7 @@ impl ScriptRunner {
             client_ports: BTreeMap::new(),
             datagram_ports: vec![None; count],
             dns_ids: vec![None; count],
+            partner_close: None,
         }
     }
 
@@ -103,6 +109,12 @@ impl ScriptRunner {
     /// Returns the wait before a step.
     pub fn wait_before(&self, index: usize) -> SimDuration {
         self.steps[index].wait
+    }
+
+    /// Takes the close the receiver of a simultaneous `close` step owes:
+    /// its host and its ends of the connection.
+    pub fn take_partner_close(&mut self) -> Option<(usize, Ends)> {
+        self.partner_close.take()
     }
 
     /// Returns the step that never ended, if the script stalled.
@@ -124,9 +136,15 @@ impl ScriptRunner {
                 hosts[step.from].send_scripted(now, sender, data);
                 Expectation::Bytes(receiver, data.len())
             }
-            Action::Close { connection } => {
+            Action::Close {
+                connection,
+                simultaneous,
+            } => {
                 let (sender, receiver) = self.ends_of(*connection, step.from);
                 hosts[step.from].close_scripted(now, sender);
+                if *simultaneous {
+                    self.partner_close = Some((step.to, receiver));
+                }
                 Expectation::Fin(receiver)
             }
             Action::Datagram {

@@ -1,21 +1,32 @@
 //! Hosts and links as a petgraph graph, with routing and link timing.
 //!
-//! A packet follows the path of lowest total latency. Each link adds its
-//! latency plus a jitter drawn uniformly from `0..=jitter` out of the
-//! link's own random stream. A link delivers in the order it was given
-//! packets in each direction (a later packet never overtakes an earlier
-//! one), so jitter spreads arrivals without reordering them.
+//! A packet follows the path whose links have the lowest latency, both
+//! ways added. Each direction of a link has its own latency, jitter, loss,
+//! bandwidth and queue (the same both ways unless the scenario says
+//! otherwise). A crossing adds the direction's latency plus a jitter
+//! drawn uniformly from `0..=jitter` out of the link's own random stream.
+//! A link delivers in the order it was given packets in each direction (a
+//! later packet never overtakes an earlier one), so jitter spreads
+//! arrivals without reordering them.
 //!
-//! A link with a `loss` probability drops each crossing packet with that
-//! probability, drawn from the same stream after the jitter; a link
-//! without loss draws nothing for it, so adding loss elsewhere never
-//! shifts its draws.
+//! With a bandwidth, a packet first waits for the packets before it in
+//! that direction to be sent, then takes its serialization time (its
+//! IPv4 size in bits over the bandwidth, in whole nanoseconds rounded
+//! up), then the latency. With a queue limit too, a packet that finds as
+//! many packets waiting behind the one being sent is lost (`queue_full`)
+//! and draws nothing.
 //!
-//! Not modelled: bandwidth and queueing (every link is infinitely fast
-//! and never full), routers as separate hops, asymmetric latency, loss
-//! that depends on direction or on bursts.
+//! A direction with a `loss` probability drops each crossing packet with
+//! that probability, drawn from the same stream after the jitter; a
+//! direction without loss draws nothing for it, so adding loss elsewhere
+//! never shifts its draws.
+//!
+//! Not modelled: routers as separate hops; loss that comes in bursts. A
+//! packet's whole path is worked out when it is sent, so on the second
+//! link of a path it takes its place in the queue at that moment, even
+//! if a packet sent earlier reaches that link later.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use petgraph::algo::astar;
 use petgraph::graph::{EdgeReference, NodeIndex, UnGraph};
@@ -33,12 +44,47 @@ pub struct LinkSpec {
     pub a: usize,
     /// The other end.
     pub b: usize,
+    /// How packets cross from `a` to `b` (first) and from `b` to `a`.
+    pub directions: [Direction; 2],
+}
+
+/// How packets cross a link in one direction.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Direction {
     /// The one-way delay.
     pub latency: SimDuration,
     /// The most extra delay one crossing may add.
     pub jitter: SimDuration,
     /// The probability, from 0 to 1, that a crossing loses the packet.
     pub loss: f64,
+    /// Bits per second, or `None` for a link that sends at once.
+    pub bandwidth: Option<u64>,
+    /// How many packets may wait behind the one being sent, or `None`
+    /// for no limit.
+    pub queue: Option<usize>,
+}
+
+impl Direction {
+    /// Returns a direction with this latency and nothing else.
+    pub fn with_latency(latency: SimDuration) -> Direction {
+        Direction {
+            latency,
+            jitter: SimDuration::ZERO,
+            loss: 0.0,
+            bandwidth: None,
+            queue: None,
+        }
+    }
+
+    /// Returns the time a packet of `octets` takes to be sent.
+    pub fn serialization(&self, octets: usize) -> SimDuration {
+        let Some(bits_per_second) = self.bandwidth else {
+            return SimDuration::ZERO;
+        };
+        let bit_nanos = octets as u128 * 8 * 1_000_000_000;
+        let nanos = bit_nanos.div_ceil(u128::from(bits_per_second));
+        SimDuration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+    }
 }
 
 /// A link's timing state.
@@ -46,7 +92,15 @@ pub struct LinkSpec {
 struct Link {
     spec: LinkSpec,
     random: ChaCha20Rng,
-    last_arrival: [SimTime; 2],
+    sending: [Sending; 2],
+}
+
+/// The state of one direction of a link: what it still has to send.
+#[derive(Debug, Default)]
+struct Sending {
+    last_arrival: SimTime,
+    busy_until: SimTime,
+    unsent: VecDeque<SimTime>,
 }
 
 /// The network: who is linked to whom, and how packets cross it.
@@ -72,7 +126,7 @@ impl Topology {
             Link {
                 spec: spec.clone(),
                 random: random::stream(seed, &name),
-                last_arrival: [SimTime::ZERO; 2],
+                sending: Default::default(),
             }
         });
         let links = links.collect();
@@ -85,9 +139,26 @@ impl Topology {
         }
     }
 
-    /// Sends a packet from `from` to `to` at `now`; returns its arrival
-    /// time, or why it never arrives: no path joins them, or a link lost it.
-    pub fn carry(&mut self, from: usize, to: usize, now: SimTime) -> Result<SimTime, Loss> {
+    /// Returns the ends of every link on the path from `from` to `to`.
+    pub fn path_ends(&mut self, from: usize, to: usize) -> Vec<(usize, usize)> {
+        let path = self.route(from, to).unwrap_or_default();
+        let ends = path.iter().map(|&link| {
+            let spec = &self.links[link].spec;
+            (spec.a, spec.b)
+        });
+        ends.collect()
+    }
+
+    /// Sends a packet of `octets` from `from` to `to` at `now`; returns
+    /// its arrival time, or why it never arrives: no path joins them, a
+    /// link's queue was full, or a link lost it.
+    pub fn carry(
+        &mut self,
+        from: usize,
+        to: usize,
+        now: SimTime,
+        octets: usize,
+    ) -> Result<SimTime, Loss> {
         let Some(path) = self.route(from, to) else {
             return Err(Loss {
                 cause: LossCause::NoRoute,
@@ -102,9 +173,19 @@ impl Topology {
         for link_index in path {
             let link = &mut self.links[link_index];
             let forward = link.spec.a == here;
-            at = link.cross(at, usize::from(!forward));
-            if link.loses_packet() {
-                let (a, b) = (link.spec.a, link.spec.b);
+            let direction = usize::from(!forward);
+            let (a, b) = (link.spec.a, link.spec.b);
+            let Some(arrival) = link.cross(at, direction, octets) else {
+                return Err(Loss {
+                    cause: LossCause::QueueFull,
+                    detail: format!(
+                        "the queue of the link {} - {} was full",
+                        self.names[a], self.names[b]
+                    ),
+                });
+            };
+            at = arrival;
+            if link.loses_packet(direction) {
                 return Err(Loss {
                     cause: LossCause::LinkLoss,
                     detail: format!("lost on the link {} - {}", self.names[a], self.names[b]),
@@ -127,7 +208,7 @@ impl Topology {
 
     /// Finds the path of lowest total latency as a list of link indices.
     fn shortest_path(&self, from: usize, to: usize) -> Option<Vec<usize>> {
-        let cost = |edge: EdgeReference<usize>| self.links[*edge.weight()].spec.latency.as_nanos();
+        let cost = |edge: EdgeReference<usize>| self.links[*edge.weight()].spec.routing_cost();
         let (_, nodes) = astar(
             &self.graph,
             self.nodes[from],
@@ -144,36 +225,70 @@ impl Topology {
     /// Returns the lowest-latency link joining two adjacent nodes.
     fn link_between(&self, a: NodeIndex, b: NodeIndex) -> usize {
         let edges = self.graph.edges_connecting(a, b).map(|edge| *edge.weight());
-        let fastest = edges.min_by_key(|&index| (self.links[index].spec.latency, index));
+        let fastest = edges.min_by_key(|&index| (self.links[index].spec.routing_cost(), index));
         fastest.expect("adjacent nodes on a path share a link")
     }
 }
 
+impl LinkSpec {
+    /// Returns the weight routing gives the link: its latency both ways.
+    fn routing_cost(&self) -> u64 {
+        let [there, back] = &self.directions;
+        there.latency.as_nanos() + back.latency.as_nanos()
+    }
+}
+
 impl Link {
-    /// Crosses the link in one direction starting at `at`; returns the arrival.
-    fn cross(&mut self, at: SimTime, direction: usize) -> SimTime {
-        let arrival = at + self.spec.latency + self.draw_jitter();
-        let arrival = arrival.max(self.last_arrival[direction]);
-        self.last_arrival[direction] = arrival;
-        arrival
+    /// Crosses the link in one direction starting at `at`; returns the
+    /// arrival, or `None` when the direction's queue is full.
+    fn cross(&mut self, at: SimTime, direction: usize, octets: usize) -> Option<SimTime> {
+        let spec = &self.spec.directions[direction];
+        let sent = self.sending[direction].send(at, spec, octets)?;
+        let arrival = sent + spec.latency + self.draw_jitter(direction);
+        let sending = &mut self.sending[direction];
+        let arrival = arrival.max(sending.last_arrival);
+        sending.last_arrival = arrival;
+        Some(arrival)
     }
 
     /// Draws whether this crossing loses the packet; draws nothing without loss.
-    fn loses_packet(&mut self) -> bool {
-        if self.spec.loss <= 0.0 {
+    fn loses_packet(&mut self, direction: usize) -> bool {
+        let loss = self.spec.directions[direction].loss;
+        if loss <= 0.0 {
             return false;
         }
         let uniform = (self.random.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-        uniform < self.spec.loss
+        uniform < loss
     }
 
     /// Draws this crossing's extra delay, uniform in `0..=jitter`.
-    fn draw_jitter(&mut self) -> SimDuration {
-        let most = self.spec.jitter.as_nanos();
+    fn draw_jitter(&mut self, direction: usize) -> SimDuration {
+        let most = self.spec.directions[direction].jitter.as_nanos();
         if most == 0 {
             return SimDuration::ZERO;
         }
         SimDuration::from_nanos(self.random.next_u64() % (most + 1))
+    }
+}
+
+impl Sending {
+    /// Puts a packet reaching the link at `at` in line; returns when its
+    /// last bit leaves, or `None` when too many packets wait already.
+    fn send(&mut self, at: SimTime, spec: &Direction, octets: usize) -> Option<SimTime> {
+        if spec.bandwidth.is_none() {
+            return Some(at);
+        }
+        while self.unsent.front().is_some_and(|&done| done <= at) {
+            self.unsent.pop_front();
+        }
+        let waiting = self.unsent.len().saturating_sub(1);
+        if spec.queue.is_some_and(|limit| waiting >= limit) {
+            return None;
+        }
+        let done = at.max(self.busy_until) + spec.serialization(octets);
+        self.busy_until = done;
+        self.unsent.push_back(done);
+        Some(done)
     }
 }
 
@@ -186,36 +301,39 @@ mod tests {
     }
 
     fn link(a: usize, b: usize, millis: u64) -> LinkSpec {
+        let direction = Direction::with_latency(SimDuration::from_millis(millis));
         LinkSpec {
             a,
             b,
-            latency: SimDuration::from_millis(millis),
-            jitter: SimDuration::ZERO,
-            loss: 0.0,
+            directions: [direction.clone(), direction],
         }
     }
 
     #[test]
     fn loss_of_one_drops_every_packet_and_loss_of_zero_none() {
         let mut lossy = link(0, 1, 10);
-        lossy.loss = 1.0;
+        lossy.directions[0].loss = 1.0;
         let mut topology = Topology::new(5, &names(2), &[lossy]);
         assert_eq!(
-            topology.carry(0, 1, SimTime::ZERO).map_err(|l| l.cause),
+            topology.carry(0, 1, SimTime::ZERO, 40).map_err(|l| l.cause),
             Err(LossCause::LinkLoss)
         );
         let mut topology = Topology::new(5, &names(2), &[link(0, 1, 10)]);
-        assert!(topology.carry(0, 1, SimTime::ZERO).is_ok());
+        assert!(topology.carry(0, 1, SimTime::ZERO, 40).is_ok());
     }
 
     #[test]
     fn half_loss_drops_about_half_and_repeats_with_the_seed() {
         let mut lossy = link(0, 1, 10);
-        lossy.loss = 0.5;
+        lossy.directions[0].loss = 0.5;
         let count = |seed| {
             let mut topology = Topology::new(seed, &names(2), std::slice::from_ref(&lossy));
             (0..1000u64)
-                .filter(|i| topology.carry(0, 1, SimTime::from_nanos(i * 1000)).is_err())
+                .filter(|i| {
+                    topology
+                        .carry(0, 1, SimTime::from_nanos(i * 1000), 40)
+                        .is_err()
+                })
                 .count()
         };
         assert_eq!(count(9), count(9));
@@ -226,7 +344,7 @@ mod tests {
     fn packet_takes_the_path_of_lowest_total_latency() {
         let links = [link(0, 1, 10), link(1, 2, 10), link(0, 2, 30)];
         let mut topology = Topology::new(1, &names(3), &links);
-        let arrival = topology.carry(0, 2, SimTime::ZERO);
+        let arrival = topology.carry(0, 2, SimTime::ZERO, 40);
         assert_eq!(arrival, Ok(SimTime::from_nanos(20_000_000)));
     }
 
@@ -234,7 +352,7 @@ mod tests {
     fn unlinked_hosts_have_no_route() {
         let mut topology = Topology::new(1, &names(3), &[link(0, 1, 10)]);
         assert_eq!(
-            topology.carry(0, 2, SimTime::ZERO).map_err(|l| l.cause),
+            topology.carry(0, 2, SimTime::ZERO, 40).map_err(|l| l.cause),
             Err(LossCause::NoRoute)
         );
     }
@@ -242,12 +360,12 @@ mod tests {
     #[test]
     fn jitter_stays_within_bounds_and_never_reorders() {
         let mut spec = link(0, 1, 10);
-        spec.jitter = SimDuration::from_millis(5);
+        spec.directions[0].jitter = SimDuration::from_millis(5);
         let mut topology = Topology::new(3, &names(2), &[spec]);
         let mut previous = SimTime::ZERO;
         for step in 0..200u64 {
             let sent = SimTime::from_nanos(step * 100_000);
-            let arrival = topology.carry(0, 1, sent).unwrap();
+            let arrival = topology.carry(0, 1, sent, 40).unwrap();
             assert!(
                 arrival >= previous,
                 "a later packet overtook an earlier one"
@@ -256,5 +374,52 @@ mod tests {
             assert!(delay >= 10_000_000, "arrived before the latency elapsed");
             previous = arrival;
         }
+    }
+
+    fn slow(bits_per_second: u64, queue: Option<usize>) -> LinkSpec {
+        let mut spec = link(0, 1, 10);
+        spec.directions[0].bandwidth = Some(bits_per_second);
+        spec.directions[0].queue = queue;
+        spec
+    }
+
+    #[test]
+    fn serialization_is_size_over_bandwidth_rounded_up() {
+        // 1500 octets = 12000 bits; at 10 Mbit/s that is 1.2 ms.
+        let ten_megabits = slow(10_000_000, None).directions[0].clone();
+        assert_eq!(ten_megabits.serialization(1500).as_nanos(), 1_200_000);
+        // 8 bits at 3 bit/s: 8/3 s = 2.666... s, rounded up to the nanosecond.
+        let three_bits = slow(3, None).directions[0].clone();
+        assert_eq!(three_bits.serialization(1).as_nanos(), 2_666_666_667);
+    }
+
+    #[test]
+    fn packets_sent_together_wait_their_turn() {
+        // 40 octets at 64 kbit/s: 320 bits take 5 ms, then 10 ms latency.
+        let mut topology = Topology::new(1, &names(2), &[slow(64_000, None)]);
+        let first = topology.carry(0, 1, SimTime::ZERO, 40).unwrap();
+        let second = topology.carry(0, 1, SimTime::ZERO, 40).unwrap();
+        assert_eq!(first, SimTime::from_nanos(15_000_000));
+        assert_eq!(second, SimTime::from_nanos(20_000_000));
+    }
+
+    #[test]
+    fn the_other_direction_keeps_its_own_settings() {
+        let mut topology = Topology::new(1, &names(2), &[slow(64_000, None)]);
+        let back = topology.carry(1, 0, SimTime::ZERO, 40).unwrap();
+        assert_eq!(back, SimTime::from_nanos(10_000_000));
+    }
+
+    #[test]
+    fn a_packet_finding_the_queue_full_is_lost() {
+        // One being sent, one waiting: the third finds the queue of 1 full.
+        let mut topology = Topology::new(1, &names(2), &[slow(64_000, Some(1))]);
+        assert!(topology.carry(0, 1, SimTime::ZERO, 40).is_ok());
+        assert!(topology.carry(0, 1, SimTime::ZERO, 40).is_ok());
+        let third = topology.carry(0, 1, SimTime::ZERO, 40);
+        assert_eq!(third.map_err(|l| l.cause), Err(LossCause::QueueFull));
+        // Once the first has left (5 ms), there is room again.
+        let later = topology.carry(0, 1, SimTime::from_nanos(5_000_000), 40);
+        assert_eq!(later, Ok(SimTime::from_nanos(25_000_000)));
     }
 }
