@@ -21,7 +21,8 @@ pub use error::ScenarioError;
 pub use overrides::Setting;
 pub use positions::Position;
 
-use crate::protocol::smtp::{Mail, ServerConfig};
+use crate::protocol::dns::ResolverConfig;
+use crate::protocol::smtp::{Mail, RetryPolicy, ServerConfig};
 use crate::sim::topology::LinkSpec;
 use crate::time::SimDuration;
 use crate::wire::dns::{Name, Record};
@@ -61,6 +62,8 @@ pub struct Participant {
     pub address: Ipv4Addr,
     /// The index of the participant that answers its DNS queries.
     pub resolver: Option<usize>,
+    /// How long its resolver waits for an answer, and how often it asks again.
+    pub dns: ResolverConfig,
     /// The records it serves, when it is a DNS server.
     pub dns_records: Option<Vec<Record>>,
     /// Its configuration, when it receives mail.
@@ -76,6 +79,8 @@ pub struct ClientSetup {
     pub start: SimDuration,
     /// The mails, sent one after another.
     pub mails: Vec<Mail>,
+    /// How it retries after temporary failures.
+    pub retry: RetryPolicy,
 }
 
 /// A checked remark.

@@ -50,6 +50,10 @@ pub struct RawParticipant {
     pub address: String,
     /// The id of the participant that answers this host's DNS queries.
     pub resolver: Option<String>,
+    /// How long the resolver waits for an answer before asking again, e.g. `2s` (default 5s).
+    pub dns_timeout: Option<String>,
+    /// How many times the resolver asks again before the look-up fails, 0 to 10 (default 2).
+    pub dns_retries: Option<u32>,
     /// Makes the host a DNS server answering from its records on UDP port 53.
     pub dns_server: Option<RawDnsServer>,
     /// Makes the host a mail server on TCP port 25.
@@ -141,6 +145,10 @@ pub struct RawSmtpClient {
     pub start: Option<String>,
     /// The mails, sent one after another.
     pub mails: Vec<RawMail>,
+    /// The wait before trying again after a temporary failure (4xx, no exchanger reached), e.g. `10min` (default 30min).
+    pub retry_after: Option<String>,
+    /// How many attempts each recipient gets in all, the first included, 1 to 100 (default 3).
+    pub max_attempts: Option<u32>,
 }
 
 /// One mail.

@@ -13,7 +13,8 @@ use super::raw::{
     RawSmtpClient, RawSmtpServer,
 };
 use super::{ClientSetup, Occurrence, Participant, Remark, Scenario, ScenarioError, Setting};
-use crate::protocol::smtp::{Mail, ServerConfig};
+use crate::protocol::dns::ResolverConfig;
+use crate::protocol::smtp::{Mail, RetryPolicy, ServerConfig};
 use crate::sim::topology::LinkSpec;
 use crate::time::SimDuration;
 use crate::wire::dns::{Name, Record, RecordData};
@@ -21,6 +22,12 @@ use crate::wire::smtp::{Address, to_crlf_lines};
 
 /// The TTL given to records that name none: one hour.
 const DEFAULT_TTL: u32 = 3600;
+
+/// The most retries a resolver may be given.
+const MAX_DNS_RETRIES: u32 = 10;
+
+/// The most attempts a sending client may be given for one recipient.
+const MAX_ATTEMPTS: u32 = 100;
 
 /// Validation state: the file, its text and where its keys are.
 pub(super) struct Checker<'a> {
@@ -189,6 +196,7 @@ impl Checker<'_> {
             Name::parse(&raw.host).map_err(|why| self.error(&format!("{path}.host"), why))?;
         let address = self.address(&format!("{path}.address"), &raw.address)?;
         let resolver = self.resolver(&path, raw, all)?;
+        let dns = self.resolver_config(&path, raw)?;
         let dns_records = match &raw.dns_server {
             Some(server) => {
                 Some(self.records(&format!("{path}.dns_server.records"), &server.records)?)
@@ -214,6 +222,7 @@ impl Checker<'_> {
             host,
             address,
             resolver,
+            dns,
             dns_records,
             smtp_server,
             smtp_client,
@@ -251,6 +260,44 @@ impl Checker<'_> {
         Ok(Some(index))
     }
 
+    /// Checks the resolver's time-out and retries, which need a `resolver`.
+    fn resolver_config(
+        &self,
+        path: &str,
+        raw: &RawParticipant,
+    ) -> Result<ResolverConfig, ScenarioError> {
+        let mut config = ResolverConfig::default();
+        if let Some(text) = &raw.dns_timeout {
+            let key = format!("{path}.dns_timeout");
+            self.needs_resolver(&key, raw)?;
+            config.timeout = self.duration(&key, text)?;
+            if config.timeout == SimDuration::ZERO {
+                return Err(self.error(&key, "expected a time-out longer than 0, like `2s`"));
+            }
+        }
+        if let Some(retries) = raw.dns_retries {
+            let key = format!("{path}.dns_retries");
+            self.needs_resolver(&key, raw)?;
+            if retries > MAX_DNS_RETRIES {
+                let why = format!("expected 0 to {MAX_DNS_RETRIES} retries; got {retries}");
+                return Err(self.error(&key, why));
+            }
+            config.retries = retries;
+        }
+        Ok(config)
+    }
+
+    /// Refuses a resolver setting on a participant without a `resolver`.
+    fn needs_resolver(&self, key: &str, raw: &RawParticipant) -> Result<(), ScenarioError> {
+        if raw.resolver.is_some() {
+            return Ok(());
+        }
+        Err(self.error(
+            key,
+            "this setting needs a `resolver` on the same participant",
+        ))
+    }
+
     /// Checks every record of a list.
     pub(super) fn records(
         &self,
@@ -284,7 +331,8 @@ impl Checker<'_> {
                 exchange,
                 ttl,
             } => {
-                let exchange = name("exchange", exchange)?;
+                let exchange = Name::parse_or_root(exchange)
+                    .map_err(|why| self.error(&format!("{path}.exchange"), why))?;
                 (
                     owner,
                     ttl,
@@ -369,7 +417,28 @@ impl Checker<'_> {
         Ok(ClientSetup {
             start,
             mails: mails.collect::<Result<_, _>>()?,
+            retry: self.retry_policy(&key, raw)?,
         })
+    }
+
+    /// Checks a client's retry delay and number of attempts.
+    fn retry_policy(&self, key: &str, raw: &RawSmtpClient) -> Result<RetryPolicy, ScenarioError> {
+        let mut policy = RetryPolicy::default();
+        if let Some(text) = &raw.retry_after {
+            let path = format!("{key}.retry_after");
+            policy.retry_after = self.duration(&path, text)?;
+            if policy.retry_after == SimDuration::ZERO {
+                return Err(self.error(&path, "expected a delay longer than 0, like `10min`"));
+            }
+        }
+        if let Some(attempts) = raw.max_attempts {
+            if !(1..=MAX_ATTEMPTS).contains(&attempts) {
+                let why = format!("expected 1 to {MAX_ATTEMPTS} attempts; got {attempts}");
+                return Err(self.error(&format!("{key}.max_attempts"), why));
+            }
+            policy.max_attempts = attempts;
+        }
+        Ok(policy)
     }
 
     /// Checks one mail and builds its content.

@@ -14,7 +14,7 @@
 mod client;
 mod server;
 
-pub use client::{Client, Mail};
+pub use client::{Client, Mail, RetryPolicy};
 pub use server::{Server, ServerConfig};
 
 /// The well-known SMTP port (assigned by IANA for SMTP).

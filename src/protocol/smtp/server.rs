@@ -79,7 +79,7 @@ impl Server {
             Notice::Closed(conn) | Notice::Reset(conn) => {
                 self.sessions.remove(&conn);
             }
-            Notice::Start | Notice::Connected(_) => {}
+            Notice::Start | Notice::Connected(_) | Notice::Timer(_) => {}
         }
     }
 
