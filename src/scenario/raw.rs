@@ -134,6 +134,26 @@ pub struct RawSmtpServer {
     pub check_helo: bool,
     /// The text after `220` in the greeting (default: `<host> SMTP Ready`).
     pub greeting: Option<String>,
+    /// Replies given instead of the usual ones, e.g. `{ at: RCPT, code: 451, sessions: 1 }`.
+    #[serde(default)]
+    pub replies: Vec<RawReply>,
+    /// The most recipients one transaction may name; the next RCPT gets 452 (default: no limit).
+    pub max_recipients: Option<usize>,
+}
+
+/// A reply a mail server gives at one point of a session instead of its usual one.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "SmtpReply")]
+pub struct RawReply {
+    /// Where: `greeting`, `HELO`, `VRFY`, `MAIL`, `RCPT`, `DATA` or `end_of_data`.
+    pub at: String,
+    /// The reply code: 421 or 554 for the greeting, 252 or 400 to 599 for VRFY, 400 to 599 elsewhere.
+    pub code: u16,
+    /// The text after the code (default: the server's own wording for that code).
+    pub text: Option<String>,
+    /// Only in the first this many sessions, so that a later attempt succeeds (default: every session).
+    pub sessions: Option<u32>,
 }
 
 /// A sending mail client and its mails.

@@ -9,12 +9,12 @@ use std::net::Ipv4Addr;
 
 use super::positions::Positions;
 use super::raw::{
-    RawLink, RawMail, RawOccurrence, RawParticipant, RawRecord, RawRemark, RawScenario,
+    RawLink, RawMail, RawOccurrence, RawParticipant, RawRecord, RawRemark, RawReply, RawScenario,
     RawSmtpClient, RawSmtpServer,
 };
 use super::{ClientSetup, Occurrence, Participant, Remark, Scenario, ScenarioError, Setting};
 use crate::protocol::dns::ResolverConfig;
-use crate::protocol::smtp::{Mail, RetryPolicy, ServerConfig};
+use crate::protocol::smtp::{ImposedReply, Mail, ReplyPoint, RetryPolicy, ServerConfig};
 use crate::sim::topology::LinkSpec;
 use crate::time::SimDuration;
 use crate::wire::dns::{Name, Record, RecordData};
@@ -388,7 +388,63 @@ impl Checker<'_> {
             mailboxes,
             check_helo: raw.check_helo,
             greeting,
+            replies: self.imposed_replies(path, &raw.replies)?,
+            max_recipients: self.max_recipients(path, raw.max_recipients)?,
         })
+    }
+
+    /// Checks the replies a server gives instead of its usual ones.
+    fn imposed_replies(
+        &self,
+        path: &str,
+        raw: &[RawReply],
+    ) -> Result<Vec<ImposedReply>, ScenarioError> {
+        let mut seen = BTreeSet::new();
+        let mut replies = Vec::new();
+        for (index, rule) in raw.iter().enumerate() {
+            let key = format!("{path}.replies[{index}]");
+            let reply = self.imposed_reply(&key, rule)?;
+            if !seen.insert(reply.at) {
+                let why = format!("a reply at `{}` is already given", rule.at);
+                return Err(self.error(&format!("{key}.at"), why));
+            }
+            replies.push(reply);
+        }
+        Ok(replies)
+    }
+
+    /// Checks one imposed reply: its point, code, text and sessions.
+    fn imposed_reply(&self, key: &str, raw: &RawReply) -> Result<ImposedReply, ScenarioError> {
+        let at = reply_point(&raw.at).map_err(|why| self.error(&format!("{key}.at"), why))?;
+        check_reply_code(at, raw.code).map_err(|why| self.error(&format!("{key}.code"), why))?;
+        if let Some(text) = &raw.text {
+            check_one_line(text).map_err(|why| self.error(&format!("{key}.text"), why))?;
+        }
+        if raw.sessions == Some(0) {
+            return Err(self.error(
+                &format!("{key}.sessions"),
+                "expected a count of sessions from 1; leave it out for every session",
+            ));
+        }
+        Ok(ImposedReply {
+            at,
+            code: raw.code,
+            text: raw.text.clone(),
+            sessions: raw.sessions,
+        })
+    }
+
+    /// Checks a limit on recipients per transaction.
+    fn max_recipients(
+        &self,
+        path: &str,
+        raw: Option<usize>,
+    ) -> Result<Option<usize>, ScenarioError> {
+        if raw == Some(0) {
+            let why = "expected at least 1 (RFC 5321 §4.5.3.1.8 asks for room for 100)";
+            return Err(self.error(&format!("{path}.max_recipients"), why));
+        }
+        Ok(raw)
     }
 
     /// Checks a sending client: its start time and every mail.
@@ -606,6 +662,35 @@ fn check_id(id: &str) -> Result<(), String> {
         )),
         None => Ok(()),
     }
+}
+
+/// Reads where an imposed reply is given.
+fn reply_point(text: &str) -> Result<ReplyPoint, String> {
+    let found = ReplyPoint::NAMED.iter().find(|(name, _)| *name == text);
+    found.map(|(_, point)| *point).ok_or_else(|| {
+        let names: Vec<&str> = ReplyPoint::NAMED.iter().map(|(name, _)| *name).collect();
+        format!(
+            "`{text}` is not a point of a session (expected one of: {})",
+            names.join(", ")
+        )
+    })
+}
+
+/// Checks that a code makes sense where it is imposed.
+fn check_reply_code(at: ReplyPoint, code: u16) -> Result<(), String> {
+    let fits = match at {
+        ReplyPoint::Greeting => matches!(code, 421 | 554),
+        ReplyPoint::Vrfy => code == 252 || (400..=599).contains(&code),
+        _ => (400..=599).contains(&code),
+    };
+    if fits {
+        return Ok(());
+    }
+    Err(match at {
+        ReplyPoint::Greeting => format!("expected 421 or 554 for the greeting; got {code}"),
+        ReplyPoint::Vrfy => format!("expected 252, or 400 to 599; got {code}"),
+        _ => format!("expected a failure code from 400 to 599; got {code}"),
+    })
 }
 
 /// Checks that a value holds no line break.

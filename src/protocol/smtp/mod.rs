@@ -15,7 +15,7 @@ mod client;
 mod server;
 
 pub use client::{Client, Mail, RetryPolicy};
-pub use server::{Server, ServerConfig};
+pub use server::{ImposedReply, ReplyPoint, Server, ServerConfig};
 
 /// The well-known SMTP port (assigned by IANA for SMTP).
 pub const PORT: u16 = 25;
