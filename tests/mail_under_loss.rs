@@ -52,7 +52,11 @@ fn check_recipient(trace: &Trace, recipient: &str, mailbox: &str, exists: bool) 
         .iter()
         .filter(|o| o.recipient == recipient)
         .collect();
-    assert_eq!(outcomes.len(), 1, "{recipient}: concluded once: {outcomes:?}");
+    assert_eq!(
+        outcomes.len(),
+        1,
+        "{recipient}: concluded once: {outcomes:?}"
+    );
     let copies: Vec<_> = trace
         .deliveries
         .iter()

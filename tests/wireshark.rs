@@ -572,7 +572,11 @@ fn check_dns_records(context: &str, dns: &seqsim::trace::DnsFields, row: &[Strin
             } => {
                 preferences.push(preference.to_string());
                 let root = exchange == ".";
-                exchanges.push(if root { "<Root>".into() } else { exchange.clone() });
+                exchanges.push(if root {
+                    "<Root>".into()
+                } else {
+                    exchange.clone()
+                });
             }
             DnsRecordData::A { address } => addresses.push(address.to_string()),
             DnsRecordData::Ptr { target } => pointers.push(target.clone()),
