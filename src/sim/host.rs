@@ -8,6 +8,11 @@
 //! ([`Host::end_turn`]) flushes any deferred ACK, so the wire order is the
 //! one the documented exchange draws.
 //!
+//! The host keeps the timers: its connections', its resolver's (a DNS
+//! time-out sends the question again or fails the look-up, and is drawn
+//! on the lifeline) and those its applications set, such as an SMTP
+//! client's retry delay.
+//!
 //! A script drives a host from outside: the engine calls the `scripted`
 //! methods to open, write on and close connections and to send
 //! datagrams, and reads [`Observation`]s to learn when a step's message
@@ -49,7 +54,7 @@ const EPHEMERAL_SPAN: u32 = u16::MAX as u32 - FIRST_EPHEMERAL_PORT as u32 + 1;
 #[derive(Debug)]
 pub enum App {
     /// Sends mail.
-    SmtpClient(smtp::Client),
+    SmtpClient(Box<smtp::Client>),
     /// Receives mail on port 25.
     SmtpServer(smtp::Server),
     /// Answers DNS queries on port 53.

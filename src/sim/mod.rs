@@ -185,7 +185,7 @@ impl<'a> World<'a> {
         if let Some(setup) = &participant.smtp_client {
             let client =
                 smtp::Client::new(participant.host.clone(), setup.mails.clone(), setup.retry);
-            let app = host.add_app(App::SmtpClient(client));
+            let app = host.add_app(App::SmtpClient(Box::new(client)));
             self.clients[index] = Some(app);
             let script = &self.scenario.script;
             let started_by_script = script
