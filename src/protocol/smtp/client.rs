@@ -311,6 +311,10 @@ impl Client {
         let Some(step) = self.session.as_ref().map(|s| s.step) else {
             return;
         };
+        let closing = matches!(step, Step::AwaitingQuit | Step::AwaitingServerClose);
+        if reply.code == 421 && !closing {
+            return self.on_service_closing(&reply);
+        }
         match step {
             Step::AwaitingGreeting => self.after_greeting(calls, &reply),
             Step::AwaitingHelo => self.after_helo(calls, &reply),
@@ -322,6 +326,17 @@ impl Client {
             Step::AwaitingQuit => self.set_step(Step::AwaitingServerClose),
             _ => {}
         }
+    }
+
+    /// Keeps every recipient not yet concluded for a later attempt after
+    /// 421, and waits for the server to close (RFC 5321 §3.8).
+    fn on_service_closing(&mut self, reply: &Reply) {
+        let session = self.session.as_mut().expect("a reply belongs to a session");
+        let mut open = std::mem::take(&mut session.pending);
+        open.append(&mut session.accepted);
+        defer_all(session, &open, &reply.to_string());
+        session.message_sent = false;
+        session.step = Step::AwaitingServerClose;
     }
 
     /// Names itself with HELO after a 2xx greeting.
@@ -499,8 +514,8 @@ impl Client {
             }
         }
         let session = self.session.as_ref().expect("a reply belongs to a session");
-        if session.pending.is_empty() || reply.code == 421 {
-            return self.end_session_after(calls, reply);
+        if session.pending.is_empty() {
+            return self.send_quit(calls);
         }
         self.send_mail_from(calls);
     }
@@ -517,16 +532,7 @@ impl Client {
                 self.conclude(calls, recipient, false, &reply.to_string());
             }
         }
-        self.end_session_after(calls, reply)
-    }
-
-    /// Quits, unless the reply was 421, after which the server closes
-    /// the connection itself (RFC 5321 §3.8).
-    fn end_session_after(&mut self, calls: &mut HostCalls, reply: &Reply) {
-        if reply.code == 421 {
-            return self.set_step(Step::AwaitingServerClose);
-        }
-        self.send_quit(calls);
+        self.send_quit(calls)
     }
 
     /// Ends the session politely.
@@ -1365,5 +1371,21 @@ mod tests {
                 "QUIT\r\n"
             ]
         );
+    }
+
+    #[test]
+    fn service_closing_421_in_the_middle_keeps_every_open_recipient_without_quit() {
+        let recipients = ["c3po@receiver.com", "r2d2@receiver.com"];
+        let (mut client, mut calls) = in_session(quick_retries(3), &recipients);
+        reply(&mut client, &mut calls, "250 OK");
+        reply(&mut client, &mut calls, "250 OK");
+        reply(&mut client, &mut calls, "421 Shutting down");
+        assert_eq!(
+            requests(&mut calls),
+            Vec::<String>::new(),
+            "no RCPT, no QUIT"
+        );
+        server_closes(&mut client, &mut calls);
+        assert_eq!(requests(&mut calls), ["<close>", "<timer 60s>"]);
     }
 }
