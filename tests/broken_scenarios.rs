@@ -79,7 +79,7 @@ fn cases() -> Vec<Case> {
         case(
             "unknown-participant-key",
             "title: t\nparticipants:\n  - { id: a, hots: a.example, address: 192.0.2.1 }\n",
-            "FILE:3:14: at `participants[0].hots`: unknown field `hots`, expected one of `id`, `name`, `group`, `host`, `address`, `resolver`, `dns_server`, `smtp_server`, `smtp_client`, `tcp`",
+            "FILE:3:14: at `participants[0].hots`: unknown field `hots`, expected one of `id`, `name`, `group`, `host`, `address`, `resolver`, `dns_timeout`, `dns_retries`, `dns_server`, `smtp_server`, `smtp_client`, `tcp`",
         ),
         case(
             "missing-host",
@@ -218,6 +218,63 @@ fn cases() -> Vec<Case> {
             "dns-mx-without-preference",
             dns_server("{ type: MX, name: a.example, exchange: mx.a.example }"),
             "FILE:9:9: at `participants[1].dns_server.records[0]`: missing field `preference`",
+        ),
+        case(
+            "dns-timeout-zero",
+            resolver_with("dns_timeout: 0"),
+            "FILE:7:18: at `participants[1].dns_timeout`: expected a time-out longer than 0, like `2s`",
+        ),
+        case(
+            "dns-retries-too-many",
+            resolver_with("dns_retries: 50"),
+            "FILE:7:18: at `participants[1].dns_retries`: expected 0 to 10 retries; got 50",
+        ),
+        case(
+            "dns-timeout-without-resolver",
+            format!(
+                "title: t\nparticipants:\n{A}  - {{ id: b, host: b.example, address: 192.0.2.2, dns_timeout: 2s }}\n"
+            ),
+            "FILE:4:64: at `participants[1].dns_timeout`: this setting needs a `resolver` on the same participant",
+        ),
+        case(
+            "retry-after-zero",
+            client_with("retry_after: 0s"),
+            "FILE:9:20: at `participants[1].smtp_client.retry_after`: expected a delay longer than 0, like `10min`",
+        ),
+        case(
+            "max-attempts-zero",
+            client_with("max_attempts: 0"),
+            "FILE:9:21: at `participants[1].smtp_client.max_attempts`: expected 1 to 100 attempts; got 0",
+        ),
+        case(
+            "reply-unknown-point",
+            server_with("replies: [{ at: QUIT, code: 421 }]"),
+            "FILE:8:23: at `participants[0].smtp_server.replies[0].at`: `QUIT` is not a point of a session (expected one of: greeting, HELO, VRFY, MAIL, RCPT, DATA, end_of_data)",
+        ),
+        case(
+            "reply-greeting-code",
+            server_with("replies: [{ at: greeting, code: 450 }]"),
+            "FILE:8:39: at `participants[0].smtp_server.replies[0].code`: expected 421 or 554 for the greeting; got 450",
+        ),
+        case(
+            "reply-success-code",
+            server_with("replies: [{ at: RCPT, code: 250 }]"),
+            "FILE:8:35: at `participants[0].smtp_server.replies[0].code`: expected a failure code from 400 to 599; got 250",
+        ),
+        case(
+            "reply-twice-at-one-point",
+            server_with("replies: [{ at: RCPT, code: 451 }, { at: RCPT, code: 550 }]"),
+            "FILE:8:48: at `participants[0].smtp_server.replies[1].at`: a reply at `RCPT` is already given",
+        ),
+        case(
+            "reply-zero-sessions",
+            server_with("replies: [{ at: MAIL, code: 451, sessions: 0 }]"),
+            "FILE:8:50: at `participants[0].smtp_server.replies[0].sessions`: expected a count of sessions from 1; leave it out for every session",
+        ),
+        case(
+            "max-recipients-zero",
+            server_with("max_recipients: 0"),
+            "FILE:8:23: at `participants[0].smtp_server.max_recipients`: expected at least 1 (RFC 5321 §4.5.3.1.8 asks for room for 100)",
         ),
         case(
             "resolver-without-dns-server",
@@ -430,6 +487,31 @@ fn dns_server(record: &str) -> String {
     format!(
         "title: t\nparticipants:\n{A}  - id: d\n    host: d.example\n    address: 192.0.2.53\n    \
          dns_server:\n      records:\n        - {record}\n"
+    )
+}
+
+/// Returns a scenario where b has a resolver and `line` (line 7).
+fn resolver_with(line: &str) -> String {
+    format!(
+        "title: t\nparticipants:\n  - {{ id: d, host: d.example, address: 192.0.2.53, dns_server: {{ records: [] }} }}\n  \
+         - id: b\n    host: b.example\n    address: 192.0.2.2\n    {line}\n    resolver: d\n"
+    )
+}
+
+/// Returns a scenario where b sends mail and its client has `line` (line 9).
+fn client_with(line: &str) -> String {
+    format!(
+        "title: t\nparticipants:\n  - {{ id: d, host: d.example, address: 192.0.2.53, dns_server: {{ records: [] }} }}\n  \
+         - id: b\n    host: b.example\n    address: 192.0.2.2\n    resolver: d\n    smtp_client:\n      \
+         {line}\n      mails: []\n"
+    )
+}
+
+/// Returns a scenario where a is a mail server with `line` (line 8).
+fn server_with(line: &str) -> String {
+    format!(
+        "title: t\nparticipants:\n  - id: a\n    host: a.example\n    address: 192.0.2.1\n    \
+         smtp_server:\n      domain: a.example\n      {line}\n"
     )
 }
 

@@ -1,7 +1,8 @@
 //! Opens the capture of every scenario (and test fixture) with Wireshark's
 //! tshark and checks that Wireshark, not our own code, reads what the run
 //! did: no malformed packet, no bad checksum, no TCP analysis warning but
-//! the retransmissions and duplicate ACKs the trace itself names; the
+//! the retransmissions and duplicate ACKs the trace itself names, a DNS
+//! retransmission exactly where the resolver asked again; the
 //! headers, DNS records and SMTP commands as the trace has them; the TCP
 //! stream that `-z follow` rebuilds equal to the bytes sent; and, for the
 //! documented exchange, the SMTP conversation, the MX answer with its
@@ -155,7 +156,8 @@ fn tshark_finds_no_malformed_packet_bad_checksum_or_tcp_warning() {
         return;
     };
     let problems = "_ws.malformed || _ws.short || frame.cap_len < frame.len \
-        || (_ws.expert.severity >= 0x600000 && !tcp.analysis.retransmission) \
+        || (_ws.expert.severity >= 0x600000 && !tcp.analysis.retransmission \
+            && !dns.retransmit_request && !tcp.connection.rst) \
         || tcp.analysis.spurious_retransmission \
         || tcp.analysis.lost_segment || tcp.analysis.ack_lost_segment \
         || tcp.analysis.out_of_order || tcp.analysis.keep_alive \
@@ -308,7 +310,7 @@ fn every_dns_query_is_answered_unless_it_was_lost() {
         let unanswered = fields(
             &tshark_path,
             &capture.file,
-            "dns.flags.response == 0 && !dns.response_in",
+            "dns.flags.response == 0 && !dns.response_in && !dns.retransmission",
             &["frame.number"],
         );
         for row in unanswered {
@@ -321,6 +323,52 @@ fn every_dns_query_is_answered_unless_it_was_lost() {
             );
         }
     }
+}
+
+/// How far apart Wireshark's DNS dissector still pairs a repeated query
+/// with its original, by default.
+const TSHARK_DNS_RETRANSMISSION_WINDOW_NS: u64 = 5_000_000_000;
+
+#[test]
+fn tshark_calls_dns_retransmissions_the_queries_the_resolver_sent_again() {
+    let Some((tshark_path, captures)) = captures() else {
+        return;
+    };
+    for capture in &captures {
+        let flagged: Vec<usize> = fields(
+            &tshark_path,
+            &capture.file,
+            "dns.flags.response == 0 && dns.retransmission",
+            &["frame.number"],
+        )
+        .iter()
+        .map(|row| row[0].parse().expect("a frame number"))
+        .collect();
+        assert_eq!(
+            flagged,
+            dns_resends_within_the_window(&capture.trace),
+            "{}",
+            capture.name
+        );
+    }
+}
+
+/// The frame numbers (from 1) of the DNS queries the trace calls resends
+/// of a query sent less than Wireshark's pairing window before.
+fn dns_resends_within_the_window(trace: &Trace) -> Vec<usize> {
+    let messages = &trace.messages;
+    let resent_soon = |m: &&Message| match m.why {
+        seqsim::trace::SendReason::Retransmission { original, .. } => {
+            let gap = m.sent_at.since(messages[original].sent_at).as_nanos();
+            m.dns.is_some() && gap < TSHARK_DNS_RETRANSMISSION_WINDOW_NS
+        }
+        _ => false,
+    };
+    messages
+        .iter()
+        .filter(resent_soon)
+        .map(|m| m.index + 1)
+        .collect()
 }
 
 /// Returns the trace message a frame number (from 1) shows.
@@ -551,7 +599,12 @@ fn check_dns_records(context: &str, dns: &seqsim::trace::DnsFields, row: &[Strin
                 exchange,
             } => {
                 preferences.push(preference.to_string());
-                exchanges.push(exchange.clone());
+                let root = exchange == ".";
+                exchanges.push(if root {
+                    "<Root>".into()
+                } else {
+                    exchange.clone()
+                });
             }
             DnsRecordData::A { address } => addresses.push(address.to_string()),
             DnsRecordData::Ptr { target } => pointers.push(target.clone()),

@@ -6,8 +6,13 @@
 //! follows CNAME chains within its own data, and adds the A records of
 //! mail exchangers to MX answers (RFC 1035 §3.3.9, RFC 5321 §5.1).
 //!
-//! Not modelled: query time-outs and retries, caching, TCP fallback,
-//! truncation, EDNS, DNSSEC, more than one question per message.
+//! The resolver sends a question again when no answer comes within its
+//! time-out, a bounded number of times, and then reports the look-up as
+//! failed.
+//!
+//! Not modelled: caching, TCP fallback, truncation, EDNS, DNSSEC, more
+//! than one question per message, a second server to ask, a time-out
+//! that grows between resends.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -16,6 +21,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::Rng;
 
 use crate::protocol::host_api::QueryId;
+use crate::time::{SimDuration, SimTime};
 use crate::wire::dns::{Message, Name, Question, Record, RecordData, RecordType, ResponseCode};
 
 /// The well-known DNS port.
@@ -99,15 +105,49 @@ impl Server {
     }
 }
 
+/// How long a resolver waits for an answer, and how often it asks again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResolverConfig {
+    /// The wait for an answer before the question is sent again.
+    pub timeout: SimDuration,
+    /// How many times the question is sent again before giving up.
+    pub retries: u32,
+}
+
+impl Default for ResolverConfig {
+    /// Five seconds and two retries: the bounds of RFC 1536 §1 and the
+    /// usual stub resolver defaults, three sends in all.
+    fn default() -> ResolverConfig {
+        ResolverConfig {
+            timeout: SimDuration::from_secs(5),
+            retries: 2,
+        }
+    }
+}
+
 /// A stub resolver: sends each question to one server and pairs answers.
 ///
 /// Message ids and source ports are drawn from the resolver's own seeded
-/// stream, as RFC 5452 §9 asks of real resolvers.
+/// stream, as RFC 5452 §9 asks of real resolvers. A question that is not
+/// answered within the time-out is sent again, the same message from the
+/// same port (RFC 1035 §4.2.1), up to the configured number of retries;
+/// then the look-up fails, and a late answer finds nothing pending and
+/// is ignored.
 #[derive(Clone, Debug)]
 pub struct Resolver {
     server: Ipv4Addr,
+    config: ResolverConfig,
     random: ChaCha20Rng,
-    pending: BTreeMap<(u16, u16), QueryId>,
+    pending: BTreeMap<(u16, u16), Pending>,
+}
+
+/// A question sent and not yet answered.
+#[derive(Clone, Debug)]
+struct Pending {
+    query: QueryId,
+    message: Message,
+    sends: u32,
+    deadline: SimTime,
 }
 
 /// A query ready to send: the source port and the message.
@@ -119,11 +159,33 @@ pub struct OutgoingQuery {
     pub message: Message,
 }
 
+/// What a resolver does when a question's time-out expires.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QueryExpiry {
+    /// The question goes again; `number` counts the resends from 1.
+    Resend {
+        /// The look-up.
+        query: QueryId,
+        /// The same query as before.
+        outgoing: OutgoingQuery,
+        /// 1 for the first resend, 2 for the second, and so on.
+        number: u32,
+    },
+    /// No answer came to any of the sends: the look-up fails.
+    GaveUp {
+        /// The look-up.
+        query: QueryId,
+        /// How many times the question was sent.
+        sends: u32,
+    },
+}
+
 impl Resolver {
     /// Builds a resolver asking `server`, drawing from `random`.
-    pub fn new(server: Ipv4Addr, random: ChaCha20Rng) -> Resolver {
+    pub fn new(server: Ipv4Addr, config: ResolverConfig, random: ChaCha20Rng) -> Resolver {
         Resolver {
             server,
+            config,
             random,
             pending: BTreeMap::new(),
         }
@@ -134,14 +196,23 @@ impl Resolver {
         self.server
     }
 
+    /// Returns the time-out it waits for each answer.
+    pub fn timeout(&self) -> SimDuration {
+        self.config.timeout
+    }
+
     /// Builds the query for one look-up and remembers it.
-    pub fn query(&mut self, query: QueryId, question: Question) -> OutgoingQuery {
+    pub fn query(&mut self, now: SimTime, query: QueryId, question: Question) -> OutgoingQuery {
         let (src_port, id) = self.fresh_port_and_id();
-        self.pending.insert((src_port, id), query);
-        OutgoingQuery {
-            src_port,
-            message: Message::query(id, question),
-        }
+        let message = Message::query(id, question);
+        let pending = Pending {
+            query,
+            message: message.clone(),
+            sends: 1,
+            deadline: now + self.config.timeout,
+        };
+        self.pending.insert((src_port, id), pending);
+        OutgoingQuery { src_port, message }
     }
 
     /// Draws a port and id pair not in use by another pending query.
@@ -153,6 +224,42 @@ impl Resolver {
             if !self.pending.contains_key(&(port, id)) {
                 return (port, id);
             }
+        }
+    }
+
+    /// Returns the earliest time-out of the pending questions.
+    pub fn poll_timeout(&self) -> Option<SimTime> {
+        self.pending.values().map(|p| p.deadline).min()
+    }
+
+    /// Resends or abandons every question whose time-out is due at `now`.
+    pub fn handle_timeout(&mut self, now: SimTime) -> Vec<QueryExpiry> {
+        let due: Vec<(u16, u16)> = self
+            .pending
+            .iter()
+            .filter(|(_, pending)| pending.deadline <= now)
+            .map(|(key, _)| *key)
+            .collect();
+        due.into_iter().map(|key| self.expire(now, key)).collect()
+    }
+
+    /// Sends one expired question again, or gives it up after the last retry.
+    fn expire(&mut self, now: SimTime, key: (u16, u16)) -> QueryExpiry {
+        let pending = self.pending.get_mut(&key).expect("due keys are pending");
+        if pending.sends > self.config.retries {
+            let (query, sends) = (pending.query, pending.sends);
+            self.pending.remove(&key);
+            return QueryExpiry::GaveUp { query, sends };
+        }
+        pending.sends += 1;
+        pending.deadline = now + self.config.timeout;
+        QueryExpiry::Resend {
+            query: pending.query,
+            outgoing: OutgoingQuery {
+                src_port: key.0,
+                message: pending.message.clone(),
+            },
+            number: pending.sends - 1,
         }
     }
 
@@ -173,7 +280,8 @@ impl Resolver {
         if from != self.server || message.response.is_none() {
             return None;
         }
-        self.pending.remove(&(port, message.id))
+        let pending = self.pending.remove(&(port, message.id))?;
+        Some(pending.query)
     }
 }
 
@@ -289,12 +397,12 @@ mod tests {
     #[test]
     fn resolver_pairs_only_the_matching_response_from_its_server() {
         let server_address = Ipv4Addr::new(192, 0, 2, 53);
-        let mut resolver = Resolver::new(server_address, ChaCha20Rng::seed_from_u64(1));
-        let question = Question {
-            name: name("receiver.com"),
-            record_type: RecordType::Mx,
-        };
-        let outgoing = resolver.query(QueryId(4), question);
+        let mut resolver = Resolver::new(
+            server_address,
+            ResolverConfig::default(),
+            ChaCha20Rng::seed_from_u64(1),
+        );
+        let outgoing = resolver.query(SimTime::ZERO, QueryId(4), mx_question());
         let response = receiver_zone().respond(&outgoing.message);
         let stranger = Ipv4Addr::new(203, 0, 113, 9);
         assert_eq!(
@@ -310,5 +418,84 @@ mod tests {
             None
         );
         assert!(outgoing.src_port >= FIRST_EPHEMERAL_PORT);
+    }
+
+    fn mx_question() -> Question {
+        Question {
+            name: name("receiver.com"),
+            record_type: RecordType::Mx,
+        }
+    }
+
+    fn resolver(timeout_secs: u64, retries: u32) -> Resolver {
+        let config = ResolverConfig {
+            timeout: SimDuration::from_secs(timeout_secs),
+            retries,
+        };
+        Resolver::new(
+            Ipv4Addr::new(192, 0, 2, 53),
+            config,
+            ChaCha20Rng::seed_from_u64(1),
+        )
+    }
+
+    fn at_secs(secs: u64) -> SimTime {
+        SimTime::ZERO + SimDuration::from_secs(secs)
+    }
+
+    #[test]
+    fn unanswered_question_goes_again_after_the_time_out_unchanged() {
+        let mut resolver = resolver(2, 1);
+        let first = resolver.query(SimTime::ZERO, QueryId(1), mx_question());
+        assert_eq!(resolver.poll_timeout(), Some(at_secs(2)));
+        assert_eq!(resolver.handle_timeout(at_secs(1)), []);
+        let expiries = resolver.handle_timeout(at_secs(2));
+        let resend = QueryExpiry::Resend {
+            query: QueryId(1),
+            outgoing: first,
+            number: 1,
+        };
+        assert_eq!(expiries, [resend]);
+        assert_eq!(resolver.poll_timeout(), Some(at_secs(4)));
+    }
+
+    #[test]
+    fn look_up_fails_after_one_send_and_the_configured_retries() {
+        let mut resolver = resolver(2, 2);
+        resolver.query(SimTime::ZERO, QueryId(1), mx_question());
+        resolver.handle_timeout(at_secs(2));
+        resolver.handle_timeout(at_secs(4));
+        let expiries = resolver.handle_timeout(at_secs(6));
+        let gave_up = QueryExpiry::GaveUp {
+            query: QueryId(1),
+            sends: 3,
+        };
+        assert_eq!(expiries, [gave_up]);
+        assert_eq!(resolver.poll_timeout(), None);
+    }
+
+    #[test]
+    fn late_answer_to_an_abandoned_question_is_ignored() {
+        let mut resolver = resolver(2, 0);
+        let outgoing = resolver.query(SimTime::ZERO, QueryId(1), mx_question());
+        resolver.handle_timeout(at_secs(2));
+        let late = receiver_zone().respond(&outgoing.message);
+        let server = resolver.server();
+        assert_eq!(
+            resolver.handle_response(outgoing.src_port, server, &late),
+            None
+        );
+    }
+
+    #[test]
+    fn answer_to_a_resent_question_ends_the_look_up() {
+        let mut resolver = resolver(2, 2);
+        let outgoing = resolver.query(SimTime::ZERO, QueryId(1), mx_question());
+        resolver.handle_timeout(at_secs(2));
+        let answer = receiver_zone().respond(&outgoing.message);
+        let server = resolver.server();
+        let paired = resolver.handle_response(outgoing.src_port, server, &answer);
+        assert_eq!(paired, Some(QueryId(1)));
+        assert_eq!(resolver.poll_timeout(), None);
     }
 }

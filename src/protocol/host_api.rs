@@ -8,7 +8,7 @@
 
 use std::net::Ipv4Addr;
 
-use crate::time::SimTime;
+use crate::time::{SimDuration, SimTime};
 use crate::trace::LifelineEventKind;
 use crate::wire::dns;
 
@@ -20,11 +20,31 @@ pub struct ConnId(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct QueryId(pub u32);
 
+/// Names one timer an application set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TimerId(pub u32);
+
 /// Why a look-up produced no response message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ResolveError {
     /// The host has no resolver configured.
     NoResolver,
+    /// No answer came to any send of the question.
+    TimedOut {
+        /// How many times the question was sent.
+        sends: u32,
+    },
+}
+
+impl std::fmt::Display for ResolveError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ResolveError::NoResolver => f.write_str("no resolver"),
+            ResolveError::TimedOut { sends } => {
+                write!(f, "no answer after {sends} sends (time-out)")
+            }
+        }
+    }
 }
 
 /// Something an application asks its host to do.
@@ -62,6 +82,13 @@ pub enum Request {
     Record(Outcome),
     /// Mark something on the host's lifeline, such as a timer that fired.
     Note(Note),
+    /// Wake the application with [`Notice::Timer`] after a delay.
+    SetTimer {
+        /// The id the notice will carry.
+        timer: TimerId,
+        /// How long from now.
+        after: SimDuration,
+    },
 }
 
 /// Something an application marks on its host's lifeline.
@@ -120,6 +147,8 @@ pub enum Notice {
     Reset(ConnId),
     /// A look-up finished.
     Resolved(QueryId, Result<dns::Message, ResolveError>),
+    /// A timer the application set has fired.
+    Timer(TimerId),
 }
 
 /// Collects an application's requests during one reaction.
@@ -129,6 +158,7 @@ pub struct HostCalls {
     requests: Vec<Request>,
     next_conn: u32,
     next_query: u32,
+    next_timer: u32,
 }
 
 impl HostCalls {
@@ -179,6 +209,14 @@ impl HostCalls {
         let question = dns::Question { name, record_type };
         self.requests.push(Request::Resolve { query, question });
         query
+    }
+
+    /// Asks to be woken after `after` and returns the timer's id.
+    pub fn set_timer(&mut self, after: SimDuration) -> TimerId {
+        self.next_timer += 1;
+        let timer = TimerId(self.next_timer);
+        self.requests.push(Request::SetTimer { timer, after });
+        timer
     }
 
     /// Notes a result in the trace.

@@ -22,7 +22,8 @@ pub use error::ScenarioError;
 pub use overrides::Setting;
 pub use positions::Position;
 
-use crate::protocol::smtp::{Mail, ServerConfig};
+use crate::protocol::dns::ResolverConfig;
+use crate::protocol::smtp::{Mail, RetryPolicy, ServerConfig};
 use crate::protocol::tcp;
 use crate::sim::faults::Faults;
 use crate::sim::topology::LinkSpec;
@@ -66,6 +67,8 @@ pub struct Participant {
     pub address: Ipv4Addr,
     /// The index of the participant that answers its DNS queries.
     pub resolver: Option<usize>,
+    /// How long its resolver waits for an answer, and how often it asks again.
+    pub dns: ResolverConfig,
     /// The records it serves, when it is a DNS server.
     pub dns_records: Option<Vec<Record>>,
     /// Its configuration, when it receives mail.
@@ -83,6 +86,8 @@ pub struct ClientSetup {
     pub start: SimDuration,
     /// The mails, sent one after another.
     pub mails: Vec<Mail>,
+    /// How it retries after temporary failures.
+    pub retry: RetryPolicy,
 }
 
 /// A checked remark.

@@ -53,6 +53,10 @@ pub struct RawParticipant {
     pub address: String,
     /// The id of the participant that answers this host's DNS queries.
     pub resolver: Option<String>,
+    /// How long the resolver waits for an answer before asking again, e.g. `2s` (default 5s).
+    pub dns_timeout: Option<String>,
+    /// How many times the resolver asks again before the look-up fails, 0 to 10 (default 2).
+    pub dns_retries: Option<u32>,
     /// Makes the host a DNS server answering from its records on UDP port 53.
     pub dns_server: Option<RawDnsServer>,
     /// Makes the host a mail server on TCP port 25.
@@ -152,6 +156,26 @@ pub struct RawSmtpServer {
     pub check_helo: bool,
     /// The text after `220` in the greeting (default: `<host> SMTP Ready`).
     pub greeting: Option<String>,
+    /// Replies given instead of the usual ones, e.g. `{ at: RCPT, code: 451, sessions: 1 }`.
+    #[serde(default)]
+    pub replies: Vec<RawReply>,
+    /// The most recipients one transaction may name; the next RCPT gets 452 (default: no limit).
+    pub max_recipients: Option<usize>,
+}
+
+/// A reply a mail server gives at one point of a session instead of its usual one.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "SmtpReply")]
+pub struct RawReply {
+    /// Where: `greeting`, `HELO`, `VRFY`, `MAIL`, `RCPT`, `DATA` or `end_of_data`.
+    pub at: String,
+    /// The reply code: 421 or 554 for the greeting, 252 or 400 to 599 for VRFY, 400 to 599 elsewhere.
+    pub code: u16,
+    /// The text after the code (default: the server's own wording for that code).
+    pub text: Option<String>,
+    /// Only in the first this many sessions, so that a later attempt succeeds (default: every session).
+    pub sessions: Option<u32>,
 }
 
 /// A sending mail client and its mails.
@@ -163,6 +187,10 @@ pub struct RawSmtpClient {
     pub start: Option<String>,
     /// The mails, sent one after another.
     pub mails: Vec<RawMail>,
+    /// The wait before trying again after a temporary failure (4xx, no exchanger reached), e.g. `10min` (default 30min).
+    pub retry_after: Option<String>,
+    /// How many attempts each recipient gets in all, the first included, 1 to 100 (default 3).
+    pub max_attempts: Option<u32>,
 }
 
 /// One mail.

@@ -9,11 +9,12 @@ use std::net::Ipv4Addr;
 
 use super::positions::Positions;
 use super::raw::{
-    RawLink, RawMail, RawOccurrence, RawParticipant, RawRecord, RawRemark, RawScenario,
+    RawLink, RawMail, RawOccurrence, RawParticipant, RawRecord, RawRemark, RawReply, RawScenario,
     RawSmtpClient, RawSmtpServer,
 };
 use super::{ClientSetup, Occurrence, Participant, Remark, Scenario, ScenarioError, Setting};
-use crate::protocol::smtp::{Mail, ServerConfig};
+use crate::protocol::dns::ResolverConfig;
+use crate::protocol::smtp::{ImposedReply, Mail, ReplyPoint, RetryPolicy, ServerConfig};
 use crate::sim::topology::LinkSpec;
 use crate::time::SimDuration;
 use crate::wire::dns::{Name, Record, RecordData};
@@ -21,6 +22,12 @@ use crate::wire::smtp::{Address, to_crlf_lines};
 
 /// The TTL given to records that name none: one hour.
 const DEFAULT_TTL: u32 = 3600;
+
+/// The most retries a resolver may be given.
+const MAX_DNS_RETRIES: u32 = 10;
+
+/// The most attempts a sending client may be given for one recipient.
+const MAX_ATTEMPTS: u32 = 100;
 
 /// Validation state: the file, its text and where its keys are.
 pub(super) struct Checker<'a> {
@@ -191,6 +198,7 @@ impl Checker<'_> {
             Name::parse(&raw.host).map_err(|why| self.error(&format!("{path}.host"), why))?;
         let address = self.address(&format!("{path}.address"), &raw.address)?;
         let resolver = self.resolver(&path, raw, all)?;
+        let dns = self.resolver_config(&path, raw)?;
         let dns_records = match &raw.dns_server {
             Some(server) => {
                 Some(self.records(&format!("{path}.dns_server.records"), &server.records)?)
@@ -217,6 +225,7 @@ impl Checker<'_> {
             host,
             address,
             resolver,
+            dns,
             dns_records,
             smtp_server,
             smtp_client,
@@ -255,6 +264,44 @@ impl Checker<'_> {
         Ok(Some(index))
     }
 
+    /// Checks the resolver's time-out and retries, which need a `resolver`.
+    fn resolver_config(
+        &self,
+        path: &str,
+        raw: &RawParticipant,
+    ) -> Result<ResolverConfig, ScenarioError> {
+        let mut config = ResolverConfig::default();
+        if let Some(text) = &raw.dns_timeout {
+            let key = format!("{path}.dns_timeout");
+            self.needs_resolver(&key, raw)?;
+            config.timeout = self.duration(&key, text)?;
+            if config.timeout == SimDuration::ZERO {
+                return Err(self.error(&key, "expected a time-out longer than 0, like `2s`"));
+            }
+        }
+        if let Some(retries) = raw.dns_retries {
+            let key = format!("{path}.dns_retries");
+            self.needs_resolver(&key, raw)?;
+            if retries > MAX_DNS_RETRIES {
+                let why = format!("expected 0 to {MAX_DNS_RETRIES} retries; got {retries}");
+                return Err(self.error(&key, why));
+            }
+            config.retries = retries;
+        }
+        Ok(config)
+    }
+
+    /// Refuses a resolver setting on a participant without a `resolver`.
+    fn needs_resolver(&self, key: &str, raw: &RawParticipant) -> Result<(), ScenarioError> {
+        if raw.resolver.is_some() {
+            return Ok(());
+        }
+        Err(self.error(
+            key,
+            "this setting needs a `resolver` on the same participant",
+        ))
+    }
+
     /// Checks every record of a list.
     pub(super) fn records(
         &self,
@@ -288,7 +335,8 @@ impl Checker<'_> {
                 exchange,
                 ttl,
             } => {
-                let exchange = name("exchange", exchange)?;
+                let exchange = Name::parse_or_root(exchange)
+                    .map_err(|why| self.error(&format!("{path}.exchange"), why))?;
                 (
                     owner,
                     ttl,
@@ -344,7 +392,63 @@ impl Checker<'_> {
             mailboxes,
             check_helo: raw.check_helo,
             greeting,
+            replies: self.imposed_replies(path, &raw.replies)?,
+            max_recipients: self.max_recipients(path, raw.max_recipients)?,
         })
+    }
+
+    /// Checks the replies a server gives instead of its usual ones.
+    fn imposed_replies(
+        &self,
+        path: &str,
+        raw: &[RawReply],
+    ) -> Result<Vec<ImposedReply>, ScenarioError> {
+        let mut seen = BTreeSet::new();
+        let mut replies = Vec::new();
+        for (index, rule) in raw.iter().enumerate() {
+            let key = format!("{path}.replies[{index}]");
+            let reply = self.imposed_reply(&key, rule)?;
+            if !seen.insert(reply.at) {
+                let why = format!("a reply at `{}` is already given", rule.at);
+                return Err(self.error(&format!("{key}.at"), why));
+            }
+            replies.push(reply);
+        }
+        Ok(replies)
+    }
+
+    /// Checks one imposed reply: its point, code, text and sessions.
+    fn imposed_reply(&self, key: &str, raw: &RawReply) -> Result<ImposedReply, ScenarioError> {
+        let at = reply_point(&raw.at).map_err(|why| self.error(&format!("{key}.at"), why))?;
+        check_reply_code(at, raw.code).map_err(|why| self.error(&format!("{key}.code"), why))?;
+        if let Some(text) = &raw.text {
+            check_one_line(text).map_err(|why| self.error(&format!("{key}.text"), why))?;
+        }
+        if raw.sessions == Some(0) {
+            return Err(self.error(
+                &format!("{key}.sessions"),
+                "expected a count of sessions from 1; leave it out for every session",
+            ));
+        }
+        Ok(ImposedReply {
+            at,
+            code: raw.code,
+            text: raw.text.clone(),
+            sessions: raw.sessions,
+        })
+    }
+
+    /// Checks a limit on recipients per transaction.
+    fn max_recipients(
+        &self,
+        path: &str,
+        raw: Option<usize>,
+    ) -> Result<Option<usize>, ScenarioError> {
+        if raw == Some(0) {
+            let why = "expected at least 1 (RFC 5321 §4.5.3.1.8 asks for room for 100)";
+            return Err(self.error(&format!("{path}.max_recipients"), why));
+        }
+        Ok(raw)
     }
 
     /// Checks a sending client: its start time and every mail.
@@ -373,7 +477,28 @@ impl Checker<'_> {
         Ok(ClientSetup {
             start,
             mails: mails.collect::<Result<_, _>>()?,
+            retry: self.retry_policy(&key, raw)?,
         })
+    }
+
+    /// Checks a client's retry delay and number of attempts.
+    fn retry_policy(&self, key: &str, raw: &RawSmtpClient) -> Result<RetryPolicy, ScenarioError> {
+        let mut policy = RetryPolicy::default();
+        if let Some(text) = &raw.retry_after {
+            let path = format!("{key}.retry_after");
+            policy.retry_after = self.duration(&path, text)?;
+            if policy.retry_after == SimDuration::ZERO {
+                return Err(self.error(&path, "expected a delay longer than 0, like `10min`"));
+            }
+        }
+        if let Some(attempts) = raw.max_attempts {
+            if !(1..=MAX_ATTEMPTS).contains(&attempts) {
+                let why = format!("expected 1 to {MAX_ATTEMPTS} attempts; got {attempts}");
+                return Err(self.error(&format!("{key}.max_attempts"), why));
+            }
+            policy.max_attempts = attempts;
+        }
+        Ok(policy)
     }
 
     /// Checks one mail and builds its content.
@@ -527,6 +652,35 @@ fn check_id(id: &str) -> Result<(), String> {
         )),
         None => Ok(()),
     }
+}
+
+/// Reads where an imposed reply is given.
+fn reply_point(text: &str) -> Result<ReplyPoint, String> {
+    let found = ReplyPoint::NAMED.iter().find(|(name, _)| *name == text);
+    found.map(|(_, point)| *point).ok_or_else(|| {
+        let names: Vec<&str> = ReplyPoint::NAMED.iter().map(|(name, _)| *name).collect();
+        format!(
+            "`{text}` is not a point of a session (expected one of: {})",
+            names.join(", ")
+        )
+    })
+}
+
+/// Checks that a code makes sense where it is imposed.
+fn check_reply_code(at: ReplyPoint, code: u16) -> Result<(), String> {
+    let fits = match at {
+        ReplyPoint::Greeting => matches!(code, 421 | 554),
+        ReplyPoint::Vrfy => code == 252 || (400..=599).contains(&code),
+        _ => (400..=599).contains(&code),
+    };
+    if fits {
+        return Ok(());
+    }
+    Err(match at {
+        ReplyPoint::Greeting => format!("expected 421 or 554 for the greeting; got {code}"),
+        ReplyPoint::Vrfy => format!("expected 252, or 400 to 599; got {code}"),
+        _ => format!("expected a failure code from 400 to 599; got {code}"),
+    })
 }
 
 /// Checks that a value holds no line break.

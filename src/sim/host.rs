@@ -8,6 +8,11 @@
 //! ([`Host::end_turn`]) flushes any deferred ACK, so the wire order is the
 //! one the documented exchange draws.
 //!
+//! The host keeps the timers: its connections', its resolver's (a DNS
+//! time-out sends the question again or fails the look-up, and is drawn
+//! on the lifeline) and those its applications set, such as an SMTP
+//! client's retry delay.
+//!
 //! A script drives a host from outside: the engine calls the `scripted`
 //! methods to open, write on and close connections and to send
 //! datagrams, and reads [`Observation`]s to learn when a step's message
@@ -24,15 +29,17 @@ use std::net::Ipv4Addr;
 use rand_chacha::ChaCha20Rng;
 use rand_core::Rng;
 
-use crate::protocol::dns::{self as dns_model, Resolver};
+use crate::protocol::dns::{
+    self as dns_model, OutgoingQuery, QueryExpiry, Resolver, ResolverConfig,
+};
 use crate::protocol::host_api::{
-    ConnId, HostCalls, Note, Notice, Outcome, QueryId, Request, ResolveError,
+    ConnId, HostCalls, Note, Notice, Outcome, QueryId, Request, ResolveError, TimerId,
 };
 use crate::protocol::smtp;
 use crate::protocol::tcp::{self, Connection, Event};
 use crate::sim::packet::{Body, Origin, Outgoing, Packet};
 use crate::sim::random;
-use crate::time::SimTime;
+use crate::time::{SimDuration, SimTime};
 use crate::trace::LifelineEventKind;
 use crate::wire::dns;
 use crate::wire::tcp::{Control, Segment, SeqNumber};
@@ -47,7 +54,7 @@ const EPHEMERAL_SPAN: u32 = u16::MAX as u32 - FIRST_EPHEMERAL_PORT as u32 + 1;
 #[derive(Debug)]
 pub enum App {
     /// Sends mail.
-    SmtpClient(smtp::Client),
+    SmtpClient(Box<smtp::Client>),
     /// Receives mail on port 25.
     SmtpServer(smtp::Server),
     /// Answers DNS queries on port 53.
@@ -159,6 +166,7 @@ pub struct Host {
     endpoints: BTreeMap<(u16, Ipv4Addr, u16), ConnId>,
     resolver: Option<Resolver>,
     queries: BTreeMap<QueryId, usize>,
+    timers: BTreeMap<(SimTime, TimerId), usize>,
     next_port_offset: u32,
     script_random: ChaCha20Rng,
     calls: HostCalls,
@@ -171,10 +179,17 @@ pub struct Host {
 }
 
 impl Host {
-    /// Builds a host; `resolver` is the address of the DNS server it asks.
-    pub fn new(id: &str, address: Ipv4Addr, seed: u64, resolver: Option<Ipv4Addr>) -> Host {
-        let resolver = resolver.map(|server| {
-            Resolver::new(server, random::stream(seed, &format!("dns-resolver/{id}")))
+    /// Builds a host; `resolver` is the address of the DNS server it
+    /// asks and how long it waits for answers.
+    pub fn new(
+        id: &str,
+        address: Ipv4Addr,
+        seed: u64,
+        resolver: Option<(Ipv4Addr, ResolverConfig)>,
+    ) -> Host {
+        let resolver = resolver.map(|(server, config)| {
+            let random = random::stream(seed, &format!("dns-resolver/{id}"));
+            Resolver::new(server, config, random)
         });
         Host {
             id: id.to_string(),
@@ -185,6 +200,7 @@ impl Host {
             endpoints: BTreeMap::new(),
             resolver,
             queries: BTreeMap::new(),
+            timers: BTreeMap::new(),
             next_port_offset: random::stream(seed, &format!("tcp-ephemeral-port/{id}")).next_u32(),
             script_random: random::stream(seed, &format!("script-udp/{id}")),
             calls: HostCalls::default(),
@@ -327,8 +343,16 @@ impl Host {
         });
     }
 
-    /// Handles the timers that are due at `now`.
+    /// Handles the timers that are due at `now`: the connections', the
+    /// resolver's and the applications'.
     pub fn wake(&mut self, now: SimTime) {
+        self.wake_connections(now);
+        self.wake_resolver(now);
+        self.wake_apps(now);
+    }
+
+    /// Handles the connection timers that are due at `now`.
+    fn wake_connections(&mut self, now: SimTime) {
         let due: Vec<ConnId> = self
             .sockets
             .iter()
@@ -341,12 +365,67 @@ impl Host {
         }
     }
 
-    /// Returns the earliest timer deadline of the host's connections.
+    /// Resends or abandons the look-ups whose time-out is due at `now`.
+    fn wake_resolver(&mut self, now: SimTime) {
+        let Some(resolver) = self.resolver.as_mut() else {
+            return;
+        };
+        let timeout = resolver.timeout();
+        for expiry in resolver.handle_timeout(now) {
+            self.on_query_expiry(now, timeout, expiry);
+        }
+    }
+
+    /// Marks a DNS time-out on the lifeline, then asks again or tells
+    /// the application that the look-up failed.
+    fn on_query_expiry(&mut self, now: SimTime, timeout: SimDuration, expiry: QueryExpiry) {
+        match expiry {
+            QueryExpiry::Resend {
+                outgoing, number, ..
+            } => {
+                let label = format!("DNS time-out ({timeout}): asking again (retry #{number})");
+                self.mark(now, LifelineEventKind::TimerExpired, label);
+                self.send_query(outgoing, Origin::Resent { fast: false });
+            }
+            QueryExpiry::GaveUp { query, sends } => {
+                let label = format!("DNS time-out ({timeout}) after {sends} sends: giving up");
+                self.mark(now, LifelineEventKind::GaveUp, label);
+                let Some(app) = self.queries.remove(&query) else {
+                    return;
+                };
+                let error = ResolveError::TimedOut { sends };
+                self.notify(now, app, Notice::Resolved(query, Err(error)));
+            }
+        }
+    }
+
+    /// Fires the application timers that are due at `now`, earliest first.
+    fn wake_apps(&mut self, now: SimTime) {
+        while let Some((&(at, timer), &app)) = self.timers.first_key_value() {
+            if at > now {
+                return;
+            }
+            self.timers.remove(&(at, timer));
+            self.notify(now, app, Notice::Timer(timer));
+        }
+    }
+
+    /// Draws something on the host's lifeline at `at`.
+    fn mark(&mut self, at: SimTime, kind: LifelineEventKind, label: String) {
+        let note = Note { kind, label };
+        self.notes.push(StampedNote { at, note });
+    }
+
+    /// Returns the earliest timer deadline of the host's connections,
+    /// resolver and applications.
     pub fn next_deadline(&self) -> Option<SimTime> {
-        self.sockets
+        let connections = self
+            .sockets
             .values()
-            .filter_map(|socket| socket.connection.poll_timeout())
-            .min()
+            .filter_map(|socket| socket.connection.poll_timeout());
+        let resolver = self.resolver.as_ref().and_then(Resolver::poll_timeout);
+        let apps = self.timers.keys().next().map(|(at, _)| *at);
+        connections.chain(resolver).chain(apps).min()
     }
 
     /// Hands over the packets produced since the last call, in order.
@@ -542,6 +621,9 @@ impl Host {
             Request::Resolve { query, question } => self.resolve(now, app, query, question),
             Request::Record(outcome) => self.reports.push(Report { at: now, outcome }),
             Request::Note(note) => self.notes.push(StampedNote { at: now, note }),
+            Request::SetTimer { timer, after } => {
+                self.timers.insert((now + after, timer), app);
+            }
         }
     }
 
@@ -593,9 +675,16 @@ impl Host {
                 Notice::Resolved(query, Err(ResolveError::NoResolver)),
             );
         };
-        let outgoing = resolver.query(query, question);
-        let server = resolver.server();
+        let outgoing = resolver.query(now, query, question);
         self.queries.insert(query, app);
+        self.send_query(outgoing, Origin::Fresh);
+    }
+
+    /// Puts a query on the network to the resolver's server.
+    fn send_query(&mut self, outgoing: OutgoingQuery, origin: Origin) {
+        let Some(resolver) = self.resolver.as_ref() else {
+            return;
+        };
         let body = Body::Dns {
             src_port: outgoing.src_port,
             dst_port: dns_model::PORT,
@@ -604,11 +693,11 @@ impl Host {
         self.outbox.push(Outgoing {
             packet: Packet {
                 src: self.address,
-                dst: server,
+                dst: resolver.server(),
                 body,
             },
             tcp_state: None,
-            origin: Origin::Fresh,
+            origin,
         });
     }
 

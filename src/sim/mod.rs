@@ -211,7 +211,7 @@ impl<'a> World<'a> {
         let participant = &self.scenario.participants[index];
         let resolver = participant
             .resolver
-            .map(|r| self.scenario.participants[r].address);
+            .map(|r| (self.scenario.participants[r].address, participant.dns));
         let mut host = Host::new(
             &participant.id,
             participant.address,
@@ -226,8 +226,9 @@ impl<'a> World<'a> {
             host.add_app(App::SmtpServer(smtp::Server::new(config.clone())));
         }
         if let Some(setup) = &participant.smtp_client {
-            let client = smtp::Client::new(participant.host.clone(), setup.mails.clone());
-            let app = host.add_app(App::SmtpClient(client));
+            let client =
+                smtp::Client::new(participant.host.clone(), setup.mails.clone(), setup.retry);
+            let app = host.add_app(App::SmtpClient(Box::new(client)));
             self.clients[index] = Some(app);
             let script = &self.scenario.script;
             let started_by_script = script

@@ -28,6 +28,7 @@ type Endpoint = (Ipv4Addr, u16);
 pub struct Recorder {
     initial_seq: BTreeMap<(Endpoint, Endpoint), u32>,
     transmissions: BTreeMap<SequencedKey, Transmissions>,
+    queries: BTreeMap<QueryKey, Transmissions>,
     smtp: SmtpLines,
     messages: Vec<Message>,
 }
@@ -35,6 +36,9 @@ pub struct Recorder {
 /// Names one sequenced segment: its connection, direction, sequence
 /// number and whether it is a SYN, a FIN or data.
 type SequencedKey = (Endpoint, Endpoint, u32, SequencedKind);
+
+/// Names one DNS query: its ends and its message id.
+type QueryKey = (Endpoint, Endpoint, u16);
 
 /// What a sequenced segment carries, as far as resending is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -107,7 +111,10 @@ impl Recorder {
                 src_port,
                 dst_port,
                 message: dns,
-            } => fill_dns(&mut message, *src_port, *dst_port, dns),
+            } => {
+                fill_dns(&mut message, *src_port, *dst_port, dns);
+                self.explain_query(&mut message, dns, outgoing.origin);
+            }
             Body::Udp {
                 src_port,
                 dst_port,
@@ -172,6 +179,34 @@ impl Recorder {
                 }
             }
         }
+    }
+
+    /// Pairs a DNS query sent again after a time-out with its first send,
+    /// and says so at the end of its label.
+    fn explain_query(&mut self, message: &mut Message, dns: &dns::Message, origin: Origin) {
+        if dns.response.is_some() {
+            return;
+        }
+        let local = (message.src_address, message.src_port);
+        let remote = (message.dst_address, message.dst_port);
+        let index = message.index;
+        let sent = self
+            .queries
+            .entry((local, remote, dns.id))
+            .or_insert(Transmissions {
+                original: index,
+                resends: 0,
+            });
+        if !matches!(origin, Origin::Resent { .. }) {
+            return;
+        }
+        sent.resends += 1;
+        message.why = SendReason::Retransmission {
+            number: sent.resends,
+            original: sent.original,
+            trigger: RetransmitTrigger::Timeout,
+        };
+        append_resend_note(message);
     }
 
     /// Hands over the messages recorded, in the order sent.

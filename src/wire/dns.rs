@@ -32,13 +32,32 @@ impl Name {
         Ok(Name(trimmed.to_ascii_lowercase()))
     }
 
+    /// Parses a name that may also be the root, written `.`, as the
+    /// exchange of a null MX record is (RFC 7505 §3).
+    pub fn parse_or_root(text: &str) -> Result<Name, String> {
+        if text == "." {
+            return Ok(Name::root());
+        }
+        Name::parse(text)
+    }
+
+    /// Returns the root name, drawn as `.`.
+    pub fn root() -> Name {
+        Name(String::new())
+    }
+
+    /// Tells whether this is the root name.
+    pub fn is_root(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// Returns the reverse-lookup name of an address, e.g. `10.2.0.192.in-addr.arpa`.
     pub fn reverse_of(address: Ipv4Addr) -> Name {
         let [a, b, c, d] = address.octets();
         Name(format!("{d}.{c}.{b}.{a}.in-addr.arpa"))
     }
 
-    /// Returns the name as text, without a trailing dot.
+    /// Returns the name as text, without a trailing dot (empty for the root).
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -68,6 +87,9 @@ fn check_label(label: &str) -> Result<(), String> {
 
 impl fmt::Display for Name {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_root() {
+            return f.write_str(".");
+        }
         f.write_str(&self.0)
     }
 }

@@ -1,15 +1,36 @@
-//! The sending side of SMTP: look up the exchanger, connect, verify,
-//! send the transaction, quit, and wait for the server to close.
+//! The sending side of SMTP: look up the exchangers, connect, verify,
+//! send the transaction, quit, wait for the server to close, and try
+//! again later when the failure was temporary.
+//!
+//! Replies are judged by their first digit (RFC 5321 §4.2.1): 2 done,
+//! 3 go on, 4 temporary, 5 permanent. A permanent failure concludes the
+//! recipients it concerns as failed with the reply as the reason. A
+//! temporary one keeps them for another attempt after `retry_after`, up
+//! to `max_attempts` attempts (RFC 5321 §4.5.4.1); then they fail. The
+//! exchangers are tried in preference order, ties in the order DNS listed
+//! them, the next one when a connection cannot be made (RFC 5321 §5.1).
+//! A domain without MX is its own exchanger; a null MX (RFC 7505) fails
+//! at once. Recipients refused with 452 are named again in a new
+//! transaction of the same session (RFC 5321 §4.5.3.1.10).
 //!
 //! Each recipient is concluded exactly once, delivered or failed, and the
-//! conclusion is recorded in the trace. After QUIT the client waits for
-//! the server's FIN before closing its own side (RFC 5321 §4.1.1.10 has
-//! the server close first).
+//! conclusion is recorded in the trace. A connection lost after the
+//! message was sent and before the server's reply fails its recipients
+//! rather than risk a second copy. After QUIT the client waits for the
+//! server's FIN before closing its own side (RFC 5321 §4.1.1.10).
+//!
+//! Not modelled: a give-up time instead of a count of attempts, a retry
+//! delay that grows, sending to the exchangers of several domains at
+//! once, picking at random among exchangers of equal preference.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::net::Ipv4Addr;
 
-use crate::protocol::host_api::{ConnId, HostCalls, Notice, Outcome, QueryId, ResolveError};
+use crate::protocol::host_api::{
+    ConnId, HostCalls, Notice, Outcome, QueryId, ResolveError, TimerId,
+};
+use crate::time::SimDuration;
+use crate::trace::LifelineEventKind;
 use crate::wire::dns::{self, Name, RecordData, RecordType, ResponseCode};
 use crate::wire::smtp::{Address, Command, LineReader, Path, Reply, dot_stuff};
 
@@ -26,18 +47,39 @@ pub struct Mail {
     pub content: String,
 }
 
-/// One SMTP session to run: a mail's recipients at one domain.
+/// How a client retries after temporary failures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// The wait between one attempt's end and the next attempt.
+    pub retry_after: SimDuration,
+    /// How many attempts a recipient gets in all, the first included.
+    pub max_attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    /// Thirty minutes, the shortest retry interval RFC 5321 §4.5.4.1
+    /// recommends, and three attempts in all.
+    fn default() -> RetryPolicy {
+        RetryPolicy {
+            retry_after: SimDuration::from_secs(30 * 60),
+            max_attempts: 3,
+        }
+    }
+}
+
+/// One attempt to deliver a mail to some of its recipients at one domain.
 #[derive(Clone, Debug)]
 struct Job {
     mail: Mail,
     domain: Name,
     recipients: Vec<Address>,
+    attempt: u32,
 }
 
 /// Where a session stands: what the client waits for next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Step {
-    LookingUpExchanger(QueryId),
+    LookingUpExchangers(QueryId),
     LookingUpAddress(QueryId),
     Connecting,
     AwaitingGreeting,
@@ -52,40 +94,51 @@ enum Step {
     Closing,
 }
 
-/// A session in progress.
+/// A session in progress: one attempt of one job.
 #[derive(Debug)]
 struct Session {
     job: Job,
     step: Step,
+    exchangers: VecDeque<Name>,
+    known_addresses: Vec<dns::Record>,
     conn: Option<ConnId>,
     reader: LineReader,
+    pending: Vec<Address>,
     candidates: Vec<Address>,
     accepted: Vec<Address>,
+    later: Vec<(Address, String)>,
     concluded: Vec<Address>,
+    message_sent: bool,
+    last_problem: String,
 }
 
 /// An SMTP client sending its mails one session at a time.
 #[derive(Debug)]
 pub struct Client {
     host_name: Name,
+    policy: RetryPolicy,
     jobs: VecDeque<Job>,
     session: Option<Session>,
+    waiting: BTreeMap<TimerId, Job>,
 }
 
 impl Client {
     /// Builds a client that names itself `host_name` in HELO.
-    pub fn new(host_name: Name, mails: Vec<Mail>) -> Client {
+    pub fn new(host_name: Name, mails: Vec<Mail>, policy: RetryPolicy) -> Client {
         let jobs = mails.into_iter().flat_map(jobs_of).collect();
         Client {
             host_name,
+            policy,
             jobs,
             session: None,
+            waiting: BTreeMap::new(),
         }
     }
 
-    /// Tells whether the client has sent all its mails and ended every session.
+    /// Tells whether the client has concluded every recipient and ended
+    /// every session.
     pub fn is_done(&self) -> bool {
-        self.session.is_none() && self.jobs.is_empty()
+        self.session.is_none() && self.jobs.is_empty() && self.waiting.is_empty()
     }
 
     /// Reacts to one notice from the host.
@@ -93,29 +146,44 @@ impl Client {
         match notice {
             Notice::Start => self.start_next_job(calls),
             Notice::Resolved(query, answer) => self.on_resolved(calls, query, answer),
-            Notice::Connected(_) => self.on_connected(),
-            Notice::Received(_, bytes) => self.on_received(calls, &bytes),
-            Notice::PeerFinished(conn) => self.on_peer_finished(calls, conn),
-            Notice::Closed(_) => self.finish_session(calls, "connection closed"),
-            Notice::Reset(_) => self.finish_session(calls, "connection reset"),
-            Notice::Accepted { .. } => {}
+            Notice::Connected(conn) if self.owns(conn) => self.set_step(Step::AwaitingGreeting),
+            Notice::Received(conn, bytes) if self.owns(conn) => self.on_received(calls, &bytes),
+            Notice::PeerFinished(conn) if self.owns(conn) => self.on_peer_finished(calls, conn),
+            Notice::Closed(conn) if self.owns(conn) => self.on_connection_end(calls, "closed"),
+            Notice::Reset(conn) if self.owns(conn) => self.on_connection_end(calls, "reset"),
+            Notice::Timer(timer) => self.on_retry_timer(calls, timer),
+            _ => {}
         }
+    }
+
+    /// Tells whether `conn` is the current session's connection.
+    fn owns(&self, conn: ConnId) -> bool {
+        self.session.as_ref().is_some_and(|s| s.conn == Some(conn))
     }
 
     /// Starts the next job's MX look-up, if any job is left.
     fn start_next_job(&mut self, calls: &mut HostCalls) {
+        if self.session.is_some() {
+            return;
+        }
         let Some(job) = self.jobs.pop_front() else {
             return;
         };
         let query = calls.resolve(job.domain.clone(), RecordType::Mx);
         self.session = Some(Session {
+            pending: job.recipients.clone(),
             job,
-            step: Step::LookingUpExchanger(query),
+            step: Step::LookingUpExchangers(query),
+            exchangers: VecDeque::new(),
+            known_addresses: Vec::new(),
             conn: None,
             reader: LineReader::default(),
             candidates: Vec::new(),
             accepted: Vec::new(),
+            later: Vec::new(),
             concluded: Vec::new(),
+            message_sent: false,
+            last_problem: String::new(),
         });
     }
 
@@ -126,35 +194,73 @@ impl Client {
         query: QueryId,
         answer: Result<dns::Message, ResolveError>,
     ) {
-        let Some(session) = self.session.as_mut() else {
+        let Some(session) = self.session.as_ref() else {
             return;
         };
-        let answer = match answer {
-            Ok(message) => message,
-            Err(error) => return self.give_up(calls, &format!("DNS look-up failed: {error:?}")),
-        };
         match session.step {
-            Step::LookingUpExchanger(waited) if waited == query => {
-                self.on_mx_answer(calls, &answer)
+            Step::LookingUpExchangers(waited) if waited == query => {
+                self.on_mx_answer(calls, answer)
             }
-            Step::LookingUpAddress(waited) if waited == query => self.on_a_answer(calls, &answer),
+            Step::LookingUpAddress(waited) if waited == query => self.on_a_answer(calls, answer),
             _ => {}
         }
     }
 
-    /// Picks the preferred exchanger and connects, or looks up its address.
+    /// Orders the exchangers and tries the first, or ends the attempt.
     ///
-    /// With no MX record the domain itself is the exchanger (RFC 5321 §5.1).
-    fn on_mx_answer(&mut self, calls: &mut HostCalls, answer: &dns::Message) {
-        if answer.response != Some(ResponseCode::NoError) {
-            let domain = &answer.question.name;
-            let code = answer
-                .response
-                .map_or("no response".to_string(), |c| c.to_string());
-            return self.give_up(calls, &format!("MX look-up of {domain}: {code}"));
+    /// NXDOMAIN and a null MX fail every recipient; no answer or a server
+    /// failure is temporary; no MX record makes the domain its own
+    /// exchanger (RFC 5321 §5.1).
+    fn on_mx_answer(&mut self, calls: &mut HostCalls, answer: Result<dns::Message, ResolveError>) {
+        let domain = self.session_domain();
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(error) => {
+                let reason = format!("MX look-up of {domain}: {error}");
+                return self.end_attempt_temporarily(calls, &reason);
+            }
+        };
+        match answer.response {
+            Some(ResponseCode::NoError) => {}
+            Some(ResponseCode::NxDomain) => {
+                let reason = format!("MX look-up of {domain}: NXDOMAIN");
+                return self.give_up_permanently(calls, &reason);
+            }
+            code => {
+                let code = code.map_or("no response".to_string(), |c| c.to_string());
+                let reason = format!("MX look-up of {domain}: {code}");
+                return self.end_attempt_temporarily(calls, &reason);
+            }
         }
-        let exchanger = preferred_exchanger(answer).unwrap_or_else(|| answer.question.name.clone());
-        match address_in(&answer.additional, &exchanger) {
+        if has_null_mx(&answer) {
+            let reason = format!("556 5.1.10 {domain} has a null MX and takes no mail (RFC 7505)");
+            return self.give_up_permanently(calls, &reason);
+        }
+        let mut exchangers = exchangers_by_preference(&answer);
+        if exchangers.is_empty() {
+            exchangers.push(domain);
+        }
+        let session = self
+            .session
+            .as_mut()
+            .expect("an answer belongs to a session");
+        session.exchangers = exchangers.into();
+        session.known_addresses = answer.additional;
+        self.try_next_exchanger(calls);
+    }
+
+    /// Connects to the next exchanger, looking up its address first when
+    /// the MX answer did not carry it; ends the attempt when none is left.
+    fn try_next_exchanger(&mut self, calls: &mut HostCalls) {
+        let session = self
+            .session
+            .as_mut()
+            .expect("exchangers belong to a session");
+        let Some(exchanger) = session.exchangers.pop_front() else {
+            let reason = format!("no exchanger could be reached ({})", session.last_problem);
+            return self.end_attempt_temporarily(calls, &reason);
+        };
+        match address_in(&session.known_addresses, &exchanger) {
             Some(address) => self.connect(calls, address),
             None => {
                 let query = calls.resolve(exchanger, RecordType::A);
@@ -163,31 +269,29 @@ impl Client {
         }
     }
 
-    /// Connects to the exchanger's address, or gives up without one.
-    fn on_a_answer(&mut self, calls: &mut HostCalls, answer: &dns::Message) {
-        let name = &answer.question.name;
-        let address = answer.answers.iter().find_map(|record| match record.data {
-            RecordData::A(address) => Some(address),
-            _ => None,
-        });
-        match address {
-            Some(address) => self.connect(calls, address),
-            None => self.give_up(calls, &format!("no address for {name}")),
-        }
+    /// Connects to the exchanger's address, or tries the next exchanger.
+    fn on_a_answer(&mut self, calls: &mut HostCalls, answer: Result<dns::Message, ResolveError>) {
+        let problem = match &answer {
+            Ok(message) => match first_address(message) {
+                Some(address) => return self.connect(calls, address),
+                None => format!("no address for {}", message.question.name),
+            },
+            Err(error) => format!("address look-up: {error}"),
+        };
+        self.note_problem(&problem);
+        self.try_next_exchanger(calls);
     }
 
     /// Opens the connection to port 25.
     fn connect(&mut self, calls: &mut HostCalls, address: Ipv4Addr) {
         let conn = calls.connect(address, super::PORT);
-        if let Some(session) = self.session.as_mut() {
-            session.conn = Some(conn);
-            session.step = Step::Connecting;
-        }
-    }
-
-    /// Waits for the greeting once the connection is up.
-    fn on_connected(&mut self) {
-        self.set_step(Step::AwaitingGreeting);
+        let session = self
+            .session
+            .as_mut()
+            .expect("connecting belongs to a session");
+        session.conn = Some(conn);
+        session.reader = LineReader::default();
+        session.step = Step::Connecting;
     }
 
     /// Feeds received bytes to the reply reader, one reply at a time.
@@ -207,6 +311,10 @@ impl Client {
         let Some(step) = self.session.as_ref().map(|s| s.step) else {
             return;
         };
+        let closing = matches!(step, Step::AwaitingQuit | Step::AwaitingServerClose);
+        if reply.code == 421 && !closing {
+            return self.on_service_closing(&reply);
+        }
         match step {
             Step::AwaitingGreeting => self.after_greeting(calls, &reply),
             Step::AwaitingHelo => self.after_helo(calls, &reply),
@@ -220,10 +328,21 @@ impl Client {
         }
     }
 
-    /// Names itself with HELO after a 220 greeting.
+    /// Keeps every recipient not yet concluded for a later attempt after
+    /// 421, and waits for the server to close (RFC 5321 §3.8).
+    fn on_service_closing(&mut self, reply: &Reply) {
+        let session = self.session.as_mut().expect("a reply belongs to a session");
+        let mut open = std::mem::take(&mut session.pending);
+        open.append(&mut session.accepted);
+        defer_all(session, &open, &reply.to_string());
+        session.message_sent = false;
+        session.step = Step::AwaitingServerClose;
+    }
+
+    /// Names itself with HELO after a 2xx greeting.
     fn after_greeting(&mut self, calls: &mut HostCalls, reply: &Reply) {
         if !reply.is_positive() {
-            return self.quit_failing_all(calls, reply);
+            return self.refuse_all(calls, reply);
         }
         let helo = Command::Helo(self.host_name.to_string());
         self.send_command(calls, &helo, Step::AwaitingHelo);
@@ -232,54 +351,59 @@ impl Client {
     /// Starts verifying, or goes straight to the transaction.
     fn after_helo(&mut self, calls: &mut HostCalls, reply: &Reply) {
         if !reply.is_positive() {
-            return self.quit_failing_all(calls, reply);
+            return self.refuse_all(calls, reply);
         }
-        let session = self.session.as_mut().expect("a reply belongs to a session");
-        if session.job.mail.verify_first {
+        let session = self.session.as_ref().expect("a reply belongs to a session");
+        if session.job.mail.verify_first && !session.pending.is_empty() {
             return self.send_vrfy(calls, 0);
         }
-        session.candidates = session.job.recipients.clone();
         self.send_mail_from(calls);
     }
 
-    /// Asks VRFY for the recipient at `index`.
+    /// Asks VRFY for the pending recipient at `index`.
     fn send_vrfy(&mut self, calls: &mut HostCalls, index: usize) {
         let session = self
             .session
             .as_ref()
             .expect("verifying belongs to a session");
-        let local = session.job.recipients[index].local.clone();
+        let local = session.pending[index].local.clone();
         self.send_command(calls, &Command::Vrfy(local), Step::AwaitingVrfy(index));
     }
 
-    /// Keeps or drops a recipient after VRFY, then verifies the next.
+    /// Drops a recipient the server says is unknown, then verifies the
+    /// next, or goes to the transaction.
     ///
-    /// 550, 551 and 553 say the user is unknown; anything else (252
-    /// "cannot verify", 502 "not implemented") leaves RCPT TO to decide.
+    /// 550, 551 and 553 say the user is unknown. 252 (cannot verify) and
+    /// 502 (not implemented) say VRFY tells nothing here, so the others
+    /// are not asked about either; RCPT TO decides for all of them. Any
+    /// other reply leaves this recipient to RCPT TO.
     fn after_vrfy(&mut self, calls: &mut HostCalls, index: usize, reply: &Reply) {
-        let session = self.session.as_mut().expect("a reply belongs to a session");
-        let recipient = session.job.recipients[index].clone();
+        let mut next = index + 1;
         if matches!(reply.code, 550 | 551 | 553) {
+            let session = self.session.as_mut().expect("a reply belongs to a session");
+            let recipient = session.pending.remove(index);
             self.conclude(calls, &recipient, false, &reply.to_string());
-        } else {
-            session.candidates.push(recipient);
+            next = index;
         }
         let session = self.session.as_ref().expect("a reply belongs to a session");
-        if index + 1 < session.job.recipients.len() {
-            return self.send_vrfy(calls, index + 1);
+        let verifying_helps = !matches!(reply.code, 252 | 502);
+        if verifying_helps && next < session.pending.len() {
+            return self.send_vrfy(calls, next);
         }
-        if session.candidates.is_empty() {
+        if session.pending.is_empty() {
             return self.send_quit(calls);
         }
         self.send_mail_from(calls);
     }
 
-    /// Opens the transaction with the envelope sender.
+    /// Opens a transaction for the pending recipients.
     fn send_mail_from(&mut self, calls: &mut HostCalls) {
         let session = self
             .session
-            .as_ref()
+            .as_mut()
             .expect("a transaction belongs to a session");
+        session.candidates = session.pending.clone();
+        session.accepted.clear();
         let from = Path {
             address: session.job.mail.from.to_string(),
             bracketed: true,
@@ -290,7 +414,7 @@ impl Client {
     /// Names the first recipient once the sender is accepted.
     fn after_mail_from(&mut self, calls: &mut HostCalls, reply: &Reply) {
         if !reply.is_positive() {
-            return self.quit_failing_all(calls, reply);
+            return self.refuse_all(calls, reply);
         }
         self.send_rcpt(calls, 0);
     }
@@ -302,25 +426,51 @@ impl Client {
             .as_ref()
             .expect("a transaction belongs to a session");
         let to = Path {
-            address: session.job_candidate(index).to_string(),
+            address: session.candidates[index].to_string(),
             bracketed: true,
         };
         self.send_command(calls, &Command::Rcpt(to), Step::AwaitingRcpt(index));
     }
 
-    /// Keeps or fails a recipient, then names the next or sends DATA.
+    /// Keeps, defers or fails a recipient, then names the next or sends
+    /// DATA. After 452 the rest wait for the next transaction.
     fn after_rcpt(&mut self, calls: &mut HostCalls, index: usize, reply: &Reply) {
         let session = self.session.as_mut().expect("a reply belongs to a session");
-        let recipient = session.job_candidate(index).clone();
-        if reply.is_positive() {
-            session.accepted.push(recipient);
-        } else {
-            self.conclude(calls, &recipient, false, &reply.to_string());
+        let recipient = session.candidates[index].clone();
+        if reply.code == 452 {
+            return self.after_too_many_recipients(calls, reply);
+        }
+        session.pending.retain(|r| r != &recipient);
+        match reply.code / 100 {
+            2 => session.accepted.push(recipient),
+            4 => session.later.push((recipient, reply.to_string())),
+            _ => self.conclude(calls, &recipient, false, &reply.to_string()),
         }
         let session = self.session.as_ref().expect("a reply belongs to a session");
         if index + 1 < session.candidates.len() {
             return self.send_rcpt(calls, index + 1);
         }
+        self.send_data_or_quit(calls);
+    }
+
+    /// Sends the message to the recipients accepted so far and keeps the
+    /// rest for the next transaction; with none accepted, the rest wait
+    /// for a later attempt.
+    fn after_too_many_recipients(&mut self, calls: &mut HostCalls, reply: &Reply) {
+        let session = self.session.as_mut().expect("a reply belongs to a session");
+        if session.accepted.is_empty() {
+            let pending = std::mem::take(&mut session.pending);
+            defer_all(session, &pending, &reply.to_string());
+        }
+        self.send_data_or_quit(calls);
+    }
+
+    /// Sends DATA when a recipient was accepted, else ends the session.
+    fn send_data_or_quit(&mut self, calls: &mut HostCalls) {
+        let session = self
+            .session
+            .as_ref()
+            .expect("a transaction belongs to a session");
         if session.accepted.is_empty() {
             return self.send_quit(calls);
         }
@@ -332,33 +482,57 @@ impl Client {
     /// The content ends in CRLF, so the lone `.` CRLF that follows it
     /// completes the `<CRLF>.<CRLF>` of RFC 5321 §4.1.1.4.
     fn after_data(&mut self, calls: &mut HostCalls, reply: &Reply) {
-        if reply.code != 354 {
-            return self.quit_failing_all(calls, reply);
+        if reply.code / 100 != 3 {
+            return self.settle_accepted(calls, reply);
         }
         let session = self.session.as_mut().expect("a reply belongs to a session");
         let conn = session.conn.expect("DATA is sent on a connection");
         calls.send(conn, dot_stuff(&session.job.mail.content));
         calls.send(conn, ".\r\n");
+        session.message_sent = true;
         session.step = Step::AwaitingEndOfData;
     }
 
-    /// Concludes every accepted recipient by the reply to the final dot.
+    /// Settles the accepted recipients by the reply to the final dot.
     fn after_end_of_data(&mut self, calls: &mut HostCalls, reply: &Reply) {
-        let accepted = self
-            .session
-            .as_ref()
-            .map(|s| s.accepted.clone())
-            .unwrap_or_default();
-        for recipient in &accepted {
-            self.conclude(calls, recipient, reply.is_positive(), &reply.to_string());
-        }
-        self.send_quit(calls);
+        let session = self.session.as_mut().expect("a reply belongs to a session");
+        session.message_sent = false;
+        self.settle_accepted(calls, reply);
     }
 
-    /// Fails every recipient not yet concluded, then quits.
-    fn quit_failing_all(&mut self, calls: &mut HostCalls, reply: &Reply) {
-        self.fail_unconcluded(calls, &reply.to_string());
-        self.send_quit(calls);
+    /// Concludes or defers the accepted recipients by a reply, then starts
+    /// the next transaction or quits.
+    fn settle_accepted(&mut self, calls: &mut HostCalls, reply: &Reply) {
+        let session = self.session.as_mut().expect("a reply belongs to a session");
+        let accepted = std::mem::take(&mut session.accepted);
+        match reply.code / 100 {
+            4 => defer_all(session, &accepted, &reply.to_string()),
+            digit => {
+                for recipient in &accepted {
+                    self.conclude(calls, recipient, digit == 2, &reply.to_string());
+                }
+            }
+        }
+        let session = self.session.as_ref().expect("a reply belongs to a session");
+        if session.pending.is_empty() {
+            return self.send_quit(calls);
+        }
+        self.send_mail_from(calls);
+    }
+
+    /// Fails (5xx) or defers (4xx) every pending recipient, then ends the
+    /// session.
+    fn refuse_all(&mut self, calls: &mut HostCalls, reply: &Reply) {
+        let session = self.session.as_mut().expect("a reply belongs to a session");
+        let pending = std::mem::take(&mut session.pending);
+        if reply.code / 100 == 4 {
+            defer_all(session, &pending, &reply.to_string());
+        } else {
+            for recipient in &pending {
+                self.conclude(calls, recipient, false, &reply.to_string());
+            }
+        }
+        self.send_quit(calls)
     }
 
     /// Ends the session politely.
@@ -376,38 +550,106 @@ impl Client {
 
     /// Closes the client's side once the server has closed its own.
     fn on_peer_finished(&mut self, calls: &mut HostCalls, conn: ConnId) {
-        self.fail_unconcluded(calls, "server closed the connection");
+        self.note_problem("the server closed the connection");
         calls.close(conn);
         self.set_step(Step::Closing);
     }
 
-    /// Ends the session and starts the next job.
-    fn finish_session(&mut self, calls: &mut HostCalls, reason: &str) {
-        self.fail_unconcluded(calls, reason);
-        self.session = None;
+    /// Tries the next exchanger when the connection could not be made,
+    /// else ends the session.
+    fn on_connection_end(&mut self, calls: &mut HostCalls, how: &str) {
+        let session = self
+            .session
+            .as_mut()
+            .expect("owned connections have a session");
+        if session.step == Step::Connecting {
+            let problem = format!("connection {how} before the greeting");
+            self.note_problem(&problem);
+            return self.try_next_exchanger(calls);
+        }
+        self.note_problem(&format!("connection {how}"));
+        self.finish_session(calls);
+    }
+
+    /// Ends the attempt without a session: every pending recipient waits
+    /// for the next attempt.
+    fn end_attempt_temporarily(&mut self, calls: &mut HostCalls, reason: &str) {
+        self.note_problem(reason);
+        self.finish_session(calls);
+    }
+
+    /// Fails every pending recipient and ends the attempt.
+    fn give_up_permanently(&mut self, calls: &mut HostCalls, reason: &str) {
+        let session = self.session.as_mut().expect("a session is in progress");
+        for recipient in std::mem::take(&mut session.pending) {
+            self.conclude(calls, &recipient, false, reason);
+        }
+        self.finish_session(calls);
+    }
+
+    /// Ends the session: a message sent without reply fails its
+    /// recipients, the others wait for another attempt; then the next
+    /// job starts.
+    fn finish_session(&mut self, calls: &mut HostCalls) {
+        let mut session = self.session.take().expect("a session is in progress");
+        let unknown = format!(
+            "{}: the message was sent but its reply never came",
+            session.last_problem
+        );
+        if session.message_sent {
+            for recipient in std::mem::take(&mut session.accepted) {
+                conclude_in(calls, &mut session, &recipient, false, &unknown);
+            }
+        }
+        let mut left = std::mem::take(&mut session.pending);
+        left.append(&mut session.accepted);
+        let problem = session.last_problem.clone();
+        defer_all(&mut session, &left, &problem);
+        self.schedule_retry(calls, &mut session);
         self.start_next_job(calls);
     }
 
-    /// Fails every recipient of the session and ends it without a connection.
-    fn give_up(&mut self, calls: &mut HostCalls, reason: &str) {
-        self.finish_session(calls, reason);
+    /// Sets the retry timer for the recipients that failed temporarily,
+    /// or fails them when their attempts are used up.
+    fn schedule_retry(&mut self, calls: &mut HostCalls, session: &mut Session) {
+        let later = std::mem::take(&mut session.later);
+        if later.is_empty() {
+            return;
+        }
+        let attempt = session.job.attempt;
+        if attempt >= self.policy.max_attempts {
+            let label = format!(
+                "giving up on {} after {attempt} attempts",
+                session.job.domain
+            );
+            calls.note(LifelineEventKind::GaveUp, label);
+            for (recipient, reason) in &later {
+                let reason = format!("{reason} (gave up after {attempt} attempts)");
+                conclude_in(calls, session, recipient, false, &reason);
+            }
+            return;
+        }
+        let retry = Job {
+            recipients: later.into_iter().map(|(r, _)| r).collect(),
+            attempt: attempt + 1,
+            ..session.job.clone()
+        };
+        let timer = calls.set_timer(self.policy.retry_after);
+        self.waiting.insert(timer, retry);
     }
 
-    /// Fails every recipient of the session not yet concluded.
-    fn fail_unconcluded(&mut self, calls: &mut HostCalls, reason: &str) {
-        let Some(session) = self.session.as_ref() else {
+    /// Starts a waiting job when its retry delay has passed.
+    fn on_retry_timer(&mut self, calls: &mut HostCalls, timer: TimerId) {
+        let Some(job) = self.waiting.remove(&timer) else {
             return;
         };
-        let open: Vec<Address> = session
-            .job
-            .recipients
-            .iter()
-            .filter(|r| !session.concluded.contains(r))
-            .cloned()
-            .collect();
-        for recipient in &open {
-            self.conclude(calls, recipient, false, reason);
-        }
+        let label = format!(
+            "retry delay expired ({}): mail to {}, attempt {} of {}",
+            self.policy.retry_after, job.domain, job.attempt, self.policy.max_attempts
+        );
+        calls.note(LifelineEventKind::TimerExpired, label);
+        self.jobs.push_back(job);
+        self.start_next_job(calls);
     }
 
     /// Records the fate of one recipient, once.
@@ -418,18 +660,23 @@ impl Client {
         delivered: bool,
         reason: &str,
     ) {
-        let Some(session) = self.session.as_mut() else {
-            return;
-        };
-        if session.concluded.contains(recipient) {
-            return;
+        if let Some(session) = self.session.as_mut() {
+            conclude_in(calls, session, recipient, delivered, reason);
         }
-        session.concluded.push(recipient.clone());
-        calls.record(Outcome::Concluded {
-            recipient: recipient.to_string(),
-            delivered,
-            reason: reason.to_string(),
-        });
+    }
+
+    /// Remembers the latest thing that went wrong, for the reasons given
+    /// when an attempt ends without a reply to quote.
+    fn note_problem(&mut self, problem: &str) {
+        if let Some(session) = self.session.as_mut() {
+            session.last_problem = problem.to_string();
+        }
+    }
+
+    /// Returns the current session's domain.
+    fn session_domain(&self) -> Name {
+        let session = self.session.as_ref().expect("a session is in progress");
+        session.job.domain.clone()
     }
 
     /// Notes what the session waits for next.
@@ -440,11 +687,33 @@ impl Client {
     }
 }
 
-impl Session {
-    /// Returns the candidate recipient at `index`.
-    fn job_candidate(&self, index: usize) -> &Address {
-        &self.candidates[index]
+/// Keeps recipients for a later attempt, with the reason.
+fn defer_all(session: &mut Session, recipients: &[Address], reason: &str) {
+    for recipient in recipients {
+        let deferred = session.later.iter().any(|(r, _)| r == recipient);
+        if !deferred && !session.concluded.contains(recipient) {
+            session.later.push((recipient.clone(), reason.to_string()));
+        }
     }
+}
+
+/// Records the fate of one recipient of `session`, once.
+fn conclude_in(
+    calls: &mut HostCalls,
+    session: &mut Session,
+    recipient: &Address,
+    delivered: bool,
+    reason: &str,
+) {
+    if session.concluded.contains(recipient) {
+        return;
+    }
+    session.concluded.push(recipient.clone());
+    calls.record(Outcome::Concluded {
+        recipient: recipient.to_string(),
+        delivered,
+        reason: reason.to_string(),
+    });
 }
 
 /// Splits a mail into one job per recipient domain, in first-seen order.
@@ -458,33 +727,54 @@ fn jobs_of(mail: Mail) -> Vec<Job> {
                 mail: mail.clone(),
                 domain,
                 recipients: vec![recipient.clone()],
+                attempt: 1,
             }),
         }
     }
     jobs
 }
 
-/// Returns the exchanger with the lowest preference, first listed on ties.
-fn preferred_exchanger(answer: &dns::Message) -> Option<Name> {
-    let exchangers = answer
+/// Tells whether an MX answer says the domain takes no mail: an MX whose
+/// exchange is the root, `.` (RFC 7505 §3).
+fn has_null_mx(answer: &dns::Message) -> bool {
+    answer
+        .answers
+        .iter()
+        .any(|record| matches!(&record.data, RecordData::Mx { exchange, .. } if exchange.is_root()))
+}
+
+/// Returns the exchangers, lowest preference first, ties in answer order.
+fn exchangers_by_preference(answer: &dns::Message) -> Vec<Name> {
+    let mut exchangers: Vec<(u16, Name)> = answer
         .answers
         .iter()
         .filter_map(|record| match &record.data {
             RecordData::Mx {
                 preference,
                 exchange,
-            } => Some((*preference, exchange)),
+            } => Some((*preference, exchange.clone())),
             _ => None,
-        });
-    exchangers
-        .min_by_key(|(preference, _)| *preference)
-        .map(|(_, exchange)| exchange.clone())
+        })
+        .collect();
+    exchangers.sort_by_key(|(preference, _)| *preference);
+    exchangers.into_iter().map(|(_, name)| name).collect()
 }
 
 /// Finds the A record of `name` among `records`.
 fn address_in(records: &[dns::Record], name: &Name) -> Option<Ipv4Addr> {
     records.iter().find_map(|record| match record.data {
         RecordData::A(address) if &record.name == name => Some(address),
+        _ => None,
+    })
+}
+
+/// Returns the first address an answer gives, after any CNAME.
+fn first_address(answer: &dns::Message) -> Option<Ipv4Addr> {
+    if answer.response != Some(ResponseCode::NoError) {
+        return None;
+    }
+    answer.answers.iter().find_map(|record| match record.data {
+        RecordData::A(address) => Some(address),
         _ => None,
     })
 }
@@ -515,7 +805,11 @@ mod tests {
     }
 
     fn client(verify_first: bool) -> Client {
-        Client::new(name("mail.sender.com"), vec![mail(verify_first)])
+        Client::new(
+            name("mail.sender.com"),
+            vec![mail(verify_first)],
+            RetryPolicy::default(),
+        )
     }
 
     /// Writes each request as a short line, SMTP lines without CRLF.
@@ -539,6 +833,7 @@ mod tests {
             }
             Request::Record(other) => format!("{other:?}"),
             Request::Note(note) => format!("<note {}>", note.label),
+            Request::SetTimer { after, .. } => format!("<timer {after}>"),
         };
         calls.take_requests().iter().map(describe).collect()
     }
@@ -786,14 +1081,311 @@ mod tests {
     }
 
     #[test]
-    fn reset_connection_fails_recipients_not_yet_concluded() {
+    fn reset_before_the_message_keeps_the_recipients_for_a_retry_after_thirty_minutes() {
         let (mut client, mut calls) = after_helo(true);
         reply(&mut client, &mut calls, "550 Unknown user: aibo");
         calls.take_requests();
         client.handle(&mut calls, Notice::Reset(ConnId(1)));
+        assert_eq!(requests(&mut calls), ["<timer 1800s>"]);
+        assert!(!client.is_done());
+    }
+
+    /// A client whose MX look-up is out, with a retry policy and recipients.
+    fn looking_up_mx_with(
+        policy: RetryPolicy,
+        recipients: &[&str],
+    ) -> (Client, HostCalls, QueryId) {
+        let mail = Mail {
+            recipients: recipients.iter().map(|r| address(r)).collect(),
+            ..mail(false)
+        };
+        let mut client = Client::new(name("mail.sender.com"), vec![mail], policy);
+        let mut calls = HostCalls::default();
+        client.handle(&mut calls, Notice::Start);
+        let Some(Request::Resolve { query, .. }) = calls.take_requests().pop() else {
+            panic!("the client starts with a look-up")
+        };
+        (client, calls, query)
+    }
+
+    /// A client greeted and past HELO, sending to `recipients` without VRFY.
+    fn in_session(policy: RetryPolicy, recipients: &[&str]) -> (Client, HostCalls) {
+        let (mut client, mut calls, query) = looking_up_mx_with(policy, recipients);
+        let answer = response(
+            mx_question(),
+            vec![mx_record()],
+            vec![a_record("mail.receiver.com")],
+        );
+        client.handle(&mut calls, Notice::Resolved(query, Ok(answer)));
+        client.handle(&mut calls, Notice::Connected(ConnId(1)));
+        reply(&mut client, &mut calls, "220 mail.receiver.com SMTP Ready");
+        reply(&mut client, &mut calls, "250 mail.receiver.com");
+        (client, calls)
+    }
+
+    fn quick_retries(max_attempts: u32) -> RetryPolicy {
+        RetryPolicy {
+            retry_after: SimDuration::from_secs(60),
+            max_attempts,
+        }
+    }
+
+    fn mx(preference: u16, exchange: &str) -> Record {
+        let data = RecordData::Mx {
+            preference,
+            exchange: if exchange == "." {
+                Name::root()
+            } else {
+                name(exchange)
+            },
+        };
+        Record {
+            name: name("receiver.com"),
+            ttl: 60,
+            data,
+        }
+    }
+
+    fn a_at(owner: &str, address: [u8; 4]) -> Record {
+        Record {
+            name: name(owner),
+            ttl: 60,
+            data: RecordData::A(Ipv4Addr::from(address)),
+        }
+    }
+
+    /// Plays a server closing after its last reply: its FIN, then CLOSED.
+    fn server_closes(client: &mut Client, calls: &mut HostCalls) {
+        client.handle(calls, Notice::PeerFinished(ConnId(1)));
+        client.handle(calls, Notice::Closed(ConnId(1)));
+    }
+
+    #[test]
+    fn greeting_421_is_not_answered_with_quit_and_the_mail_is_retried_later() {
+        let (mut client, mut calls, query) =
+            looking_up_mx_with(quick_retries(3), &["c3po@receiver.com"]);
+        let answer = response(
+            mx_question(),
+            vec![mx_record()],
+            vec![a_record("mail.receiver.com")],
+        );
+        client.handle(&mut calls, Notice::Resolved(query, Ok(answer)));
+        client.handle(&mut calls, Notice::Connected(ConnId(1)));
+        reply(
+            &mut client,
+            &mut calls,
+            "421 mail.receiver.com Service not available",
+        );
+        assert_eq!(requests(&mut calls), Vec::<String>::new());
+        server_closes(&mut client, &mut calls);
+        assert_eq!(requests(&mut calls), ["<close>", "<timer 60s>"]);
+    }
+
+    #[test]
+    fn retry_timer_marks_the_lifeline_and_starts_again_with_the_mx_look_up() {
+        let (mut client, mut calls) = in_session(quick_retries(3), &["c3po@receiver.com"]);
+        reply(&mut client, &mut calls, "451 Try again later");
+        assert_eq!(requests(&mut calls), ["QUIT\r\n"]);
+        reply(&mut client, &mut calls, "221 Bye");
+        server_closes(&mut client, &mut calls);
+        let Some(Request::SetTimer { timer, .. }) = calls.take_requests().pop() else {
+            panic!("a temporary failure sets the retry timer")
+        };
+        client.handle(&mut calls, Notice::Timer(timer));
         assert_eq!(
             requests(&mut calls),
-            ["<c3po@receiver.com failed connection reset>"]
+            [
+                "<note retry delay expired (60s): mail to receiver.com, attempt 2 of 3>",
+                "<resolve MX receiver.com>"
+            ]
         );
+    }
+
+    #[test]
+    fn temporary_failure_on_the_last_attempt_fails_the_recipient() {
+        let (mut client, mut calls) = in_session(quick_retries(1), &["c3po@receiver.com"]);
+        reply(&mut client, &mut calls, "250 OK");
+        reply(&mut client, &mut calls, "450 Mailbox busy");
+        assert_eq!(requests(&mut calls), ["QUIT\r\n"]);
+        reply(&mut client, &mut calls, "221 Bye");
+        server_closes(&mut client, &mut calls);
+        assert_eq!(
+            requests(&mut calls),
+            [
+                "<close>",
+                "<note giving up on receiver.com after 1 attempts>",
+                "<c3po@receiver.com failed 450 Mailbox busy (gave up after 1 attempts)>"
+            ]
+        );
+        assert!(client.is_done());
+    }
+
+    #[test]
+    fn vrfy_answered_252_or_502_sends_the_client_straight_to_rcpt() {
+        for code in ["252 Cannot VRFY user", "502 Command not implemented"] {
+            let (mut client, mut calls) = after_helo(true);
+            reply(&mut client, &mut calls, code);
+            assert_eq!(requests(&mut calls), ["MAIL FROM:<luke@sender.com>\r\n"]);
+            reply(&mut client, &mut calls, "250 OK");
+            assert_eq!(requests(&mut calls), ["RCPT TO:<aibo@receiver.com>\r\n"]);
+        }
+    }
+
+    #[test]
+    fn recipients_refused_with_452_go_in_a_second_transaction() {
+        let (mut client, mut calls) = in_session(
+            quick_retries(3),
+            &["c3po@receiver.com", "r2d2@receiver.com"],
+        );
+        for line in ["250 OK", "250 OK"] {
+            reply(&mut client, &mut calls, line);
+        }
+        reply(&mut client, &mut calls, "452 Too many recipients");
+        assert_eq!(requests(&mut calls), ["DATA\r\n"]);
+        reply(&mut client, &mut calls, "354 Enter e-mail");
+        reply(&mut client, &mut calls, "250 OK Mail accepted");
+        assert_eq!(
+            requests(&mut calls),
+            [
+                "<c3po@receiver.com delivered 250 OK Mail accepted>",
+                "MAIL FROM:<luke@sender.com>\r\n"
+            ]
+        );
+        reply(&mut client, &mut calls, "250 OK");
+        assert_eq!(requests(&mut calls), ["RCPT TO:<r2d2@receiver.com>\r\n"]);
+    }
+
+    #[test]
+    fn rcpt_refused_with_550_fails_that_recipient_only() {
+        let (mut client, mut calls) = in_session(
+            quick_retries(3),
+            &["aibo@receiver.com", "c3po@receiver.com"],
+        );
+        reply(&mut client, &mut calls, "250 OK");
+        reply(&mut client, &mut calls, "550 Unknown user: aibo");
+        reply(&mut client, &mut calls, "251 User not local; will forward");
+        reply(&mut client, &mut calls, "354 Enter e-mail");
+        reply(&mut client, &mut calls, "250 OK Mail accepted");
+        assert_eq!(
+            requests(&mut calls),
+            [
+                "<c3po@receiver.com delivered 250 OK Mail accepted>",
+                "QUIT\r\n"
+            ]
+        );
+    }
+
+    #[test]
+    fn message_refused_with_554_at_the_end_of_data_fails_without_retry() {
+        let (mut client, mut calls) = in_session(quick_retries(3), &["c3po@receiver.com"]);
+        for line in ["250 OK", "250 OK", "354 Enter e-mail"] {
+            reply(&mut client, &mut calls, line);
+        }
+        reply(&mut client, &mut calls, "554 Transaction failed");
+        assert_eq!(
+            requests(&mut calls),
+            [
+                "<c3po@receiver.com failed 554 Transaction failed>",
+                "QUIT\r\n"
+            ]
+        );
+        reply(&mut client, &mut calls, "221 Bye");
+        server_closes(&mut client, &mut calls);
+        assert_eq!(requests(&mut calls), ["<close>"]);
+        assert!(client.is_done());
+    }
+
+    #[test]
+    fn reset_after_the_message_went_fails_rather_than_risk_a_second_copy() {
+        let (mut client, mut calls) = in_session(quick_retries(3), &["c3po@receiver.com"]);
+        for line in ["250 OK", "250 OK", "354 Enter e-mail"] {
+            reply(&mut client, &mut calls, line);
+        }
+        calls.take_requests();
+        client.handle(&mut calls, Notice::Reset(ConnId(1)));
+        assert_eq!(
+            requests(&mut calls),
+            [
+                "<c3po@receiver.com failed connection reset: the message was sent but its reply never came>"
+            ]
+        );
+        assert!(client.is_done());
+    }
+
+    #[test]
+    fn null_mx_fails_at_once_without_a_connection() {
+        let (mut client, mut calls, query) =
+            looking_up_mx_with(quick_retries(3), &["c3po@receiver.com"]);
+        let answer = response(mx_question(), vec![mx(0, ".")], vec![]);
+        client.handle(&mut calls, Notice::Resolved(query, Ok(answer)));
+        assert_eq!(
+            requests(&mut calls),
+            [
+                "<c3po@receiver.com failed 556 5.1.10 receiver.com has a null MX and takes no mail (RFC 7505)>"
+            ]
+        );
+        assert!(client.is_done());
+    }
+
+    #[test]
+    fn exchangers_are_tried_by_preference_ties_in_answer_order_on_refused_connections() {
+        let (mut client, mut calls, query) =
+            looking_up_mx_with(quick_retries(3), &["c3po@receiver.com"]);
+        let answers = vec![
+            mx(20, "b.receiver.com"),
+            mx(10, "a.receiver.com"),
+            mx(10, "c.receiver.com"),
+        ];
+        let additional = vec![
+            a_at("a.receiver.com", [192, 0, 2, 1]),
+            a_at("c.receiver.com", [192, 0, 2, 3]),
+        ];
+        client.handle(
+            &mut calls,
+            Notice::Resolved(query, Ok(response(mx_question(), answers, additional))),
+        );
+        assert_eq!(requests(&mut calls), ["<connect 192.0.2.1:25>"]);
+        client.handle(&mut calls, Notice::Reset(ConnId(1)));
+        assert_eq!(requests(&mut calls), ["<connect 192.0.2.3:25>"]);
+        client.handle(&mut calls, Notice::Reset(ConnId(2)));
+        assert_eq!(requests(&mut calls), ["<resolve A b.receiver.com>"]);
+    }
+
+    #[test]
+    fn mx_look_up_time_out_is_a_temporary_failure() {
+        let (mut client, mut calls, query) =
+            looking_up_mx_with(quick_retries(3), &["c3po@receiver.com"]);
+        let error = ResolveError::TimedOut { sends: 3 };
+        client.handle(&mut calls, Notice::Resolved(query, Err(error)));
+        assert_eq!(requests(&mut calls), ["<timer 60s>"]);
+    }
+
+    #[test]
+    fn reply_is_judged_by_its_first_digit() {
+        let (mut client, mut calls) = in_session(quick_retries(3), &["c3po@receiver.com"]);
+        reply(&mut client, &mut calls, "599 Some new permanent refusal");
+        assert_eq!(
+            requests(&mut calls),
+            [
+                "<c3po@receiver.com failed 599 Some new permanent refusal>",
+                "QUIT\r\n"
+            ]
+        );
+    }
+
+    #[test]
+    fn service_closing_421_in_the_middle_keeps_every_open_recipient_without_quit() {
+        let recipients = ["c3po@receiver.com", "r2d2@receiver.com"];
+        let (mut client, mut calls) = in_session(quick_retries(3), &recipients);
+        reply(&mut client, &mut calls, "250 OK");
+        reply(&mut client, &mut calls, "250 OK");
+        reply(&mut client, &mut calls, "421 Shutting down");
+        assert_eq!(
+            requests(&mut calls),
+            Vec::<String>::new(),
+            "no RCPT, no QUIT"
+        );
+        server_closes(&mut client, &mut calls);
+        assert_eq!(requests(&mut calls), ["<close>", "<timer 60s>"]);
     }
 }

@@ -4,6 +4,14 @@
 //! Commands that arrive while the server waits for its PTR look-up stay
 //! in the line reader until the answer is in, so replies keep command
 //! order. The reply texts are this server's own wording.
+//!
+//! A scenario can make the server answer otherwise: a 421 or 554
+//! greeting, a chosen code at HELO, VRFY, MAIL, RCPT, DATA or the end of
+//! the data (for every session, or only the first few, so that a retry
+//! gets through), and a limit on recipients per transaction answered
+//! with 452. After any 421 the server closes the connection (RFC 5321
+//! §3.8); after a 554 greeting it answers 503 to everything but QUIT
+//! (§3.1).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
@@ -25,6 +33,55 @@ pub struct ServerConfig {
     pub check_helo: bool,
     /// The text after `220` in the greeting.
     pub greeting: String,
+    /// Replies the scenario imposes instead of the usual ones.
+    pub replies: Vec<ImposedReply>,
+    /// The most recipients one transaction may name; more get 452.
+    pub max_recipients: Option<usize>,
+}
+
+/// A reply the server gives at one point of a session instead of its own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImposedReply {
+    /// Where in the session it is given.
+    pub at: ReplyPoint,
+    /// The reply code.
+    pub code: u16,
+    /// The text after the code (default: this server's wording for the code).
+    pub text: Option<String>,
+    /// Only in the first this many sessions (default: in every session).
+    pub sessions: Option<u32>,
+}
+
+/// A point of a session where a reply can be imposed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ReplyPoint {
+    /// The greeting, instead of 220.
+    Greeting,
+    /// The reply to HELO or EHLO.
+    Helo,
+    /// The reply to VRFY.
+    Vrfy,
+    /// The reply to MAIL FROM.
+    Mail,
+    /// The reply to RCPT TO.
+    Rcpt,
+    /// The reply to DATA, instead of 354.
+    Data,
+    /// The reply to the final dot, instead of storing the mail.
+    EndOfData,
+}
+
+impl ReplyPoint {
+    /// Every point, with the name a scenario gives it.
+    pub const NAMED: [(&'static str, ReplyPoint); 7] = [
+        ("greeting", ReplyPoint::Greeting),
+        ("HELO", ReplyPoint::Helo),
+        ("VRFY", ReplyPoint::Vrfy),
+        ("MAIL", ReplyPoint::Mail),
+        ("RCPT", ReplyPoint::Rcpt),
+        ("DATA", ReplyPoint::Data),
+        ("end_of_data", ReplyPoint::EndOfData),
+    ];
 }
 
 /// Where one session stands.
@@ -36,6 +93,8 @@ enum Phase {
     CheckingHelo { query: QueryId, name: String },
     /// Ready for a transaction.
     Ready,
+    /// Greeted with 554: only QUIT is served (RFC 5321 §3.1).
+    Refusing,
     /// Reading the message after DATA.
     ReceivingData,
     /// QUIT answered; the server has closed its side.
@@ -45,6 +104,7 @@ enum Phase {
 /// One client's session.
 #[derive(Debug)]
 struct Session {
+    number: u32,
     peer: Ipv4Addr,
     reader: LineReader,
     phase: Phase,
@@ -58,6 +118,7 @@ struct Session {
 pub struct Server {
     config: ServerConfig,
     sessions: BTreeMap<ConnId, Session>,
+    sessions_opened: u32,
 }
 
 impl Server {
@@ -66,6 +127,7 @@ impl Server {
         Server {
             config,
             sessions: BTreeMap::new(),
+            sessions_opened: 0,
         }
     }
 
@@ -79,13 +141,15 @@ impl Server {
             Notice::Closed(conn) | Notice::Reset(conn) => {
                 self.sessions.remove(&conn);
             }
-            Notice::Start | Notice::Connected(_) => {}
+            Notice::Start | Notice::Connected(_) | Notice::Timer(_) => {}
         }
     }
 
-    /// Opens a session and greets with 220.
+    /// Opens a session and greets with 220, or with the imposed greeting.
     fn on_accepted(&mut self, calls: &mut HostCalls, conn: ConnId, peer: Ipv4Addr) {
+        self.sessions_opened += 1;
         let session = Session {
+            number: self.sessions_opened,
             peer,
             reader: LineReader::default(),
             phase: Phase::Greeted,
@@ -94,7 +158,44 @@ impl Server {
             content: String::new(),
         };
         self.sessions.insert(conn, session);
+        if self.impose(calls, conn, ReplyPoint::Greeting) {
+            return self.refuse_service(conn);
+        }
         reply(calls, conn, 220, &self.config.greeting);
+    }
+
+    /// Serves only QUIT after a 554 greeting.
+    fn refuse_service(&mut self, conn: ConnId) {
+        if let Some(session) = self.sessions.get_mut(&conn)
+            && session.phase != Phase::Closing
+        {
+            session.phase = Phase::Refusing;
+        }
+    }
+
+    /// Sends the reply imposed at `point` in this session, if any, and
+    /// closes after a 421; tells whether one was sent.
+    fn impose(&mut self, calls: &mut HostCalls, conn: ConnId, point: ReplyPoint) -> bool {
+        let Some(session) = self.sessions.get_mut(&conn) else {
+            return false;
+        };
+        let number = session.number;
+        let applies = |rule: &&ImposedReply| {
+            rule.at == point && rule.sessions.is_none_or(|first| number <= first)
+        };
+        let Some(rule) = self.config.replies.iter().find(applies) else {
+            return false;
+        };
+        let text = rule
+            .text
+            .clone()
+            .unwrap_or_else(|| default_text(rule.code, &self.config.host_name));
+        reply(calls, conn, rule.code, &text);
+        if rule.code == 421 {
+            session.phase = Phase::Closing;
+            calls.close(conn);
+        }
+        true
     }
 
     /// Buffers received bytes and handles the complete lines.
@@ -114,6 +215,13 @@ impl Server {
             };
             if matches!(session.phase, Phase::CheckingHelo { .. } | Phase::Closing) {
                 return;
+            }
+            if session.phase == Phase::Refusing {
+                let Some(line) = session.reader.next_line() else {
+                    return;
+                };
+                self.handle_line_refusing(calls, conn, &line);
+                continue;
             }
             let Some(line) = session.reader.next_line() else {
                 return;
@@ -144,8 +252,19 @@ impl Server {
         }
     }
 
+    /// Answers QUIT, and every other command with 503 (RFC 5321 §3.1).
+    fn handle_line_refusing(&mut self, calls: &mut HostCalls, conn: ConnId, line: &str) {
+        match Command::parse(line) {
+            Command::Quit => self.on_quit(calls, conn),
+            _ => reply(calls, conn, 503, "No service here; only QUIT"),
+        }
+    }
+
     /// Checks the HELO name by PTR, or accepts it at once.
     fn on_helo(&mut self, calls: &mut HostCalls, conn: ConnId, name: String) {
+        if self.impose(calls, conn, ReplyPoint::Helo) {
+            return;
+        }
         let session = self
             .sessions
             .get_mut(&conn)
@@ -188,6 +307,9 @@ impl Server {
 
     /// Answers VRFY from the mailbox list: 250 known, 550 unknown.
     fn on_vrfy(&mut self, calls: &mut HostCalls, conn: ConnId, argument: &str) {
+        if self.impose(calls, conn, ReplyPoint::Vrfy) {
+            return;
+        }
         let local = argument.split('@').next().unwrap_or(argument);
         if self.holds_mailbox(local) {
             reply(calls, conn, 250, "OK");
@@ -205,6 +327,13 @@ impl Server {
         if session.phase != Phase::Ready || session.sender.is_some() {
             return reply(calls, conn, 503, "Bad sequence of commands");
         }
+        if self.impose(calls, conn, ReplyPoint::Mail) {
+            return;
+        }
+        let session = self
+            .sessions
+            .get_mut(&conn)
+            .expect("commands come from a session");
         session.sender = Some(path.address.clone());
         reply(calls, conn, 250, "OK");
     }
@@ -220,6 +349,12 @@ impl Server {
         };
         if address.domain != self.config.domain.as_str() {
             return reply(calls, conn, 550, "Relaying not permitted");
+        }
+        if self.impose(calls, conn, ReplyPoint::Rcpt) {
+            return;
+        }
+        if self.transaction_is_full(conn) {
+            return reply(calls, conn, 452, "Too many recipients");
         }
         if !self.holds_mailbox(&address.local) {
             return reply(
@@ -246,6 +381,13 @@ impl Server {
         if session.recipients.is_empty() {
             return reply(calls, conn, 503, "Bad sequence of commands");
         }
+        if self.impose(calls, conn, ReplyPoint::Data) {
+            return;
+        }
+        let session = self
+            .sessions
+            .get_mut(&conn)
+            .expect("commands come from a session");
         session.phase = Phase::ReceivingData;
         reply(calls, conn, 354, "Enter e-mail");
     }
@@ -264,8 +406,17 @@ impl Server {
         session.content.push_str("\r\n");
     }
 
-    /// Stores the mail in every recipient's mailbox and resets the transaction.
+    /// Stores the mail in every recipient's mailbox and resets the
+    /// transaction; an imposed reply refuses the mail instead.
     fn store_mail(&mut self, calls: &mut HostCalls, conn: ConnId) {
+        let session = self
+            .sessions
+            .get_mut(&conn)
+            .expect("lines come from a session");
+        session.phase = Phase::Ready;
+        if self.impose(calls, conn, ReplyPoint::EndOfData) {
+            return self.drop_transaction(conn);
+        }
         let session = self
             .sessions
             .get_mut(&conn)
@@ -280,8 +431,22 @@ impl Server {
                 content: content.clone(),
             });
         }
-        session.phase = Phase::Ready;
         reply(calls, conn, 250, "OK Mail accepted");
+    }
+
+    /// Forgets the sender, recipients and content of the transaction.
+    fn drop_transaction(&mut self, conn: ConnId) {
+        if let Some(session) = self.sessions.get_mut(&conn) {
+            session.sender = None;
+            session.recipients.clear();
+            session.content.clear();
+        }
+    }
+
+    /// Tells whether the transaction already names `max_recipients`.
+    fn transaction_is_full(&self, conn: ConnId) -> bool {
+        let named = self.sessions.get(&conn).map_or(0, |s| s.recipients.len());
+        self.config.max_recipients.is_some_and(|max| named >= max)
     }
 
     /// Drops the transaction in progress.
@@ -332,6 +497,23 @@ fn reply(calls: &mut HostCalls, conn: ConnId, code: u16, text: &str) {
     calls.send(conn, format!("{}\r\n", Reply::new(code, text)));
 }
 
+/// Words an imposed reply that gives no text of its own.
+fn default_text(code: u16, host_name: &Name) -> String {
+    let text = match code {
+        421 => return format!("{host_name} Service not available, closing the channel"),
+        252 => "Cannot verify the user; send the mail and see",
+        450 => "Mailbox busy, try again later",
+        451 => "Local problem, try again later",
+        452 => "Out of room, try again later",
+        502 => "Command not implemented here",
+        550 => "Mailbox unavailable",
+        554 => "Transaction failed",
+        400..=499 => "Try again later",
+        _ => "Refused",
+    };
+    text.to_string()
+}
+
 /// Returns the names in the PTR answers of a message.
 fn ptr_names(message: &dns::Message) -> Vec<String> {
     let names = message
@@ -369,6 +551,8 @@ mod tests {
             mailboxes: ["c3po".to_string(), "r2d2".to_string()].into(),
             check_helo: true,
             greeting: "mail.receiver.com SMTP Ready".to_string(),
+            replies: Vec::new(),
+            max_recipients: None,
         }
     }
 
@@ -600,5 +784,136 @@ mod tests {
         let error = crate::protocol::host_api::ResolveError::NoResolver;
         server.handle(&mut calls, Notice::Resolved(query, Err(error)));
         assert!(lines_sent(&mut calls)[0].starts_with("250 "));
+    }
+
+    fn imposing(at: ReplyPoint, code: u16, sessions: Option<u32>) -> ServerConfig {
+        ServerConfig {
+            replies: vec![ImposedReply {
+                at,
+                code,
+                text: None,
+                sessions,
+            }],
+            check_helo: false,
+            ..config()
+        }
+    }
+
+    /// Opens session `conn` on a server and returns the lines it sent.
+    fn accept(server: &mut Server, calls: &mut HostCalls, conn: ConnId) -> Vec<String> {
+        let peer = CLIENT;
+        server.handle(calls, Notice::Accepted { conn, peer });
+        lines_sent(calls)
+    }
+
+    #[test]
+    fn greeting_421_is_sent_and_the_server_closes_at_once() {
+        let mut server = Server::new(imposing(ReplyPoint::Greeting, 421, None));
+        let mut calls = HostCalls::default();
+        assert_eq!(
+            accept(&mut server, &mut calls, CONN),
+            [
+                "421 mail.receiver.com Service not available, closing the channel",
+                "<close>"
+            ]
+        );
+    }
+
+    #[test]
+    fn after_a_554_greeting_only_quit_is_served() {
+        let mut server = Server::new(imposing(ReplyPoint::Greeting, 554, None));
+        let mut calls = HostCalls::default();
+        assert_eq!(
+            accept(&mut server, &mut calls, CONN),
+            ["554 Transaction failed"]
+        );
+        assert_eq!(
+            say(&mut server, &mut calls, "HELO mail.sender.com\r\n"),
+            ["503 No service here; only QUIT"]
+        );
+        let sent = say(&mut server, &mut calls, "QUIT\r\n");
+        assert_eq!(
+            sent[0],
+            "221 mail.receiver.com Service closing transmission channel"
+        );
+    }
+
+    #[test]
+    fn vrfy_can_be_answered_252_or_502_whatever_the_mailboxes() {
+        for (code, line) in [
+            (252, "252 Cannot verify the user; send the mail and see"),
+            (502, "502 Command not implemented here"),
+        ] {
+            let mut server = Server::new(imposing(ReplyPoint::Vrfy, code, None));
+            let mut calls = HostCalls::default();
+            accept(&mut server, &mut calls, CONN);
+            say(&mut server, &mut calls, "HELO mail.sender.com\r\n");
+            assert_eq!(say(&mut server, &mut calls, "VRFY c3po\r\n"), [line]);
+        }
+    }
+
+    #[test]
+    fn reply_imposed_for_the_first_session_only_lets_the_second_through() {
+        let mut server = Server::new(imposing(ReplyPoint::Rcpt, 451, Some(1)));
+        let mut calls = HostCalls::default();
+        let transaction =
+            "HELO a.example\r\nMAIL FROM:<luke@sender.com>\r\nRCPT TO:<c3po@receiver.com>\r\n";
+        accept(&mut server, &mut calls, CONN);
+        let first = say(&mut server, &mut calls, transaction);
+        assert_eq!(first.last().unwrap(), "451 Local problem, try again later");
+        let second_conn = ConnId(2);
+        accept(&mut server, &mut calls, second_conn);
+        server.handle(
+            &mut calls,
+            Notice::Received(second_conn, transaction.as_bytes().to_vec()),
+        );
+        assert_eq!(lines_sent(&mut calls).last().unwrap(), "250 OK");
+    }
+
+    #[test]
+    fn recipient_past_max_recipients_gets_452() {
+        let config = ServerConfig {
+            max_recipients: Some(1),
+            check_helo: false,
+            ..config()
+        };
+        let mut server = Server::new(config);
+        let mut calls = HostCalls::default();
+        accept(&mut server, &mut calls, CONN);
+        say(
+            &mut server,
+            &mut calls,
+            "HELO a.example\r\nMAIL FROM:<luke@sender.com>\r\n",
+        );
+        assert_eq!(
+            say(&mut server, &mut calls, "RCPT TO:<c3po@receiver.com>\r\n"),
+            ["250 OK"]
+        );
+        assert_eq!(
+            say(&mut server, &mut calls, "RCPT TO:<r2d2@receiver.com>\r\n"),
+            ["452 Too many recipients"]
+        );
+    }
+
+    #[test]
+    fn end_of_data_554_refuses_the_mail_and_stores_nothing() {
+        let mut server = Server::new(imposing(ReplyPoint::EndOfData, 554, None));
+        let mut calls = HostCalls::default();
+        accept(&mut server, &mut calls, CONN);
+        say(
+            &mut server,
+            &mut calls,
+            "HELO a.example\r\nMAIL FROM:<luke@sender.com>\r\nRCPT TO:<c3po@receiver.com>\r\nDATA\r\n",
+        );
+        assert_eq!(
+            say(&mut server, &mut calls, "Hi\r\n.\r\n"),
+            ["554 Transaction failed"]
+        );
+        say(&mut server, &mut calls, "MAIL FROM:<luke@sender.com>\r\n");
+        assert_eq!(
+            say(&mut server, &mut calls, "DATA\r\n"),
+            ["503 Bad sequence of commands"],
+            "the refused transaction is forgotten"
+        );
     }
 }
