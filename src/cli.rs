@@ -17,10 +17,9 @@ use crate::conformance;
 use crate::diff::{self, Comparison, Mark};
 use crate::output::{self, OutputError};
 use crate::provenance::Provenance;
-use crate::render::{json, jsonl, mermaid, msc, pcap, plantuml, text};
+use crate::render::{json, jsonl, mermaid, msc, pcap, plantuml, summary, text};
 use crate::scenario::{self, Overrides, Setting};
 use crate::sim;
-use crate::trace::Trace;
 
 /// The width used when stdout is not a terminal and no --width is given.
 pub const DEFAULT_WIDTH: usize = 120;
@@ -135,6 +134,9 @@ enum Format {
     Jsonl,
     /// A packet capture (pcapng) for Wireshark.
     Pcap,
+    /// The run in figures: messages by kind, octets, retransmissions,
+    /// mails delivered and failed, delivery time percentiles, events.
+    Summary,
 }
 
 impl Format {
@@ -332,7 +334,7 @@ fn run(args: &RunArgs) -> ExitCode {
         outcome.trace.seed,
     )
     .with_sets(&args.sets);
-    let rendering = match render(args, &outcome.trace, &provenance) {
+    let rendering = match render(args, &scenario, &outcome, &provenance) {
         Ok(rendering) => rendering,
         Err(message) => return fail(1, &message),
     };
@@ -355,8 +357,14 @@ fn check_destination(args: &RunArgs) -> Result<(), OutputError> {
     }
 }
 
-/// Renders the trace in the chosen format.
-fn render(args: &RunArgs, trace: &Trace, provenance: &Provenance) -> Result<Vec<u8>, String> {
+/// Renders the run in the chosen format.
+fn render(
+    args: &RunArgs,
+    scenario: &scenario::Scenario,
+    outcome: &sim::Run,
+    provenance: &Provenance,
+) -> Result<Vec<u8>, String> {
+    let trace = &outcome.trace;
     let text = match args.format {
         Format::Text => {
             let options = text_options(args);
@@ -369,6 +377,11 @@ fn render(args: &RunArgs, trace: &Trace, provenance: &Provenance) -> Result<Vec<
         Format::Msc => msc::render(trace, provenance),
         Format::Json => json::render(trace, provenance),
         Format::Jsonl => jsonl::render(trace, provenance),
+        Format::Summary => {
+            let starts = sim::client_starts(scenario);
+            let figures = summary::Summary::of_trace(trace, starts, outcome.events);
+            summary::render(&figures, &trace.title, provenance)
+        }
         Format::Pcap => {
             return pcap::render(trace, provenance)
                 .map_err(|error| format!("cannot build the capture: {error}"));

@@ -406,6 +406,15 @@ impl<'a> World<'a> {
     }
 }
 
+/// Returns each sending client's start time, by participant id.
+pub fn client_starts(scenario: &Scenario) -> BTreeMap<String, SimTime> {
+    let clients = scenario.participants.iter().filter_map(|p| {
+        let setup = p.smtp_client.as_ref()?;
+        Some((p.id.clone(), SimTime::ZERO + setup.start))
+    });
+    clients.collect()
+}
+
 /// Returns the TCP ports a script opens to participant `index`, where
 /// its script endpoint must listen.
 fn script_ports(steps: &[crate::scenario::script::Step], index: usize) -> BTreeSet<u16> {
