@@ -9,6 +9,7 @@
 
 mod error;
 mod overrides;
+pub mod population;
 pub mod positions;
 mod raw;
 pub mod script;

@@ -56,6 +56,22 @@ pub struct RawParticipant {
     pub smtp_server: Option<RawSmtpServer>,
     /// Makes the host send mail.
     pub smtp_client: Option<RawSmtpClient>,
+    /// Runs this participant (an `smtp_client`) as many numbered copies.
+    pub population: Option<RawPopulation>,
+}
+
+/// Many copies of one sending participant, numbered from 1: copy k has
+/// id `<id>-k`, host `<first label>-k.<rest>`, the k-th address from
+/// `address`, and starts `(k - 1) × interval` after `start`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Population")]
+pub struct RawPopulation {
+    /// The number of copies, from 1 to 1000000.
+    #[schemars(range(min = 1, max = 1_000_000))]
+    pub count: usize,
+    /// The time between the starts of two consecutive copies, e.g. `1ms` (default 0).
+    pub interval: Option<String>,
 }
 
 /// The records a DNS server answers from.

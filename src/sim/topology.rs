@@ -115,12 +115,20 @@ impl Topology {
         Ok(at)
     }
 
-    /// Returns the links of the lowest-latency path, computed once per pair.
+    /// Returns the links of the lowest-latency path, computed once per
+    /// pair: the way back is the way there reversed, as links are the
+    /// same both ways.
     fn route(&mut self, from: usize, to: usize) -> Option<Vec<usize>> {
         if let Some(known) = self.routes.get(&(from, to)) {
             return known.clone();
         }
-        let found = self.shortest_path(from, to);
+        let reversed = self.routes.get(&(to, from)).cloned().map(|path| {
+            path.map(|mut links| {
+                links.reverse();
+                links
+            })
+        });
+        let found = reversed.unwrap_or_else(|| self.shortest_path(from, to));
         self.routes.insert((from, to), found.clone());
         found
     }
