@@ -20,6 +20,7 @@ use crate::provenance::Provenance;
 use crate::render::{json, jsonl, mermaid, msc, pcap, plantuml, summary, text};
 use crate::scenario::{self, Overrides, Setting};
 use crate::sim;
+use crate::trace::Trace;
 
 /// The width used when stdout is not a terminal and no --width is given.
 pub const DEFAULT_WIDTH: usize = 120;
@@ -311,32 +312,16 @@ fn run(args: &RunArgs) -> ExitCode {
         Ok(loaded) => loaded,
         Err(status) => return status,
     };
-    let outcome = match sim::run(&scenario) {
-        Ok(outcome) => outcome,
-        Err(error) => return fail(1, &format!("{}: {error}", args.scenario)),
+    let provenance = Provenance::new(Path::new(&args.scenario), content.as_bytes(), scenario.seed)
+        .with_sets(&args.sets);
+    let rendering = if args.format == Format::Summary {
+        summarize(args, &scenario, &provenance)
+    } else {
+        run_whole(args, &scenario, &provenance)
     };
-    if let Some(step) = outcome.stalled_step {
-        let why = "its message never arrived (TCP gave up after its last retransmission, or no path leads there)";
-        to_stderr(&format!(
-            "seqsim: warning: {}: the script stopped at step {step}: {why}",
-            args.scenario
-        ));
-    }
-    for unmatched in &outcome.unmatched_remarks {
-        to_stderr(&format!(
-            "seqsim: warning: {}: remarks[{}] found no {}",
-            args.scenario, unmatched.index, unmatched.wanted
-        ));
-    }
-    let provenance = Provenance::new(
-        Path::new(&args.scenario),
-        content.as_bytes(),
-        outcome.trace.seed,
-    )
-    .with_sets(&args.sets);
-    let rendering = match render(args, &scenario, &outcome, &provenance) {
+    let rendering = match rendering {
         Ok(rendering) => rendering,
-        Err(message) => return fail(1, &message),
+        Err(status) => return status,
     };
     let written = match &args.output {
         Some(path) => output::write_file(path, &rendering),
@@ -345,6 +330,49 @@ fn run(args: &RunArgs) -> ExitCode {
     match written {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => fail(error.exit_status(), &error.to_string()),
+    }
+}
+
+/// Runs the scenario keeping only its figures, and renders them.
+fn summarize(
+    args: &RunArgs,
+    scenario: &scenario::Scenario,
+    provenance: &Provenance,
+) -> Result<Vec<u8>, ExitCode> {
+    let mut figures = summary::Summary::new(sim::client_starts(scenario));
+    let streamed = sim::run_into(scenario, &mut figures)
+        .map_err(|error| fail(1, &format!("{}: {error}", args.scenario)))?;
+    warn_if_stalled(args, streamed.stalled_step);
+    figures.set_events(streamed.events);
+    Ok(summary::render(&figures, &scenario.title, provenance).into_bytes())
+}
+
+/// Runs the scenario keeping its whole trace, and renders it.
+fn run_whole(
+    args: &RunArgs,
+    scenario: &scenario::Scenario,
+    provenance: &Provenance,
+) -> Result<Vec<u8>, ExitCode> {
+    let outcome =
+        sim::run(scenario).map_err(|error| fail(1, &format!("{}: {error}", args.scenario)))?;
+    warn_if_stalled(args, outcome.stalled_step);
+    for unmatched in &outcome.unmatched_remarks {
+        to_stderr(&format!(
+            "seqsim: warning: {}: remarks[{}] found no {}",
+            args.scenario, unmatched.index, unmatched.wanted
+        ));
+    }
+    render(args, &outcome.trace, provenance).map_err(|message| fail(1, &message))
+}
+
+/// Warns when a script stopped at a step whose message never arrived.
+fn warn_if_stalled(args: &RunArgs, stalled_step: Option<usize>) {
+    if let Some(step) = stalled_step {
+        let why = "its message never arrived (TCP gave up after its last retransmission, or no path leads there)";
+        to_stderr(&format!(
+            "seqsim: warning: {}: the script stopped at step {step}: {why}",
+            args.scenario
+        ));
     }
 }
 
@@ -357,14 +385,8 @@ fn check_destination(args: &RunArgs) -> Result<(), OutputError> {
     }
 }
 
-/// Renders the run in the chosen format.
-fn render(
-    args: &RunArgs,
-    scenario: &scenario::Scenario,
-    outcome: &sim::Run,
-    provenance: &Provenance,
-) -> Result<Vec<u8>, String> {
-    let trace = &outcome.trace;
+/// Renders the whole trace in the chosen format.
+fn render(args: &RunArgs, trace: &Trace, provenance: &Provenance) -> Result<Vec<u8>, String> {
     let text = match args.format {
         Format::Text => {
             let options = text_options(args);
@@ -378,9 +400,7 @@ fn render(
         Format::Json => json::render(trace, provenance),
         Format::Jsonl => jsonl::render(trace, provenance),
         Format::Summary => {
-            let starts = sim::client_starts(scenario);
-            let figures = summary::Summary::of_trace(trace, starts, outcome.events);
-            summary::render(&figures, &trace.title, provenance)
+            unreachable!("the summary is kept while running, not rendered from a trace")
         }
         Format::Pcap => {
             return pcap::render(trace, provenance)

@@ -104,3 +104,33 @@ fn the_summary_names_its_provenance() {
     assert!(summary.starts_with("SMTP e-mail send\nscenario smtp-send.yaml (sha256 "));
     assert!(summary.lines().nth(1).unwrap().ends_with("seed 7"));
 }
+
+#[test]
+fn figures_kept_while_running_equal_those_of_the_whole_trace() {
+    use seqsim::render::summary::Summary;
+    use seqsim::scenario::{self, Overrides};
+    use seqsim::trace::Layer;
+    let folder = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios");
+    for entry in std::fs::read_dir(folder).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|ext| ext != "yaml") {
+            continue;
+        }
+        let scenario = scenario::load(path.to_str().unwrap(), &Overrides::default()).unwrap();
+        let starts = seqsim::sim::client_starts(&scenario);
+        let mut streamed = Summary::new(starts.clone());
+        let events = seqsim::sim::run_into(&scenario, &mut streamed)
+            .unwrap()
+            .events;
+        let run = seqsim::sim::run(&scenario).unwrap();
+        let whole = Summary::of_trace(&run.trace, starts, run.events);
+        assert_eq!(events, run.events, "{}", path.display());
+        for layer in [Layer::Dns, Layer::Tcp, Layer::Smtp, Layer::Http, Layer::Data] {
+            assert_eq!(streamed.layer(layer), whole.layer(layer), "{}", path.display());
+        }
+        assert_eq!(streamed.delivered(), whole.delivered());
+        assert_eq!(streamed.failed(), whole.failed());
+        assert_eq!(streamed.delivery_percentile(50), whole.delivery_percentile(50));
+        assert_eq!(streamed.delivery_percentile(100), whole.delivery_percentile(100));
+    }
+}

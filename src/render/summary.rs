@@ -2,8 +2,10 @@
 //! mails delivered and failed, delivery time percentiles and events
 //! processed, for runs too long to read message by message.
 //!
-//! A [`Summary`] is filled one record at a time, so it can be kept while
-//! a run goes on as well as built from a finished [`Trace`].
+//! A [`Summary`] is filled one record at a time: it is the [`Sink`] of a
+//! run, so it keeps figures and never the trace, or it is built from a
+//! finished [`Trace`]. It keeps one delivery time per recipient delivered
+//! (8 octets each) for the percentiles.
 //!
 //! Delivery time is measured per recipient, from the sending client's
 //! start to the instant it learned the server accepted the mail, in
@@ -14,8 +16,9 @@ use std::collections::BTreeMap;
 
 use crate::provenance::Provenance;
 use crate::render::pcap;
+use crate::sim::sink::Sink;
 use crate::time::{SimDuration, SimTime};
-use crate::trace::{Layer, MailOutcome, Message, SendReason, Trace};
+use crate::trace::{Delivery, Layer, LifelineEvent, MailOutcome, Message, SendReason, Trace};
 
 /// The layers in the order the summary lists them.
 const LAYERS: [(Layer, &str); 5] = [
@@ -144,6 +147,21 @@ impl Summary {
         let mut times = self.delivery_times.clone();
         times.sort_unstable();
         nearest_rank(&times, percent)
+    }
+}
+
+/// A summary is filled as the run goes, keeping figures, not records.
+impl Sink for Summary {
+    fn message(&mut self, message: Message) {
+        self.add_message(&message);
+    }
+
+    fn lifeline_event(&mut self, _event: LifelineEvent) {}
+
+    fn delivery(&mut self, _delivery: Delivery) {}
+
+    fn outcome(&mut self, outcome: MailOutcome) {
+        self.add_outcome(&outcome);
     }
 }
 

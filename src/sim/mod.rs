@@ -12,6 +12,7 @@ pub mod random;
 mod recorder;
 mod remarks;
 mod script;
+pub mod sink;
 mod smtp_lines;
 pub mod topology;
 
@@ -25,6 +26,7 @@ use crate::scenario::Scenario;
 use crate::scenario::script::Action;
 use crate::time::{SimDuration, SimTime};
 use crate::trace::{Delivery, LifelineEvent, Loss, LossCause, MailOutcome, Participant, Trace};
+use sink::{Sink, TraceSink};
 
 pub use host::{App, Ends, Host, Observation};
 pub use packet::{Body, Outgoing, Packet};
@@ -72,6 +74,16 @@ pub struct Run {
     pub stalled_step: Option<usize>,
 }
 
+/// The result of a run whose records went to a [`Sink`].
+#[derive(Debug)]
+pub struct Streamed {
+    /// How many events the engine processed.
+    pub events: u64,
+    /// The number of the script step whose message never arrived, if the
+    /// script stopped there.
+    pub stalled_step: Option<usize>,
+}
+
 /// Why a run could not finish.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -89,33 +101,68 @@ struct World<'a> {
     queue: EventQueue<Event>,
     wakes: Vec<Option<SimTime>>,
     recorder: Recorder,
-    deliveries: Vec<Delivery>,
-    outcomes: Vec<MailOutcome>,
-    events: Vec<LifelineEvent>,
+    sink: &'a mut dyn Sink,
     reacting_to: Option<(usize, usize)>,
     script: ScriptRunner,
     clients: Vec<Option<usize>>,
 }
 
-/// Runs a scenario to the end and returns its trace.
+/// Runs a scenario to the end and returns its whole trace, remarks
+/// attached.
 pub fn run(scenario: &Scenario) -> Result<Run, RunError> {
-    let mut world = World::build(scenario);
-    let events = world.run_to_end()?;
-    let stalled_step = world.script.stalled_step().map(|step| step.number);
-    let mut trace = world.into_trace();
+    let mut kept = TraceSink::default();
+    let streamed = run_into(scenario, &mut kept)?;
+    let mut trace = trace_of(scenario, kept);
     remarks::attach_to_steps(&mut trace, scenario);
     let unmatched_remarks = remarks::attach(&mut trace, scenario);
     Ok(Run {
         trace,
         unmatched_remarks,
+        events: streamed.events,
+        stalled_step: streamed.stalled_step,
+    })
+}
+
+/// Runs a scenario to the end, handing each record to `sink` as it is
+/// made. Remarks are not attached: they are matched against a whole run.
+pub fn run_into(scenario: &Scenario, sink: &mut dyn Sink) -> Result<Streamed, RunError> {
+    let mut world = World::build(scenario, sink);
+    let events = world.run_to_end()?;
+    let stalled_step = world.script.stalled_step().map(|step| step.number);
+    Ok(Streamed {
         events,
         stalled_step,
     })
 }
 
+/// Returns the participants of a scenario as a trace names them.
+pub fn trace_participants(scenario: &Scenario) -> Vec<Participant> {
+    let participants = scenario.participants.iter().map(|p| Participant {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        group: p.group.clone(),
+        host: p.host.to_string(),
+        address: p.address,
+    });
+    participants.collect()
+}
+
+/// Assembles the trace of a finished run from its kept records.
+fn trace_of(scenario: &Scenario, kept: TraceSink) -> Trace {
+    Trace {
+        title: scenario.title.clone(),
+        seed: scenario.seed,
+        participants: trace_participants(scenario),
+        messages: kept.messages,
+        deliveries: kept.deliveries,
+        outcomes: kept.outcomes,
+        events: kept.events,
+    }
+}
+
 impl<'a> World<'a> {
     /// Builds hosts, applications and links, and schedules the starts.
-    fn build(scenario: &'a Scenario) -> World<'a> {
+    fn build(scenario: &'a Scenario, sink: &'a mut dyn Sink) -> World<'a> {
         let ids: Vec<String> = scenario.participants.iter().map(|p| p.id.clone()).collect();
         let mut world = World {
             scenario,
@@ -125,9 +172,7 @@ impl<'a> World<'a> {
             queue: EventQueue::new(),
             wakes: vec![None; ids.len()],
             recorder: Recorder::default(),
-            deliveries: Vec::new(),
-            outcomes: Vec::new(),
-            events: Vec::new(),
+            sink,
             reacting_to: None,
             script: ScriptRunner::new(Vec::new(), Vec::new(), Vec::new(), Vec::new()),
             clients: vec![None; ids.len()],
@@ -315,7 +360,8 @@ impl<'a> World<'a> {
                 .reacting_to
                 .map(|(message, sender)| (message, participants[sender].id.as_str())),
         };
-        self.recorder.record(passage, &outgoing);
+        let recorded = self.recorder.record(passage, &outgoing);
+        self.sink.message(recorded);
         if let (Some(to), Ok(at)) = (target, arrival) {
             self.queue.push(
                 at,
@@ -331,7 +377,7 @@ impl<'a> World<'a> {
     /// Keeps something that happened on a host's lifeline for the trace,
     /// placed before the next message sent.
     fn mark_lifeline(&mut self, host: usize, at: SimTime, note: Note) {
-        self.events.push(LifelineEvent {
+        self.sink.lifeline_event(LifelineEvent {
             at,
             at_text: at.to_string(),
             participant: self.scenario.participants[host].id.clone(),
@@ -349,7 +395,7 @@ impl<'a> World<'a> {
                 mailbox,
                 from,
                 content,
-            } => self.deliveries.push(Delivery {
+            } => self.sink.delivery(Delivery {
                 at,
                 participant,
                 mailbox,
@@ -362,7 +408,7 @@ impl<'a> World<'a> {
                 reason,
             } => {
                 let status = if delivered { "delivered" } else { "failed" }.to_string();
-                self.outcomes.push(MailOutcome {
+                self.sink.outcome(MailOutcome {
                     at,
                     participant,
                     recipient,
@@ -383,26 +429,6 @@ impl<'a> World<'a> {
         }
         self.wakes[host] = Some(deadline);
         self.queue.push(deadline, Event::Wake { host });
-    }
-
-    /// Assembles the trace of the finished run.
-    fn into_trace(self) -> Trace {
-        let participants = self.scenario.participants.iter().map(|p| Participant {
-            id: p.id.clone(),
-            name: p.name.clone(),
-            group: p.group.clone(),
-            host: p.host.to_string(),
-            address: p.address,
-        });
-        Trace {
-            title: self.scenario.title.clone(),
-            seed: self.scenario.seed,
-            participants: participants.collect(),
-            messages: self.recorder.into_messages(),
-            deliveries: self.deliveries,
-            outcomes: self.outcomes,
-            events: self.events,
-        }
     }
 }
 

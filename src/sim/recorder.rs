@@ -29,7 +29,7 @@ pub struct Recorder {
     initial_seq: BTreeMap<(Endpoint, Endpoint), u32>,
     transmissions: BTreeMap<SequencedKey, Transmissions>,
     smtp: SmtpLines,
-    messages: Vec<Message>,
+    recorded: usize,
 }
 
 /// Names one sequenced segment: its connection, direction, sequence
@@ -68,11 +68,11 @@ pub struct Passage<'a> {
 }
 
 impl Recorder {
-    /// Records one packet leaving a host.
-    pub fn record(&mut self, passage: Passage<'_>, outgoing: &Outgoing) {
+    /// Records one packet leaving a host and returns its trace message.
+    pub fn record(&mut self, passage: Passage<'_>, outgoing: &Outgoing) -> Message {
         let packet = &outgoing.packet;
         let mut message = Message {
-            index: self.messages.len(),
+            index: self.recorded,
             sent_at: passage.sent_at,
             sent_at_text: passage.sent_at.to_string(),
             received_at: passage.arrival.as_ref().ok().copied(),
@@ -115,12 +115,13 @@ impl Recorder {
                 payload,
             } => fill_udp(&mut message, *src_port, *dst_port, payload),
         }
-        self.messages.push(message);
+        self.recorded += 1;
+        message
     }
 
     /// Returns the index the next message recorded will get.
     pub fn next_index(&self) -> usize {
-        self.messages.len()
+        self.recorded
     }
 
     /// Sets why a segment was sent when TCP resent it or gave up, and says
@@ -163,11 +164,6 @@ impl Recorder {
                 }
             }
         }
-    }
-
-    /// Hands over the messages recorded, in the order sent.
-    pub fn into_messages(self) -> Vec<Message> {
-        self.messages
     }
 
     /// Fills the TCP fields, label and payload of a message.
