@@ -125,12 +125,29 @@ fn figures_kept_while_running_equal_those_of_the_whole_trace() {
         let run = seqsim::sim::run(&scenario).unwrap();
         let whole = Summary::of_trace(&run.trace, starts, run.events);
         assert_eq!(events, run.events, "{}", path.display());
-        for layer in [Layer::Dns, Layer::Tcp, Layer::Smtp, Layer::Http, Layer::Data] {
-            assert_eq!(streamed.layer(layer), whole.layer(layer), "{}", path.display());
+        for layer in [
+            Layer::Dns,
+            Layer::Tcp,
+            Layer::Smtp,
+            Layer::Http,
+            Layer::Data,
+        ] {
+            assert_eq!(
+                streamed.layer(layer),
+                whole.layer(layer),
+                "{}",
+                path.display()
+            );
         }
         assert_eq!(streamed.delivered(), whole.delivered());
         assert_eq!(streamed.failed(), whole.failed());
-        assert_eq!(streamed.delivery_percentile(50), whole.delivery_percentile(50));
-        assert_eq!(streamed.delivery_percentile(100), whole.delivery_percentile(100));
+        assert_eq!(
+            streamed.delivery_percentile(50),
+            whole.delivery_percentile(50)
+        );
+        assert_eq!(
+            streamed.delivery_percentile(100),
+            whole.delivery_percentile(100)
+        );
     }
 }

@@ -167,6 +167,17 @@ pub struct Host {
     notes: Vec<StampedNote>,
     observations: Vec<Observation>,
     touched: BTreeSet<ConnId>,
+    timers: Timers,
+}
+
+/// The connections' timer deadlines, kept sorted so the next one is
+/// found without visiting every connection (a server holds thousands in
+/// TIME-WAIT).
+#[derive(Debug, Default)]
+struct Timers {
+    by_time: BTreeSet<(SimTime, ConnId)>,
+    armed: BTreeMap<ConnId, SimTime>,
+    changed: BTreeSet<ConnId>,
 }
 
 impl Host {
@@ -192,6 +203,7 @@ impl Host {
             notes: Vec::new(),
             observations: Vec::new(),
             touched: BTreeSet::new(),
+            timers: Timers::default(),
         }
     }
 
@@ -322,11 +334,13 @@ impl Host {
 
     /// Handles the timers that are due at `now`.
     pub fn wake(&mut self, now: SimTime) {
-        let due: Vec<ConnId> = self
-            .sockets
+        self.refresh_timers();
+        let due: BTreeSet<ConnId> = self
+            .timers
+            .by_time
             .iter()
-            .filter(|(_, socket)| socket.connection.poll_timeout().is_some_and(|at| at <= now))
-            .map(|(conn, _)| *conn)
+            .take_while(|(at, _)| *at <= now)
+            .map(|(_, conn)| *conn)
             .collect();
         for conn in due {
             self.with_socket(conn, |connection| connection.handle_timeout(now));
@@ -335,11 +349,23 @@ impl Host {
     }
 
     /// Returns the earliest timer deadline of the host's connections.
-    pub fn next_deadline(&self) -> Option<SimTime> {
-        self.sockets
-            .values()
-            .filter_map(|socket| socket.connection.poll_timeout())
-            .min()
+    pub fn next_deadline(&mut self) -> Option<SimTime> {
+        self.refresh_timers();
+        self.timers.by_time.first().map(|(at, _)| *at)
+    }
+
+    /// Re-reads the deadlines of the connections used since the last time.
+    fn refresh_timers(&mut self) {
+        for conn in std::mem::take(&mut self.timers.changed) {
+            if let Some(old) = self.timers.armed.remove(&conn) {
+                self.timers.by_time.remove(&(old, conn));
+            }
+            let socket = self.sockets.get(&conn);
+            if let Some(at) = socket.and_then(|s| s.connection.poll_timeout()) {
+                self.timers.armed.insert(conn, at);
+                self.timers.by_time.insert((at, conn));
+            }
+        }
     }
 
     /// Hands over the packets produced since the last call, in order.
@@ -388,6 +414,7 @@ impl Host {
         let conn = self.calls.new_conn_id();
         self.endpoints
             .insert((syn.dst_port, from, syn.src_port), conn);
+        self.timers.changed.insert(conn);
         self.sockets.insert(
             conn,
             Socket {
@@ -435,6 +462,7 @@ impl Host {
     /// The end of TIME-WAIT is left out: it is a state ending, not a
     /// recovery, and would add a row minutes after every exchange.
     fn note_timer_expiries(&mut self, conn: ConnId) {
+        self.timers.changed.insert(conn);
         let Some(socket) = self.sockets.get_mut(&conn) else {
             return;
         };
@@ -485,6 +513,7 @@ impl Host {
 
     /// Collects a connection's events for its application.
     fn drain_events(&mut self, conn: ConnId) -> Vec<Event> {
+        self.timers.changed.insert(conn);
         let Some(socket) = self.sockets.get_mut(&conn) else {
             return Vec::new();
         };
@@ -553,6 +582,7 @@ impl Host {
         let isn = self.initial_sequence_number(local_port, remote, port);
         let connection = Connection::connect(tcp::Config::default(), local_port, port, isn);
         self.endpoints.insert((local_port, remote, port), conn);
+        self.timers.changed.insert(conn);
         self.sockets.insert(
             conn,
             Socket {
@@ -568,6 +598,7 @@ impl Host {
 
     /// Queues bytes on a connection and sends what is due.
     fn send(&mut self, now: SimTime, conn: ConnId, data: &[u8]) {
+        self.timers.changed.insert(conn);
         let Some(socket) = self.sockets.get_mut(&conn) else {
             return;
         };
@@ -655,6 +686,7 @@ impl Host {
 
     /// Moves every segment a connection has ready into the outbox.
     fn transmit(&mut self, now: SimTime, conn: ConnId) {
+        self.timers.changed.insert(conn);
         let Some(socket) = self.sockets.get_mut(&conn) else {
             return;
         };
@@ -688,10 +720,12 @@ impl Host {
         );
         self.endpoints.remove(&key);
         self.sockets.remove(&conn);
+        self.timers.changed.insert(conn);
     }
 
     /// Runs `action` on a connection if it still exists.
     fn with_socket(&mut self, conn: ConnId, action: impl FnOnce(&mut Connection)) {
+        self.timers.changed.insert(conn);
         if let Some(socket) = self.sockets.get_mut(&conn) {
             action(&mut socket.connection);
         }
