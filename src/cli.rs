@@ -354,6 +354,9 @@ fn run(args: &RunArgs) -> ExitCode {
     };
     let provenance = Provenance::new(Path::new(&args.scenario), content.as_bytes(), scenario.seed)
         .with_sets(&args.sets);
+    if args.format == Format::Jsonl && !has_remarks(&scenario) {
+        return stream_jsonl(args, &scenario, &provenance);
+    }
     let rendering = if args.format == Format::Summary {
         summarize(args, &scenario, &provenance)
     } else {
@@ -367,6 +370,45 @@ fn run(args: &RunArgs) -> ExitCode {
         Some(path) => output::write_file(path, &rendering),
         None => output::write_stdout(&rendering),
     };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => fail(error.exit_status(), &error.to_string()),
+    }
+}
+
+/// Tells whether a scenario has remarks, which need the whole run.
+fn has_remarks(scenario: &scenario::Scenario) -> bool {
+    !scenario.remarks.is_empty() || scenario.script.iter().any(|step| step.remark.is_some())
+}
+
+/// Runs the scenario writing its JSON Lines as they come, keeping no trace.
+fn stream_jsonl(
+    args: &RunArgs,
+    scenario: &scenario::Scenario,
+    provenance: &Provenance,
+) -> ExitCode {
+    let mut failure = None;
+    let produce = |out: &mut dyn Write| {
+        let participants = sim::trace_participants(scenario);
+        let mut lines = jsonl::Stream::new(out, &scenario.title, &participants, provenance);
+        match sim::run_into(scenario, &mut lines) {
+            Ok(streamed) => {
+                warn_if_stalled(args, streamed.stalled_step);
+                lines.finish().map(|_| ())
+            }
+            Err(error) => {
+                failure = Some(error);
+                Err(std::io::Error::other("the run failed"))
+            }
+        }
+    };
+    let written = match &args.output {
+        Some(path) => output::write_file_with(path, produce),
+        None => output::write_stdout_with(produce),
+    };
+    if let Some(error) = failure {
+        return fail(1, &format!("{}: {error}", args.scenario));
+    }
     match written {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => fail(error.exit_status(), &error.to_string()),
