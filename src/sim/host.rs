@@ -122,9 +122,12 @@ pub enum Observation {
 }
 
 /// A TCP connection and who owns it.
+///
+/// The connection is boxed: a map's node holds several sockets, and most
+/// hosts have none or one, so a small socket keeps the nodes small.
 #[derive(Debug)]
 struct Socket {
-    connection: Connection,
+    connection: Box<Connection>,
     remote: Ipv4Addr,
     app: usize,
     accepted: bool,
@@ -418,7 +421,7 @@ impl Host {
         self.sockets.insert(
             conn,
             Socket {
-                connection,
+                connection: Box::new(connection),
                 remote: from,
                 app,
                 accepted: true,
@@ -586,7 +589,7 @@ impl Host {
         self.sockets.insert(
             conn,
             Socket {
-                connection,
+                connection: Box::new(connection),
                 remote,
                 app,
                 accepted: false,
