@@ -1,6 +1,10 @@
 //! The engine: a virtual clock, one event queue, the topology, and the
 //! hosts it runs, turning a scenario into a trace.
 //!
+//! Each record (a message, a lifeline event, a mail stored, an outcome)
+//! goes to a [`sink::Sink`] as it is made; [`run`] keeps them all as a
+//! trace, [`run_into`] hands them to an output that keeps less.
+//!
 //! Time jumps from one event to the next; nothing is stepped by ticks.
 //! Events at the same instant run in the order they were scheduled. The
 //! run ends when no event is left.
@@ -37,11 +41,21 @@ pub use remarks::UnmatchedRemark;
 use script::ScriptRunner;
 use topology::Topology;
 
-/// The most events one run may process before it is stopped.
+/// The most events one run may process before it is stopped, plus
+/// [`EVENTS_PER_HOST`] for each host.
 ///
 /// Every modelled exchange ends on its own well before this; the limit
 /// only turns a model bug into an error instead of a hang.
 pub const EVENT_LIMIT: u64 = 50_000_000;
+
+/// The events each host adds to [`EVENT_LIMIT`], so a population of a
+/// million senders (about 55 events a session) is not stopped.
+pub const EVENTS_PER_HOST: u64 = 1_000;
+
+/// Returns the most events a run of `scenario` may process.
+pub fn event_limit(scenario: &Scenario) -> u64 {
+    EVENT_LIMIT + EVENTS_PER_HOST * scenario.participants.len() as u64
+}
 
 /// What happens at an instant.
 #[derive(Debug)]
@@ -87,7 +101,7 @@ pub struct Streamed {
 /// Why a run could not finish.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    /// The run went past [`EVENT_LIMIT`] events.
+    /// The run went past [`event_limit`] events.
     #[error("the run was stopped after {0} events without ending (a model never settled)")]
     EventLimit(u64),
 }
@@ -102,6 +116,7 @@ struct World<'a> {
     wakes: Vec<Option<SimTime>>,
     recorder: Recorder,
     sink: &'a mut dyn Sink,
+    event_limit: u64,
     reacting_to: Option<(usize, usize)>,
     script: ScriptRunner,
     clients: Vec<Option<usize>>,
@@ -173,6 +188,7 @@ impl<'a> World<'a> {
             wakes: vec![None; ids.len()],
             recorder: Recorder::default(),
             sink,
+            event_limit: event_limit(scenario),
             reacting_to: None,
             script: ScriptRunner::new(Vec::new(), Vec::new(), Vec::new(), Vec::new()),
             clients: vec![None; ids.len()],
@@ -251,8 +267,8 @@ impl<'a> World<'a> {
         let mut processed = 0;
         while let Some((now, event)) = self.queue.pop() {
             processed += 1;
-            if processed > EVENT_LIMIT {
-                return Err(RunError::EventLimit(EVENT_LIMIT));
+            if processed > self.event_limit {
+                return Err(RunError::EventLimit(self.event_limit));
             }
             let host = self.dispatch(now, event);
             self.follow_script(now, host);
