@@ -354,8 +354,8 @@ fn run(args: &RunArgs) -> ExitCode {
     };
     let provenance = Provenance::new(Path::new(&args.scenario), content.as_bytes(), scenario.seed)
         .with_sets(&args.sets);
-    if args.format == Format::Jsonl && !has_remarks(&scenario) {
-        return stream_jsonl(args, &scenario, &provenance);
+    if matches!(args.format, Format::Jsonl | Format::Pcap) && !has_remarks(&scenario) {
+        return stream(args, &scenario, &provenance);
     }
     let rendering = if args.format == Format::Summary {
         summarize(args, &scenario, &provenance)
@@ -381,23 +381,31 @@ fn has_remarks(scenario: &scenario::Scenario) -> bool {
     !scenario.remarks.is_empty() || scenario.script.iter().any(|step| step.remark.is_some())
 }
 
-/// Runs the scenario writing its JSON Lines as they come, keeping no trace.
-fn stream_jsonl(
-    args: &RunArgs,
-    scenario: &scenario::Scenario,
-    provenance: &Provenance,
-) -> ExitCode {
+/// Why a streamed output stopped: the run failed, or writing did.
+enum StreamFailure {
+    /// The run or the capture failed; the message says why.
+    Run(String),
+    /// Writing the output failed.
+    Write(std::io::Error),
+}
+
+/// Runs the scenario writing its JSON Lines or capture as they come,
+/// keeping no trace.
+fn stream(args: &RunArgs, scenario: &scenario::Scenario, provenance: &Provenance) -> ExitCode {
     let mut failure = None;
     let produce = |out: &mut dyn Write| {
-        let participants = sim::trace_participants(scenario);
-        let mut lines = jsonl::Stream::new(out, &scenario.title, &participants, provenance);
-        match sim::run_into(scenario, &mut lines) {
-            Ok(streamed) => {
-                warn_if_stalled(args, streamed.stalled_step);
-                lines.finish().map(|_| ())
+        let streamed = match args.format {
+            Format::Pcap => stream_pcap(scenario, provenance, out),
+            _ => stream_jsonl(scenario, provenance, out),
+        };
+        match streamed {
+            Ok(stalled_step) => {
+                warn_if_stalled(args, stalled_step);
+                Ok(())
             }
-            Err(error) => {
-                failure = Some(error);
+            Err(StreamFailure::Write(error)) => Err(error),
+            Err(StreamFailure::Run(message)) => {
+                failure = Some(message);
                 Err(std::io::Error::other("the run failed"))
             }
         }
@@ -406,13 +414,47 @@ fn stream_jsonl(
         Some(path) => output::write_file_with(path, produce),
         None => output::write_stdout_with(produce),
     };
-    if let Some(error) = failure {
-        return fail(1, &format!("{}: {error}", args.scenario));
+    if let Some(message) = failure {
+        return fail(1, &format!("{}: {message}", args.scenario));
     }
     match written {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => fail(error.exit_status(), &error.to_string()),
     }
+}
+
+/// Runs the scenario into JSON Lines; returns the step the script
+/// stalled at, if it did.
+fn stream_jsonl(
+    scenario: &scenario::Scenario,
+    provenance: &Provenance,
+    out: &mut dyn Write,
+) -> Result<Option<usize>, StreamFailure> {
+    let participants = sim::trace_participants(scenario);
+    let mut lines = jsonl::Stream::new(out, &scenario.title, &participants, provenance);
+    let streamed = sim::run_into(scenario, &mut lines)
+        .map_err(|error| StreamFailure::Run(error.to_string()))?;
+    lines.finish().map_err(StreamFailure::Write)?;
+    Ok(streamed.stalled_step)
+}
+
+/// Runs the scenario into a capture; returns the step the script
+/// stalled at, if it did.
+fn stream_pcap(
+    scenario: &scenario::Scenario,
+    provenance: &Provenance,
+    out: &mut dyn Write,
+) -> Result<Option<usize>, StreamFailure> {
+    let capture_failed = |error: pcap::PcapError| match error {
+        pcap::PcapError::File(pcap_file::PcapError::IoError(error)) => StreamFailure::Write(error),
+        other => StreamFailure::Run(format!("cannot build the capture: {other}")),
+    };
+    let mut capture =
+        pcap::Stream::new(out, &scenario.title, provenance).map_err(capture_failed)?;
+    let streamed = sim::run_into(scenario, &mut capture)
+        .map_err(|error| StreamFailure::Run(error.to_string()))?;
+    capture.finish().map_err(capture_failed)?;
+    Ok(streamed.stalled_step)
 }
 
 /// Runs the scenario keeping only its figures, and renders them.
