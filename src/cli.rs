@@ -17,9 +17,10 @@ use crate::conformance;
 use crate::diff::{self, Comparison, Mark};
 use crate::output::{self, OutputError};
 use crate::provenance::Provenance;
-use crate::render::{json, jsonl, mermaid, msc, pcap, plantuml, text};
+use crate::render::{json, jsonl, mermaid, msc, pcap, plantuml, summary, text};
 use crate::scenario::{self, Overrides, Setting};
 use crate::sim;
+use crate::sweep;
 use crate::trace::Trace;
 
 /// The width used when stdout is not a terminal and no --width is given.
@@ -44,8 +45,46 @@ enum Command {
     /// Runs two scenarios (or one twice, under other seeds or overrides)
     /// and draws one diagram marking what differs (exit 0 same, 1 differ).
     Diff(DiffArgs),
+    /// Runs a scenario under a range of seeds (and every combination of
+    /// --set values), in parallel, and writes one row of figures per run.
+    Sweep(SweepArgs),
     /// Prints the JSON Schema of the scenario format, for editors.
     Schema,
+}
+
+/// Options of `seqsim sweep`.
+#[derive(Debug, clap::Args)]
+struct SweepArgs {
+    /// The scenario file (YAML).
+    scenario: String,
+    /// The seeds, both ends included, e.g. 1..1000.
+    #[arg(long, value_name = "A..B")]
+    seeds: String,
+    /// Gives one key each of these values in turn, e.g.
+    /// links[0].loss=0,0.05,0.1 (repeatable; every combination runs).
+    #[arg(long = "set", value_name = "PATH=VALUE[,VALUE...]")]
+    sets: Vec<String>,
+    /// How many runs go at once [default: the number of processors].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
+    /// Runs only the i-th of n equal slices of the sweep, e.g. 3/8.
+    #[arg(long, value_name = "i/n")]
+    shard: Option<String>,
+    /// The rows' format.
+    #[arg(long, value_enum, default_value_t = RowFormat::Csv)]
+    format: RowFormat,
+    /// Writes to FILE (replaced atomically) instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+/// Formats of a sweep's rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum RowFormat {
+    /// Comma-separated values with a header line.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
 }
 
 /// Options of `seqsim diff`.
@@ -135,6 +174,9 @@ enum Format {
     Jsonl,
     /// A packet capture (pcapng) for Wireshark.
     Pcap,
+    /// The run in figures: messages by kind, octets, retransmissions,
+    /// mails delivered and failed, delivery time percentiles, events.
+    Summary,
 }
 
 impl Format {
@@ -157,6 +199,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run(&args),
         Command::Check(args) => check(&args),
         Command::Diff(args) => compare(&args),
+        Command::Sweep(args) => sweep(&args),
         Command::Schema => write_stdout(&scenario::json_schema()),
     }
 }
@@ -309,32 +352,19 @@ fn run(args: &RunArgs) -> ExitCode {
         Ok(loaded) => loaded,
         Err(status) => return status,
     };
-    let outcome = match sim::run(&scenario) {
-        Ok(outcome) => outcome,
-        Err(error) => return fail(1, &format!("{}: {error}", args.scenario)),
+    let provenance = Provenance::new(Path::new(&args.scenario), content.as_bytes(), scenario.seed)
+        .with_sets(&args.sets);
+    if matches!(args.format, Format::Jsonl | Format::Pcap) && !has_remarks(&scenario) {
+        return stream(args, &scenario, &provenance);
+    }
+    let rendering = if args.format == Format::Summary {
+        summarize(args, &scenario, &provenance)
+    } else {
+        run_whole(args, &scenario, &provenance)
     };
-    if let Some(step) = outcome.stalled_step {
-        let why = "its message never arrived (TCP gave up after its last retransmission, or no path leads there)";
-        to_stderr(&format!(
-            "seqsim: warning: {}: the script stopped at step {step}: {why}",
-            args.scenario
-        ));
-    }
-    for unmatched in &outcome.unmatched_remarks {
-        to_stderr(&format!(
-            "seqsim: warning: {}: remarks[{}] found no {}",
-            args.scenario, unmatched.index, unmatched.wanted
-        ));
-    }
-    let provenance = Provenance::new(
-        Path::new(&args.scenario),
-        content.as_bytes(),
-        outcome.trace.seed,
-    )
-    .with_sets(&args.sets);
-    let rendering = match render(args, &outcome.trace, &provenance) {
+    let rendering = match rendering {
         Ok(rendering) => rendering,
-        Err(message) => return fail(1, &message),
+        Err(status) => return status,
     };
     let written = match &args.output {
         Some(path) => output::write_file(path, &rendering),
@@ -346,6 +376,223 @@ fn run(args: &RunArgs) -> ExitCode {
     }
 }
 
+/// Tells whether a scenario has remarks, which need the whole run.
+fn has_remarks(scenario: &scenario::Scenario) -> bool {
+    !scenario.remarks.is_empty() || scenario.script.iter().any(|step| step.remark.is_some())
+}
+
+/// Why a streamed output stopped: the run failed, or writing did.
+enum StreamFailure {
+    /// The run or the capture failed; the message says why.
+    Run(String),
+    /// Writing the output failed.
+    Write(std::io::Error),
+}
+
+/// Runs the scenario writing its JSON Lines or capture as they come,
+/// keeping no trace.
+fn stream(args: &RunArgs, scenario: &scenario::Scenario, provenance: &Provenance) -> ExitCode {
+    let mut failure = None;
+    let produce = |out: &mut dyn Write| {
+        let streamed = match args.format {
+            Format::Pcap => stream_pcap(scenario, provenance, out),
+            _ => stream_jsonl(scenario, provenance, out),
+        };
+        match streamed {
+            Ok(stalled_step) => {
+                warn_if_stalled(args, stalled_step);
+                Ok(())
+            }
+            Err(StreamFailure::Write(error)) => Err(error),
+            Err(StreamFailure::Run(message)) => {
+                failure = Some(message);
+                Err(std::io::Error::other("the run failed"))
+            }
+        }
+    };
+    let written = match &args.output {
+        Some(path) => output::write_file_with(path, produce),
+        None => output::write_stdout_with(produce),
+    };
+    if let Some(message) = failure {
+        return fail(1, &format!("{}: {message}", args.scenario));
+    }
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => fail(error.exit_status(), &error.to_string()),
+    }
+}
+
+/// Runs the scenario into JSON Lines; returns the step the script
+/// stalled at, if it did.
+fn stream_jsonl(
+    scenario: &scenario::Scenario,
+    provenance: &Provenance,
+    out: &mut dyn Write,
+) -> Result<Option<usize>, StreamFailure> {
+    let participants = sim::trace_participants(scenario);
+    let mut lines = jsonl::Stream::new(out, &scenario.title, &participants, provenance);
+    let streamed = sim::run_into(scenario, &mut lines)
+        .map_err(|error| StreamFailure::Run(error.to_string()))?;
+    lines.finish().map_err(StreamFailure::Write)?;
+    Ok(streamed.stalled_step)
+}
+
+/// Runs the scenario into a capture; returns the step the script
+/// stalled at, if it did.
+fn stream_pcap(
+    scenario: &scenario::Scenario,
+    provenance: &Provenance,
+    out: &mut dyn Write,
+) -> Result<Option<usize>, StreamFailure> {
+    let capture_failed = |error: pcap::PcapError| match error {
+        pcap::PcapError::File(pcap_file::PcapError::IoError(error)) => StreamFailure::Write(error),
+        other => StreamFailure::Run(format!("cannot build the capture: {other}")),
+    };
+    let mut capture =
+        pcap::Stream::new(out, &scenario.title, provenance).map_err(capture_failed)?;
+    let streamed = sim::run_into(scenario, &mut capture)
+        .map_err(|error| StreamFailure::Run(error.to_string()))?;
+    capture.finish().map_err(capture_failed)?;
+    Ok(streamed.stalled_step)
+}
+
+/// Runs the scenario keeping only its figures, and renders them.
+fn summarize(
+    args: &RunArgs,
+    scenario: &scenario::Scenario,
+    provenance: &Provenance,
+) -> Result<Vec<u8>, ExitCode> {
+    let mut figures = summary::Summary::new(sim::client_starts(scenario));
+    let streamed = sim::run_into(scenario, &mut figures)
+        .map_err(|error| fail(1, &format!("{}: {error}", args.scenario)))?;
+    warn_if_stalled(args, streamed.stalled_step);
+    figures.set_events(streamed.events);
+    Ok(summary::render(&figures, &scenario.title, provenance).into_bytes())
+}
+
+/// Runs the scenario keeping its whole trace, and renders it.
+fn run_whole(
+    args: &RunArgs,
+    scenario: &scenario::Scenario,
+    provenance: &Provenance,
+) -> Result<Vec<u8>, ExitCode> {
+    let outcome =
+        sim::run(scenario).map_err(|error| fail(1, &format!("{}: {error}", args.scenario)))?;
+    warn_if_stalled(args, outcome.stalled_step);
+    for unmatched in &outcome.unmatched_remarks {
+        to_stderr(&format!(
+            "seqsim: warning: {}: remarks[{}] found no {}",
+            args.scenario, unmatched.index, unmatched.wanted
+        ));
+    }
+    render(args, &outcome.trace, provenance).map_err(|message| fail(1, &message))
+}
+
+/// Warns when a script stopped at a step whose message never arrived.
+fn warn_if_stalled(args: &RunArgs, stalled_step: Option<usize>) {
+    if let Some(step) = stalled_step {
+        let why = "its message never arrived (TCP gave up after its last retransmission, or no path leads there)";
+        to_stderr(&format!(
+            "seqsim: warning: {}: the script stopped at step {step}: {why}",
+            args.scenario
+        ));
+    }
+}
+
+/// Runs a sweep and writes its rows; exit status 1 when a run failed.
+fn sweep(args: &SweepArgs) -> ExitCode {
+    let plan = match plan_sweep(args) {
+        Ok(plan) => plan,
+        Err(status) => return status,
+    };
+    let (text, parameters, runs) = plan;
+    let threads = args.threads.map_or_else(default_threads, usize::from);
+    let progress = progress_bar(runs.len());
+    let tick = || progress.inc(1);
+    let rows = sweep::run_all(&args.scenario, &text, &parameters, &runs, threads, &tick);
+    progress.finish_and_clear();
+    let rendering = match args.format {
+        RowFormat::Csv => sweep::to_csv(&parameters, &rows),
+        RowFormat::Jsonl => sweep::to_jsonl(&parameters, &rows),
+    };
+    let written = match &args.output {
+        Some(path) => output::write_file(path, &rendering),
+        None => output::write_stdout(&rendering),
+    };
+    if let Err(error) = written {
+        return fail(error.exit_status(), &error.to_string());
+    }
+    if rows.iter().any(|row| row.outcome.starts_with("error")) {
+        return fail(1, "some runs failed; their rows say why");
+    }
+    ExitCode::SUCCESS
+}
+
+/// The most runs one sweep may list.
+const MAX_SWEEP_RUNS: u64 = 100_000_000;
+
+/// The scenario text, the parameters and this shard's runs of a sweep.
+type SweepPlan = (String, Vec<sweep::Parameter>, Vec<sweep::RunSpec>);
+
+/// Reads the flags and the scenario, and lists this shard's runs; every
+/// combination of values is checked before any run starts.
+fn plan_sweep(args: &SweepArgs) -> Result<SweepPlan, ExitCode> {
+    if let Some(path) = &args.output {
+        output::check_path(path, Path::new(&args.scenario))
+            .map_err(|error| fail(error.exit_status(), &error.to_string()))?;
+    }
+    let seeds = sweep::parse_seeds(&args.seeds).map_err(|why| fail(2, &why))?;
+    let parameters = args
+        .sets
+        .iter()
+        .map(|set| sweep::Parameter::parse(set))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|why| fail(2, &why))?;
+    let shard = match &args.shard {
+        Some(text) => Some(sweep::Shard::parse(text).map_err(|why| fail(2, &why))?),
+        None => None,
+    };
+    let text = scenario::read_text(&args.scenario).map_err(|e| fail(2, &e.to_string()))?;
+    let total = parameters
+        .iter()
+        .try_fold(seeds.end - seeds.start, |runs, p| {
+            runs.checked_mul(p.values.len() as u64)
+        });
+    if total.is_none_or(|total| total > MAX_SWEEP_RUNS) {
+        let why =
+            format!("the sweep has more than {MAX_SWEEP_RUNS} runs; split it into smaller ones");
+        return Err(fail(2, &why));
+    }
+    let all = sweep::plan(&parameters, seeds.clone());
+    let per_combination = (seeds.end - seeds.start) as usize;
+    for first_of_combination in all.iter().step_by(per_combination.max(1)) {
+        sweep::check(&args.scenario, &text, &parameters, first_of_combination)
+            .map_err(|e| fail(2, &e.to_string()))?;
+    }
+    let range = shard.map_or(0..all.len(), |shard| shard.range(all.len()));
+    let runs = all[range].to_vec();
+    Ok((text, parameters, runs))
+}
+
+/// Returns the number of processors, or 1 when it cannot be told.
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// Returns a progress bar on stderr when stderr is a terminal, else a
+/// hidden one.
+fn progress_bar(runs: usize) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(runs as u64);
+    let style = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {eta} left")
+        .expect("the progress template is valid");
+    bar.set_style(style);
+    bar
+}
+
 /// Checks, before the run, that the output can go where it is asked to.
 fn check_destination(args: &RunArgs) -> Result<(), OutputError> {
     match &args.output {
@@ -355,7 +602,7 @@ fn check_destination(args: &RunArgs) -> Result<(), OutputError> {
     }
 }
 
-/// Renders the trace in the chosen format.
+/// Renders the whole trace in the chosen format.
 fn render(args: &RunArgs, trace: &Trace, provenance: &Provenance) -> Result<Vec<u8>, String> {
     let text = match args.format {
         Format::Text => {
@@ -369,6 +616,9 @@ fn render(args: &RunArgs, trace: &Trace, provenance: &Provenance) -> Result<Vec<
         Format::Msc => msc::render(trace, provenance),
         Format::Json => json::render(trace, provenance),
         Format::Jsonl => jsonl::render(trace, provenance),
+        Format::Summary => {
+            unreachable!("the summary is kept while running, not rendered from a trace")
+        }
         Format::Pcap => {
             return pcap::render(trace, provenance)
                 .map_err(|error| format!("cannot build the capture: {error}"));

@@ -15,6 +15,7 @@
 //!   but the text diagram carries.
 //! - [`conformance`]: where a scripted exchange departs from the RFCs.
 //! - [`diff`]: aligns two runs message by message.
+//! - [`sweep`]: many runs under a range of seeds and values, one row each.
 //! - [`cli`]: the command-line front end; [`output`] writes its result.
 
 pub mod cli;
@@ -26,6 +27,7 @@ pub mod provenance;
 pub mod render;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;
 pub mod time;
 pub mod trace;
 pub mod wire;

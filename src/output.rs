@@ -91,8 +91,16 @@ pub fn check_stdout_for_binary() -> Result<(), OutputError> {
 /// Writes `bytes` to standard output; a closed pipe (as with `| head`) is
 /// not an error.
 pub fn write_stdout(bytes: &[u8]) -> Result<(), OutputError> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+    write_stdout_with(|out| out.write_all(bytes))
+}
+
+/// Writes to standard output through `produce`, buffered; a closed pipe
+/// is not an error.
+pub fn write_stdout_with(
+    produce: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), OutputError> {
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    match produce(&mut stdout).and_then(|()| stdout.flush()) {
         Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(OutputError::Write {
             target: "standard output".to_string(),
             source: error,
@@ -103,19 +111,34 @@ pub fn write_stdout(bytes: &[u8]) -> Result<(), OutputError> {
 
 /// Replaces the file at `path` with `bytes`, atomically where it can.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    write_file_with(path, |out| out.write_all(bytes))
+}
+
+/// Replaces the file at `path` with what `produce` writes, atomically
+/// where it can: when `produce` fails, the old file is left as it was.
+pub fn write_file_with(
+    path: &Path,
+    produce: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), OutputError> {
     let failed = |source| OutputError::Write {
         target: path.display().to_string(),
         source,
     };
     let target = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
     if std::fs::metadata(&target).is_ok_and(|metadata| !metadata.is_file()) {
-        return write_in_place(&target, bytes).map_err(failed);
+        return write_in_place(&target, produce).map_err(failed);
     }
     let directory = directory_of(&target);
-    let mut temporary = temporary_file_builder()
+    let temporary = temporary_file_builder()
         .tempfile_in(directory)
         .map_err(failed)?;
-    temporary.write_all(bytes).map_err(failed)?;
+    let mut buffered = std::io::BufWriter::new(temporary);
+    produce(&mut buffered)
+        .and_then(|()| buffered.flush())
+        .map_err(failed)?;
+    let temporary = buffered
+        .into_inner()
+        .map_err(|error| failed(error.into_error()))?;
     temporary.as_file().sync_all().map_err(failed)?;
     temporary
         .persist(&target)
@@ -124,10 +147,14 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
 }
 
 /// Writes to something that is not a regular file, such as a device.
-fn write_in_place(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut special = std::fs::OpenOptions::new().write(true).open(target)?;
-    special.write_all(bytes)?;
-    special.flush()
+fn write_in_place(
+    target: &Path,
+    produce: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let special = std::fs::OpenOptions::new().write(true).open(target)?;
+    let mut buffered = std::io::BufWriter::new(special);
+    produce(&mut buffered)?;
+    buffered.flush()
 }
 
 /// Returns the directory a file path lies in (`.` for a bare name).

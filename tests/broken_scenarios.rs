@@ -79,7 +79,7 @@ fn cases() -> Vec<Case> {
         case(
             "unknown-participant-key",
             "title: t\nparticipants:\n  - { id: a, hots: a.example, address: 192.0.2.1 }\n",
-            "FILE:3:14: at `participants[0].hots`: unknown field `hots`, expected one of `id`, `name`, `group`, `host`, `address`, `resolver`, `dns_timeout`, `dns_retries`, `dns_server`, `smtp_server`, `smtp_client`, `tcp`",
+            "FILE:3:14: at `participants[0].hots`: unknown field `hots`, expected one of `id`, `name`, `group`, `host`, `address`, `resolver`, `dns_timeout`, `dns_retries`, `dns_server`, `smtp_server`, `smtp_client`, `tcp`, `population`",
         ),
         case(
             "missing-host",
@@ -478,6 +478,77 @@ fn cases() -> Vec<Case> {
             text: b"title: caf\xe9\nparticipants: []\n".to_vec(),
             expected: "FILE:1:11: the file is not UTF-8 text (save it as UTF-8)".to_string(),
         },
+        case(
+            "population-count-zero",
+            population("{ count: 0 }", ""),
+            "FILE:7:26: at `participants[1].population.count`: expected a count from 1 to 1000000",
+        ),
+        case(
+            "population-unknown-key",
+            population("{ count: 2, rate: 5 }", ""),
+            "FILE:7:29: at `participants[1].population.rate`: unknown field `rate`, expected `count` or `interval`",
+        ),
+        case(
+            "population-bad-interval",
+            population("{ count: 2, interval: often }", ""),
+            "FILE:7:39: at `participants[1].population.interval`: `often` is not a duration like 20ms, 1.5s or 250us",
+        ),
+        case(
+            "population-without-client",
+            "title: t\nparticipants:\n  - { id: a, host: a.example, address: 192.0.2.1, population: { count: 2 } }\n",
+            "FILE:3:51: at `participants[0].population`: only a participant with an `smtp_client` can be a population",
+        ),
+        case(
+            "population-past-the-last-address",
+            population("{ count: 3 }", "").replace("192.0.2.2", "255.255.255.254"),
+            "FILE:6:14: at `participants[1].address`: copy 3 would need an address past 255.255.255.255; start lower",
+        ),
+        case(
+            "population-copy-takes-an-address",
+            population(
+                "{ count: 3 }",
+                "  - { id: c, host: c.example, address: 192.0.2.4 }\n",
+            ),
+            "FILE:15:40: at `participants[2].address`: address 192.0.2.4 is already used by copy 3 of participants[1]",
+        ),
+        case(
+            "population-copy-takes-an-id",
+            population(
+                "{ count: 2 }",
+                "  - { id: b-2, host: c.example, address: 192.0.2.9 }\n",
+            ),
+            "FILE:4:9: at `participants[1].id`: copy 2 would be `b-2`, an id already in use",
+        ),
+        case(
+            "population-host-too-long",
+            population("{ count: 10 }", "")
+                .replace("b.example", &format!("{}.example", "h".repeat(62))),
+            "FILE:5:11: at `participants[1].host`: copy 1's host name: `hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh-1.example` is not a domain name: label `hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh-1` is longer than 63 characters",
+        ),
+        case(
+            "population-named-by-a-remark",
+            population(
+                "{ count: 2 }",
+                "remarks:\n  - { from: b, message: SYN, text: x }\n",
+            ),
+            "FILE:16:13: at `remarks[0].from`: `b` is a population (many hosts); only `links` may name it, name one host here",
+        ),
+        case(
+            "population-as-a-resolver-target-is-not-a-server",
+            population(
+                "{ count: 2 }",
+                "  - { id: c, host: c.example, address: 192.0.2.9, resolver: b }\n",
+            ),
+            "FILE:15:61: at `participants[2].resolver`: `b` is a population (many hosts); only `links` may name it, name one host here",
+        ),
+        case(
+            "link-between-two-populations",
+            format!(
+                "{}  - {{ id: c, host: c.example, address: 192.0.3.1, resolver: d, population: {{ count: 2 }}, smtp_client: {{ mails: [] }} }}\nlinks:\n  - {{ between: [b, c], latency: 1ms }}\n",
+                population("{ count: 2 }", "")
+            ),
+            "FILE:17:7: at `links[0].between`: a link cannot join two populations; link each to a host they share",
+        ),
     ]
 }
 
@@ -521,6 +592,20 @@ fn mail(from: &str, to: &str) -> String {
         "title: t\nparticipants:\n  - {{ id: d, host: d.example, address: 192.0.2.53, dns_server: {{ records: [] }} }}\n  \
          - id: b\n    host: b.example\n    address: 192.0.2.2\n    resolver: d\n    smtp_client:\n      \
          mails:\n        - from: {from}\n          to: [{to}]\n"
+    )
+}
+
+/// Returns `mail` with b made a population (`population: {copies}` on
+/// line 7), then `rest` after the participants (from line 15).
+fn population(copies: &str, rest: &str) -> String {
+    let text = mail("luke@b.example", "c3po@d.example");
+    let text = text.replace(
+        "    resolver: d\n",
+        &format!("    population: {copies}\n    resolver: d\n"),
+    );
+    let (head, _) = text.split_at(text.find("          to:").unwrap());
+    format!(
+        "{head}          to: [c3po@d.example]\n          subject: hi\n          body: hi\n{rest}"
     )
 }
 

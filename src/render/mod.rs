@@ -6,6 +6,7 @@
 //!   the tools of those names; [`diagram`] holds what they share.
 //! - [`json`], [`jsonl`]: the whole trace for programs.
 //! - [`pcap`]: the packets as Wireshark expects them.
+//! - [`summary`]: the run in figures, for long runs.
 
 pub mod diagram;
 pub mod json;
@@ -14,4 +15,5 @@ pub mod mermaid;
 pub mod msc;
 pub mod pcap;
 pub mod plantuml;
+pub mod summary;
 pub mod text;

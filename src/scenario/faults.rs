@@ -358,7 +358,7 @@ impl Checker<'_> {
         let mut given = [false; 2];
         for (index, one_way) in raw.one_way.iter().enumerate() {
             let key = format!("{path}.one_way[{index}]");
-            let from = self.participant_index(&format!("{key}.from"), &one_way.from)?;
+            let from = self.any_participant_index(&format!("{key}.from"), &one_way.from)?;
             let side = match from {
                 f if f == ends.0 => 0,
                 f if f == ends.1 => 1,

@@ -10,6 +10,7 @@
 mod error;
 mod faults;
 mod overrides;
+pub mod population;
 pub mod positions;
 mod raw;
 pub mod script;

@@ -65,6 +65,8 @@ pub struct RawParticipant {
     pub smtp_client: Option<RawSmtpClient>,
     /// Settings of the host's TCP connections.
     pub tcp: Option<RawTcp>,
+    /// Runs this participant (an `smtp_client`) as many numbered copies.
+    pub population: Option<RawPopulation>,
 }
 
 /// Settings of a host's TCP connections.
@@ -82,6 +84,20 @@ pub struct RawTcp {
     pub max_rto: Option<String>,
     /// The maximum segment size announced in the SYN (default 1460).
     pub mss: Option<u16>,
+}
+
+/// Many copies of one sending participant, numbered from 1: copy k has
+/// id `<id>-k`, host `<first label>-k.<rest>`, the k-th address from
+/// `address`, and starts `(k - 1) × interval` after `start`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Population")]
+pub struct RawPopulation {
+    /// The number of copies, from 1 to 1000000.
+    #[schemars(range(min = 1, max = 1_000_000))]
+    pub count: usize,
+    /// The time between the starts of two consecutive copies, e.g. `1ms` (default 0).
+    pub interval: Option<String>,
 }
 
 /// The records a DNS server answers from.

@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
+use super::population::{self, Copies, Expansion};
 use super::positions::Positions;
 use super::raw::{
     RawLink, RawMail, RawOccurrence, RawParticipant, RawRecord, RawRemark, RawReply, RawScenario,
@@ -37,6 +38,7 @@ pub(super) struct Checker<'a> {
     ids: BTreeMap<String, usize>,
     sets: &'a [Setting],
     clients: Vec<bool>,
+    populations: Vec<bool>,
 }
 
 /// Checks a raw scenario and returns the checked one; `sets` are the
@@ -53,6 +55,11 @@ pub fn validate(
         .iter()
         .map(|p| p.smtp_client.is_some())
         .collect();
+    let populations = raw
+        .participants
+        .iter()
+        .map(|p| p.population.is_some())
+        .collect();
     let mut checker = Checker {
         file,
         text,
@@ -60,15 +67,17 @@ pub fn validate(
         ids: BTreeMap::new(),
         sets,
         clients,
+        populations,
     };
     checker.index_participants(&raw.participants)?;
-    let participants = raw
+    let written = raw
         .participants
         .iter()
         .enumerate()
         .map(|(index, p)| checker.participant(index, p, &raw.participants))
         .collect::<Result<Vec<_>, _>>()?;
-    checker.unique_addresses(&participants)?;
+    let (participants, expansion) = checker.expand(written)?;
+    checker.unique_addresses(&participants, &expansion)?;
     let links = raw
         .links
         .iter()
@@ -82,17 +91,31 @@ pub fn validate(
         .iter()
         .enumerate()
         .map(|(i, r)| checker.remark(i, r))
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<Vec<_>, _>>()?;
     let faults = checker.faults(&raw.faults)?;
     Ok(Scenario {
         title: raw.title,
         seed: raw.seed,
-        participants,
-        links,
-        script,
-        remarks,
-        faults,
+        participants: move_resolvers(participants, &expansion),
+        links: population::expand_links(links, &expansion),
+        script: script
+            .into_iter()
+            .map(|step| population::move_step(step, &expansion))
+            .collect(),
+        remarks: remarks
+            .into_iter()
+            .map(|remark| population::move_remark(remark, &expansion))
+            .collect(),
+        faults: population::move_faults(faults, &expansion),
     })
+}
+
+/// Moves each participant's resolver index to the expanded list.
+fn move_resolvers(mut participants: Vec<Participant>, expansion: &Expansion) -> Vec<Participant> {
+    for participant in &mut participants {
+        participant.resolver = participant.resolver.map(|r| expansion.single(r));
+    }
+    participants
 }
 
 impl Checker<'_> {
@@ -175,8 +198,30 @@ impl Checker<'_> {
         found.map_or("", |(id, _)| id.as_str())
     }
 
-    /// Returns the index of the participant named `id`.
+    /// Tells whether a participant as written has the id `id`.
+    pub(super) fn is_written_id(&self, id: &str) -> bool {
+        self.ids.contains_key(id)
+    }
+
+    /// Returns the index of the participant named `id`, which must not
+    /// be a population: only links may name one.
     pub(super) fn participant_index(&self, path: &str, id: &str) -> Result<usize, ScenarioError> {
+        let index = self.any_participant_index(path, id)?;
+        if self.populations[index] {
+            let message = format!(
+                "`{id}` is a population (many hosts); only `links` may name it, name one host here"
+            );
+            return Err(self.error(path, message));
+        }
+        Ok(index)
+    }
+
+    /// Returns the index of the participant named `id`, as written.
+    pub(super) fn any_participant_index(
+        &self,
+        path: &str,
+        id: &str,
+    ) -> Result<usize, ScenarioError> {
         self.ids.get(id).copied().ok_or_else(|| {
             let known: Vec<&str> = self.ids.keys().map(String::as_str).collect();
             self.error(
@@ -192,7 +237,7 @@ impl Checker<'_> {
         index: usize,
         raw: &RawParticipant,
         all: &[RawParticipant],
-    ) -> Result<Participant, ScenarioError> {
+    ) -> Result<(Participant, Option<Copies>), ScenarioError> {
         let path = format!("participants[{index}]");
         let host =
             Name::parse(&raw.host).map_err(|why| self.error(&format!("{path}.host"), why))?;
@@ -216,9 +261,17 @@ impl Checker<'_> {
             None => None,
         };
         let tcp = self.tcp(&path, raw.tcp.as_ref())?;
+        let copies = match &raw.population {
+            Some(population) => Some(self.population(
+                &format!("{path}.population"),
+                population,
+                smtp_client.is_some(),
+            )?),
+            None => None,
+        };
         let name = raw.name.clone().unwrap_or_else(|| raw.id.clone());
         let group = raw.group.clone();
-        Ok(Participant {
+        let participant = Participant {
             id: raw.id.clone(),
             name,
             group,
@@ -230,7 +283,8 @@ impl Checker<'_> {
             smtp_server,
             smtp_client,
             tcp,
-        })
+        };
+        Ok((participant, copies))
     }
 
     /// Parses a dotted-quad IPv4 address.
@@ -556,8 +610,14 @@ impl Checker<'_> {
     /// Checks a link: two distinct participants and its timing.
     fn link(&self, index: usize, raw: &RawLink) -> Result<LinkSpec, ScenarioError> {
         let path = format!("links[{index}]");
-        let a = self.participant_index(&format!("{path}.between[0]"), &raw.between[0])?;
-        let b = self.participant_index(&format!("{path}.between[1]"), &raw.between[1])?;
+        let a = self.any_participant_index(&format!("{path}.between[0]"), &raw.between[0])?;
+        let b = self.any_participant_index(&format!("{path}.between[1]"), &raw.between[1])?;
+        if self.populations[a] && self.populations[b] {
+            return Err(self.error(
+                &format!("{path}.between"),
+                "a link cannot join two populations; link each to a host they share",
+            ));
+        }
         if a == b {
             return Err(self.error(
                 &format!("{path}.between"),
@@ -622,19 +682,35 @@ impl Checker<'_> {
         }
     }
 
-    /// Checks that no two participants share an address.
-    fn unique_addresses(&self, participants: &[Participant]) -> Result<(), ScenarioError> {
+    /// Checks that no two participants (copies included) share an address.
+    fn unique_addresses(
+        &self,
+        participants: &[Participant],
+        expansion: &Expansion,
+    ) -> Result<(), ScenarioError> {
         let mut seen = BTreeMap::new();
         for (index, participant) in participants.iter().enumerate() {
             if let Some(first) = seen.insert(participant.address, index) {
+                let (written, _) = expansion.origin(index);
                 let message = format!(
-                    "address {} is already used by participants[{first}]",
-                    participant.address
+                    "address {} is already used by {}",
+                    participant.address,
+                    self.describe_host(first, expansion)
                 );
-                return Err(self.error(&format!("participants[{index}].address"), message));
+                return Err(self.error(&format!("participants[{written}].address"), message));
             }
         }
         Ok(())
+    }
+
+    /// Names a host of the expanded list the way the file writes it.
+    fn describe_host(&self, index: usize, expansion: &Expansion) -> String {
+        let (written, copy) = expansion.origin(index);
+        if self.populations[written] {
+            format!("copy {copy} of participants[{written}]")
+        } else {
+            format!("participants[{written}]")
+        }
     }
 }
 

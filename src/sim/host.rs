@@ -129,9 +129,12 @@ pub enum Observation {
 }
 
 /// A TCP connection and who owns it.
+///
+/// The connection is boxed: a map's node holds several sockets, and most
+/// hosts have none or one, so a small socket keeps the nodes small.
 #[derive(Debug)]
 struct Socket {
-    connection: Connection,
+    connection: Box<Connection>,
     remote: Ipv4Addr,
     app: usize,
     accepted: bool,
@@ -166,7 +169,7 @@ pub struct Host {
     endpoints: BTreeMap<(u16, Ipv4Addr, u16), ConnId>,
     resolver: Option<Resolver>,
     queries: BTreeMap<QueryId, usize>,
-    timers: BTreeMap<(SimTime, TimerId), usize>,
+    app_timers: BTreeMap<(SimTime, TimerId), usize>,
     next_port_offset: u32,
     script_random: ChaCha20Rng,
     calls: HostCalls,
@@ -176,6 +179,17 @@ pub struct Host {
     observations: Vec<Observation>,
     touched: BTreeSet<ConnId>,
     tcp_config: tcp::Config,
+    connection_timers: ConnectionTimers,
+}
+
+/// The connections' timer deadlines, kept sorted so the next one is
+/// found without visiting every connection (a server holds thousands in
+/// TIME-WAIT).
+#[derive(Debug, Default)]
+struct ConnectionTimers {
+    by_time: BTreeSet<(SimTime, ConnId)>,
+    armed: BTreeMap<ConnId, SimTime>,
+    changed: BTreeSet<ConnId>,
 }
 
 impl Host {
@@ -200,7 +214,7 @@ impl Host {
             endpoints: BTreeMap::new(),
             resolver,
             queries: BTreeMap::new(),
-            timers: BTreeMap::new(),
+            app_timers: BTreeMap::new(),
             next_port_offset: random::stream(seed, &format!("tcp-ephemeral-port/{id}")).next_u32(),
             script_random: random::stream(seed, &format!("script-udp/{id}")),
             calls: HostCalls::default(),
@@ -210,6 +224,7 @@ impl Host {
             observations: Vec::new(),
             touched: BTreeSet::new(),
             tcp_config: tcp::Config::default(),
+            connection_timers: ConnectionTimers::default(),
         }
     }
 
@@ -353,11 +368,13 @@ impl Host {
 
     /// Handles the connection timers that are due at `now`.
     fn wake_connections(&mut self, now: SimTime) {
-        let due: Vec<ConnId> = self
-            .sockets
+        self.refresh_timers();
+        let due: BTreeSet<ConnId> = self
+            .connection_timers
+            .by_time
             .iter()
-            .filter(|(_, socket)| socket.connection.poll_timeout().is_some_and(|at| at <= now))
-            .map(|(conn, _)| *conn)
+            .take_while(|(at, _)| *at <= now)
+            .map(|(_, conn)| *conn)
             .collect();
         for conn in due {
             self.with_socket(conn, |connection| connection.handle_timeout(now));
@@ -401,11 +418,11 @@ impl Host {
 
     /// Fires the application timers that are due at `now`, earliest first.
     fn wake_apps(&mut self, now: SimTime) {
-        while let Some((&(at, timer), &app)) = self.timers.first_key_value() {
+        while let Some((&(at, timer), &app)) = self.app_timers.first_key_value() {
             if at > now {
                 return;
             }
-            self.timers.remove(&(at, timer));
+            self.app_timers.remove(&(at, timer));
             self.notify(now, app, Notice::Timer(timer));
         }
     }
@@ -418,14 +435,26 @@ impl Host {
 
     /// Returns the earliest timer deadline of the host's connections,
     /// resolver and applications.
-    pub fn next_deadline(&self) -> Option<SimTime> {
-        let connections = self
-            .sockets
-            .values()
-            .filter_map(|socket| socket.connection.poll_timeout());
+    pub fn next_deadline(&mut self) -> Option<SimTime> {
+        self.refresh_timers();
+        let connections = self.connection_timers.by_time.first().map(|(at, _)| *at);
         let resolver = self.resolver.as_ref().and_then(Resolver::poll_timeout);
-        let apps = self.timers.keys().next().map(|(at, _)| *at);
-        connections.chain(resolver).chain(apps).min()
+        let apps = self.app_timers.keys().next().map(|(at, _)| *at);
+        [connections, resolver, apps].into_iter().flatten().min()
+    }
+
+    /// Re-reads the deadlines of the connections used since the last time.
+    fn refresh_timers(&mut self) {
+        for conn in std::mem::take(&mut self.connection_timers.changed) {
+            if let Some(old) = self.connection_timers.armed.remove(&conn) {
+                self.connection_timers.by_time.remove(&(old, conn));
+            }
+            let socket = self.sockets.get(&conn);
+            if let Some(at) = socket.and_then(|s| s.connection.poll_timeout()) {
+                self.connection_timers.armed.insert(conn, at);
+                self.connection_timers.by_time.insert((at, conn));
+            }
+        }
     }
 
     /// Hands over the packets produced since the last call, in order.
@@ -474,10 +503,11 @@ impl Host {
         let conn = self.calls.new_conn_id();
         self.endpoints
             .insert((syn.dst_port, from, syn.src_port), conn);
+        self.connection_timers.changed.insert(conn);
         self.sockets.insert(
             conn,
             Socket {
-                connection,
+                connection: Box::new(connection),
                 remote: from,
                 app,
                 accepted: true,
@@ -521,6 +551,7 @@ impl Host {
     /// The end of TIME-WAIT is left out: it is a state ending, not a
     /// recovery, and would add a row minutes after every exchange.
     fn note_timer_expiries(&mut self, conn: ConnId) {
+        self.connection_timers.changed.insert(conn);
         let Some(socket) = self.sockets.get_mut(&conn) else {
             return;
         };
@@ -571,6 +602,7 @@ impl Host {
 
     /// Collects a connection's events for its application.
     fn drain_events(&mut self, conn: ConnId) -> Vec<Event> {
+        self.connection_timers.changed.insert(conn);
         let Some(socket) = self.sockets.get_mut(&conn) else {
             return Vec::new();
         };
@@ -622,7 +654,7 @@ impl Host {
             Request::Record(outcome) => self.reports.push(Report { at: now, outcome }),
             Request::Note(note) => self.notes.push(StampedNote { at: now, note }),
             Request::SetTimer { timer, after } => {
-                self.timers.insert((now + after, timer), app);
+                self.app_timers.insert((now + after, timer), app);
             }
         }
     }
@@ -642,10 +674,11 @@ impl Host {
         let isn = self.initial_sequence_number(local_port, remote, port);
         let connection = Connection::connect(self.tcp_config, local_port, port, isn);
         self.endpoints.insert((local_port, remote, port), conn);
+        self.connection_timers.changed.insert(conn);
         self.sockets.insert(
             conn,
             Socket {
-                connection,
+                connection: Box::new(connection),
                 remote,
                 app,
                 accepted: false,
@@ -657,6 +690,7 @@ impl Host {
 
     /// Queues bytes on a connection and sends what is due.
     fn send(&mut self, now: SimTime, conn: ConnId, data: &[u8]) {
+        self.connection_timers.changed.insert(conn);
         let Some(socket) = self.sockets.get_mut(&conn) else {
             return;
         };
@@ -751,6 +785,7 @@ impl Host {
 
     /// Moves every segment a connection has ready into the outbox.
     fn transmit(&mut self, now: SimTime, conn: ConnId) {
+        self.connection_timers.changed.insert(conn);
         let Some(socket) = self.sockets.get_mut(&conn) else {
             return;
         };
@@ -784,10 +819,12 @@ impl Host {
         );
         self.endpoints.remove(&key);
         self.sockets.remove(&conn);
+        self.connection_timers.changed.insert(conn);
     }
 
     /// Runs `action` on a connection if it still exists.
     fn with_socket(&mut self, conn: ConnId, action: impl FnOnce(&mut Connection)) {
+        self.connection_timers.changed.insert(conn);
         if let Some(socket) = self.sockets.get_mut(&conn) {
             action(&mut socket.connection);
         }

@@ -1,6 +1,10 @@
 //! The engine: a virtual clock, one event queue, the topology, and the
 //! hosts it runs, turning a scenario into a trace.
 //!
+//! Each record (a message, a lifeline event, a mail stored, an outcome)
+//! goes to a [`sink::Sink`] as it is made; [`run`] keeps them all as a
+//! trace, [`run_into`] hands them to an output that keeps less.
+//!
 //! Time jumps from one event to the next; nothing is stepped by ticks.
 //! Events at the same instant run in the order they were scheduled. The
 //! run ends when no event is left.
@@ -18,6 +22,7 @@ pub mod random;
 mod recorder;
 mod remarks;
 mod script;
+pub mod sink;
 mod smtp_lines;
 pub mod topology;
 
@@ -34,6 +39,7 @@ use crate::trace::{
     Delivery, LifelineEvent, LifelineEventKind, Loss, LossCause, MailOutcome, Message, Participant,
     SendReason, Trace, Transport,
 };
+use sink::{Sink, TraceSink};
 
 use faults::{Judge, Sighting, Verdict};
 pub use host::{App, Ends, Host, Observation};
@@ -45,11 +51,21 @@ pub use remarks::UnmatchedRemark;
 use script::ScriptRunner;
 use topology::Topology;
 
-/// The most events one run may process before it is stopped.
+/// The most events one run may process before it is stopped, plus
+/// [`EVENTS_PER_HOST`] for each host.
 ///
 /// Every modelled exchange ends on its own well before this; the limit
 /// only turns a model bug into an error instead of a hang.
 pub const EVENT_LIMIT: u64 = 50_000_000;
+
+/// The events each host adds to [`EVENT_LIMIT`], so a population of a
+/// million senders (about 55 events a session) is not stopped.
+pub const EVENTS_PER_HOST: u64 = 1_000;
+
+/// Returns the most events a run of `scenario` may process.
+pub fn event_limit(scenario: &Scenario) -> u64 {
+    EVENT_LIMIT + EVENTS_PER_HOST * scenario.participants.len() as u64
+}
 
 /// What happens at an instant.
 #[derive(Debug)]
@@ -90,10 +106,20 @@ pub struct Run {
     pub stalled_step: Option<usize>,
 }
 
+/// The result of a run whose records went to a [`Sink`].
+#[derive(Debug)]
+pub struct Streamed {
+    /// How many events the engine processed.
+    pub events: u64,
+    /// The number of the script step whose message never arrived, if the
+    /// script stopped there.
+    pub stalled_step: Option<usize>,
+}
+
 /// Why a run could not finish.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    /// The run went past [`EVENT_LIMIT`] events.
+    /// The run went past [`event_limit`] events.
     #[error("the run was stopped after {0} events without ending (a model never settled)")]
     EventLimit(u64),
 }
@@ -108,33 +134,69 @@ struct World<'a> {
     queue: EventQueue<Event>,
     wakes: Vec<Option<SimTime>>,
     recorder: Recorder,
-    deliveries: Vec<Delivery>,
-    outcomes: Vec<MailOutcome>,
-    events: Vec<LifelineEvent>,
+    sink: &'a mut dyn Sink,
+    event_limit: u64,
     reacting_to: Option<(usize, usize)>,
     script: ScriptRunner,
     clients: Vec<Option<usize>>,
 }
 
-/// Runs a scenario to the end and returns its trace.
+/// Runs a scenario to the end and returns its whole trace, remarks
+/// attached.
 pub fn run(scenario: &Scenario) -> Result<Run, RunError> {
-    let mut world = World::build(scenario);
-    let events = world.run_to_end()?;
-    let stalled_step = world.script.stalled_step().map(|step| step.number);
-    let mut trace = world.into_trace();
+    let mut kept = TraceSink::default();
+    let streamed = run_into(scenario, &mut kept)?;
+    let mut trace = trace_of(scenario, kept);
     remarks::attach_to_steps(&mut trace, scenario);
     let unmatched_remarks = remarks::attach(&mut trace, scenario);
     Ok(Run {
         trace,
         unmatched_remarks,
+        events: streamed.events,
+        stalled_step: streamed.stalled_step,
+    })
+}
+
+/// Runs a scenario to the end, handing each record to `sink` as it is
+/// made. Remarks are not attached: they are matched against a whole run.
+pub fn run_into(scenario: &Scenario, sink: &mut dyn Sink) -> Result<Streamed, RunError> {
+    let mut world = World::build(scenario, sink);
+    let events = world.run_to_end()?;
+    let stalled_step = world.script.stalled_step().map(|step| step.number);
+    Ok(Streamed {
         events,
         stalled_step,
     })
 }
 
+/// Returns the participants of a scenario as a trace names them.
+pub fn trace_participants(scenario: &Scenario) -> Vec<Participant> {
+    let participants = scenario.participants.iter().map(|p| Participant {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        group: p.group.clone(),
+        host: p.host.to_string(),
+        address: p.address,
+    });
+    participants.collect()
+}
+
+/// Assembles the trace of a finished run from its kept records.
+fn trace_of(scenario: &Scenario, kept: TraceSink) -> Trace {
+    Trace {
+        title: scenario.title.clone(),
+        seed: scenario.seed,
+        participants: trace_participants(scenario),
+        messages: kept.messages,
+        deliveries: kept.deliveries,
+        outcomes: kept.outcomes,
+        events: kept.events,
+    }
+}
+
 impl<'a> World<'a> {
     /// Builds hosts, applications and links, and schedules the starts.
-    fn build(scenario: &'a Scenario) -> World<'a> {
+    fn build(scenario: &'a Scenario, sink: &'a mut dyn Sink) -> World<'a> {
         let ids: Vec<String> = scenario.participants.iter().map(|p| p.id.clone()).collect();
         let mut world = World {
             scenario,
@@ -145,9 +207,8 @@ impl<'a> World<'a> {
             queue: EventQueue::new(),
             wakes: vec![None; ids.len()],
             recorder: Recorder::default(),
-            deliveries: Vec::new(),
-            outcomes: Vec::new(),
-            events: Vec::new(),
+            sink,
+            event_limit: event_limit(scenario),
             reacting_to: None,
             script: ScriptRunner::new(Vec::new(), Vec::new(), Vec::new(), Vec::new()),
             clients: vec![None; ids.len()],
@@ -250,8 +311,8 @@ impl<'a> World<'a> {
         let mut processed = 0;
         while let Some((now, event)) = self.queue.pop() {
             processed += 1;
-            if processed > EVENT_LIMIT {
-                return Err(RunError::EventLimit(EVENT_LIMIT));
+            if processed > self.event_limit {
+                return Err(RunError::EventLimit(self.event_limit));
             }
             let host = self.dispatch(now, event);
             self.follow_script(now, host);
@@ -482,7 +543,8 @@ impl<'a> World<'a> {
             Err(loss) => message.lost = Some(loss),
         }
         let arrives = message.received_at;
-        self.recorder.keep(message);
+        self.recorder.keep(&message);
+        self.sink.message(message);
         if let (Some(to), Some(at)) = (target, arrives) {
             let arrive = Event::Arrive {
                 host: to,
@@ -496,7 +558,7 @@ impl<'a> World<'a> {
     /// Keeps something that happened on a host's lifeline for the trace,
     /// placed before the next message sent.
     fn mark_lifeline(&mut self, host: usize, at: SimTime, note: Note) {
-        self.events.push(LifelineEvent {
+        self.sink.lifeline_event(LifelineEvent {
             at,
             at_text: at.to_string(),
             participant: self.scenario.participants[host].id.clone(),
@@ -514,7 +576,7 @@ impl<'a> World<'a> {
                 mailbox,
                 from,
                 content,
-            } => self.deliveries.push(Delivery {
+            } => self.sink.delivery(Delivery {
                 at,
                 participant,
                 mailbox,
@@ -527,7 +589,7 @@ impl<'a> World<'a> {
                 reason,
             } => {
                 let status = if delivered { "delivered" } else { "failed" }.to_string();
-                self.outcomes.push(MailOutcome {
+                self.sink.outcome(MailOutcome {
                     at,
                     participant,
                     recipient,
@@ -549,26 +611,15 @@ impl<'a> World<'a> {
         self.wakes[host] = Some(deadline);
         self.queue.push(deadline, Event::Wake { host });
     }
+}
 
-    /// Assembles the trace of the finished run.
-    fn into_trace(self) -> Trace {
-        let participants = self.scenario.participants.iter().map(|p| Participant {
-            id: p.id.clone(),
-            name: p.name.clone(),
-            group: p.group.clone(),
-            host: p.host.to_string(),
-            address: p.address,
-        });
-        Trace {
-            title: self.scenario.title.clone(),
-            seed: self.scenario.seed,
-            participants: participants.collect(),
-            messages: self.recorder.into_messages(),
-            deliveries: self.deliveries,
-            outcomes: self.outcomes,
-            events: self.events,
-        }
-    }
+/// Returns each sending client's start time, by participant id.
+pub fn client_starts(scenario: &Scenario) -> BTreeMap<String, SimTime> {
+    let clients = scenario.participants.iter().filter_map(|p| {
+        let setup = p.smtp_client.as_ref()?;
+        Some((p.id.clone(), SimTime::ZERO + setup.start))
+    });
+    clients.collect()
 }
 
 /// Returns the TCP ports a script opens to participant `index`, where

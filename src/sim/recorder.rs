@@ -30,7 +30,7 @@ pub struct Recorder {
     transmissions: BTreeMap<SequencedKey, Transmissions>,
     queries: BTreeMap<QueryKey, Transmissions>,
     smtp: SmtpLines,
-    messages: Vec<Message>,
+    recorded: usize,
 }
 
 /// Names one sequenced segment: its connection, direction, sequence
@@ -75,7 +75,7 @@ impl Recorder {
     pub fn describe(&mut self, passage: Passage<'_>, outgoing: &Outgoing) -> Message {
         let packet = &outgoing.packet;
         let mut message = Message {
-            index: self.messages.len(),
+            index: self.recorded,
             sent_at: passage.sent_at,
             sent_at_text: passage.sent_at.to_string(),
             received_at: None,
@@ -124,19 +124,15 @@ impl Recorder {
         message
     }
 
-    /// Keeps a described message, with its arrival or loss filled in.
-    pub fn keep(&mut self, message: Message) {
-        debug_assert_eq!(
-            message.index,
-            self.messages.len(),
-            "messages are kept in order"
-        );
-        self.messages.push(message);
+    /// Counts a described message as kept, with its arrival or loss filled in.
+    pub fn keep(&mut self, message: &Message) {
+        debug_assert_eq!(message.index, self.recorded, "messages are kept in order");
+        self.recorded += 1;
     }
 
     /// Returns the index the next message recorded will get.
     pub fn next_index(&self) -> usize {
-        self.messages.len()
+        self.recorded
     }
 
     /// Sets why a segment was sent when TCP resent it or gave up, and says
@@ -207,11 +203,6 @@ impl Recorder {
             trigger: RetransmitTrigger::Timeout,
         };
         append_resend_note(message);
-    }
-
-    /// Hands over the messages recorded, in the order sent.
-    pub fn into_messages(self) -> Vec<Message> {
-        self.messages
     }
 
     /// Fills the TCP fields, label and payload of a message.

@@ -26,10 +26,10 @@
 //! link of a path it takes its place in the queue at that moment, even
 //! if a packet sent earlier reaches that link later.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 
-use petgraph::algo::astar;
-use petgraph::graph::{EdgeReference, NodeIndex, UnGraph};
+use petgraph::graph::{NodeIndex, UnGraph};
 use rand_chacha::ChaCha20Rng;
 use rand_core::Rng;
 
@@ -109,7 +109,7 @@ pub struct Topology {
     graph: UnGraph<usize, usize>,
     nodes: Vec<NodeIndex>,
     links: Vec<Link>,
-    routes: BTreeMap<(usize, usize), Option<Vec<usize>>>,
+    trees: BTreeMap<usize, Vec<Option<(usize, usize)>>>,
     names: Vec<String>,
 }
 
@@ -134,7 +134,7 @@ impl Topology {
             graph,
             nodes,
             links,
-            routes: BTreeMap::new(),
+            trees: BTreeMap::new(),
             names: names.to_vec(),
         }
     }
@@ -196,37 +196,61 @@ impl Topology {
         Ok(at)
     }
 
-    /// Returns the links of the lowest-latency path, computed once per pair.
+    /// Returns the links of the lowest-latency path. Paths come from one
+    /// shortest-path tree per destination, grown once over the whole
+    /// graph; the way back is the way there reversed, as links are the
+    /// same both ways, so a destination's tree serves it as a source too.
     fn route(&mut self, from: usize, to: usize) -> Option<Vec<usize>> {
-        if let Some(known) = self.routes.get(&(from, to)) {
-            return known.clone();
+        if !self.trees.contains_key(&to) && self.trees.contains_key(&from) {
+            let mut back = self.walk(to, from)?;
+            back.reverse();
+            return Some(back);
         }
-        let found = self.shortest_path(from, to);
-        self.routes.insert((from, to), found.clone());
-        found
+        if !self.trees.contains_key(&to) {
+            let tree = self.tree_toward(to);
+            self.trees.insert(to, tree);
+        }
+        self.walk(from, to)
     }
 
-    /// Finds the path of lowest total latency as a list of link indices.
-    fn shortest_path(&self, from: usize, to: usize) -> Option<Vec<usize>> {
-        let cost = |edge: EdgeReference<usize>| self.links[*edge.weight()].spec.routing_cost();
-        let (_, nodes) = astar(
-            &self.graph,
-            self.nodes[from],
-            |n| n == self.nodes[to],
-            cost,
-            |_| 0,
-        )?;
-        let hops = nodes
-            .windows(2)
-            .map(|pair| self.link_between(pair[0], pair[1]));
-        Some(hops.collect())
+    /// Follows the tree of `to` from `from`; returns the links crossed.
+    fn walk(&self, from: usize, to: usize) -> Option<Vec<usize>> {
+        let tree = &self.trees[&to];
+        let mut links = Vec::new();
+        let mut here = from;
+        while here != to {
+            let (link, next) = tree[here]?;
+            links.push(link);
+            here = next;
+        }
+        Some(links)
     }
 
-    /// Returns the lowest-latency link joining two adjacent nodes.
-    fn link_between(&self, a: NodeIndex, b: NodeIndex) -> usize {
-        let edges = self.graph.edges_connecting(a, b).map(|edge| *edge.weight());
-        let fastest = edges.min_by_key(|&index| (self.links[index].spec.routing_cost(), index));
-        fastest.expect("adjacent nodes on a path share a link")
+    /// Grows the tree of lowest-latency paths toward `to` (Dijkstra): for
+    /// each host, the link to take and the host it leads to. Of paths of
+    /// equal latency, the one whose next link was listed first wins.
+    fn tree_toward(&self, to: usize) -> Vec<Option<(usize, usize)>> {
+        let mut best: Vec<Option<(u64, usize, usize)>> = vec![None; self.nodes.len()];
+        let mut done = vec![false; self.nodes.len()];
+        let mut frontier = BinaryHeap::from([Reverse((0u64, to))]);
+        while let Some(Reverse((distance, host))) = frontier.pop() {
+            if std::mem::replace(&mut done[host], true) {
+                continue;
+            }
+            for edge in self.graph.edges(self.nodes[host]) {
+                let link = *edge.weight();
+                let spec = &self.links[link].spec;
+                let neighbour = if spec.a == host { spec.b } else { spec.a };
+                let through = (distance + spec.routing_cost(), link, host);
+                if neighbour != to && best[neighbour].is_none_or(|known| through < known) {
+                    best[neighbour] = Some(through);
+                    frontier.push(Reverse((through.0, neighbour)));
+                }
+            }
+        }
+        best.into_iter()
+            .map(|step| step.map(|(_, link, next)| (link, next)))
+            .collect()
     }
 }
 
@@ -346,6 +370,28 @@ mod tests {
         let mut topology = Topology::new(1, &names(3), &links);
         let arrival = topology.carry(0, 2, SimTime::ZERO, 40);
         assert_eq!(arrival, Ok(SimTime::from_nanos(20_000_000)));
+    }
+
+    #[test]
+    fn of_equal_paths_the_one_whose_first_link_is_listed_first_wins() {
+        // 0 - 1 - 2 and 0 - 2 both take 20 ms; link 0 (0 - 1) comes first.
+        let links = [link(0, 1, 10), link(1, 2, 10), link(0, 2, 20)];
+        let mut topology = Topology::new(1, &names(3), &links);
+        assert_eq!(topology.route(0, 2), Some(vec![0, 1]));
+    }
+
+    #[test]
+    fn the_way_back_is_the_way_there_reversed() {
+        let links = [
+            link(0, 1, 10),
+            link(1, 2, 10),
+            link(0, 2, 30),
+            link(2, 3, 5),
+        ];
+        let mut topology = Topology::new(1, &names(4), &links);
+        assert_eq!(topology.route(0, 3), Some(vec![0, 1, 3]));
+        assert_eq!(topology.route(3, 0), Some(vec![3, 1, 0]));
+        assert_eq!(topology.trees.len(), 1, "one tree serves both ways");
     }
 
     #[test]

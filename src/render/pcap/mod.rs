@@ -13,6 +13,10 @@
 //! trace's ports, numbers, flags, window and MSS option and their payload
 //! octets exactly; UDP datagrams carry DNS messages in wire format
 //! ([`dns`]). Every checksum is computed.
+//!
+//! [`render`] writes a whole trace; [`Stream`] writes the same bytes while
+//! the run goes on, as the [`Sink`] of the run. It attaches no remarks,
+//! which are matched against a whole run.
 
 pub mod dns;
 pub mod frame;
@@ -29,7 +33,8 @@ use pcap_file::pcapng::blocks::interface_description::{
 use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeaderOption};
 
 use crate::provenance::Provenance;
-use crate::trace::{Message, Trace};
+use crate::sim::sink::Sink;
+use crate::trace::{Delivery, LifelineEvent, MailOutcome, Message, Trace};
 
 /// Seconds from the Unix epoch to virtual time zero: 2000-01-01 00:00:00 UTC.
 pub const EPOCH_SECONDS: u64 = 946_684_800;
@@ -67,7 +72,7 @@ pub enum PcapError {
 /// Renders the trace as the bytes of a pcapng file.
 pub fn render(trace: &Trace, provenance: &Provenance) -> Result<Vec<u8>, PcapError> {
     let mut writer =
-        PcapNgWriter::with_section_header(Vec::new(), section_header(trace, provenance))?;
+        PcapNgWriter::with_section_header(Vec::new(), section_header(&trace.title, provenance))?;
     writer.write_pcapng_block(interface())?;
     let mut ip_ids = frame::IpIds::default();
     for message in &trace.messages {
@@ -76,9 +81,56 @@ pub fn render(trace: &Trace, provenance: &Provenance) -> Result<Vec<u8>, PcapErr
     Ok(writer.into_inner())
 }
 
+/// Writes the capture as a run hands over its messages.
+pub struct Stream<W: std::io::Write> {
+    writer: PcapNgWriter<W>,
+    ip_ids: frame::IpIds,
+    error: Option<PcapError>,
+}
+
+impl<W: std::io::Write> Stream<W> {
+    /// Starts the file: the section header and the interface.
+    pub fn new(out: W, title: &str, provenance: &Provenance) -> Result<Stream<W>, PcapError> {
+        let mut writer = PcapNgWriter::with_section_header(out, section_header(title, provenance))?;
+        writer.write_pcapng_block(interface())?;
+        Ok(Stream {
+            writer,
+            ip_ids: frame::IpIds::default(),
+            error: None,
+        })
+    }
+
+    /// Returns the writer, or the first error met.
+    pub fn finish(self) -> Result<W, PcapError> {
+        match self.error {
+            Some(error) => Err(error),
+            None => Ok(self.writer.into_inner()),
+        }
+    }
+}
+
+impl<W: std::io::Write> Sink for Stream<W> {
+    fn message(&mut self, message: Message) {
+        if self.error.is_some() {
+            return;
+        }
+        let written = packet(&message, &mut self.ip_ids)
+            .and_then(|block| Ok(self.writer.write_pcapng_block(block)?));
+        if let Err(error) = written {
+            self.error = Some(error);
+        }
+    }
+
+    fn lifeline_event(&mut self, _event: LifelineEvent) {}
+
+    fn delivery(&mut self, _delivery: Delivery) {}
+
+    fn outcome(&mut self, _outcome: MailOutcome) {}
+}
+
 /// Describes the capture: little-endian, with the title and provenance.
-fn section_header(trace: &Trace, provenance: &Provenance) -> SectionHeaderBlock<'static> {
-    let mut comment = vec![trace.title.clone()];
+fn section_header(title: &str, provenance: &Provenance) -> SectionHeaderBlock<'static> {
+    let mut comment = vec![title.to_string()];
     comment.extend(provenance.comment_lines("pcap"));
     let application = format!("seqsim {}", provenance.seqsim_version);
     SectionHeaderBlock {

@@ -1,0 +1,54 @@
+//! Where a run's records go as they are made: each message put on the
+//! network, each lifeline event, each mail stored and each outcome a
+//! client concluded, handed over once and in the order they happened.
+//!
+//! [`TraceSink`] keeps them all to build a whole [`Trace`]; an output
+//! that needs no whole trace (figures, a line per record) takes them one
+//! at a time and keeps only what it needs, so its memory does not grow
+//! with the length of the run.
+
+use crate::trace::{Delivery, LifelineEvent, MailOutcome, Message};
+
+/// Takes a run's records one by one.
+pub trait Sink {
+    /// Takes a message just put on the network (its index counts from 0).
+    fn message(&mut self, message: Message);
+    /// Takes something that happened on a lifeline, before the message
+    /// numbered `event.before` was sent.
+    fn lifeline_event(&mut self, event: LifelineEvent);
+    /// Takes a mail a server stored.
+    fn delivery(&mut self, delivery: Delivery);
+    /// Takes what a client concluded about one recipient.
+    fn outcome(&mut self, outcome: MailOutcome);
+}
+
+/// Keeps every record, to build the whole trace at the end.
+#[derive(Debug, Default)]
+pub struct TraceSink {
+    /// The messages, in the order sent.
+    pub messages: Vec<Message>,
+    /// The lifeline events, in the order they happened.
+    pub events: Vec<LifelineEvent>,
+    /// The mails stored.
+    pub deliveries: Vec<Delivery>,
+    /// The clients' conclusions.
+    pub outcomes: Vec<MailOutcome>,
+}
+
+impl Sink for TraceSink {
+    fn message(&mut self, message: Message) {
+        self.messages.push(message);
+    }
+
+    fn lifeline_event(&mut self, event: LifelineEvent) {
+        self.events.push(event);
+    }
+
+    fn delivery(&mut self, delivery: Delivery) {
+        self.deliveries.push(delivery);
+    }
+
+    fn outcome(&mut self, outcome: MailOutcome) {
+        self.outcomes.push(outcome);
+    }
+}

@@ -1,0 +1,410 @@
+//! Sweeps: the same scenario run many times, under a range of seeds and
+//! every combination of the values given for some keys, one row of
+//! figures per run.
+//!
+//! The runs are numbered in a fixed order (the first key's values vary
+//! slowest, the seed fastest) and each is a run of its own, with nothing
+//! shared, so they can go in parallel on any number of threads and still
+//! give the same rows in the same order. A shard `i/n` takes the i-th of
+//! n contiguous slices of that order, so the shards' rows, one after
+//! another, are the whole sweep's.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::render::summary::Summary;
+use crate::scenario::{self, Overrides, Setting};
+use crate::sim;
+use crate::time::SimDuration;
+
+/// A key of the scenario and the values it takes in turn.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Parameter {
+    /// The key path, as `--set` writes it.
+    pub path: String,
+    /// Its values, in the order given.
+    pub values: Vec<String>,
+}
+
+impl Parameter {
+    /// Parses `path=a,b,c`; each value must make a valid `--set`.
+    pub fn parse(argument: &str) -> Result<Parameter, String> {
+        let Some((path, values)) = argument.split_once('=') else {
+            return Err(format!(
+                "--set {argument}: expected PATH=VALUE[,VALUE...], e.g. links[0].loss=0,0.05,0.1"
+            ));
+        };
+        let values: Vec<String> = values.split(',').map(str::to_string).collect();
+        for value in &values {
+            Setting::parse(&format!("{path}={value}"))?;
+        }
+        Ok(Parameter {
+            path: path.to_string(),
+            values,
+        })
+    }
+}
+
+/// One run of a sweep: its number, seed and the value of each parameter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunSpec {
+    /// Its place in the whole sweep, from 0.
+    pub index: usize,
+    /// The seed it runs under.
+    pub seed: u64,
+    /// The value of each parameter, in the parameters' order.
+    pub values: Vec<String>,
+}
+
+/// Parses a seed range `A..B` (both ends included) or a single seed.
+pub fn parse_seeds(text: &str) -> Result<Range<u64>, String> {
+    let number = |part: &str| {
+        part.trim().parse::<u64>().map_err(|_| {
+            format!("--seeds {text}: `{part}` is not a whole number; expected A..B, e.g. 1..1000")
+        })
+    };
+    let (first, last) = match text.split_once("..") {
+        Some((first, last)) => (number(first)?, number(last)?),
+        None => (number(text)?, number(text)?),
+    };
+    if last < first {
+        return Err(format!(
+            "--seeds {text}: the range is empty (the last seed is below the first)"
+        ));
+    }
+    let end = last
+        .checked_add(1)
+        .ok_or_else(|| format!("--seeds {text}: the last seed must be below {}", u64::MAX))?;
+    Ok(first..end)
+}
+
+/// Lists every run: each combination of parameter values, each seed.
+pub fn plan(parameters: &[Parameter], seeds: Range<u64>) -> Vec<RunSpec> {
+    let mut combinations: Vec<Vec<String>> = vec![Vec::new()];
+    for parameter in parameters {
+        combinations = combinations
+            .iter()
+            .flat_map(|prefix| {
+                parameter.values.iter().map(move |value| {
+                    let mut combination = prefix.clone();
+                    combination.push(value.clone());
+                    combination
+                })
+            })
+            .collect();
+    }
+    let runs = combinations
+        .into_iter()
+        .flat_map(|values| seeds.clone().map(move |seed| (seed, values.clone())));
+    runs.enumerate()
+        .map(|(index, (seed, values))| RunSpec {
+            index,
+            seed,
+            values,
+        })
+        .collect()
+}
+
+/// A slice of a sweep: the `number`-th of `of`, counting from 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// Which slice, from 1.
+    pub number: usize,
+    /// How many slices.
+    pub of: usize,
+}
+
+impl Shard {
+    /// Parses `i/n`, with 1 ≤ i ≤ n.
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let parsed = text
+            .split_once('/')
+            .and_then(|(i, n)| Some((i.parse().ok()?, n.parse().ok()?)));
+        match parsed {
+            Some((number, of)) if (1..=of).contains(&number) => Ok(Shard { number, of }),
+            _ => Err(format!(
+                "--shard {text}: expected i/n with 1 <= i <= n, e.g. 3/8"
+            )),
+        }
+    }
+
+    /// Returns the runs of `total` that fall in this slice.
+    pub fn range(self, total: usize) -> Range<usize> {
+        let bound = |slice: usize| slice * total / self.of;
+        bound(self.number - 1)..bound(self.number)
+    }
+}
+
+/// The figures of one run, as one row.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Row {
+    /// Its place in the whole sweep, from 0.
+    pub run: usize,
+    /// The seed.
+    pub seed: u64,
+    /// The value of each parameter, by key path.
+    #[serde(skip)]
+    pub values: Vec<String>,
+    /// `ok`, `stalled at step N`, or `error: ...`.
+    pub outcome: String,
+    /// Events the engine processed.
+    pub events: u64,
+    /// Messages put on the network.
+    pub messages: u64,
+    /// Messages that never arrived.
+    pub lost: u64,
+    /// Resent segments.
+    pub retransmissions: u64,
+    /// Recipients delivered.
+    pub delivered: u64,
+    /// Recipients not delivered.
+    pub failed: u64,
+    /// Delivery time percentiles in nanoseconds, when anything was delivered.
+    pub delivery_p50_ns: Option<u64>,
+    /// The 90th percentile.
+    pub delivery_p90_ns: Option<u64>,
+    /// The 99th percentile.
+    pub delivery_p99_ns: Option<u64>,
+    /// The longest.
+    pub delivery_max_ns: Option<u64>,
+}
+
+/// Runs every run of `runs` on `threads` threads; `tick` is called once
+/// after each run. Rows come back in the order of `runs`.
+pub fn run_all(
+    file: &str,
+    text: &str,
+    parameters: &[Parameter],
+    runs: &[RunSpec],
+    threads: usize,
+    tick: &(dyn Fn() + Sync),
+) -> Vec<Row> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a thread pool can be built");
+    pool.install(|| {
+        runs.par_iter()
+            .map(|spec| {
+                let row = run_one(file, text, parameters, spec);
+                tick();
+                row
+            })
+            .collect()
+    })
+}
+
+/// Loads the scenario with one run's seed and values, as a check before
+/// the sweep starts; returns why it is refused.
+pub fn check(
+    file: &str,
+    text: &str,
+    parameters: &[Parameter],
+    spec: &RunSpec,
+) -> Result<(), scenario::ScenarioError> {
+    scenario::parse(file, text, &overrides(parameters, spec)).map(|_| ())
+}
+
+/// Runs one run and returns its row.
+fn run_one(file: &str, text: &str, parameters: &[Parameter], spec: &RunSpec) -> Row {
+    let mut row = empty_row(spec);
+    let scenario = match scenario::parse(file, text, &overrides(parameters, spec)) {
+        Ok(scenario) => scenario,
+        Err(error) => {
+            row.outcome = format!("error: {}", error.message);
+            return row;
+        }
+    };
+    let mut figures = Summary::new(sim::client_starts(&scenario));
+    match sim::run_into(&scenario, &mut figures) {
+        Ok(streamed) => {
+            figures.set_events(streamed.events);
+            fill_row(&mut row, &figures);
+            if let Some(step) = streamed.stalled_step {
+                row.outcome = format!("stalled at step {step}");
+            }
+        }
+        Err(error) => row.outcome = format!("error: {error}"),
+    }
+    row
+}
+
+/// Returns the overrides of one run: its seed and its values.
+fn overrides(parameters: &[Parameter], spec: &RunSpec) -> Overrides {
+    let sets = parameters
+        .iter()
+        .zip(&spec.values)
+        .map(|(parameter, value)| {
+            Setting::parse(&format!("{}={value}", parameter.path))
+                .expect("every value was checked when the sweep was planned")
+        });
+    Overrides {
+        seed: Some(spec.seed),
+        sets: sets.collect(),
+    }
+}
+
+/// Returns a row with the run's identity and no figures yet.
+fn empty_row(spec: &RunSpec) -> Row {
+    Row {
+        run: spec.index,
+        seed: spec.seed,
+        values: spec.values.clone(),
+        outcome: "ok".to_string(),
+        events: 0,
+        messages: 0,
+        lost: 0,
+        retransmissions: 0,
+        delivered: 0,
+        failed: 0,
+        delivery_p50_ns: None,
+        delivery_p90_ns: None,
+        delivery_p99_ns: None,
+        delivery_max_ns: None,
+    }
+}
+
+/// Copies a run's figures into its row.
+fn fill_row(row: &mut Row, figures: &Summary) {
+    let nanos = |percent| {
+        figures
+            .delivery_percentile(percent)
+            .map(SimDuration::as_nanos)
+    };
+    row.events = figures.events();
+    row.messages = figures.messages();
+    row.lost = figures.lost();
+    row.retransmissions = figures.retransmissions();
+    row.delivered = figures.delivered();
+    row.failed = figures.failed();
+    row.delivery_p50_ns = nanos(50);
+    row.delivery_p90_ns = nanos(90);
+    row.delivery_p99_ns = nanos(99);
+    row.delivery_max_ns = nanos(100);
+}
+
+/// Writes the rows as CSV, a header first: run, seed, each parameter by
+/// its key path, then the figures.
+pub fn to_csv(parameters: &[Parameter], rows: &[Row]) -> Vec<u8> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["run".to_string(), "seed".to_string()];
+    header.extend(parameters.iter().map(|p| p.path.clone()));
+    header.extend(FIGURE_COLUMNS.iter().map(|c| c.to_string()));
+    writer.write_record(&header).expect("CSV writes to memory");
+    for row in rows {
+        writer
+            .write_record(csv_fields(row))
+            .expect("CSV writes to memory");
+    }
+    writer.into_inner().expect("CSV writes to memory")
+}
+
+/// The figure columns, after the parameters.
+const FIGURE_COLUMNS: [&str; 11] = [
+    "outcome",
+    "events",
+    "messages",
+    "lost",
+    "retransmissions",
+    "delivered",
+    "failed",
+    "delivery_p50_ns",
+    "delivery_p90_ns",
+    "delivery_p99_ns",
+    "delivery_max_ns",
+];
+
+/// Returns the fields of one CSV row.
+fn csv_fields(row: &Row) -> Vec<String> {
+    let optional = |value: Option<u64>| value.map_or(String::new(), |v| v.to_string());
+    let mut fields = vec![row.run.to_string(), row.seed.to_string()];
+    fields.extend(row.values.iter().cloned());
+    fields.push(row.outcome.clone());
+    for count in [
+        row.events,
+        row.messages,
+        row.lost,
+        row.retransmissions,
+        row.delivered,
+        row.failed,
+    ] {
+        fields.push(count.to_string());
+    }
+    for time in [
+        row.delivery_p50_ns,
+        row.delivery_p90_ns,
+        row.delivery_p99_ns,
+        row.delivery_max_ns,
+    ] {
+        fields.push(optional(time));
+    }
+    fields
+}
+
+/// Writes the rows as JSON Lines, each with its parameters under
+/// `parameters`, by key path.
+pub fn to_jsonl(parameters: &[Parameter], rows: &[Row]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for row in rows {
+        let mut value = serde_json::to_value(row).expect("a row serializes");
+        let named = parameters
+            .iter()
+            .zip(&row.values)
+            .map(|(p, v)| (p.path.clone(), serde_json::Value::String(v.clone())));
+        value["parameters"] = serde_json::Value::Object(named.collect());
+        out.extend(serde_json::to_vec(&value).expect("a row serializes"));
+        out.push(b'\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_ranges_include_both_ends() {
+        assert_eq!(parse_seeds("1..3"), Ok(1..4));
+        assert_eq!(parse_seeds("7"), Ok(7..8));
+        assert!(parse_seeds("3..1").is_err());
+        assert!(parse_seeds("a..b").is_err());
+    }
+
+    #[test]
+    fn the_first_parameter_varies_slowest_and_the_seed_fastest() {
+        let parameters = [
+            Parameter::parse("a=1,2").unwrap(),
+            Parameter::parse("b=x,y").unwrap(),
+        ];
+        let runs = plan(&parameters, 5..7);
+        let listed: Vec<(u64, String)> = runs.iter().map(|r| (r.seed, r.values.join(""))).collect();
+        let expected = [
+            (5, "1x"),
+            (6, "1x"),
+            (5, "1y"),
+            (6, "1y"),
+            (5, "2x"),
+            (6, "2x"),
+            (5, "2y"),
+            (6, "2y"),
+        ];
+        let expected: Vec<(u64, String)> =
+            expected.iter().map(|(s, v)| (*s, v.to_string())).collect();
+        assert_eq!(listed, expected);
+        assert_eq!(runs[7].index, 7);
+    }
+
+    #[test]
+    fn shards_cover_every_run_once_in_order() {
+        let total = 10;
+        let ranges: Vec<Range<usize>> = (1..=3)
+            .map(|number| Shard { number, of: 3 }.range(total))
+            .collect();
+        assert_eq!(ranges, [0..3, 3..6, 6..10]);
+        assert!(Shard::parse("0/3").is_err());
+        assert!(Shard::parse("4/3").is_err());
+        assert_eq!(Shard::parse("2/3"), Ok(Shard { number: 2, of: 3 }));
+    }
+}
