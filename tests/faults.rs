@@ -305,3 +305,36 @@ faults:
     let lost = labelled(messages, "to-c")[0].lost.as_ref().expect("lost");
     assert_eq!(lost.detail, "fault 1: drop every message on the link c - b");
 }
+
+#[test]
+fn mail_goes_to_the_second_exchanger_when_the_first_is_down() {
+    // scenarios/second-mx-down.yaml: the MX answer reaches the sender at
+    // 20 ms and its SYN to mx1 leaves at once. mx1 is down, so the SYN is
+    // resent after the RTO of 1 s and again after 2 s (at 1.020 and
+    // 3.020 s); with two resends allowed, the timer's next expiry, 4 s
+    // later at 7.020 s, ends the attempt, and the SYN to mx2 leaves then.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/second-mx-down.yaml");
+    let (run, _) = common::run_with_provenance(&path);
+    let syns: Vec<(u64, &str, bool)> = labelled(&run.trace.messages, "SYN [SYN]")
+        .iter()
+        .map(|m| (m.sent_at.as_nanos(), m.to.as_str(), m.lost.is_some()))
+        .collect();
+    assert_eq!(
+        syns,
+        [
+            (20 * MS, "mx1", true),
+            (1_020 * MS, "mx1", true),
+            (3_020 * MS, "mx1", true),
+            (7_020 * MS, "mx2", false),
+        ]
+    );
+    let lost = run.trace.messages.iter().filter_map(|m| m.lost.as_ref());
+    assert!(lost.into_iter().all(|loss| loss.cause == LossCause::HostDown));
+    let delivered: Vec<(&str, &str)> = run
+        .trace
+        .deliveries
+        .iter()
+        .map(|d| (d.participant.as_str(), d.mailbox.as_str()))
+        .collect();
+    assert_eq!(delivered, [("mx2", "r2d2")]);
+}
