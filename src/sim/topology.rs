@@ -297,7 +297,9 @@ impl Link {
 
 impl Sending {
     /// Puts a packet reaching the link at `at` in line; returns when its
-    /// last bit leaves, or `None` when too many packets wait already.
+    /// last bit leaves, or `None` when too many packets wait already. A
+    /// packet that finds the link idle is sent at once, whatever the
+    /// queue's size.
     fn send(&mut self, at: SimTime, spec: &Direction, octets: usize) -> Option<SimTime> {
         if spec.bandwidth.is_none() {
             return Some(at);
@@ -305,8 +307,9 @@ impl Sending {
         while self.unsent.front().is_some_and(|&done| done <= at) {
             self.unsent.pop_front();
         }
+        let busy = !self.unsent.is_empty();
         let waiting = self.unsent.len().saturating_sub(1);
-        if spec.queue.is_some_and(|limit| waiting >= limit) {
+        if busy && spec.queue.is_some_and(|limit| waiting >= limit) {
             return None;
         }
         let done = at.max(self.busy_until) + spec.serialization(octets);
@@ -467,5 +470,18 @@ mod tests {
         // Once the first has left (5 ms), there is room again.
         let later = topology.carry(0, 1, SimTime::from_nanos(5_000_000), 40);
         assert_eq!(later, Ok(SimTime::from_nanos(25_000_000)));
+    }
+
+    #[test]
+    fn with_no_queue_only_a_packet_finding_the_link_idle_goes() {
+        // 40 octets at 64 kbit/s take 5 ms: the first goes at once, the
+        // second finds it still being sent and no room to wait.
+        let mut topology = Topology::new(1, &names(2), &[slow(64_000, Some(0))]);
+        let first = topology.carry(0, 1, SimTime::ZERO, 40);
+        assert_eq!(first, Ok(SimTime::from_nanos(15_000_000)));
+        let second = topology.carry(0, 1, SimTime::from_nanos(1_000_000), 40);
+        assert_eq!(second.map_err(|l| l.cause), Err(LossCause::QueueFull));
+        let idle_again = topology.carry(0, 1, SimTime::from_nanos(5_000_000), 40);
+        assert_eq!(idle_again, Ok(SimTime::from_nanos(20_000_000)));
     }
 }
