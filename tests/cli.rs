@@ -269,3 +269,30 @@ fn a_width_too_small_for_the_columns_is_warned_about() {
     let roomy = seqsim(&["run", SCENARIO, "--width", "120"]);
     assert!(roomy.stderr.is_empty(), "no warning when the diagram fits");
 }
+
+#[test]
+fn a_zero_latency_set_on_the_command_line_is_a_duration_as_in_a_file() {
+    // `--set links[0].latency=0` reads `0` as a duration, as `latency: 0`
+    // does in the file: the MX query then reaches DNS the instant it
+    // leaves, and the answer reaches the sender at once too.
+    let output = seqsim(&[
+        "run",
+        SCENARIO,
+        "--set",
+        "links[0].latency=0",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let trace: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let first_two: Vec<(u64, u64)> = trace["messages"].as_array().unwrap()[..2]
+        .iter()
+        .map(|m| {
+            (
+                m["sent_at"].as_u64().unwrap(),
+                m["received_at"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(first_two, [(0, 0), (0, 0)]);
+}

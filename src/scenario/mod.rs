@@ -269,7 +269,12 @@ fn deserialize_with(
             .apply(&mut document)
             .map_err(|why| ScenarioError::whole_file(&setting.to_string(), why))?;
     }
-    serde_path_to_error::deserialize(document).map_err(|error| {
+    // Written out and read again as text, every value is a plain YAML
+    // scalar, as in a file: `latency=0` then reads as a duration, the way
+    // `latency: 0` does in the file, not as a number.
+    let rewritten = serde_yaml::to_string(&document).expect("a YAML tree can be written out");
+    let deserializer = serde_yaml::Deserializer::from_str(&rewritten);
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
         let message = strip_path(&strip_location(&error.inner().to_string()));
         let setting = sets

@@ -242,7 +242,8 @@ impl Topology {
                 let spec = &self.links[link].spec;
                 let neighbour = if spec.a == host { spec.b } else { spec.a };
                 let through = (distance + spec.routing_cost(), link, host);
-                if neighbour != to && best[neighbour].is_none_or(|known| through < known) {
+                let open = neighbour != to && !done[neighbour];
+                if open && best[neighbour].is_none_or(|known| through < known) {
                     best[neighbour] = Some(through);
                     frontier.push(Reverse((through.0, neighbour)));
                 }
@@ -483,5 +484,18 @@ mod tests {
         assert_eq!(second.map_err(|l| l.cause), Err(LossCause::QueueFull));
         let idle_again = topology.carry(0, 1, SimTime::from_nanos(5_000_000), 40);
         assert_eq!(idle_again, Ok(SimTime::from_nanos(20_000_000)));
+    }
+
+    #[test]
+    fn zero_latency_links_route_without_going_round_in_circles() {
+        // h0 - h1 takes no time; the way from h0 to h2 is h0, h1, h2
+        // (0 + 10 ms), not the direct 20 ms link, and the way back from h1
+        // to h0 is the zero link itself.
+        let links = [link(0, 1, 0), link(1, 2, 10), link(0, 2, 20)];
+        let mut topology = Topology::new(1, &names(3), &links);
+        let there = topology.carry(0, 2, SimTime::ZERO, 40);
+        assert_eq!(there, Ok(SimTime::from_nanos(10_000_000)));
+        let across = topology.carry(1, 0, SimTime::ZERO, 40);
+        assert_eq!(across, Ok(SimTime::ZERO));
     }
 }
