@@ -296,3 +296,15 @@ fn a_zero_latency_set_on_the_command_line_is_a_duration_as_in_a_file() {
         .collect();
     assert_eq!(first_two, [(0, 0), (0, 0)]);
 }
+
+#[test]
+fn a_file_starting_with_a_byte_order_mark_runs_as_without_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = scenario_with("title: SMTP e-mail send", "title: SMTP e-mail send");
+    let marked = write(dir.path(), "marked.yaml", &format!("\u{feff}{text}"));
+    let plain = write(dir.path(), "plain.yaml", &text);
+    let run = |path: &Path| seqsim(&["run", path.to_str().unwrap(), "--format", "text"]);
+    let (marked, plain) = (run(&marked), run(&plain));
+    assert_eq!(marked.status.code(), Some(0), "{marked:?}");
+    assert_eq!(marked.stdout, plain.stdout);
+}

@@ -341,3 +341,22 @@ fn mail_goes_to_the_second_exchanger_when_the_first_is_down() {
         .collect();
     assert_eq!(delivered, [("mx2", "r2d2")]);
 }
+
+#[test]
+fn a_quoted_reply_code_matches_as_the_bare_one_does() {
+    // `smtp: "550"` in quotes is the reply code 550, not a verb: the
+    // first 550 (the answer to VRFY aibo) is dropped either way.
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/smtp-send.yaml"),
+    )
+    .unwrap();
+    let lost_labels = |fault: &str| -> Vec<String> {
+        let run = run_with(&text, &[fault]);
+        let lost = run.trace.messages.iter().filter(|m| m.lost.is_some());
+        lost.map(|m| m.label.clone()).collect()
+    };
+    let quoted = lost_labels("faults=[{drop: {smtp: \"550\", occurrence: 1}}]");
+    let bare = lost_labels("faults=[{drop: {smtp: 550, occurrence: 1}}]");
+    assert_eq!(quoted, ["550 Unknown user: aibo\\r\\n"]);
+    assert_eq!(quoted, bare);
+}

@@ -188,7 +188,11 @@ impl Checker<'_> {
         raw: Option<&RawSmtpMatch>,
     ) -> Result<Option<SmtpPattern>, ScenarioError> {
         let key = format!("{path}.smtp");
-        match raw {
+        let quoted_code = match raw {
+            Some(RawSmtpMatch::Verb(text)) => text.parse::<u16>().ok().map(RawSmtpMatch::Code),
+            _ => None,
+        };
+        match quoted_code.as_ref().or(raw) {
             None => Ok(None),
             Some(RawSmtpMatch::Code(code)) if (200..600).contains(code) => {
                 Ok(Some(SmtpPattern::Reply(*code)))

@@ -150,6 +150,9 @@ pub fn load(file: &str, overrides: &Overrides) -> Result<Scenario, ScenarioError
 
 /// Checks and returns the scenario written in `text`; `file` names it in errors.
 pub fn parse(file: &str, text: &str, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
+    // Some editors start a UTF-8 file with a byte-order mark; it is not
+    // part of the YAML.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if holds_nothing(text) {
         return Err(ScenarioError::whole_file(
             file,
