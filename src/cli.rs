@@ -549,6 +549,7 @@ fn plan_sweep(args: &SweepArgs) -> Result<SweepPlan, ExitCode> {
         .map(|set| sweep::Parameter::parse(set))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|why| fail(2, &why))?;
+    sweep::check_distinct(&parameters).map_err(|why| fail(2, &why))?;
     let shard = match &args.shard {
         Some(text) => Some(sweep::Shard::parse(text).map_err(|why| fail(2, &why))?),
         None => None,

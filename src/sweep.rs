@@ -47,6 +47,24 @@ impl Parameter {
     }
 }
 
+/// Refuses parameters that would run other than the rows say: `seed`,
+/// which `--seeds` sets for each run, and a path given twice.
+pub fn check_distinct(parameters: &[Parameter]) -> Result<(), String> {
+    let mut seen = std::collections::BTreeSet::new();
+    for parameter in parameters {
+        if parameter.path == "seed" {
+            return Err("--set seed=...: the seed of each run comes from --seeds".to_string());
+        }
+        if !seen.insert(parameter.path.as_str()) {
+            return Err(format!(
+                "--set {}=...: the path is given twice; list all its values in one --set",
+                parameter.path
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// One run of a sweep: its number, seed and the value of each parameter.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunSpec {

@@ -132,3 +132,30 @@ fn bad_flags_and_values_exit_2_with_a_reason() {
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn a_seed_or_a_path_given_twice_is_refused() {
+    for (args, wanted) in [
+        (
+            &["--seeds", "1..1", "--set", "seed=1,2"][..],
+            "the seed of each run comes from --seeds",
+        ),
+        (
+            &[
+                "--seeds",
+                "1..1",
+                "--set",
+                "links[2].loss=0.1",
+                "--set",
+                "links[2].loss=0.2",
+            ][..],
+            "--set links[2].loss=...: the path is given twice",
+        ),
+    ] {
+        let output = sweep(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(wanted), "{stderr}");
+        assert!(output.stdout.is_empty());
+    }
+}
