@@ -73,7 +73,8 @@ struct SweepArgs {
     /// The rows' format.
     #[arg(long, value_enum, default_value_t = RowFormat::Csv)]
     format: RowFormat,
-    /// Writes to FILE (replaced atomically) instead of standard output.
+    /// Writes to FILE (replaced atomically) instead of standard output
+    /// (`-` is standard output).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
 }
@@ -139,7 +140,8 @@ struct RunArgs {
     /// What to write.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Writes to FILE (replaced atomically) instead of standard output.
+    /// Writes to FILE (replaced atomically) instead of standard output
+    /// (`-` is standard output).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
     /// Replaces the scenario's seed (the same as --set seed=N).
@@ -186,6 +188,11 @@ impl Format {
     }
 }
 
+/// Reads `-o -` as standard output, as most tools do.
+fn standard_output_as_none(output: Option<PathBuf>) -> Option<PathBuf> {
+    output.filter(|path| path.as_os_str() != "-")
+}
+
 /// Runs the command line and returns the exit status.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -196,10 +203,16 @@ pub fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Run(args) => run(&args),
+        Command::Run(mut args) => {
+            args.output = standard_output_as_none(args.output);
+            run(&args)
+        }
         Command::Check(args) => check(&args),
         Command::Diff(args) => compare(&args),
-        Command::Sweep(args) => sweep(&args),
+        Command::Sweep(mut args) => {
+            args.output = standard_output_as_none(args.output);
+            sweep(&args)
+        }
         Command::Schema => write_stdout(&scenario::json_schema()),
     }
 }
