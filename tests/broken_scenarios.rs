@@ -220,6 +220,14 @@ fn cases() -> Vec<Case> {
             "FILE:9:9: at `participants[1].dns_server.records[0]`: missing field `preference`",
         ),
         case(
+            "dns-second-record-negative-ttl",
+            dns_server(
+                "{ type: A, name: a.example, address: 192.0.2.1 }\n        \
+                 - { type: A, name: b.example, address: 192.0.2.2, ttl: -1 }",
+            ),
+            "FILE:10:13: at `participants[1].dns_server.records[1]`: invalid value: integer `-1`, expected a whole number from 0 to 4294967295",
+        ),
+        case(
             "dns-timeout-zero",
             resolver_with("dns_timeout: 0"),
             "FILE:7:18: at `participants[1].dns_timeout`: expected a time-out longer than 0, like `2s`",

@@ -241,13 +241,11 @@ fn deserialize(file: &str, text: &str) -> Result<raw::RawScenario, ScenarioError
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
-        let position = inner
-            .location()
-            .map(|l| Position {
-                line: l.line(),
-                column: l.column(),
-            })
-            .or_else(|| positions::Positions::of(text).find(&path));
+        let reported = inner.location().map(|l| Position {
+            line: l.line(),
+            column: l.column(),
+        });
+        let position = locate(reported, positions::Positions::of(text).find(&path));
         let message = with_tab_hint(
             strip_path(&strip_location(&inner.to_string())),
             text,
@@ -256,6 +254,20 @@ fn deserialize(file: &str, text: &str) -> Result<raw::RawScenario, ScenarioError
         let path = (path != "." && !path.contains('?')).then_some(path);
         ScenarioError::at(file, text, position, path, message)
     })
+}
+
+/// Chooses where a deserialization error stands: where serde_yaml says,
+/// unless that is on a line before the one where the error's path is
+/// written.
+///
+/// serde_yaml reads a tagged enum (a DNS record, a fault) from a buffered
+/// copy and then reports a place earlier in the file, such as the start
+/// of the list; an error about a value cannot stand above that value.
+fn locate(reported: Option<Position>, path_start: Option<Position>) -> Option<Position> {
+    match (reported, path_start) {
+        (Some(reported), Some(start)) if reported.line < start.line => Some(start),
+        (reported, start) => reported.or(start),
+    }
 }
 
 /// Reads the document as a tree, applies the `--set` changes, then
