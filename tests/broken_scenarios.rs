@@ -435,6 +435,11 @@ fn cases() -> Vec<Case> {
             "FILE:8:7: at `faults[0]`: expected exactly one of `drop`, `delay`, `duplicate`, `host_down` or `partition`",
         ),
         case(
+            "fault-flag-twice",
+            linked("faults:\n  - drop: { flags: SYN_SYN }\n"),
+            "FILE:8:20: at `faults[0].drop.flags`: `SYN` is named twice in `SYN_SYN`",
+        ),
+        case(
             "fault-bad-flags",
             linked("faults:\n  - drop: { flags: SYNACK }\n"),
             "FILE:8:20: at `faults[0].drop.flags`: `SYNACK` is not a TCP flag (expected SYN, ACK, FIN, RST or PSH, joined like SYN_ACK)",

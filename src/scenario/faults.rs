@@ -172,7 +172,10 @@ impl Checker<'_> {
                 );
                 return Err(self.error(&format!("{path}.flags"), message));
             }
-            names.insert(name);
+            if !names.insert(name) {
+                let message = format!("`{word}` is named twice in `{text}`");
+                return Err(self.error(&format!("{path}.flags"), message));
+            }
         }
         if names.is_empty() {
             let message = "expected TCP flags, e.g. SYN or SYN_ACK";
