@@ -89,7 +89,7 @@ fn cases() -> Vec<Case> {
         case(
             "seed-wrong-type",
             format!("{}seed: many\n", two()),
-            "FILE:5:7: at `seed`: invalid type: string \"many\", expected a whole number, 0 or more",
+            "FILE:5:7: at `seed`: invalid type: string \"many\", expected a whole number from 0 to 18446744073709551615",
         ),
         case(
             "no-participants",

@@ -387,7 +387,10 @@ fn strip_location(message: &str) -> String {
 /// Replaces Rust type names in serde's messages with words.
 fn humane(message: &str) -> String {
     let words = [
-        ("expected u64", "expected a whole number, 0 or more"),
+        (
+            "expected u64",
+            "expected a whole number from 0 to 18446744073709551615",
+        ),
         (
             "expected u32",
             "expected a whole number from 0 to 4294967295",
@@ -395,6 +398,8 @@ fn humane(message: &str) -> String {
         ("expected u16", "expected a whole number from 0 to 65535"),
         ("expected usize", "expected a whole number, 0 or more"),
         ("expected f64", "expected a number"),
+        ("` as u128,", "`,"),
+        ("` as i128,", "`,"),
     ];
     let mut text = message.to_string();
     for (from, to) in words {
