@@ -329,7 +329,10 @@ fn mail_goes_to_the_second_exchanger_when_the_first_is_down() {
         ]
     );
     let lost = run.trace.messages.iter().filter_map(|m| m.lost.as_ref());
-    assert!(lost.into_iter().all(|loss| loss.cause == LossCause::HostDown));
+    assert!(
+        lost.into_iter()
+            .all(|loss| loss.cause == LossCause::HostDown)
+    );
     let delivered: Vec<(&str, &str)> = run
         .trace
         .deliveries

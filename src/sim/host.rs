@@ -656,6 +656,7 @@ impl Host {
             Request::SetTimer { timer, after } => {
                 self.app_timers.insert((now + after, timer), app);
             }
+            Request::CancelTimer { timer } => self.app_timers.retain(|&(_, set), _| set != timer),
         }
     }
 

@@ -19,7 +19,22 @@
 //! rather than risk a second copy. After QUIT the client waits for the
 //! server's FIN before closing its own side (RFC 5321 §4.1.1.10).
 //!
-//! Not modelled: a give-up time instead of a count of attempts, a retry
+//! Every reply is awaited for a limited time, the client time-outs of
+//! RFC 5321 §4.5.3.2: 5 minutes for the greeting, MAIL and RCPT, 2 for
+//! the reply to DATA, 10 after the end of data. RFC 5321 names none for
+//! HELO, VRFY and QUIT; they get 5 minutes, like the other commands that
+//! a server answers without lengthy work. The message and its final dot
+//! go in one write, so the 3-minute data block time-out has no gap to
+//! cover. After QUIT the wait for the server's close is bounded by the
+//! same 5 minutes. On expiry the time-out is marked on the lifeline, the
+//! client closes its side (a FIN: RFC 5321 §4.5.3.2 asks the client to
+//! stop the attempt, and TCP's retry limits bound the close) and stops
+//! listening; the attempt ends as a temporary failure (§4.5.4.1). A
+//! time-out waiting for the reply to the end of data fails the accepted
+//! recipients instead, like a connection lost there: the server may have
+//! taken the mail, and a retry could deliver it twice (§6.1).
+//!
+//! Not modelled: the server's own time-out, a give-up time instead of a count of attempts, a retry
 //! delay that grows, sending to the exchangers of several domains at
 //! once, picking at random among exchangers of equal preference.
 
@@ -67,6 +82,63 @@ impl Default for RetryPolicy {
     }
 }
 
+/// How long the client waits for each reply (RFC 5321 §4.5.3.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReplyTimeouts {
+    /// The wait for the 220 greeting (§4.5.3.2.1).
+    pub greeting: SimDuration,
+    /// The wait for replies to HELO, VRFY, MAIL, RCPT and QUIT, and for
+    /// the server's close after QUIT (§4.5.3.2.2, §4.5.3.2.3).
+    pub command: SimDuration,
+    /// The wait for the 354 after DATA (§4.5.3.2.4).
+    pub data_initiation: SimDuration,
+    /// The wait for the reply to the end of data (§4.5.3.2.6).
+    pub data_termination: SimDuration,
+}
+
+impl Default for ReplyTimeouts {
+    /// The minimum values RFC 5321 §4.5.3.2 gives.
+    fn default() -> ReplyTimeouts {
+        ReplyTimeouts {
+            greeting: SimDuration::from_secs(5 * 60),
+            command: SimDuration::from_secs(5 * 60),
+            data_initiation: SimDuration::from_secs(2 * 60),
+            data_termination: SimDuration::from_secs(10 * 60),
+        }
+    }
+}
+
+impl ReplyTimeouts {
+    /// Returns the same wait for every reply.
+    pub fn uniform(wait: SimDuration) -> ReplyTimeouts {
+        ReplyTimeouts {
+            greeting: wait,
+            command: wait,
+            data_initiation: wait,
+            data_termination: wait,
+        }
+    }
+
+    /// Returns how long the client waits at `step`, if it waits at all.
+    fn for_step(&self, step: Step) -> Option<SimDuration> {
+        match step {
+            Step::AwaitingGreeting => Some(self.greeting),
+            Step::AwaitingData => Some(self.data_initiation),
+            Step::AwaitingEndOfData => Some(self.data_termination),
+            Step::AwaitingHelo
+            | Step::AwaitingVrfy(_)
+            | Step::AwaitingMailFrom
+            | Step::AwaitingRcpt(_)
+            | Step::AwaitingQuit
+            | Step::AwaitingServerClose => Some(self.command),
+            Step::LookingUpExchangers(_)
+            | Step::LookingUpAddress(_)
+            | Step::Connecting
+            | Step::Closing => None,
+        }
+    }
+}
+
 /// One attempt to deliver a mail to some of its recipients at one domain.
 #[derive(Clone, Debug)]
 struct Job {
@@ -94,6 +166,22 @@ enum Step {
     Closing,
 }
 
+/// What a step waits for, as the time-out mark names it.
+fn awaited(step: Step) -> &'static str {
+    match step {
+        Step::AwaitingGreeting => "greeting",
+        Step::AwaitingHelo => "reply to HELO",
+        Step::AwaitingVrfy(_) => "reply to VRFY",
+        Step::AwaitingMailFrom => "reply to MAIL",
+        Step::AwaitingRcpt(_) => "reply to RCPT",
+        Step::AwaitingData => "reply to DATA",
+        Step::AwaitingEndOfData => "reply to the end of data",
+        Step::AwaitingQuit => "reply to QUIT",
+        Step::AwaitingServerClose => "close from the server",
+        _ => "reply",
+    }
+}
+
 /// A session in progress: one attempt of one job.
 #[derive(Debug)]
 struct Session {
@@ -110,6 +198,7 @@ struct Session {
     concluded: Vec<Address>,
     message_sent: bool,
     last_problem: String,
+    reply_timer: Option<TimerId>,
 }
 
 /// An SMTP client sending its mails one session at a time.
@@ -117,6 +206,7 @@ struct Session {
 pub struct Client {
     host_name: Name,
     policy: RetryPolicy,
+    timeouts: ReplyTimeouts,
     jobs: VecDeque<Job>,
     session: Option<Session>,
     waiting: BTreeMap<TimerId, Job>,
@@ -129,10 +219,17 @@ impl Client {
         Client {
             host_name,
             policy,
+            timeouts: ReplyTimeouts::default(),
             jobs,
             session: None,
             waiting: BTreeMap::new(),
         }
+    }
+
+    /// Replaces the reply time-outs.
+    pub fn with_timeouts(mut self, timeouts: ReplyTimeouts) -> Client {
+        self.timeouts = timeouts;
+        self
     }
 
     /// Tells whether the client has concluded every recipient and ended
@@ -146,11 +243,14 @@ impl Client {
         match notice {
             Notice::Start => self.start_next_job(calls),
             Notice::Resolved(query, answer) => self.on_resolved(calls, query, answer),
-            Notice::Connected(conn) if self.owns(conn) => self.set_step(Step::AwaitingGreeting),
+            Notice::Connected(conn) if self.owns(conn) => {
+                self.await_step(calls, Step::AwaitingGreeting)
+            }
             Notice::Received(conn, bytes) if self.owns(conn) => self.on_received(calls, &bytes),
             Notice::PeerFinished(conn) if self.owns(conn) => self.on_peer_finished(calls, conn),
             Notice::Closed(conn) if self.owns(conn) => self.on_connection_end(calls, "closed"),
             Notice::Reset(conn) if self.owns(conn) => self.on_connection_end(calls, "reset"),
+            Notice::Timer(timer) if self.is_reply_timer(timer) => self.on_reply_timeout(calls),
             Notice::Timer(timer) => self.on_retry_timer(calls, timer),
             _ => {}
         }
@@ -184,6 +284,7 @@ impl Client {
             concluded: Vec::new(),
             message_sent: false,
             last_problem: String::new(),
+            reply_timer: None,
         });
     }
 
@@ -313,7 +414,7 @@ impl Client {
         };
         let closing = matches!(step, Step::AwaitingQuit | Step::AwaitingServerClose);
         if reply.code == 421 && !closing {
-            return self.on_service_closing(&reply);
+            return self.on_service_closing(calls, &reply);
         }
         match step {
             Step::AwaitingGreeting => self.after_greeting(calls, &reply),
@@ -323,20 +424,20 @@ impl Client {
             Step::AwaitingRcpt(index) => self.after_rcpt(calls, index, &reply),
             Step::AwaitingData => self.after_data(calls, &reply),
             Step::AwaitingEndOfData => self.after_end_of_data(calls, &reply),
-            Step::AwaitingQuit => self.set_step(Step::AwaitingServerClose),
+            Step::AwaitingQuit => self.await_step(calls, Step::AwaitingServerClose),
             _ => {}
         }
     }
 
     /// Keeps every recipient not yet concluded for a later attempt after
     /// 421, and waits for the server to close (RFC 5321 §3.8).
-    fn on_service_closing(&mut self, reply: &Reply) {
+    fn on_service_closing(&mut self, calls: &mut HostCalls, reply: &Reply) {
         let session = self.session.as_mut().expect("a reply belongs to a session");
         let mut open = std::mem::take(&mut session.pending);
         open.append(&mut session.accepted);
         defer_all(session, &open, &reply.to_string());
         session.message_sent = false;
-        session.step = Step::AwaitingServerClose;
+        self.await_step(calls, Step::AwaitingServerClose);
     }
 
     /// Names itself with HELO after a 2xx greeting.
@@ -490,7 +591,7 @@ impl Client {
         calls.send(conn, dot_stuff(&session.job.mail.content));
         calls.send(conn, ".\r\n");
         session.message_sent = true;
-        session.step = Step::AwaitingEndOfData;
+        self.await_step(calls, Step::AwaitingEndOfData);
     }
 
     /// Settles the accepted recipients by the reply to the final dot.
@@ -545,14 +646,54 @@ impl Client {
         let session = self.session.as_mut().expect("commands belong to a session");
         let conn = session.conn.expect("commands are sent on a connection");
         calls.send(conn, format!("{command}\r\n"));
-        session.step = next;
+        self.await_step(calls, next);
+    }
+
+    /// Notes what the session waits for next and arms the reply timer
+    /// for it, disarming the one before.
+    fn await_step(&mut self, calls: &mut HostCalls, step: Step) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        session.step = step;
+        if let Some(timer) = session.reply_timer.take() {
+            calls.cancel_timer(timer);
+        }
+        if let Some(wait) = self.timeouts.for_step(step) {
+            session.reply_timer = Some(calls.set_timer(wait));
+        }
+    }
+
+    /// Tells whether `timer` is the current session's reply timer.
+    fn is_reply_timer(&self, timer: TimerId) -> bool {
+        let session = self.session.as_ref();
+        session.is_some_and(|s| s.reply_timer == Some(timer))
+    }
+
+    /// Gives up waiting: marks the time-out, closes the connection and
+    /// ends the attempt as a temporary failure (RFC 5321 §4.5.4.1), or as
+    /// a failure of the accepted recipients when the message went.
+    fn on_reply_timeout(&mut self, calls: &mut HostCalls) {
+        let session = self
+            .session
+            .as_mut()
+            .expect("a reply timer belongs to a session");
+        session.reply_timer = None;
+        let wait = self.timeouts.for_step(session.step).unwrap_or_default();
+        let problem = format!("no {} within {wait} (time-out)", awaited(session.step));
+        calls.note(LifelineEventKind::TimerExpired, problem.clone());
+        if let Some(conn) = session.conn {
+            calls.close(conn);
+        }
+        self.note_problem(&problem);
+        self.finish_session(calls);
     }
 
     /// Closes the client's side once the server has closed its own.
     fn on_peer_finished(&mut self, calls: &mut HostCalls, conn: ConnId) {
         self.note_problem("the server closed the connection");
         calls.close(conn);
-        self.set_step(Step::Closing);
+        self.await_step(calls, Step::Closing);
     }
 
     /// Tries the next exchanger when the connection could not be made,
@@ -592,6 +733,9 @@ impl Client {
     /// job starts.
     fn finish_session(&mut self, calls: &mut HostCalls) {
         let mut session = self.session.take().expect("a session is in progress");
+        if let Some(timer) = session.reply_timer.take() {
+            calls.cancel_timer(timer);
+        }
         let unknown = format!(
             "{}: the message was sent but its reply never came",
             session.last_problem
@@ -812,8 +956,28 @@ mod tests {
         )
     }
 
-    /// Writes each request as a short line, SMTP lines without CRLF.
+    /// Writes each request as a short line, SMTP lines without CRLF,
+    /// leaving out the arming and disarming of reply timers (the tests
+    /// of time-outs use [`all_requests`]).
     fn requests(calls: &mut HostCalls) -> Vec<String> {
+        let waits = [2 * 60, 5 * 60, 10 * 60].map(SimDuration::from_secs);
+        let is_reply_timer = |request: &Request| match request {
+            Request::SetTimer { after, .. } => waits.contains(after),
+            Request::CancelTimer { .. } => true,
+            _ => false,
+        };
+        let mut kept = calls.take_requests();
+        kept.retain(|request| !is_reply_timer(request));
+        kept.iter().map(describe).collect()
+    }
+
+    /// Writes every request as a short line, SMTP lines without CRLF.
+    fn all_requests(calls: &mut HostCalls) -> Vec<String> {
+        calls.take_requests().iter().map(describe).collect()
+    }
+
+    /// Writes one request as a short line.
+    fn describe(request: &Request) -> String {
         let describe = |request: &Request| match request {
             Request::Connect { address, port, .. } => format!("<connect {address}:{port}>"),
             Request::Send { data, .. } => String::from_utf8(data.clone()).unwrap(),
@@ -834,8 +998,9 @@ mod tests {
             Request::Record(other) => format!("{other:?}"),
             Request::Note(note) => format!("<note {}>", note.label),
             Request::SetTimer { after, .. } => format!("<timer {after}>"),
+            Request::CancelTimer { .. } => "<cancel timer>".to_string(),
         };
-        calls.take_requests().iter().map(describe).collect()
+        describe(request)
     }
 
     fn response(question: Question, answers: Vec<Record>, additional: Vec<Record>) -> Message {
