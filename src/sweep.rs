@@ -147,7 +147,8 @@ pub struct Row {
     /// The value of each parameter, by key path.
     #[serde(skip)]
     pub values: Vec<String>,
-    /// `ok`, `stalled at step N`, or `error: ...`.
+    /// `ok`, `stalled at step N`, `N recipients without outcome`, or
+    /// `error: ...`.
     pub outcome: String,
     /// Events the engine processed.
     pub events: u64,
@@ -224,6 +225,9 @@ fn run_one(file: &str, text: &str, parameters: &[Parameter], spec: &RunSpec) -> 
             fill_row(&mut row, &figures);
             if let Some(step) = streamed.stalled_step {
                 row.outcome = format!("stalled at step {step}");
+            } else if !streamed.open_recipients.is_empty() {
+                let count = streamed.open_recipients.len();
+                row.outcome = format!("{count} recipients without outcome");
             }
         }
         Err(error) => row.outcome = format!("error: {error}"),

@@ -104,6 +104,9 @@ pub struct Run {
     /// The number of the script step whose message never arrived, if the
     /// script stopped there (a lost packet, or no path).
     pub stalled_step: Option<usize>,
+    /// The recipients left with no outcome when the run ended, as
+    /// `participant: address`; empty when every mail was concluded.
+    pub open_recipients: Vec<String>,
 }
 
 /// The result of a run whose records went to a [`Sink`].
@@ -114,6 +117,8 @@ pub struct Streamed {
     /// The number of the script step whose message never arrived, if the
     /// script stopped there.
     pub stalled_step: Option<usize>,
+    /// The recipients left with no outcome, as `participant: address`.
+    pub open_recipients: Vec<String>,
 }
 
 /// Why a run could not finish.
@@ -154,6 +159,7 @@ pub fn run(scenario: &Scenario) -> Result<Run, RunError> {
         unmatched_remarks,
         events: streamed.events,
         stalled_step: streamed.stalled_step,
+        open_recipients: streamed.open_recipients,
     })
 }
 
@@ -163,9 +169,11 @@ pub fn run_into(scenario: &Scenario, sink: &mut dyn Sink) -> Result<Streamed, Ru
     let mut world = World::build(scenario, sink);
     let events = world.run_to_end()?;
     let stalled_step = world.script.stalled_step().map(|step| step.number);
+    let open_recipients = world.hosts.iter().flat_map(Host::open_recipients);
     Ok(Streamed {
         events,
         stalled_step,
+        open_recipients: open_recipients.collect(),
     })
 }
 

@@ -201,6 +201,15 @@ struct Session {
     reply_timer: Option<TimerId>,
 }
 
+impl Session {
+    /// Returns the session's recipients not yet concluded.
+    fn open_recipients(&self) -> Vec<Address> {
+        let mut open = self.job.recipients.clone();
+        open.retain(|r| !self.concluded.contains(r));
+        open
+    }
+}
+
 /// An SMTP client sending its mails one session at a time.
 #[derive(Debug)]
 pub struct Client {
@@ -224,6 +233,16 @@ impl Client {
             session: None,
             waiting: BTreeMap::new(),
         }
+    }
+
+    /// Returns the recipients not yet concluded, in the order the client
+    /// holds them: the current session's, those waiting for a retry, and
+    /// those of jobs not started.
+    pub fn open_recipients(&self) -> Vec<Address> {
+        let in_session = self.session.iter().flat_map(Session::open_recipients);
+        let waiting = self.waiting.values().flat_map(|job| job.recipients.clone());
+        let queued = self.jobs.iter().flat_map(|job| job.recipients.clone());
+        in_session.chain(waiting).chain(queued).collect()
     }
 
     /// Replaces the reply time-outs.
