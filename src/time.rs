@@ -25,6 +25,10 @@ impl SimTime {
     /// The start of every run.
     pub const ZERO: SimTime = SimTime(0);
 
+    /// The last instant a run can reach, about 584 years in; sums that
+    /// would go past it stop here.
+    pub const MAX: SimTime = SimTime(u64::MAX);
+
     /// Builds an instant from nanoseconds since the start.
     pub const fn from_nanos(nanos: u64) -> Self {
         SimTime(nanos)

@@ -74,9 +74,11 @@ pub struct RawParticipant {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Tcp")]
 pub struct RawTcp {
-    /// How often a data segment or FIN is sent again on timeout before the connection aborts with RST (default 6).
+    /// How often a data segment or FIN is sent again on timeout before the connection aborts with RST, 0 to 100 (default 6).
+    #[schemars(range(max = 100))]
     pub max_retransmissions: Option<u32>,
-    /// How often a SYN or SYN_ACK is sent again on timeout before the connection gives up (default 7).
+    /// How often a SYN or SYN_ACK is sent again on timeout before the connection gives up, 0 to 100 (default 7).
+    #[schemars(range(max = 100))]
     pub max_syn_retransmissions: Option<u32>,
     /// The lowest retransmission timeout, e.g. `200ms` (default 1s).
     pub min_rto: Option<String>,

@@ -127,6 +127,12 @@ pub enum RunError {
     /// The run went past [`event_limit`] events.
     #[error("the run was stopped after {0} events without ending (a model never settled)")]
     EventLimit(u64),
+    /// An event fell at or past the last instant virtual time can hold.
+    #[error(
+        "virtual time ran out: an event fell at or past {} s, the last instant a run can reach (timer or delay settings too large)",
+        SimTime::MAX
+    )]
+    TimeOverflow,
 }
 
 /// The simulated network and everything on it during a run.
@@ -321,6 +327,9 @@ impl<'a> World<'a> {
             processed += 1;
             if processed > self.event_limit {
                 return Err(RunError::EventLimit(self.event_limit));
+            }
+            if now == SimTime::MAX {
+                return Err(RunError::TimeOverflow);
             }
             let host = self.dispatch(now, event);
             self.follow_script(now, host);
