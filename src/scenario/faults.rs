@@ -337,7 +337,7 @@ impl Checker<'_> {
     }
 
     /// Reads a duration that must be more than zero.
-    fn positive(&self, path: &str, text: &str) -> Result<SimDuration, ScenarioError> {
+    pub(super) fn positive(&self, path: &str, text: &str) -> Result<SimDuration, ScenarioError> {
         let duration = self.duration(path, text)?;
         if duration == SimDuration::ZERO {
             return Err(self.error(path, "expected a duration above zero"));

@@ -302,7 +302,8 @@ impl<'a> World<'a> {
         }
         if let Some(setup) = &participant.smtp_client {
             let client =
-                smtp::Client::new(participant.host.clone(), setup.mails.clone(), setup.retry);
+                smtp::Client::new(participant.host.clone(), setup.mails.clone(), setup.retry)
+                    .with_timeouts(setup.timeouts);
             let app = host.add_app(App::SmtpClient(Box::new(client)));
             self.clients[index] = Some(app);
             let script = &self.scenario.script;

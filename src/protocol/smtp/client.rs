@@ -109,16 +109,6 @@ impl Default for ReplyTimeouts {
 }
 
 impl ReplyTimeouts {
-    /// Returns the same wait for every reply.
-    pub fn uniform(wait: SimDuration) -> ReplyTimeouts {
-        ReplyTimeouts {
-            greeting: wait,
-            command: wait,
-            data_initiation: wait,
-            data_termination: wait,
-        }
-    }
-
     /// Returns how long the client waits at `step`, if it waits at all.
     fn for_step(&self, step: Step) -> Option<SimDuration> {
         match step {
