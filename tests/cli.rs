@@ -269,3 +269,51 @@ fn a_width_too_small_for_the_columns_is_warned_about() {
     let roomy = seqsim(&["run", SCENARIO, "--width", "120"]);
     assert!(roomy.stderr.is_empty(), "no warning when the diagram fits");
 }
+
+#[test]
+fn a_run_whose_virtual_time_runs_out_exits_one_with_the_reason() {
+    // As in tests/faults.rs: 100 attempts of 101 SYNs to each of two
+    // exchangers, 10^6 s apart, need more time than 2^64 ns.
+    let output = seqsim(&[
+        "run",
+        "scenarios/second-mx-down.yaml",
+        "--set",
+        "participants[0].tcp={min_rto: 1000000s, max_rto: 1000000s, max_syn_retransmissions: 100}",
+        "--set",
+        "participants[0].smtp_client={retry_after: 1000000s, max_attempts: 100, mails: [{from: luke@sender.com, to: [r2d2@receiver.com], subject: s, body: b}]}",
+        "--set",
+        "faults=[{host_down: {host: mx1}}, {host_down: {host: mx2}}]",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(output.stdout.is_empty());
+    assert!(stderr.contains("virtual time ran out"), "{stderr}");
+}
+
+#[test]
+fn a_client_waiting_for_a_greeting_that_never_comes_ends_without_warning() {
+    // The reported case: seed 1308 with 30 % loss on the mail link left
+    // the client waiting forever; the greeting time-out ends the attempt
+    // and the retry delivers, so every recipient has an outcome.
+    let output = seqsim(&[
+        "run",
+        SCENARIO,
+        "--seed",
+        "1308",
+        "--set",
+        "links[2].loss=0.3",
+        "--format",
+        "summary",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains("recipients        2 delivered, 1 failed"),
+        "{stdout}"
+    );
+}

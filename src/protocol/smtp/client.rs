@@ -1562,4 +1562,140 @@ mod tests {
         server_closes(&mut client, &mut calls);
         assert_eq!(requests(&mut calls), ["<close>", "<timer 60s>"]);
     }
+
+    /// Returns the id of the last timer set among `requests`.
+    fn last_timer(requests: &[Request]) -> TimerId {
+        let timers = requests.iter().filter_map(|request| match request {
+            Request::SetTimer { timer, .. } => Some(*timer),
+            _ => None,
+        });
+        timers.last().expect("a timer was set")
+    }
+
+    #[test]
+    fn greeting_is_awaited_five_minutes_then_the_attempt_ends_as_temporary() {
+        let (mut client, mut calls, query) =
+            looking_up_mx_with(quick_retries(3), &["c3po@receiver.com"]);
+        let answer = response(
+            mx_question(),
+            vec![mx_record()],
+            vec![a_record("mail.receiver.com")],
+        );
+        client.handle(&mut calls, Notice::Resolved(query, Ok(answer)));
+        calls.take_requests();
+        client.handle(&mut calls, Notice::Connected(ConnId(1)));
+        let armed = calls.take_requests();
+        let expected_arm = Request::SetTimer {
+            timer: last_timer(&armed),
+            after: SimDuration::from_secs(300),
+        };
+        assert_eq!(armed, [expected_arm], "RFC 5321 §4.5.3.2.1: 5 minutes");
+        client.handle(&mut calls, Notice::Timer(last_timer(&armed)));
+        assert_eq!(
+            all_requests(&mut calls),
+            [
+                "<note no greeting within 300s (time-out)>",
+                "<close>",
+                "<timer 60s>"
+            ]
+        );
+        assert!(!client.is_done(), "the recipient waits for attempt 2");
+        assert_eq!(client.open_recipients(), [address("c3po@receiver.com")]);
+    }
+
+    #[test]
+    fn each_reply_disarms_its_timer_and_arms_the_next_one() {
+        let (mut client, mut calls) = in_session(quick_retries(3), &["c3po@receiver.com"]);
+        let mail_wait = last_timer(&calls.take_requests());
+        reply(&mut client, &mut calls, "250 OK");
+        let sent = calls.take_requests();
+        let expected = [
+            Request::Send {
+                conn: ConnId(1),
+                data: b"RCPT TO:<c3po@receiver.com>\r\n".to_vec(),
+            },
+            Request::CancelTimer { timer: mail_wait },
+            Request::SetTimer {
+                timer: last_timer(&sent),
+                after: SimDuration::from_secs(300),
+            },
+        ];
+        assert_eq!(
+            sent, expected,
+            "MAIL's wait ends, RCPT's (§4.5.3.2.3) begins"
+        );
+        client.handle(&mut calls, Notice::Timer(mail_wait));
+        assert_eq!(
+            all_requests(&mut calls),
+            Vec::<String>::new(),
+            "a disarmed timer does nothing"
+        );
+    }
+
+    #[test]
+    fn data_is_awaited_two_minutes_and_the_end_of_data_ten() {
+        let (mut client, mut calls) = in_session(quick_retries(3), &["c3po@receiver.com"]);
+        reply(&mut client, &mut calls, "250 OK");
+        calls.take_requests();
+        reply(&mut client, &mut calls, "250 OK");
+        assert_eq!(
+            all_requests(&mut calls),
+            ["DATA\r\n", "<cancel timer>", "<timer 120s>"]
+        );
+        reply(&mut client, &mut calls, "354 Enter e-mail");
+        let sent = all_requests(&mut calls);
+        assert_eq!(sent[2..], ["<cancel timer>", "<timer 600s>"]);
+    }
+
+    #[test]
+    fn time_out_after_the_end_of_data_fails_rather_than_risk_a_second_copy() {
+        let (mut client, mut calls) = in_session(quick_retries(3), &["c3po@receiver.com"]);
+        for line in ["250 OK", "250 OK", "354 Enter e-mail"] {
+            reply(&mut client, &mut calls, line);
+        }
+        let end_of_data_wait = last_timer(&calls.take_requests());
+        client.handle(&mut calls, Notice::Timer(end_of_data_wait));
+        assert_eq!(
+            all_requests(&mut calls),
+            [
+                "<note no reply to the end of data within 600s (time-out)>",
+                "<close>",
+                "<c3po@receiver.com failed no reply to the end of data within 600s (time-out): the message was sent but its reply never came>"
+            ]
+        );
+        assert!(client.is_done(), "no retry: the server may hold the mail");
+    }
+
+    #[test]
+    fn time_out_before_the_message_keeps_the_recipient_for_a_retry() {
+        let (mut client, mut calls) = in_session(quick_retries(3), &["c3po@receiver.com"]);
+        reply(&mut client, &mut calls, "250 OK");
+        let rcpt_wait = last_timer(&calls.take_requests());
+        client.handle(&mut calls, Notice::Timer(rcpt_wait));
+        assert_eq!(
+            all_requests(&mut calls),
+            [
+                "<note no reply to RCPT within 300s (time-out)>",
+                "<close>",
+                "<timer 60s>"
+            ]
+        );
+    }
+
+    #[test]
+    fn server_that_never_closes_after_quit_is_left_after_five_minutes() {
+        let (mut client, mut calls) = in_session(quick_retries(3), &["c3po@receiver.com"]);
+        reply(&mut client, &mut calls, "550 No such user");
+        reply(&mut client, &mut calls, "221 Bye");
+        let close_wait = last_timer(&calls.take_requests());
+        client.handle(&mut calls, Notice::Timer(close_wait));
+        assert_eq!(
+            all_requests(&mut calls),
+            [
+                "<note no close from the server within 300s (time-out)>",
+                "<close>"
+            ]
+        );
+        assert!(client.is_done());
+    }
 }
