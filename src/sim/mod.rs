@@ -7,7 +7,9 @@
 //!
 //! Time jumps from one event to the next; nothing is stepped by ticks.
 //! Events at the same instant run in the order they were scheduled. The
-//! run ends when no event is left.
+//! run ends when no event is left; an event at the last instant virtual
+//! time can hold (where sums of times stop) ends it with an error, since
+//! its true time is lost.
 //!
 //! Each packet's fate is settled when it is sent: the scenario's faults
 //! are consulted (see [`faults`]), then the links carry it. A packet's

@@ -1565,11 +1565,11 @@ mod tests {
 
     /// Returns the id of the last timer set among `requests`.
     fn last_timer(requests: &[Request]) -> TimerId {
-        let timers = requests.iter().filter_map(|request| match request {
+        let mut timers = requests.iter().filter_map(|request| match request {
             Request::SetTimer { timer, .. } => Some(*timer),
             _ => None,
         });
-        timers.last().expect("a timer was set")
+        timers.next_back().expect("a timer was set")
     }
 
     #[test]
