@@ -412,8 +412,8 @@ fn stream(args: &RunArgs, scenario: &scenario::Scenario, provenance: &Provenance
             _ => stream_jsonl(scenario, provenance, out),
         };
         match streamed {
-            Ok(stalled_step) => {
-                warn_if_stalled(args, stalled_step);
+            Ok(streamed) => {
+                warn_about_ending(args, &streamed);
                 Ok(())
             }
             Err(StreamFailure::Write(error)) => Err(error),
@@ -436,28 +436,26 @@ fn stream(args: &RunArgs, scenario: &scenario::Scenario, provenance: &Provenance
     }
 }
 
-/// Runs the scenario into JSON Lines; returns the step the script
-/// stalled at, if it did.
+/// Runs the scenario into JSON Lines; returns how the run ended.
 fn stream_jsonl(
     scenario: &scenario::Scenario,
     provenance: &Provenance,
     out: &mut dyn Write,
-) -> Result<Option<usize>, StreamFailure> {
+) -> Result<sim::Streamed, StreamFailure> {
     let participants = sim::trace_participants(scenario);
     let mut lines = jsonl::Stream::new(out, &scenario.title, &participants, provenance);
     let streamed = sim::run_into(scenario, &mut lines)
         .map_err(|error| StreamFailure::Run(error.to_string()))?;
     lines.finish().map_err(StreamFailure::Write)?;
-    Ok(streamed.stalled_step)
+    Ok(streamed)
 }
 
-/// Runs the scenario into a capture; returns the step the script
-/// stalled at, if it did.
+/// Runs the scenario into a capture; returns how the run ended.
 fn stream_pcap(
     scenario: &scenario::Scenario,
     provenance: &Provenance,
     out: &mut dyn Write,
-) -> Result<Option<usize>, StreamFailure> {
+) -> Result<sim::Streamed, StreamFailure> {
     let capture_failed = |error: pcap::PcapError| match error {
         pcap::PcapError::File(pcap_file::PcapError::IoError(error)) => StreamFailure::Write(error),
         other => StreamFailure::Run(format!("cannot build the capture: {other}")),
@@ -467,7 +465,7 @@ fn stream_pcap(
     let streamed = sim::run_into(scenario, &mut capture)
         .map_err(|error| StreamFailure::Run(error.to_string()))?;
     capture.finish().map_err(capture_failed)?;
-    Ok(streamed.stalled_step)
+    Ok(streamed)
 }
 
 /// Runs the scenario keeping only its figures, and renders them.
@@ -479,7 +477,7 @@ fn summarize(
     let mut figures = summary::Summary::new(sim::client_starts(scenario));
     let streamed = sim::run_into(scenario, &mut figures)
         .map_err(|error| fail(1, &format!("{}: {error}", args.scenario)))?;
-    warn_if_stalled(args, streamed.stalled_step);
+    warn_about_ending(args, &streamed);
     figures.set_events(streamed.events);
     Ok(summary::render(&figures, &scenario.title, provenance).into_bytes())
 }
@@ -493,6 +491,7 @@ fn run_whole(
     let outcome =
         sim::run(scenario).map_err(|error| fail(1, &format!("{}: {error}", args.scenario)))?;
     warn_if_stalled(args, outcome.stalled_step);
+    warn_if_open(args, &outcome.open_recipients);
     for unmatched in &outcome.unmatched_remarks {
         to_stderr(&format!(
             "seqsim: warning: {}: remarks[{}] found no {}",
@@ -500,6 +499,22 @@ fn run_whole(
         ));
     }
     render(args, &outcome.trace, provenance).map_err(|message| fail(1, &message))
+}
+
+/// Warns about a stalled script or recipients left without an outcome.
+fn warn_about_ending(args: &RunArgs, streamed: &sim::Streamed) {
+    warn_if_stalled(args, streamed.stalled_step);
+    warn_if_open(args, &streamed.open_recipients);
+}
+
+/// Warns when the run ended with recipients neither delivered nor failed.
+fn warn_if_open(args: &RunArgs, open_recipients: &[String]) {
+    for recipient in open_recipients {
+        to_stderr(&format!(
+            "seqsim: warning: {}: the run ended with no outcome for {recipient}",
+            args.scenario
+        ));
+    }
 }
 
 /// Warns when a script stopped at a step whose message never arrived.

@@ -165,7 +165,8 @@ pub struct Row {
     /// The value of each parameter, by key path.
     #[serde(skip)]
     pub values: Vec<String>,
-    /// `ok`, `stalled at step N`, or `error: ...`.
+    /// `ok`, `stalled at step N`, `N recipients without outcome`, or
+    /// `error: ...`.
     pub outcome: String,
     /// Events the engine processed.
     pub events: u64,
@@ -240,13 +241,23 @@ fn run_one(file: &str, text: &str, parameters: &[Parameter], spec: &RunSpec) -> 
         Ok(streamed) => {
             figures.set_events(streamed.events);
             fill_row(&mut row, &figures);
-            if let Some(step) = streamed.stalled_step {
-                row.outcome = format!("stalled at step {step}");
-            }
+            row.outcome = outcome_of(&streamed);
         }
         Err(error) => row.outcome = format!("error: {error}"),
     }
     row
+}
+
+/// Says how a finished run ended: `ok` only when no script stalled and
+/// every recipient was concluded.
+fn outcome_of(streamed: &sim::Streamed) -> String {
+    if let Some(step) = streamed.stalled_step {
+        return format!("stalled at step {step}");
+    }
+    match streamed.open_recipients.len() {
+        0 => "ok".to_string(),
+        count => format!("{count} recipients without outcome"),
+    }
 }
 
 /// Returns the overrides of one run: its seed and its values.
@@ -381,6 +392,18 @@ pub fn to_jsonl(parameters: &[Parameter], rows: &[Row]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_with_a_recipient_left_open_is_not_ok() {
+        let ended = |open: &[&str]| sim::Streamed {
+            events: 9,
+            stalled_step: None,
+            open_recipients: open.iter().map(|r| r.to_string()).collect(),
+        };
+        assert_eq!(outcome_of(&ended(&[])), "ok");
+        let open = ["sender: c3po@receiver.com", "sender: r2d2@receiver.com"];
+        assert_eq!(outcome_of(&ended(&open)), "2 recipients without outcome");
+    }
 
     #[test]
     fn seed_ranges_include_both_ends() {

@@ -3,7 +3,8 @@
 //! Nothing here reads a clock. Instants and spans are plain integers, so
 //! two runs of the same scenario compute the same times on every machine.
 //! Durations written by people ("20ms", "1.5s", "250us") are parsed here
-//! without going through floating point.
+//! without going through floating point. A sum past the last instant
+//! stops there ([`SimTime::MAX`]); the engine refuses to go on from it.
 
 use std::fmt;
 use std::ops::{Add, Sub};
@@ -24,6 +25,10 @@ pub struct SimDuration(u64);
 impl SimTime {
     /// The start of every run.
     pub const ZERO: SimTime = SimTime(0);
+
+    /// The last instant a run can reach, about 584 years in; sums that
+    /// would go past it stop here.
+    pub const MAX: SimTime = SimTime(u64::MAX);
 
     /// Builds an instant from nanoseconds since the start.
     pub const fn from_nanos(nanos: u64) -> Self {

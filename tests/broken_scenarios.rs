@@ -250,6 +250,16 @@ fn cases() -> Vec<Case> {
             "FILE:9:20: at `participants[1].smtp_client.retry_after`: expected a delay longer than 0, like `10min`",
         ),
         case(
+            "reply-timeout-zero",
+            client_with("timeouts: { greeting: 0s }"),
+            "FILE:9:29: at `participants[1].smtp_client.timeouts.greeting`: expected a duration above zero",
+        ),
+        case(
+            "reply-timeout-unknown-kind",
+            client_with("timeouts: { helo: 1min }"),
+            "FILE:9:19: at `participants[1].smtp_client.timeouts.helo`: unknown field `helo`, expected one of `greeting`, `command`, `data`, `end_of_data`",
+        ),
+        case(
             "max-attempts-zero",
             client_with("max_attempts: 0"),
             "FILE:9:21: at `participants[1].smtp_client.max_attempts`: expected 1 to 100 attempts; got 0",
@@ -478,6 +488,20 @@ fn cases() -> Vec<Case> {
             "partition-of-one-group",
             linked("faults:\n  - partition: { groups: [[a, b]] }\n"),
             "FILE:8:18: at `faults[0].partition.groups`: a partition needs at least two groups, e.g. [[a, b], [c]]",
+        ),
+        case(
+            "tcp-too-many-resends",
+            format!(
+                "title: t\nparticipants:\n  - {{ id: a, host: a.example, address: 192.0.2.1, tcp: {{ max_retransmissions: 101 }} }}\n{B}"
+            ),
+            "FILE:3:79: at `participants[0].tcp.max_retransmissions`: expected 0 to 100 resends; got 101",
+        ),
+        case(
+            "tcp-syn-resends-without-end",
+            format!(
+                "title: t\nparticipants:\n  - {{ id: a, host: a.example, address: 192.0.2.1, tcp: {{ max_syn_retransmissions: 4294967295 }} }}\n{B}"
+            ),
+            "FILE:3:83: at `participants[0].tcp.max_syn_retransmissions`: expected 0 to 100 resends; got 4294967295",
         ),
         case(
             "tcp-zero-min-rto",

@@ -360,3 +360,91 @@ fn a_quoted_reply_code_matches_as_the_bare_one_does() {
     assert_eq!(quoted, ["550 Unknown user: aibo\\r\\n"]);
     assert_eq!(quoted, bare);
 }
+
+/// Runs a bundled scenario with `--set` arguments.
+fn run_bundled(name: &str, sets: &[&str]) -> Result<Run, seqsim::sim::RunError> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(name);
+    let text = std::fs::read_to_string(&path).expect("the scenario can be read");
+    let overrides = Overrides {
+        seed: None,
+        sets: sets
+            .iter()
+            .map(|s| Setting::parse(s).expect("a setting"))
+            .collect(),
+    };
+    let scenario = scenario::parse(name, &text, &overrides).expect("valid");
+    seqsim::sim::run(&scenario)
+}
+
+#[test]
+fn a_partition_during_the_session_ends_in_a_helo_time_out_and_a_later_retry() {
+    // The bundled send with sender and receiver cut apart from 0.1 s to
+    // 200 s: the 250 to HELO cannot reach the client, whose HELO is all
+    // acknowledged. It waits 5 minutes (RFC 5321 gives none for HELO;
+    // it is awaited like MAIL, §4.5.3.2.2), ends the attempt, and after
+    // the 30-minute retry delay the partition is long over: aibo is
+    // refused (no mailbox), c3po and r2d2 get the mail, each once.
+    let partition =
+        "faults=[{partition: {groups: [[sender],[receiver]], since: 0.1s, until: 200s}}]";
+    let run = run_bundled("smtp-send.yaml", &[partition]).expect("the run ends");
+    let helo = labelled(&run.trace.messages, "HELO")[0].sent_at.as_nanos();
+    let marks: Vec<(u64, &str)> = run
+        .trace
+        .events
+        .iter()
+        .filter(|e| e.participant == "sender" && e.kind == LifelineEventKind::TimerExpired)
+        .filter(|e| !e.label.starts_with("RTO"))
+        .map(|e| (e.at.as_nanos() - helo, e.label.as_str()))
+        .collect();
+    assert_eq!(
+        marks,
+        [
+            (300_000 * MS, "no reply to HELO within 300s (time-out)"),
+            (
+                2_100_000 * MS,
+                "retry delay expired (1800s): mail to receiver.com, attempt 2 of 3"
+            ),
+        ]
+    );
+    let outcomes: Vec<(&str, &str)> = run
+        .trace
+        .outcomes
+        .iter()
+        .map(|o| (o.recipient.as_str(), o.status.as_str()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("aibo@receiver.com", "failed"),
+            ("c3po@receiver.com", "delivered"),
+            ("r2d2@receiver.com", "delivered"),
+        ]
+    );
+    assert_eq!(run.trace.deliveries.len(), 2, "one copy each");
+    assert!(run.open_recipients.is_empty());
+}
+
+#[test]
+fn virtual_time_running_out_is_a_run_error() {
+    // Both exchangers down, a SYN resent 100 times 1 000 000 s apart,
+    // 100 attempts 1 000 000 s apart: each attempt lasts about
+    // 2 × 101 × 10^6 s, so 100 of them need about 2.03 × 10^10 s, past
+    // the 2^64 ns ≈ 1.84 × 10^10 s virtual time can hold.
+    let sets = [
+        "participants[0].tcp={min_rto: 1000000s, max_rto: 1000000s, max_syn_retransmissions: 100}",
+        "participants[0].smtp_client.retry_after=1000000s",
+        "participants[0].smtp_client.max_attempts=100",
+        "faults=[{host_down: {host: mx1}}, {host_down: {host: mx2}}]",
+    ];
+    let error = run_bundled("second-mx-down.yaml", &sets).expect_err("time runs out");
+    assert!(matches!(error, seqsim::sim::RunError::TimeOverflow));
+    assert!(error.to_string().contains("virtual time ran out"));
+    // 80 attempts need about 1.62 × 10^10 s, which fits.
+    let fewer = [&sets[..], &["participants[0].smtp_client.max_attempts=80"]].concat();
+    let run = run_bundled("second-mx-down.yaml", &fewer).expect("80 attempts fit");
+    let last = run.trace.outcomes.last().expect("r2d2 is concluded");
+    assert_eq!(last.status, "failed");
+    assert!(last.at.as_nanos() > 16_000_000_000 * 1_000_000_000);
+}

@@ -122,3 +122,45 @@ fn heavy_loss_brings_both_outcomes_over_many_seeds() {
     }
     assert!(statuses.contains("delivered") && statuses.contains("failed"));
 }
+
+#[test]
+fn a_client_left_waiting_for_the_greeting_times_out_and_tries_again() {
+    // Seed 1308, 30 % loss on the mail link only: the client's handshake
+    // ACK is lost; the server resends its SYN_ACK until it gives up and
+    // its RST is lost too. The client, ESTABLISHED, waits for a 220 that
+    // never comes: 5 minutes after its ACK (RFC 5321 §4.5.3.2.1) it ends
+    // the attempt, and 30 minutes later (the retry delay) it tries again.
+    let trace = run_with_loss(1308, [0, 0, 30]);
+    for (recipient, mailbox, exists) in RECIPIENTS {
+        check_recipient(&trace, recipient, mailbox, exists);
+    }
+    assert_eq!(trace.outcomes.len(), RECIPIENTS.len());
+    let to_server = |m: &&seqsim::trace::Message| m.from == "sender" && m.to == "receiver";
+    let handshake_ack = trace
+        .messages
+        .iter()
+        .filter(to_server)
+        .find(|m| m.tcp.as_ref().is_some_and(|t| t.flags == ["ACK"]))
+        .expect("the client acknowledges the SYN_ACK");
+    assert!(handshake_ack.lost.is_some(), "the handshake ACK is lost");
+    let reset = trace.messages.iter().find(|m| m.label.starts_with("RST"));
+    assert!(reset.expect("the server aborts").lost.is_some());
+    let acked = handshake_ack.sent_at.as_nanos();
+    let marks: Vec<(u64, &str)> = trace
+        .events
+        .iter()
+        .filter(|e| e.participant == "sender" && !e.label.starts_with("RTO"))
+        .map(|e| (e.at.as_nanos() - acked, e.label.as_str()))
+        .collect();
+    let second = 1_000_000_000;
+    assert_eq!(
+        marks,
+        [
+            (300 * second, "no greeting within 300s (time-out)"),
+            (
+                2_100 * second,
+                "retry delay expired (1800s): mail to receiver.com, attempt 2 of 3"
+            ),
+        ]
+    );
+}

@@ -159,3 +159,19 @@ fn a_seed_or_a_path_given_twice_is_refused() {
         assert!(output.stdout.is_empty());
     }
 }
+
+#[test]
+fn every_recipient_of_a_lossy_sweep_is_concluded() {
+    // The scenario names three recipients; each must end delivered or
+    // failed, whatever is lost. At 50 % loss on the mail link, seeds 1,
+    // 13, 40, 49, 56 and 57 once left some waiting for a reply forever
+    // with the outcome `ok`; the client's reply time-outs end them.
+    let out = rows(&["--seeds", "1..60", "--set", "links[2].loss=0.3,0.5"]);
+    assert_eq!(out.lines().count(), 121, "a header and 120 rows");
+    for row in out.lines().skip(1) {
+        let fields: Vec<&str> = row.split(',').collect();
+        assert_eq!(fields[3], "ok", "{row}");
+        let count = |i: usize| fields[i].parse::<u64>().unwrap();
+        assert_eq!(count(8) + count(9), 3, "delivered + failed: {row}");
+    }
+}

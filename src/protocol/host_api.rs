@@ -89,6 +89,11 @@ pub enum Request {
         /// How long from now.
         after: SimDuration,
     },
+    /// Disarm a timer set earlier, so it never fires.
+    CancelTimer {
+        /// The timer.
+        timer: TimerId,
+    },
 }
 
 /// Something an application marks on its host's lifeline.
@@ -217,6 +222,11 @@ impl HostCalls {
         let timer = TimerId(self.next_timer);
         self.requests.push(Request::SetTimer { timer, after });
         timer
+    }
+
+    /// Asks that a timer set earlier never fire.
+    pub fn cancel_timer(&mut self, timer: TimerId) {
+        self.requests.push(Request::CancelTimer { timer });
     }
 
     /// Notes a result in the trace.

@@ -21,6 +21,10 @@ use crate::trace::Layer;
 /// The TCP flag names a rule may list.
 const FLAG_NAMES: [&str; 5] = ["SYN", "ACK", "FIN", "RST", "PSH"];
 
+/// The most resends a TCP setting may ask for. Real stacks stop far
+/// sooner (Linux: 15 data, 6 SYN); the bound keeps every run finite.
+const MAX_RESENDS: u32 = 100;
+
 impl Checker<'_> {
     /// Checks every fault, sorting rules, outages and partitions apart.
     pub(super) fn faults(&self, raw: &[RawFault]) -> Result<Faults, ScenarioError> {
@@ -307,10 +311,12 @@ impl Checker<'_> {
         let Some(raw) = raw else { return Ok(config) };
         let path = format!("{path}.tcp");
         if let Some(tries) = raw.max_retransmissions {
-            config.max_retransmissions = tries;
+            let key = format!("{path}.max_retransmissions");
+            config.max_retransmissions = self.resend_count(&key, tries)?;
         }
         if let Some(tries) = raw.max_syn_retransmissions {
-            config.max_syn_retransmissions = tries;
+            let key = format!("{path}.max_syn_retransmissions");
+            config.max_syn_retransmissions = self.resend_count(&key, tries)?;
         }
         if let Some(text) = &raw.min_rto {
             config.min_rto = self.positive(&format!("{path}.min_rto"), text)?;
@@ -328,8 +334,17 @@ impl Checker<'_> {
         Ok(config)
     }
 
+    /// Checks a count of resends against [`MAX_RESENDS`].
+    fn resend_count(&self, path: &str, tries: u32) -> Result<u32, ScenarioError> {
+        if tries > MAX_RESENDS {
+            let why = format!("expected 0 to {MAX_RESENDS} resends; got {tries}");
+            return Err(self.error(path, why));
+        }
+        Ok(tries)
+    }
+
     /// Reads a duration that must be more than zero.
-    fn positive(&self, path: &str, text: &str) -> Result<SimDuration, ScenarioError> {
+    pub(super) fn positive(&self, path: &str, text: &str) -> Result<SimDuration, ScenarioError> {
         let duration = self.duration(path, text)?;
         if duration == SimDuration::ZERO {
             return Err(self.error(path, "expected a duration above zero"));

@@ -24,7 +24,7 @@ pub use overrides::Setting;
 pub use positions::Position;
 
 use crate::protocol::dns::ResolverConfig;
-use crate::protocol::smtp::{Mail, RetryPolicy, ServerConfig};
+use crate::protocol::smtp::{Mail, ReplyTimeouts, RetryPolicy, ServerConfig};
 use crate::protocol::tcp;
 use crate::sim::faults::Faults;
 use crate::sim::topology::LinkSpec;
@@ -89,6 +89,8 @@ pub struct ClientSetup {
     pub mails: Vec<Mail>,
     /// How it retries after temporary failures.
     pub retry: RetryPolicy,
+    /// How long it waits for each reply.
+    pub timeouts: ReplyTimeouts,
 }
 
 /// A checked remark.

@@ -74,9 +74,11 @@ pub struct RawParticipant {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Tcp")]
 pub struct RawTcp {
-    /// How often a data segment or FIN is sent again on timeout before the connection aborts with RST (default 6).
+    /// How often a data segment or FIN is sent again on timeout before the connection aborts with RST, 0 to 100 (default 6).
+    #[schemars(range(max = 100))]
     pub max_retransmissions: Option<u32>,
-    /// How often a SYN or SYN_ACK is sent again on timeout before the connection gives up (default 7).
+    /// How often a SYN or SYN_ACK is sent again on timeout before the connection gives up, 0 to 100 (default 7).
+    #[schemars(range(max = 100))]
     pub max_syn_retransmissions: Option<u32>,
     /// The lowest retransmission timeout, e.g. `200ms` (default 1s).
     pub min_rto: Option<String>,
@@ -207,6 +209,23 @@ pub struct RawSmtpClient {
     pub retry_after: Option<String>,
     /// How many attempts each recipient gets in all, the first included, 1 to 100 (default 3).
     pub max_attempts: Option<u32>,
+    /// How long the client waits for each reply before it ends the attempt (RFC 5321 §4.5.3.2), e.g. `{ greeting: 30s }`.
+    pub timeouts: Option<RawReplyTimeouts>,
+}
+
+/// How long a sending client waits for replies; each is a duration above zero.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "ReplyTimeouts")]
+pub struct RawReplyTimeouts {
+    /// The wait for the 220 greeting (default 5min).
+    pub greeting: Option<String>,
+    /// The wait for the replies to HELO, VRFY, MAIL, RCPT and QUIT, and for the server's close after QUIT (default 5min).
+    pub command: Option<String>,
+    /// The wait for the 354 reply to DATA (default 2min).
+    pub data: Option<String>,
+    /// The wait for the reply to the end of data (default 10min).
+    pub end_of_data: Option<String>,
 }
 
 /// One mail.

@@ -10,12 +10,14 @@ use std::net::Ipv4Addr;
 use super::population::{self, Copies, Expansion};
 use super::positions::Positions;
 use super::raw::{
-    RawLink, RawMail, RawOccurrence, RawParticipant, RawRecord, RawRemark, RawReply, RawScenario,
-    RawSmtpClient, RawSmtpServer,
+    RawLink, RawMail, RawOccurrence, RawParticipant, RawRecord, RawRemark, RawReply,
+    RawReplyTimeouts, RawScenario, RawSmtpClient, RawSmtpServer,
 };
 use super::{ClientSetup, Occurrence, Participant, Remark, Scenario, ScenarioError, Setting};
 use crate::protocol::dns::ResolverConfig;
-use crate::protocol::smtp::{ImposedReply, Mail, ReplyPoint, RetryPolicy, ServerConfig};
+use crate::protocol::smtp::{
+    ImposedReply, Mail, ReplyPoint, ReplyTimeouts, RetryPolicy, ServerConfig,
+};
 use crate::sim::topology::LinkSpec;
 use crate::time::SimDuration;
 use crate::wire::dns::{Name, Record, RecordData};
@@ -532,7 +534,36 @@ impl Checker<'_> {
             start,
             mails: mails.collect::<Result<_, _>>()?,
             retry: self.retry_policy(&key, raw)?,
+            timeouts: self.reply_timeouts(&key, raw.timeouts.as_ref())?,
         })
+    }
+
+    /// Checks a client's reply time-outs over the defaults of RFC 5321.
+    fn reply_timeouts(
+        &self,
+        key: &str,
+        raw: Option<&RawReplyTimeouts>,
+    ) -> Result<ReplyTimeouts, ScenarioError> {
+        let mut timeouts = ReplyTimeouts::default();
+        let Some(raw) = raw else {
+            return Ok(timeouts);
+        };
+        let fields = [
+            ("greeting", &raw.greeting, &mut timeouts.greeting),
+            ("command", &raw.command, &mut timeouts.command),
+            ("data", &raw.data, &mut timeouts.data_initiation),
+            (
+                "end_of_data",
+                &raw.end_of_data,
+                &mut timeouts.data_termination,
+            ),
+        ];
+        for (name, text, wait) in fields {
+            if let Some(text) = text {
+                *wait = self.positive(&format!("{key}.timeouts.{name}"), text)?;
+            }
+        }
+        Ok(timeouts)
     }
 
     /// Checks a client's retry delay and number of attempts.

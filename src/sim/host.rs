@@ -433,6 +433,18 @@ impl Host {
         self.notes.push(StampedNote { at, note });
     }
 
+    /// Returns the recipients this host's mail clients never concluded,
+    /// as `participant: address`.
+    pub fn open_recipients(&self) -> Vec<String> {
+        let clients = self.apps.iter().filter_map(|app| match app {
+            App::SmtpClient(client) => Some(client.open_recipients()),
+            _ => None,
+        });
+        let open = clients.flatten();
+        open.map(|recipient| format!("{}: {recipient}", self.id))
+            .collect()
+    }
+
     /// Returns the earliest timer deadline of the host's connections,
     /// resolver and applications.
     pub fn next_deadline(&mut self) -> Option<SimTime> {
@@ -656,6 +668,7 @@ impl Host {
             Request::SetTimer { timer, after } => {
                 self.app_timers.insert((now + after, timer), app);
             }
+            Request::CancelTimer { timer } => self.app_timers.retain(|&(_, set), _| set != timer),
         }
     }
 

@@ -7,7 +7,9 @@
 //!
 //! Time jumps from one event to the next; nothing is stepped by ticks.
 //! Events at the same instant run in the order they were scheduled. The
-//! run ends when no event is left.
+//! run ends when no event is left; an event at the last instant virtual
+//! time can hold (where sums of times stop) ends it with an error, since
+//! its true time is lost.
 //!
 //! Each packet's fate is settled when it is sent: the scenario's faults
 //! are consulted (see [`faults`]), then the links carry it. A packet's
@@ -104,6 +106,9 @@ pub struct Run {
     /// The number of the script step whose message never arrived, if the
     /// script stopped there (a lost packet, or no path).
     pub stalled_step: Option<usize>,
+    /// The recipients left with no outcome when the run ended, as
+    /// `participant: address`; empty when every mail was concluded.
+    pub open_recipients: Vec<String>,
 }
 
 /// The result of a run whose records went to a [`Sink`].
@@ -114,6 +119,8 @@ pub struct Streamed {
     /// The number of the script step whose message never arrived, if the
     /// script stopped there.
     pub stalled_step: Option<usize>,
+    /// The recipients left with no outcome, as `participant: address`.
+    pub open_recipients: Vec<String>,
 }
 
 /// Why a run could not finish.
@@ -122,6 +129,12 @@ pub enum RunError {
     /// The run went past [`event_limit`] events.
     #[error("the run was stopped after {0} events without ending (a model never settled)")]
     EventLimit(u64),
+    /// An event fell at or past the last instant virtual time can hold.
+    #[error(
+        "virtual time ran out: an event fell at or past {} s, the last instant a run can reach (timer or delay settings too large)",
+        SimTime::MAX
+    )]
+    TimeOverflow,
 }
 
 /// The simulated network and everything on it during a run.
@@ -154,6 +167,7 @@ pub fn run(scenario: &Scenario) -> Result<Run, RunError> {
         unmatched_remarks,
         events: streamed.events,
         stalled_step: streamed.stalled_step,
+        open_recipients: streamed.open_recipients,
     })
 }
 
@@ -163,9 +177,11 @@ pub fn run_into(scenario: &Scenario, sink: &mut dyn Sink) -> Result<Streamed, Ru
     let mut world = World::build(scenario, sink);
     let events = world.run_to_end()?;
     let stalled_step = world.script.stalled_step().map(|step| step.number);
+    let open_recipients = world.hosts.iter().flat_map(Host::open_recipients);
     Ok(Streamed {
         events,
         stalled_step,
+        open_recipients: open_recipients.collect(),
     })
 }
 
@@ -288,7 +304,8 @@ impl<'a> World<'a> {
         }
         if let Some(setup) = &participant.smtp_client {
             let client =
-                smtp::Client::new(participant.host.clone(), setup.mails.clone(), setup.retry);
+                smtp::Client::new(participant.host.clone(), setup.mails.clone(), setup.retry)
+                    .with_timeouts(setup.timeouts);
             let app = host.add_app(App::SmtpClient(Box::new(client)));
             self.clients[index] = Some(app);
             let script = &self.scenario.script;
@@ -313,6 +330,9 @@ impl<'a> World<'a> {
             processed += 1;
             if processed > self.event_limit {
                 return Err(RunError::EventLimit(self.event_limit));
+            }
+            if now == SimTime::MAX {
+                return Err(RunError::TimeOverflow);
             }
             let host = self.dispatch(now, event);
             self.follow_script(now, host);

@@ -19,7 +19,22 @@
 //! rather than risk a second copy. After QUIT the client waits for the
 //! server's FIN before closing its own side (RFC 5321 §4.1.1.10).
 //!
-//! Not modelled: a give-up time instead of a count of attempts, a retry
+//! Every reply is awaited for a limited time, the client time-outs of
+//! RFC 5321 §4.5.3.2: 5 minutes for the greeting, MAIL and RCPT, 2 for
+//! the reply to DATA, 10 after the end of data. RFC 5321 names none for
+//! HELO, VRFY and QUIT; they get 5 minutes, like the other commands that
+//! a server answers without lengthy work. The message and its final dot
+//! go in one write, so the 3-minute data block time-out has no gap to
+//! cover. After QUIT the wait for the server's close is bounded by the
+//! same 5 minutes. On expiry the time-out is marked on the lifeline, the
+//! client closes its side (a FIN: RFC 5321 §4.5.3.2 asks the client to
+//! stop the attempt, and TCP's retry limits bound the close) and stops
+//! listening; the attempt ends as a temporary failure (§4.5.4.1). A
+//! time-out waiting for the reply to the end of data fails the accepted
+//! recipients instead, like a connection lost there: the server may have
+//! taken the mail, and a retry could deliver it twice (§6.1).
+//!
+//! Not modelled: the server's own time-out, a give-up time instead of a count of attempts, a retry
 //! delay that grows, sending to the exchangers of several domains at
 //! once, picking at random among exchangers of equal preference.
 
@@ -67,6 +82,53 @@ impl Default for RetryPolicy {
     }
 }
 
+/// How long the client waits for each reply (RFC 5321 §4.5.3.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReplyTimeouts {
+    /// The wait for the 220 greeting (§4.5.3.2.1).
+    pub greeting: SimDuration,
+    /// The wait for replies to HELO, VRFY, MAIL, RCPT and QUIT, and for
+    /// the server's close after QUIT (§4.5.3.2.2, §4.5.3.2.3).
+    pub command: SimDuration,
+    /// The wait for the 354 after DATA (§4.5.3.2.4).
+    pub data_initiation: SimDuration,
+    /// The wait for the reply to the end of data (§4.5.3.2.6).
+    pub data_termination: SimDuration,
+}
+
+impl Default for ReplyTimeouts {
+    /// The minimum values RFC 5321 §4.5.3.2 gives.
+    fn default() -> ReplyTimeouts {
+        ReplyTimeouts {
+            greeting: SimDuration::from_secs(5 * 60),
+            command: SimDuration::from_secs(5 * 60),
+            data_initiation: SimDuration::from_secs(2 * 60),
+            data_termination: SimDuration::from_secs(10 * 60),
+        }
+    }
+}
+
+impl ReplyTimeouts {
+    /// Returns how long the client waits at `step`, if it waits at all.
+    fn for_step(&self, step: Step) -> Option<SimDuration> {
+        match step {
+            Step::AwaitingGreeting => Some(self.greeting),
+            Step::AwaitingData => Some(self.data_initiation),
+            Step::AwaitingEndOfData => Some(self.data_termination),
+            Step::AwaitingHelo
+            | Step::AwaitingVrfy(_)
+            | Step::AwaitingMailFrom
+            | Step::AwaitingRcpt(_)
+            | Step::AwaitingQuit
+            | Step::AwaitingServerClose => Some(self.command),
+            Step::LookingUpExchangers(_)
+            | Step::LookingUpAddress(_)
+            | Step::Connecting
+            | Step::Closing => None,
+        }
+    }
+}
+
 /// One attempt to deliver a mail to some of its recipients at one domain.
 #[derive(Clone, Debug)]
 struct Job {
@@ -94,6 +156,22 @@ enum Step {
     Closing,
 }
 
+/// What a step waits for, as the time-out mark names it.
+fn awaited(step: Step) -> &'static str {
+    match step {
+        Step::AwaitingGreeting => "greeting",
+        Step::AwaitingHelo => "reply to HELO",
+        Step::AwaitingVrfy(_) => "reply to VRFY",
+        Step::AwaitingMailFrom => "reply to MAIL",
+        Step::AwaitingRcpt(_) => "reply to RCPT",
+        Step::AwaitingData => "reply to DATA",
+        Step::AwaitingEndOfData => "reply to the end of data",
+        Step::AwaitingQuit => "reply to QUIT",
+        Step::AwaitingServerClose => "close from the server",
+        _ => "reply",
+    }
+}
+
 /// A session in progress: one attempt of one job.
 #[derive(Debug)]
 struct Session {
@@ -110,6 +188,16 @@ struct Session {
     concluded: Vec<Address>,
     message_sent: bool,
     last_problem: String,
+    reply_timer: Option<TimerId>,
+}
+
+impl Session {
+    /// Returns the session's recipients not yet concluded.
+    fn open_recipients(&self) -> Vec<Address> {
+        let mut open = self.job.recipients.clone();
+        open.retain(|r| !self.concluded.contains(r));
+        open
+    }
 }
 
 /// An SMTP client sending its mails one session at a time.
@@ -117,6 +205,7 @@ struct Session {
 pub struct Client {
     host_name: Name,
     policy: RetryPolicy,
+    timeouts: ReplyTimeouts,
     jobs: VecDeque<Job>,
     session: Option<Session>,
     waiting: BTreeMap<TimerId, Job>,
@@ -129,10 +218,27 @@ impl Client {
         Client {
             host_name,
             policy,
+            timeouts: ReplyTimeouts::default(),
             jobs,
             session: None,
             waiting: BTreeMap::new(),
         }
+    }
+
+    /// Returns the recipients not yet concluded, in the order the client
+    /// holds them: the current session's, those waiting for a retry, and
+    /// those of jobs not started.
+    pub fn open_recipients(&self) -> Vec<Address> {
+        let in_session = self.session.iter().flat_map(Session::open_recipients);
+        let waiting = self.waiting.values().flat_map(|job| job.recipients.clone());
+        let queued = self.jobs.iter().flat_map(|job| job.recipients.clone());
+        in_session.chain(waiting).chain(queued).collect()
+    }
+
+    /// Replaces the reply time-outs.
+    pub fn with_timeouts(mut self, timeouts: ReplyTimeouts) -> Client {
+        self.timeouts = timeouts;
+        self
     }
 
     /// Tells whether the client has concluded every recipient and ended
@@ -146,11 +252,14 @@ impl Client {
         match notice {
             Notice::Start => self.start_next_job(calls),
             Notice::Resolved(query, answer) => self.on_resolved(calls, query, answer),
-            Notice::Connected(conn) if self.owns(conn) => self.set_step(Step::AwaitingGreeting),
+            Notice::Connected(conn) if self.owns(conn) => {
+                self.await_step(calls, Step::AwaitingGreeting)
+            }
             Notice::Received(conn, bytes) if self.owns(conn) => self.on_received(calls, &bytes),
             Notice::PeerFinished(conn) if self.owns(conn) => self.on_peer_finished(calls, conn),
             Notice::Closed(conn) if self.owns(conn) => self.on_connection_end(calls, "closed"),
             Notice::Reset(conn) if self.owns(conn) => self.on_connection_end(calls, "reset"),
+            Notice::Timer(timer) if self.is_reply_timer(timer) => self.on_reply_timeout(calls),
             Notice::Timer(timer) => self.on_retry_timer(calls, timer),
             _ => {}
         }
@@ -184,6 +293,7 @@ impl Client {
             concluded: Vec::new(),
             message_sent: false,
             last_problem: String::new(),
+            reply_timer: None,
         });
     }
 
@@ -313,7 +423,7 @@ impl Client {
         };
         let closing = matches!(step, Step::AwaitingQuit | Step::AwaitingServerClose);
         if reply.code == 421 && !closing {
-            return self.on_service_closing(&reply);
+            return self.on_service_closing(calls, &reply);
         }
         match step {
             Step::AwaitingGreeting => self.after_greeting(calls, &reply),
@@ -323,20 +433,20 @@ impl Client {
             Step::AwaitingRcpt(index) => self.after_rcpt(calls, index, &reply),
             Step::AwaitingData => self.after_data(calls, &reply),
             Step::AwaitingEndOfData => self.after_end_of_data(calls, &reply),
-            Step::AwaitingQuit => self.set_step(Step::AwaitingServerClose),
+            Step::AwaitingQuit => self.await_step(calls, Step::AwaitingServerClose),
             _ => {}
         }
     }
 
     /// Keeps every recipient not yet concluded for a later attempt after
     /// 421, and waits for the server to close (RFC 5321 §3.8).
-    fn on_service_closing(&mut self, reply: &Reply) {
+    fn on_service_closing(&mut self, calls: &mut HostCalls, reply: &Reply) {
         let session = self.session.as_mut().expect("a reply belongs to a session");
         let mut open = std::mem::take(&mut session.pending);
         open.append(&mut session.accepted);
         defer_all(session, &open, &reply.to_string());
         session.message_sent = false;
-        session.step = Step::AwaitingServerClose;
+        self.await_step(calls, Step::AwaitingServerClose);
     }
 
     /// Names itself with HELO after a 2xx greeting.
@@ -490,7 +600,7 @@ impl Client {
         calls.send(conn, dot_stuff(&session.job.mail.content));
         calls.send(conn, ".\r\n");
         session.message_sent = true;
-        session.step = Step::AwaitingEndOfData;
+        self.await_step(calls, Step::AwaitingEndOfData);
     }
 
     /// Settles the accepted recipients by the reply to the final dot.
@@ -545,14 +655,54 @@ impl Client {
         let session = self.session.as_mut().expect("commands belong to a session");
         let conn = session.conn.expect("commands are sent on a connection");
         calls.send(conn, format!("{command}\r\n"));
-        session.step = next;
+        self.await_step(calls, next);
+    }
+
+    /// Notes what the session waits for next and arms the reply timer
+    /// for it, disarming the one before.
+    fn await_step(&mut self, calls: &mut HostCalls, step: Step) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        session.step = step;
+        if let Some(timer) = session.reply_timer.take() {
+            calls.cancel_timer(timer);
+        }
+        if let Some(wait) = self.timeouts.for_step(step) {
+            session.reply_timer = Some(calls.set_timer(wait));
+        }
+    }
+
+    /// Tells whether `timer` is the current session's reply timer.
+    fn is_reply_timer(&self, timer: TimerId) -> bool {
+        let session = self.session.as_ref();
+        session.is_some_and(|s| s.reply_timer == Some(timer))
+    }
+
+    /// Gives up waiting: marks the time-out, closes the connection and
+    /// ends the attempt as a temporary failure (RFC 5321 §4.5.4.1), or as
+    /// a failure of the accepted recipients when the message went.
+    fn on_reply_timeout(&mut self, calls: &mut HostCalls) {
+        let session = self
+            .session
+            .as_mut()
+            .expect("a reply timer belongs to a session");
+        session.reply_timer = None;
+        let wait = self.timeouts.for_step(session.step).unwrap_or_default();
+        let problem = format!("no {} within {wait} (time-out)", awaited(session.step));
+        calls.note(LifelineEventKind::TimerExpired, problem.clone());
+        if let Some(conn) = session.conn {
+            calls.close(conn);
+        }
+        self.note_problem(&problem);
+        self.finish_session(calls);
     }
 
     /// Closes the client's side once the server has closed its own.
     fn on_peer_finished(&mut self, calls: &mut HostCalls, conn: ConnId) {
         self.note_problem("the server closed the connection");
         calls.close(conn);
-        self.set_step(Step::Closing);
+        self.await_step(calls, Step::Closing);
     }
 
     /// Tries the next exchanger when the connection could not be made,
@@ -592,6 +742,9 @@ impl Client {
     /// job starts.
     fn finish_session(&mut self, calls: &mut HostCalls) {
         let mut session = self.session.take().expect("a session is in progress");
+        if let Some(timer) = session.reply_timer.take() {
+            calls.cancel_timer(timer);
+        }
         let unknown = format!(
             "{}: the message was sent but its reply never came",
             session.last_problem
@@ -812,8 +965,28 @@ mod tests {
         )
     }
 
-    /// Writes each request as a short line, SMTP lines without CRLF.
+    /// Writes each request as a short line, SMTP lines without CRLF,
+    /// leaving out the arming and disarming of reply timers (the tests
+    /// of time-outs use [`all_requests`]).
     fn requests(calls: &mut HostCalls) -> Vec<String> {
+        let waits = [2 * 60, 5 * 60, 10 * 60].map(SimDuration::from_secs);
+        let is_reply_timer = |request: &Request| match request {
+            Request::SetTimer { after, .. } => waits.contains(after),
+            Request::CancelTimer { .. } => true,
+            _ => false,
+        };
+        let mut kept = calls.take_requests();
+        kept.retain(|request| !is_reply_timer(request));
+        kept.iter().map(describe).collect()
+    }
+
+    /// Writes every request as a short line, SMTP lines without CRLF.
+    fn all_requests(calls: &mut HostCalls) -> Vec<String> {
+        calls.take_requests().iter().map(describe).collect()
+    }
+
+    /// Writes one request as a short line.
+    fn describe(request: &Request) -> String {
         let describe = |request: &Request| match request {
             Request::Connect { address, port, .. } => format!("<connect {address}:{port}>"),
             Request::Send { data, .. } => String::from_utf8(data.clone()).unwrap(),
@@ -834,8 +1007,9 @@ mod tests {
             Request::Record(other) => format!("{other:?}"),
             Request::Note(note) => format!("<note {}>", note.label),
             Request::SetTimer { after, .. } => format!("<timer {after}>"),
+            Request::CancelTimer { .. } => "<cancel timer>".to_string(),
         };
-        calls.take_requests().iter().map(describe).collect()
+        describe(request)
     }
 
     fn response(question: Question, answers: Vec<Record>, additional: Vec<Record>) -> Message {
@@ -1387,5 +1561,141 @@ mod tests {
         );
         server_closes(&mut client, &mut calls);
         assert_eq!(requests(&mut calls), ["<close>", "<timer 60s>"]);
+    }
+
+    /// Returns the id of the last timer set among `requests`.
+    fn last_timer(requests: &[Request]) -> TimerId {
+        let mut timers = requests.iter().filter_map(|request| match request {
+            Request::SetTimer { timer, .. } => Some(*timer),
+            _ => None,
+        });
+        timers.next_back().expect("a timer was set")
+    }
+
+    #[test]
+    fn greeting_is_awaited_five_minutes_then_the_attempt_ends_as_temporary() {
+        let (mut client, mut calls, query) =
+            looking_up_mx_with(quick_retries(3), &["c3po@receiver.com"]);
+        let answer = response(
+            mx_question(),
+            vec![mx_record()],
+            vec![a_record("mail.receiver.com")],
+        );
+        client.handle(&mut calls, Notice::Resolved(query, Ok(answer)));
+        calls.take_requests();
+        client.handle(&mut calls, Notice::Connected(ConnId(1)));
+        let armed = calls.take_requests();
+        let expected_arm = Request::SetTimer {
+            timer: last_timer(&armed),
+            after: SimDuration::from_secs(300),
+        };
+        assert_eq!(armed, [expected_arm], "RFC 5321 §4.5.3.2.1: 5 minutes");
+        client.handle(&mut calls, Notice::Timer(last_timer(&armed)));
+        assert_eq!(
+            all_requests(&mut calls),
+            [
+                "<note no greeting within 300s (time-out)>",
+                "<close>",
+                "<timer 60s>"
+            ]
+        );
+        assert!(!client.is_done(), "the recipient waits for attempt 2");
+        assert_eq!(client.open_recipients(), [address("c3po@receiver.com")]);
+    }
+
+    #[test]
+    fn each_reply_disarms_its_timer_and_arms_the_next_one() {
+        let (mut client, mut calls) = in_session(quick_retries(3), &["c3po@receiver.com"]);
+        let mail_wait = last_timer(&calls.take_requests());
+        reply(&mut client, &mut calls, "250 OK");
+        let sent = calls.take_requests();
+        let expected = [
+            Request::Send {
+                conn: ConnId(1),
+                data: b"RCPT TO:<c3po@receiver.com>\r\n".to_vec(),
+            },
+            Request::CancelTimer { timer: mail_wait },
+            Request::SetTimer {
+                timer: last_timer(&sent),
+                after: SimDuration::from_secs(300),
+            },
+        ];
+        assert_eq!(
+            sent, expected,
+            "MAIL's wait ends, RCPT's (§4.5.3.2.3) begins"
+        );
+        client.handle(&mut calls, Notice::Timer(mail_wait));
+        assert_eq!(
+            all_requests(&mut calls),
+            Vec::<String>::new(),
+            "a disarmed timer does nothing"
+        );
+    }
+
+    #[test]
+    fn data_is_awaited_two_minutes_and_the_end_of_data_ten() {
+        let (mut client, mut calls) = in_session(quick_retries(3), &["c3po@receiver.com"]);
+        reply(&mut client, &mut calls, "250 OK");
+        calls.take_requests();
+        reply(&mut client, &mut calls, "250 OK");
+        assert_eq!(
+            all_requests(&mut calls),
+            ["DATA\r\n", "<cancel timer>", "<timer 120s>"]
+        );
+        reply(&mut client, &mut calls, "354 Enter e-mail");
+        let sent = all_requests(&mut calls);
+        assert_eq!(sent[2..], ["<cancel timer>", "<timer 600s>"]);
+    }
+
+    #[test]
+    fn time_out_after_the_end_of_data_fails_rather_than_risk_a_second_copy() {
+        let (mut client, mut calls) = in_session(quick_retries(3), &["c3po@receiver.com"]);
+        for line in ["250 OK", "250 OK", "354 Enter e-mail"] {
+            reply(&mut client, &mut calls, line);
+        }
+        let end_of_data_wait = last_timer(&calls.take_requests());
+        client.handle(&mut calls, Notice::Timer(end_of_data_wait));
+        assert_eq!(
+            all_requests(&mut calls),
+            [
+                "<note no reply to the end of data within 600s (time-out)>",
+                "<close>",
+                "<c3po@receiver.com failed no reply to the end of data within 600s (time-out): the message was sent but its reply never came>"
+            ]
+        );
+        assert!(client.is_done(), "no retry: the server may hold the mail");
+    }
+
+    #[test]
+    fn time_out_before_the_message_keeps_the_recipient_for_a_retry() {
+        let (mut client, mut calls) = in_session(quick_retries(3), &["c3po@receiver.com"]);
+        reply(&mut client, &mut calls, "250 OK");
+        let rcpt_wait = last_timer(&calls.take_requests());
+        client.handle(&mut calls, Notice::Timer(rcpt_wait));
+        assert_eq!(
+            all_requests(&mut calls),
+            [
+                "<note no reply to RCPT within 300s (time-out)>",
+                "<close>",
+                "<timer 60s>"
+            ]
+        );
+    }
+
+    #[test]
+    fn server_that_never_closes_after_quit_is_left_after_five_minutes() {
+        let (mut client, mut calls) = in_session(quick_retries(3), &["c3po@receiver.com"]);
+        reply(&mut client, &mut calls, "550 No such user");
+        reply(&mut client, &mut calls, "221 Bye");
+        let close_wait = last_timer(&calls.take_requests());
+        client.handle(&mut calls, Notice::Timer(close_wait));
+        assert_eq!(
+            all_requests(&mut calls),
+            [
+                "<note no close from the server within 300s (time-out)>",
+                "<close>"
+            ]
+        );
+        assert!(client.is_done());
     }
 }

@@ -16,7 +16,7 @@
 mod client;
 mod server;
 
-pub use client::{Client, Mail, RetryPolicy};
+pub use client::{Client, Mail, ReplyTimeouts, RetryPolicy};
 pub use server::{ImposedReply, ReplyPoint, Server, ServerConfig};
 
 /// The well-known SMTP port (assigned by IANA for SMTP).

@@ -12,6 +12,12 @@
 //! with 452. After any 421 the server closes the connection (RFC 5321
 //! §3.8); after a 554 greeting it answers 503 to everything but QUIT
 //! (§3.1).
+//!
+//! Not modelled: the server's own 5-minute wait for the next command
+//! (RFC 5321 §4.5.3.2.7). A server whose client vanished keeps the
+//! connection until TCP gives up on a reply it is resending, or for ever
+//! when it has nothing left to send; the run still ends, as nothing more
+//! happens.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
