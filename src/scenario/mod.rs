@@ -51,6 +51,8 @@ pub struct Scenario {
     pub remarks: Vec<Remark>,
     /// Fault rules, hosts down and partitions.
     pub faults: Faults,
+    /// The participant indices of each population's copies, in order.
+    pub populations: Vec<std::ops::Range<usize>>,
 }
 
 /// One checked participant.

@@ -45,6 +45,8 @@ pub struct Expansion {
     /// For each written participant, the indices of its copies (one for
     /// a participant without a population).
     pub spans: Vec<Range<usize>>,
+    /// For each written participant, whether it has a population.
+    pub copied: Vec<bool>,
 }
 
 impl Expansion {
@@ -52,6 +54,16 @@ impl Expansion {
     /// population (its only copy).
     pub fn single(&self, written: usize) -> usize {
         self.spans[written].start
+    }
+
+    /// Returns the spans of the participants written with a population.
+    pub fn populations(&self) -> Vec<Range<usize>> {
+        let spans = self
+            .spans
+            .iter()
+            .enumerate()
+            .filter(|(written, _)| self.copied[*written]);
+        spans.map(|(_, span)| span.clone()).collect()
     }
 
     /// Returns the written participant and the copy number (from 1) of an
@@ -109,6 +121,7 @@ impl Checker<'_> {
                 }
             }
             expansion.spans.push(start..all.len());
+            expansion.copied.push(copies.is_some());
         }
         Ok((all, expansion))
     }
@@ -272,7 +285,9 @@ mod tests {
     fn an_expanded_index_names_its_origin() {
         let expansion = Expansion {
             spans: vec![0..1, 1..4, 4..5],
+            copied: vec![false, true, false],
         };
+        assert_eq!(expansion.populations(), vec![1..4]);
         assert_eq!(expansion.origin(0), (0, 1));
         assert_eq!(expansion.origin(3), (1, 3));
         assert_eq!(expansion.origin(4), (2, 1));

@@ -107,6 +107,7 @@ pub fn validate(
             .map(|remark| population::move_remark(remark, &expansion))
             .collect(),
         faults: population::move_faults(faults, &expansion),
+        populations: expansion.populations(),
     })
 }
 

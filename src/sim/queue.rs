@@ -32,6 +32,21 @@ impl<E> EventQueue<E> {
         }
     }
 
+    /// Keeps the next `count` insertion numbers for events scheduled
+    /// later with [`Self::push_numbered`]; returns the first of them.
+    pub fn reserve(&mut self, count: u64) -> u64 {
+        let first = self.scheduled;
+        self.scheduled += count;
+        first
+    }
+
+    /// Schedules `event` at `at` with an insertion number kept earlier
+    /// by [`Self::reserve`], so it is ordered as if scheduled then.
+    pub fn push_numbered(&mut self, at: SimTime, number: u64, event: E) {
+        debug_assert!(number < self.scheduled, "the number was reserved");
+        self.heap.push(Entry { at, number, event });
+    }
+
     /// Schedules `event` at `at`.
     pub fn push(&mut self, at: SimTime, event: E) {
         let number = self.scheduled;

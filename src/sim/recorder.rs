@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
+use crate::protocol::tcp;
 use crate::sim::packet::{Body, Origin, Outgoing};
 use crate::sim::smtp_lines::SmtpLines;
 use crate::time::SimTime;
@@ -21,7 +22,7 @@ use crate::wire::dns;
 use crate::wire::tcp::{Control, Segment};
 
 /// One TCP endpoint: address and port.
-type Endpoint = (Ipv4Addr, u16);
+pub type Endpoint = (Ipv4Addr, u16);
 
 /// Builds trace messages, remembering initial sequence numbers.
 #[derive(Debug, Default)]
@@ -128,6 +129,51 @@ impl Recorder {
     pub fn keep(&mut self, message: &Message) {
         debug_assert_eq!(message.index, self.recorded, "messages are kept in order");
         self.recorded += 1;
+    }
+
+    /// Forgets what it kept about the connection between `local` and
+    /// `remote` once `local` closed it, given the state the peer still
+    /// has it in.
+    ///
+    /// With the peer in TIME-WAIT neither side sends data, a SYN or a FIN
+    /// again, so only the initial sequence numbers are kept, for the
+    /// peer's last ACKs; with the peer closed too, nothing is kept. A
+    /// segment recorded after both ends closed (a late duplicate, or a
+    /// reset answering one) shows its sequence numbers as they are, not
+    /// relative to the forgotten initial ones.
+    pub fn forget_connection(
+        &mut self,
+        local: Endpoint,
+        remote: Endpoint,
+        peer: Option<tcp::State>,
+    ) {
+        match peer {
+            None => {
+                self.forget_resends(local, remote);
+                self.initial_seq.remove(&(local, remote));
+                self.initial_seq.remove(&(remote, local));
+            }
+            Some(tcp::State::TimeWait) => self.forget_resends(local, remote),
+            Some(_) => {}
+        }
+    }
+
+    /// Forgets the first sends of a connection's segments, both ways, and
+    /// its SMTP lines.
+    fn forget_resends(&mut self, local: Endpoint, remote: Endpoint) {
+        for (from, to) in [(local, remote), (remote, local)] {
+            let first = (from, to, 0, SequencedKind::Syn);
+            let last = (from, to, u32::MAX, SequencedKind::Fin);
+            let keys: Vec<SequencedKey> = self
+                .transmissions
+                .range(first..=last)
+                .map(|(key, _)| *key)
+                .collect();
+            keys.iter().for_each(|key| {
+                self.transmissions.remove(key);
+            });
+        }
+        self.smtp.forget(local, remote);
     }
 
     /// Returns the index the next message recorded will get.
