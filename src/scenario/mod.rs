@@ -87,8 +87,9 @@ pub struct Participant {
 pub struct ClientSetup {
     /// When the client starts, from the start of the run.
     pub start: SimDuration,
-    /// The mails, sent one after another.
-    pub mails: Vec<Mail>,
+    /// The mails, sent one after another; the copies of a population
+    /// share them.
+    pub mails: std::sync::Arc<[Mail]>,
     /// How it retries after temporary failures.
     pub retry: RetryPolicy,
 }

@@ -531,7 +531,7 @@ impl Checker<'_> {
             .map(|(i, mail)| self.mail(&format!("{key}.mails[{i}]"), mail));
         Ok(ClientSetup {
             start,
-            mails: mails.collect::<Result<_, _>>()?,
+            mails: mails.collect::<Result<Vec<_>, _>>()?.into(),
             retry: self.retry_policy(&key, raw)?,
         })
     }

@@ -393,7 +393,7 @@ impl<'a> World<'a> {
         }
         if let Some(setup) = &participant.smtp_client {
             let client =
-                smtp::Client::new(participant.host.clone(), setup.mails.clone(), setup.retry);
+                smtp::Client::new(participant.host.clone(), setup.mails.to_vec(), setup.retry);
             let app = host.add_app(App::SmtpClient(Box::new(client)));
             self.clients[index] = Some(app);
         }
