@@ -272,6 +272,7 @@ impl Host {
         for conn in std::mem::take(&mut self.touched) {
             self.with_socket(conn, Connection::flush_deferred_ack);
             self.transmit(now, conn);
+            self.with_socket(conn, Connection::release_spare_capacity);
             self.forget_if_closed(conn);
         }
     }
