@@ -809,3 +809,64 @@ fn udp_payload_size(message: &Message) -> usize {
         _ => message.payload_len,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{self, Overrides};
+
+    /// Three copies of one sender, `interval` apart, each mailing the
+    /// same receiver.
+    fn population(interval: &str) -> Scenario {
+        let text = format!(
+            "title: t\nseed: 3\nparticipants:\n\
+             - id: s\n  host: mail.s.com\n  address: 10.0.0.1\n  resolver: dns\n\
+             \x20 population: {{ count: 3, interval: {interval} }}\n\
+             \x20 smtp_client:\n    mails:\n\
+             \x20     - {{ from: a@s.com, to: [b@r.com], subject: Hi, body: \"Hi\\n\" }}\n\
+             - id: dns\n  host: ns.example.net\n  address: 192.0.2.53\n  dns_server:\n    records:\n\
+             \x20     - {{ type: MX, name: r.com, preference: 10, exchange: mail.r.com }}\n\
+             \x20     - {{ type: A, name: mail.r.com, address: 192.0.2.25 }}\n\
+             - id: r\n  host: mail.r.com\n  address: 192.0.2.25\n  resolver: dns\n\
+             \x20 smtp_server: {{ domain: r.com, mailboxes: [b], check_helo: false }}\n\
+             links:\n  - {{ between: [s, dns], latency: 10ms }}\n\
+             \x20 - {{ between: [r, dns], latency: 10ms }}\n\
+             \x20 - {{ between: [s, r], latency: 15ms }}\n"
+        );
+        scenario::parse("t.yaml", &text, &Overrides::default()).expect("a valid scenario")
+    }
+
+    #[test]
+    fn finished_copies_are_dropped_and_other_hosts_kept() {
+        let scenario = population("1s");
+        let mut kept = TraceSink::default();
+        let mut world = World::build(&scenario, &mut kept);
+        world.run_to_end().expect("the run ends");
+        let built: Vec<bool> = (0..5).map(|host| world.hosts.is_built(host)).collect();
+        assert_eq!(built, [false, false, false, true, true]);
+    }
+
+    #[test]
+    fn the_recorder_forgets_connections_once_both_ends_closed() {
+        let scenario = population("1s");
+        let mut kept = TraceSink::default();
+        let mut world = World::build(&scenario, &mut kept);
+        world.run_to_end().expect("the run ends");
+        assert!(!world.recorder.holds_connections());
+    }
+
+    #[test]
+    fn copies_starting_together_start_in_order_before_anything_else() {
+        let run = run(&population("0s")).expect("the run ends");
+        let first: Vec<&str> = run.trace.messages[..3]
+            .iter()
+            .map(|message| message.from.as_str())
+            .collect();
+        assert_eq!(first, ["s-1", "s-2", "s-3"]);
+        assert!(
+            run.trace.messages[..3]
+                .iter()
+                .all(|m| m.layer == crate::trace::Layer::Dns)
+        );
+    }
+}

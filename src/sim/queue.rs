@@ -116,4 +116,23 @@ mod tests {
         let order: Vec<&str> = std::iter::from_fn(|| queue.pop().map(|(_, e)| e)).collect();
         assert_eq!(order, ["first", "second", "third", "fourth"]);
     }
+
+    #[test]
+    fn a_reserved_number_orders_as_if_scheduled_when_reserved() {
+        let mut queue = EventQueue::new();
+        let at = SimTime::from_nanos(5);
+        queue.push(at, "pushed before the reservation");
+        let reserved = queue.reserve(2);
+        queue.push(at, "pushed after the reservation");
+        queue.push_numbered(at, reserved + 1, "second reserved");
+        queue.push_numbered(at, reserved, "first reserved");
+        let order: Vec<&str> = std::iter::from_fn(|| queue.pop().map(|(_, e)| e)).collect();
+        let expected = [
+            "pushed before the reservation",
+            "first reserved",
+            "second reserved",
+            "pushed after the reservation",
+        ];
+        assert_eq!(order, expected);
+    }
 }

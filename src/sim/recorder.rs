@@ -176,6 +176,11 @@ impl Recorder {
         self.smtp.forget(local, remote);
     }
 
+    /// Tells whether it still keeps anything about a TCP connection.
+    pub fn holds_connections(&self) -> bool {
+        !self.initial_seq.is_empty() || !self.transmissions.is_empty() || !self.smtp.is_empty()
+    }
+
     /// Returns the index the next message recorded will get.
     pub fn next_index(&self) -> usize {
         self.recorded

@@ -44,6 +44,11 @@ impl SmtpLines {
         self.openers.insert((local, remote));
     }
 
+    /// Tells whether it follows no conversation.
+    pub fn is_empty(&self) -> bool {
+        self.openers.is_empty() && self.conversations.is_empty()
+    }
+
     /// Forgets the conversation between two ends, whose connection closed.
     pub fn forget(&mut self, a: Endpoint, b: Endpoint) {
         for key in [(a, b), (b, a)] {
