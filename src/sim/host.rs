@@ -561,7 +561,7 @@ impl Host {
             };
             self.outbox.push(Outgoing {
                 packet,
-                tcp_state: Some(tcp::State::Closed.to_string()),
+                tcp_state: Some(tcp::State::Closed),
                 origin: Origin::Fresh,
             });
         }
@@ -825,7 +825,7 @@ impl Host {
             return;
         };
         while let Some((segment, reason)) = socket.connection.poll_transmit_with_reason(now) {
-            let state = socket.connection.state().to_string();
+            let state = socket.connection.state();
             let packet = Packet {
                 src: self.address,
                 dst: socket.remote,

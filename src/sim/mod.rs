@@ -40,7 +40,7 @@ use crate::trace::{
     Delivery, LifelineEvent, LifelineEventKind, Loss, LossCause, MailOutcome, Message, Participant,
     SendReason, Trace, Transport,
 };
-use sink::{Sink, TraceSink};
+use sink::{Detail, Sink, TraceSink};
 
 use faults::{Judge, Sighting, Verdict};
 pub use host::{App, Ends, Host, Observation};
@@ -217,7 +217,7 @@ impl<'a> World<'a> {
             judge: Judge::new(scenario.faults.clone()),
             queue: EventQueue::new(),
             wakes: vec![None; ids.len()],
-            recorder: Recorder::default(),
+            recorder: Recorder::new(detail_for(scenario, sink)),
             sink,
             event_limit: event_limit(scenario),
             reacting_to: None,
@@ -753,6 +753,16 @@ impl<'a> World<'a> {
         }
         self.wakes[host] = Some(deadline);
         self.queue.push(deadline, Event::Wake { host });
+    }
+}
+
+/// Returns how much of each message to fill: what the sink reads, or
+/// everything when fault rules match messages by their text.
+fn detail_for(scenario: &Scenario, sink: &dyn Sink) -> Detail {
+    if scenario.faults.rules.is_empty() {
+        sink.detail()
+    } else {
+        Detail::Full
     }
 }
 

@@ -48,7 +48,7 @@ pub struct Outgoing {
     /// The packet.
     pub packet: Packet,
     /// The RFC 9293 state of the sending connection, for TCP.
-    pub tcp_state: Option<String>,
+    pub tcp_state: Option<crate::protocol::tcp::State>,
     /// Why the host sent it, as far as the host can tell.
     pub origin: Origin,
 }

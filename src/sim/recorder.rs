@@ -12,6 +12,7 @@ use std::net::Ipv4Addr;
 
 use crate::protocol::tcp;
 use crate::sim::packet::{Body, Origin, Outgoing};
+use crate::sim::sink::Detail;
 use crate::sim::smtp_lines::SmtpLines;
 use crate::time::SimTime;
 use crate::trace::{
@@ -32,6 +33,7 @@ pub struct Recorder {
     queries: BTreeMap<QueryKey, Transmissions>,
     smtp: SmtpLines,
     recorded: usize,
+    detail: Detail,
 }
 
 /// Names one sequenced segment: its connection, direction, sequence
@@ -71,14 +73,30 @@ pub struct Passage<'a> {
 }
 
 impl Recorder {
+    /// Starts a recorder that fills messages to the given detail.
+    pub fn new(detail: Detail) -> Recorder {
+        Recorder {
+            detail,
+            ..Recorder::default()
+        }
+    }
+
     /// Describes one packet leaving a host, as the next message of the
     /// trace; its arrival is the caller's to fill in before [`Self::keep`].
     pub fn describe(&mut self, passage: Passage<'_>, outgoing: &Outgoing) -> Message {
         let packet = &outgoing.packet;
+        let full = self.detail == Detail::Full;
+        let text = |text: &str| {
+            if full {
+                text.to_string()
+            } else {
+                String::new()
+            }
+        };
         let mut message = Message {
             index: self.recorded,
             sent_at: passage.sent_at,
-            sent_at_text: passage.sent_at.to_string(),
+            sent_at_text: text(&passage.sent_at.to_string()),
             received_at: None,
             lost: None,
             why: match passage.reacting_to {
@@ -86,8 +104,8 @@ impl Recorder {
                 Some((by, _)) => SendReason::Triggered { by },
                 None => SendReason::First,
             },
-            from: passage.from.to_string(),
-            to: passage.to.to_string(),
+            from: text(passage.from),
+            to: text(passage.to),
             src_address: packet.src,
             src_port: 0,
             dst_address: packet.dst,
@@ -105,7 +123,7 @@ impl Recorder {
         };
         match &packet.body {
             Body::Tcp(segment) => {
-                self.fill_tcp(&mut message, segment, outgoing.tcp_state.as_deref());
+                self.fill_tcp(&mut message, segment, outgoing.tcp_state);
                 self.explain_segment(&mut message, segment, outgoing.origin);
             }
             Body::Dns {
@@ -177,6 +195,7 @@ impl Recorder {
     }
 
     /// Tells whether it still keeps anything about a TCP connection.
+    #[cfg(test)]
     pub fn holds_connections(&self) -> bool {
         !self.initial_seq.is_empty() || !self.transmissions.is_empty() || !self.smtp.is_empty()
     }
@@ -257,7 +276,7 @@ impl Recorder {
     }
 
     /// Fills the TCP fields, label and payload of a message.
-    fn fill_tcp(&mut self, message: &mut Message, segment: &Segment, state: Option<&str>) {
+    fn fill_tcp(&mut self, message: &mut Message, segment: &Segment, state: Option<tcp::State>) {
         let local = (message.src_address, segment.src_port);
         let remote = (message.dst_address, segment.dst_port);
         if segment.control == Control::Syn {
@@ -272,7 +291,7 @@ impl Recorder {
             .copied()
             .unwrap_or(segment.seq.0);
         let peer_isn = self.initial_seq.get(&(remote, local)).copied();
-        let fields = tcp_fields(segment, own_isn, peer_isn, state);
+        let mut fields = tcp_fields(segment, own_isn, peer_isn);
         message.src_port = segment.src_port;
         message.dst_port = segment.dst_port;
         message.transport = Transport::Tcp;
@@ -281,15 +300,36 @@ impl Recorder {
         } else {
             Layer::of_ports(segment.src_port, segment.dst_port)
         };
-        message.label = tcp_label(segment, &fields);
         message.payload_len = segment.payload.len();
+        if self.detail == Detail::Full {
+            self.fill_tcp_text(message, segment, &mut fields, state);
+        }
+        message.tcp = Some(fields);
+    }
+
+    /// Fills what a person reads of a segment: flag names, the sender's
+    /// state, the label, the payload text and the SMTP lines.
+    fn fill_tcp_text(
+        &mut self,
+        message: &mut Message,
+        segment: &Segment,
+        fields: &mut TcpFields,
+        state: Option<tcp::State>,
+    ) {
+        let names = segment.flag_names();
+        fields.flags = names.iter().map(|name| name.to_string()).collect();
+        fields.sender_state = state.map(|state| state.to_string()).unwrap_or_default();
+        message.label = tcp_label(segment, fields);
         if !segment.payload.is_empty() {
             fill_payload(message, &segment.payload);
         }
         if message.layer == Layer::Smtp {
+            let (local, remote) = (
+                (message.src_address, segment.src_port),
+                (message.dst_address, segment.dst_port),
+            );
             message.smtp = Some(self.smtp.read(local, remote, &segment.payload));
         }
-        message.tcp = Some(fields);
     }
 }
 
@@ -324,30 +364,22 @@ fn fill_payload(message: &mut Message, payload: &[u8]) {
     }
 }
 
-/// Collects the header fields of a segment, with relative numbers.
+/// Collects the header numbers of a segment, relative ones too; the
+/// flag names and the sender's state are left for the full detail.
 ///
 /// A relative acknowledgement needs the peer's SYN to have been seen;
 /// before it, the absolute value stands in.
-fn tcp_fields(
-    segment: &Segment,
-    own_isn: u32,
-    peer_isn: Option<u32>,
-    state: Option<&str>,
-) -> TcpFields {
+fn tcp_fields(segment: &Segment, own_isn: u32, peer_isn: Option<u32>) -> TcpFields {
     let ack = segment.ack.map(|ack| ack.0);
     TcpFields {
         seq: segment.seq.0,
         ack,
         relative_seq: segment.seq.0.wrapping_sub(own_isn),
         relative_ack: ack.map(|ack| ack.wrapping_sub(peer_isn.unwrap_or(0))),
-        flags: segment
-            .flag_names()
-            .iter()
-            .map(|name| name.to_string())
-            .collect(),
+        flags: Vec::new(),
         window: segment.window,
         mss: segment.mss,
-        sender_state: state.unwrap_or_default().to_string(),
+        sender_state: String::new(),
     }
 }
 

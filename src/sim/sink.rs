@@ -9,8 +9,28 @@
 
 use crate::trace::{Delivery, LifelineEvent, MailOutcome, Message};
 
+/// How much of each message a sink reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Detail {
+    /// Everything a trace shows: labels, flag names, payload text, SMTP
+    /// lines, participant ids and time texts.
+    #[default]
+    Full,
+    /// Only what counting needs: the index, times, layer, transport,
+    /// addresses, ports, sizes, sequence numbers, why it was sent, its
+    /// fate and the DNS fields. The label, flag names, connection state,
+    /// payload text, SMTP lines, participant ids and time text are left
+    /// empty. The protocol models run the same either way.
+    Counts,
+}
+
 /// Takes a run's records one by one.
 pub trait Sink {
+    /// Says how much of each message it reads; all of it unless it says
+    /// otherwise.
+    fn detail(&self) -> Detail {
+        Detail::Full
+    }
     /// Takes a message just put on the network (its index counts from 0).
     fn message(&mut self, message: Message);
     /// Takes something that happened on a lifeline, before the message

@@ -45,6 +45,7 @@ impl SmtpLines {
     }
 
     /// Tells whether it follows no conversation.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.openers.is_empty() && self.conversations.is_empty()
     }
