@@ -447,11 +447,11 @@ impl<'a> World<'a> {
     /// reaction to that message.
     fn dispatch(&mut self, now: SimTime, event: Event) -> Option<usize> {
         self.reacting_to = None;
-        if let Event::Wake { host } = event {
-            if !self.hosts.is_built(host) {
-                self.wakes[host] = None;
-                return None;
-            }
+        if let Event::Wake { host } = event
+            && !self.hosts.is_built(host)
+        {
+            self.wakes[host] = None;
+            return None;
         }
         let host = self.handle(now, event);
         Some(host)
