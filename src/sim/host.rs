@@ -258,7 +258,7 @@ impl Host {
                 message,
             } => {
                 self.observe_datagram(packet.src, src_port, dst_port);
-                self.receive_dns(now, packet.src, src_port, dst_port, message)
+                self.receive_dns(now, packet.src, src_port, dst_port, *message)
             }
             Body::Udp {
                 src_port, dst_port, ..
@@ -757,7 +757,7 @@ impl Host {
         let body = Body::Dns {
             src_port: outgoing.src_port,
             dst_port: dns_model::PORT,
-            message: outgoing.message,
+            message: Box::new(outgoing.message),
         };
         self.outbox.push(Outgoing {
             packet: Packet {
@@ -805,7 +805,7 @@ impl Host {
         let body = Body::Dns {
             src_port: dns_model::PORT,
             dst_port: src_port,
-            message,
+            message: Box::new(message),
         };
         self.outbox.push(Outgoing {
             packet: Packet {

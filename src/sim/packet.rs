@@ -28,8 +28,9 @@ pub enum Body {
         src_port: u16,
         /// The receiver's port.
         dst_port: u16,
-        /// The message.
-        message: dns::Message,
+        /// The message, boxed: few packets are DNS, and a small packet
+        /// keeps every event in the queue small.
+        message: Box<dns::Message>,
     },
     /// A UDP datagram carrying bytes seqsim does not interpret.
     Udp {

@@ -289,7 +289,7 @@ impl ScriptRunner {
                 Body::Dns {
                     src_port,
                     dst_port,
-                    message,
+                    message: Box::new(message),
                 }
             }
         };
