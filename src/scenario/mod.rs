@@ -75,7 +75,7 @@ pub struct Participant {
     /// The records it serves, when it is a DNS server.
     pub dns_records: Option<Vec<Record>>,
     /// Its configuration, when it receives mail.
-    pub smtp_server: Option<ServerConfig>,
+    pub smtp_server: Option<Box<ServerConfig>>,
     /// Its mails, when it sends mail.
     pub smtp_client: Option<ClientSetup>,
     /// The settings of its TCP connections.

@@ -108,7 +108,10 @@ impl Checker<'_> {
         &self,
         written: Vec<(Participant, Option<Copies>)>,
     ) -> Result<(Vec<Participant>, Expansion), ScenarioError> {
-        let mut all = Vec::new();
+        let total = written
+            .iter()
+            .map(|(_, copies)| copies.map_or(1, |c| c.count));
+        let mut all = Vec::with_capacity(total.sum());
         let mut expansion = Expansion::default();
         for (index, (participant, copies)) in written.into_iter().enumerate() {
             let start = all.len();

@@ -253,7 +253,8 @@ impl Checker<'_> {
         };
         let smtp_server = match &raw.smtp_server {
             Some(server) => {
-                Some(self.smtp_server(&format!("{path}.smtp_server"), server, &host)?)
+                let path = format!("{path}.smtp_server");
+                Some(Box::new(self.smtp_server(&path, server, &host)?))
             }
             None => None,
         };

@@ -389,7 +389,7 @@ impl<'a> World<'a> {
             host.add_app(App::DnsServer(dns_model::Server::new(records.clone())));
         }
         if let Some(config) = &participant.smtp_server {
-            host.add_app(App::SmtpServer(smtp::Server::new(config.clone())));
+            host.add_app(App::SmtpServer(smtp::Server::new(config.as_ref().clone())));
         }
         if let Some(setup) = &participant.smtp_client {
             let client =

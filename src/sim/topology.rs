@@ -91,7 +91,7 @@ impl Direction {
 #[derive(Debug)]
 struct Link {
     spec: LinkSpec,
-    random: Option<ChaCha20Rng>,
+    random: Option<Box<ChaCha20Rng>>,
     sending: [Sending; 2],
 }
 
@@ -125,7 +125,9 @@ impl Topology {
             let name = || format!("link/{}-{}", names[spec.a], names[spec.b]);
             Link {
                 spec: spec.clone(),
-                random: spec.draws().then(|| random::stream(seed, &name())),
+                random: spec
+                    .draws()
+                    .then(|| Box::new(random::stream(seed, &name()))),
                 sending: Default::default(),
             }
         });
