@@ -9,11 +9,14 @@
 //! naming the population joins every copy; nothing else may name it.
 //!
 //! The copies are ordinary participants once expanded, so every
-//! protocol model and output treats them as any other host.
+//! protocol model and output treats them as any other host. The run
+//! builds a copy's host when it starts and drops it when it is done
+//! (see `sim::hosts`); the copies share their mails.
 //!
 //! Not modelled: copies that differ other than by number (their own
-//! mails or link timings); building copies only when they start, so a
-//! large population holds all its hosts in memory from the beginning.
+//! mails or link timings). Every copy is still a participant of the
+//! scenario, with its links, for the whole run, so memory grows with
+//! the number of copies even when few run at once.
 
 use std::net::Ipv4Addr;
 use std::ops::Range;
