@@ -5,7 +5,12 @@
 //! reads. It remembers each TCP endpoint's initial sequence number so the
 //! diagram can show numbers relative to it, as Wireshark does, and reads
 //! the SMTP lines of each conversation so the trace names every command
-//! and reply code.
+//! and reply code. It forgets a connection once its ends have closed
+//! it, and fills only what counting needs when its sink asks for no
+//! more (see [`Detail`]).
+//!
+//! Not modelled: a segment recorded after both ends of its connection
+//! closed shows absolute sequence numbers, not relative ones.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;

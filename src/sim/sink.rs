@@ -5,7 +5,8 @@
 //! [`TraceSink`] keeps them all to build a whole [`Trace`]; an output
 //! that needs no whole trace (figures, a line per record) takes them one
 //! at a time and keeps only what it needs, so its memory does not grow
-//! with the length of the run.
+//! with the length of the run. A sink that only counts says so
+//! ([`Detail::Counts`]), and the messages it gets carry no text.
 
 use crate::trace::{Delivery, LifelineEvent, MailOutcome, Message};
 
