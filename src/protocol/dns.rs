@@ -227,6 +227,11 @@ impl Resolver {
         }
     }
 
+    /// Tells whether no question waits for an answer.
+    pub fn is_idle(&self) -> bool {
+        self.pending.is_empty()
+    }
+
     /// Returns the earliest time-out of the pending questions.
     pub fn poll_timeout(&self) -> Option<SimTime> {
         self.pending.values().map(|p| p.deadline).min()

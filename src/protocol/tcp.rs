@@ -737,6 +737,21 @@ impl Connection {
         self.recovery.rtt.rto
     }
 
+    /// Gives back the memory of queues left empty, once in TIME-WAIT:
+    /// nothing is written, resent or reassembled there any more, and a
+    /// server may hold many such connections for 2*MSL.
+    pub fn release_spare_capacity(&mut self) {
+        if self.state != State::TimeWait {
+            return;
+        }
+        self.writes.shrink_to_fit();
+        self.unacked.shrink_to_fit();
+        self.outbox.shrink_to_fit();
+        self.events.shrink_to_fit();
+        self.expiries.shrink_to_fit();
+        self.reassembly.pieces.shrink_to_fit();
+    }
+
     /// Returns the current state.
     pub fn state(&self) -> State {
         self.state

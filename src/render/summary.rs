@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use crate::provenance::Provenance;
 use crate::render::pcap;
-use crate::sim::sink::Sink;
+use crate::sim::sink::{Detail, Sink};
 use crate::time::{SimDuration, SimTime};
 use crate::trace::{Delivery, Layer, LifelineEvent, MailOutcome, Message, SendReason, Trace};
 
@@ -152,6 +152,10 @@ impl Summary {
 
 /// A summary is filled as the run goes, keeping figures, not records.
 impl Sink for Summary {
+    fn detail(&self) -> Detail {
+        Detail::Counts
+    }
+
     fn message(&mut self, message: Message) {
         self.add_message(&message);
     }

@@ -51,6 +51,8 @@ pub struct Scenario {
     pub remarks: Vec<Remark>,
     /// Fault rules, hosts down and partitions.
     pub faults: Faults,
+    /// The participant indices of each population's copies, in order.
+    pub populations: Vec<std::ops::Range<usize>>,
 }
 
 /// One checked participant.
@@ -73,7 +75,7 @@ pub struct Participant {
     /// The records it serves, when it is a DNS server.
     pub dns_records: Option<Vec<Record>>,
     /// Its configuration, when it receives mail.
-    pub smtp_server: Option<ServerConfig>,
+    pub smtp_server: Option<Box<ServerConfig>>,
     /// Its mails, when it sends mail.
     pub smtp_client: Option<ClientSetup>,
     /// The settings of its TCP connections.
@@ -85,8 +87,9 @@ pub struct Participant {
 pub struct ClientSetup {
     /// When the client starts, from the start of the run.
     pub start: SimDuration,
-    /// The mails, sent one after another.
-    pub mails: Vec<Mail>,
+    /// The mails, sent one after another; the copies of a population
+    /// share them.
+    pub mails: std::sync::Arc<[Mail]>,
     /// How it retries after temporary failures.
     pub retry: RetryPolicy,
     /// How long it waits for each reply.

@@ -9,11 +9,14 @@
 //! naming the population joins every copy; nothing else may name it.
 //!
 //! The copies are ordinary participants once expanded, so every
-//! protocol model and output treats them as any other host.
+//! protocol model and output treats them as any other host. The run
+//! builds a copy's host when it starts and drops it when it is done
+//! (see `sim::hosts`); the copies share their mails.
 //!
 //! Not modelled: copies that differ other than by number (their own
-//! mails or link timings); building copies only when they start, so a
-//! large population holds all its hosts in memory from the beginning.
+//! mails or link timings). Every copy is still a participant of the
+//! scenario, with its links, for the whole run, so memory grows with
+//! the number of copies even when few run at once.
 
 use std::net::Ipv4Addr;
 use std::ops::Range;
@@ -45,6 +48,8 @@ pub struct Expansion {
     /// For each written participant, the indices of its copies (one for
     /// a participant without a population).
     pub spans: Vec<Range<usize>>,
+    /// For each written participant, whether it has a population.
+    pub copied: Vec<bool>,
 }
 
 impl Expansion {
@@ -52,6 +57,16 @@ impl Expansion {
     /// population (its only copy).
     pub fn single(&self, written: usize) -> usize {
         self.spans[written].start
+    }
+
+    /// Returns the spans of the participants written with a population.
+    pub fn populations(&self) -> Vec<Range<usize>> {
+        let spans = self
+            .spans
+            .iter()
+            .enumerate()
+            .filter(|(written, _)| self.copied[*written]);
+        spans.map(|(_, span)| span.clone()).collect()
     }
 
     /// Returns the written participant and the copy number (from 1) of an
@@ -96,7 +111,10 @@ impl Checker<'_> {
         &self,
         written: Vec<(Participant, Option<Copies>)>,
     ) -> Result<(Vec<Participant>, Expansion), ScenarioError> {
-        let mut all = Vec::new();
+        let total = written
+            .iter()
+            .map(|(_, copies)| copies.map_or(1, |c| c.count));
+        let mut all = Vec::with_capacity(total.sum());
         let mut expansion = Expansion::default();
         for (index, (participant, copies)) in written.into_iter().enumerate() {
             let start = all.len();
@@ -109,6 +127,7 @@ impl Checker<'_> {
                 }
             }
             expansion.spans.push(start..all.len());
+            expansion.copied.push(copies.is_some());
         }
         Ok((all, expansion))
     }
@@ -272,7 +291,9 @@ mod tests {
     fn an_expanded_index_names_its_origin() {
         let expansion = Expansion {
             spans: vec![0..1, 1..4, 4..5],
+            copied: vec![false, true, false],
         };
+        assert_eq!(expansion.populations(), vec![1..4]);
         assert_eq!(expansion.origin(0), (0, 1));
         assert_eq!(expansion.origin(3), (1, 3));
         assert_eq!(expansion.origin(4), (2, 1));

@@ -109,6 +109,7 @@ pub fn validate(
             .map(|remark| population::move_remark(remark, &expansion))
             .collect(),
         faults: population::move_faults(faults, &expansion),
+        populations: expansion.populations(),
     })
 }
 
@@ -254,7 +255,8 @@ impl Checker<'_> {
         };
         let smtp_server = match &raw.smtp_server {
             Some(server) => {
-                Some(self.smtp_server(&format!("{path}.smtp_server"), server, &host)?)
+                let path = format!("{path}.smtp_server");
+                Some(Box::new(self.smtp_server(&path, server, &host)?))
             }
             None => None,
         };
@@ -532,7 +534,7 @@ impl Checker<'_> {
             .map(|(i, mail)| self.mail(&format!("{key}.mails[{i}]"), mail));
         Ok(ClientSetup {
             start,
-            mails: mails.collect::<Result<_, _>>()?,
+            mails: mails.collect::<Result<Vec<_>, _>>()?.into(),
             retry: self.retry_policy(&key, raw)?,
             timeouts: self.reply_timeouts(&key, raw.timeouts.as_ref())?,
         })

@@ -178,6 +178,7 @@ pub struct Host {
     notes: Vec<StampedNote>,
     observations: Vec<Observation>,
     touched: BTreeSet<ConnId>,
+    closed: Vec<Ends>,
     tcp_config: tcp::Config,
     connection_timers: ConnectionTimers,
 }
@@ -223,6 +224,7 @@ impl Host {
             notes: Vec::new(),
             observations: Vec::new(),
             touched: BTreeSet::new(),
+            closed: Vec::new(),
             tcp_config: tcp::Config::default(),
             connection_timers: ConnectionTimers::default(),
         }
@@ -256,7 +258,7 @@ impl Host {
                 message,
             } => {
                 self.observe_datagram(packet.src, src_port, dst_port);
-                self.receive_dns(now, packet.src, src_port, dst_port, message)
+                self.receive_dns(now, packet.src, src_port, dst_port, *message)
             }
             Body::Udp {
                 src_port, dst_port, ..
@@ -270,8 +272,41 @@ impl Host {
         for conn in std::mem::take(&mut self.touched) {
             self.with_socket(conn, Connection::flush_deferred_ack);
             self.transmit(now, conn);
+            self.with_socket(conn, Connection::release_spare_capacity);
             self.forget_if_closed(conn);
         }
+    }
+
+    /// Hands over the ends of the connections forgotten since the last
+    /// call, because they reached CLOSED.
+    pub fn take_closed(&mut self) -> Vec<Ends> {
+        std::mem::take(&mut self.closed)
+    }
+
+    /// Returns the state of the connection with these ends, if the host
+    /// still has it.
+    pub fn connection_state(&self, ends: Ends) -> Option<tcp::State> {
+        let conn = self.conn_at(ends)?;
+        Some(self.sockets[&conn].connection.state())
+    }
+
+    /// Tells whether nothing can happen on the host unless a packet
+    /// reaches it: no connection, no question, no timer, nothing to send.
+    pub fn is_idle(&self) -> bool {
+        self.sockets.is_empty()
+            && self.resolver.as_ref().is_none_or(Resolver::is_idle)
+            && self.queries.is_empty()
+            && self.app_timers.is_empty()
+            && self.outbox.is_empty()
+            && self.connection_timers.by_time.is_empty()
+    }
+
+    /// Tells whether every mail client on the host is done.
+    pub fn clients_done(&self) -> bool {
+        self.apps.iter().all(|app| match app {
+            App::SmtpClient(client) => client.is_done(),
+            _ => true,
+        })
     }
 
     /// Hands over what arrived since the last call, in order.
@@ -538,7 +573,7 @@ impl Host {
             };
             self.outbox.push(Outgoing {
                 packet,
-                tcp_state: Some(tcp::State::Closed.to_string()),
+                tcp_state: Some(tcp::State::Closed),
                 origin: Origin::Fresh,
             });
         }
@@ -735,7 +770,7 @@ impl Host {
         let body = Body::Dns {
             src_port: outgoing.src_port,
             dst_port: dns_model::PORT,
-            message: outgoing.message,
+            message: Box::new(outgoing.message),
         };
         self.outbox.push(Outgoing {
             packet: Packet {
@@ -783,7 +818,7 @@ impl Host {
         let body = Body::Dns {
             src_port: dns_model::PORT,
             dst_port: src_port,
-            message,
+            message: Box::new(message),
         };
         self.outbox.push(Outgoing {
             packet: Packet {
@@ -803,7 +838,7 @@ impl Host {
             return;
         };
         while let Some((segment, reason)) = socket.connection.poll_transmit_with_reason(now) {
-            let state = socket.connection.state().to_string();
+            let state = socket.connection.state();
             let packet = Packet {
                 src: self.address,
                 dst: socket.remote,
@@ -832,6 +867,11 @@ impl Host {
         );
         self.endpoints.remove(&key);
         self.sockets.remove(&conn);
+        self.closed.push(Ends {
+            local_port: key.0,
+            remote: key.1,
+            remote_port: key.2,
+        });
         self.connection_timers.changed.insert(conn);
     }
 

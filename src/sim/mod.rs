@@ -18,6 +18,7 @@
 
 pub mod faults;
 mod host;
+mod hosts;
 mod packet;
 mod queue;
 pub mod random;
@@ -41,10 +42,11 @@ use crate::trace::{
     Delivery, LifelineEvent, LifelineEventKind, Loss, LossCause, MailOutcome, Message, Participant,
     SendReason, Trace, Transport,
 };
-use sink::{Sink, TraceSink};
+use sink::{Detail, Sink, TraceSink};
 
 use faults::{Judge, Sighting, Verdict};
 pub use host::{App, Ends, Host, Observation};
+use hosts::Hosts;
 pub use packet::{Body, Outgoing, Packet};
 pub use queue::EventQueue;
 pub use recorder::escape_payload;
@@ -74,6 +76,13 @@ pub fn event_limit(scenario: &Scenario) -> u64 {
 enum Event {
     /// An application's start time has come.
     Start { host: usize, app: usize },
+    /// The start time of the client of a population's copy has come;
+    /// `number` is the insertion number kept for the next copy's start.
+    CopyStart {
+        host: usize,
+        population: usize,
+        number: u64,
+    },
     /// A packet reaches a host; `message` is its index in the trace.
     Arrive {
         host: usize,
@@ -140,7 +149,8 @@ pub enum RunError {
 /// The simulated network and everything on it during a run.
 struct World<'a> {
     scenario: &'a Scenario,
-    hosts: Vec<Host>,
+    hosts: Hosts,
+    retired: Vec<bool>,
     by_address: BTreeMap<Ipv4Addr, usize>,
     topology: Topology,
     judge: Judge,
@@ -177,7 +187,7 @@ pub fn run_into(scenario: &Scenario, sink: &mut dyn Sink) -> Result<Streamed, Ru
     let mut world = World::build(scenario, sink);
     let events = world.run_to_end()?;
     let stalled_step = world.script.stalled_step().map(|step| step.number);
-    let open_recipients = world.hosts.iter().flat_map(Host::open_recipients);
+    let open_recipients = world.hosts.built().flat_map(Host::open_recipients);
     Ok(Streamed {
         events,
         stalled_step,
@@ -216,13 +226,14 @@ impl<'a> World<'a> {
         let ids: Vec<String> = scenario.participants.iter().map(|p| p.id.clone()).collect();
         let mut world = World {
             scenario,
-            hosts: Vec::new(),
+            hosts: Hosts::with_slots(ids.len()),
+            retired: vec![false; ids.len()],
             by_address: BTreeMap::new(),
             topology: Topology::new(scenario.seed, &ids, &scenario.links),
             judge: Judge::new(scenario.faults.clone()),
             queue: EventQueue::new(),
             wakes: vec![None; ids.len()],
-            recorder: Recorder::default(),
+            recorder: Recorder::new(detail_for(scenario, sink)),
             sink,
             event_limit: event_limit(scenario),
             reacting_to: None,
@@ -231,7 +242,7 @@ impl<'a> World<'a> {
         };
         world.schedule_outages();
         for index in 0..scenario.participants.len() {
-            world.add_host(index);
+            world.add_participant(index);
         }
         world.prepare_script();
         world
@@ -241,12 +252,13 @@ impl<'a> World<'a> {
     fn prepare_script(&mut self) {
         let steps = &self.scenario.script;
         let mut endpoints = vec![None; self.hosts.len()];
-        for (index, host) in self.hosts.iter_mut().enumerate() {
+        for (index, endpoint) in endpoints.iter_mut().enumerate() {
             if steps
                 .iter()
                 .any(|step| step.from == index || step.to == index)
             {
-                endpoints[index] = Some(host.add_script_endpoint(script_ports(steps, index)));
+                let ports = script_ports(steps, index);
+                *endpoint = Some(self.hosts[index].add_script_endpoint(ports));
             }
         }
         let addresses = self
@@ -283,8 +295,101 @@ impl<'a> World<'a> {
         }
     }
 
-    /// Adds the host of participant `index` with its applications.
+    /// Adds the host of participant `index`, or, for the first copy of a
+    /// population, schedules its start: copies are built when they start.
+    ///
+    /// Each copy's start keeps the insertion number it would have had if
+    /// every start were scheduled now, so events at the same instant run
+    /// in the same order either way.
+    fn add_participant(&mut self, index: usize) {
+        let address = self.scenario.participants[index].address;
+        self.by_address.insert(address, index);
+        let Some(population) = self.population_of(index) else {
+            self.add_host(index);
+            return;
+        };
+        let span = self.scenario.populations[population].clone();
+        if index != span.start {
+            return;
+        }
+        let number = self.queue.reserve(span.len() as u64);
+        self.schedule_copy_start(index, population, number);
+    }
+
+    /// Returns the population participant `index` is a copy of, if any.
+    fn population_of(&self, index: usize) -> Option<usize> {
+        let populations = &self.scenario.populations;
+        populations.iter().position(|span| span.contains(&index))
+    }
+
+    /// Schedules the start of copy `host` of `population` under `number`.
+    fn schedule_copy_start(&mut self, host: usize, population: usize, number: u64) {
+        let setup = self.scenario.participants[host].smtp_client.as_ref();
+        let start = setup.expect("a population copy has a client").start;
+        let event = Event::CopyStart {
+            host,
+            population,
+            number,
+        };
+        self.queue
+            .push_numbered(SimTime::ZERO + start, number, event);
+    }
+
+    /// Builds a population copy, starts its client, and schedules the
+    /// next copy's start.
+    fn start_copy(&mut self, now: SimTime, host: usize, population: usize, number: u64) {
+        self.build_copy(host);
+        let app = self.clients[host].expect("a population copy has a client");
+        self.hosts[host].start(now, app);
+        if host + 1 < self.scenario.populations[population].end {
+            self.schedule_copy_start(host + 1, population, number + 1);
+        }
+    }
+
+    /// Builds the host of a population copy if it is not built.
+    fn build_copy(&mut self, host: usize) {
+        if !self.hosts.is_built(host) {
+            let built = self.new_host(host);
+            self.hosts.put(host, built);
+        }
+    }
+
+    /// Drops a population copy's host once it can do nothing more: its
+    /// client is done (or it was dropped before) and it is idle.
+    fn retire_if_done(&mut self, host: usize) {
+        let Some(built) = self.hosts.get(host) else {
+            return;
+        };
+        let finished = self.retired[host] || built.clients_done();
+        if finished && built.is_idle() && self.population_of(host).is_some() {
+            self.hosts.drop_host(host);
+            self.retired[host] = true;
+        }
+    }
+
+    /// Adds the host of participant `index` with its applications, and
+    /// schedules its client's start.
     fn add_host(&mut self, index: usize) {
+        let host = self.new_host(index);
+        self.hosts.put(index, host);
+        let participant = &self.scenario.participants[index];
+        let (Some(setup), Some(app)) = (&participant.smtp_client, self.clients[index]) else {
+            return;
+        };
+        let script = &self.scenario.script;
+        let started_by_script = script
+            .iter()
+            .any(|s| s.from == index && matches!(s.action, Action::Mail));
+        if !started_by_script {
+            self.queue.push(
+                SimTime::ZERO + setup.start,
+                Event::Start { host: index, app },
+            );
+        }
+    }
+
+    /// Builds the host of participant `index` with its applications.
+    fn new_host(&mut self, index: usize) -> Host {
         let participant = &self.scenario.participants[index];
         let resolver = participant
             .resolver
@@ -300,27 +405,36 @@ impl<'a> World<'a> {
             host.add_app(App::DnsServer(dns_model::Server::new(records.clone())));
         }
         if let Some(config) = &participant.smtp_server {
-            host.add_app(App::SmtpServer(smtp::Server::new(config.clone())));
+            host.add_app(App::SmtpServer(smtp::Server::new(config.as_ref().clone())));
         }
         if let Some(setup) = &participant.smtp_client {
             let client =
-                smtp::Client::new(participant.host.clone(), setup.mails.clone(), setup.retry)
+                smtp::Client::new(participant.host.clone(), setup.mails.to_vec(), setup.retry)
                     .with_timeouts(setup.timeouts);
             let app = host.add_app(App::SmtpClient(Box::new(client)));
             self.clients[index] = Some(app);
-            let script = &self.scenario.script;
-            let started_by_script = script
-                .iter()
-                .any(|s| s.from == index && matches!(s.action, Action::Mail));
-            if !started_by_script {
-                self.queue.push(
-                    SimTime::ZERO + setup.start,
-                    Event::Start { host: index, app },
-                );
-            }
         }
-        self.by_address.insert(participant.address, index);
-        self.hosts.push(host);
+        host
+    }
+
+    /// Lets the recorder forget the connections `host` closed, as far as
+    /// their other ends allow.
+    fn forget_closed(&mut self, host: usize) {
+        let address = self.scenario.participants[host].address;
+        for ends in self.hosts[host].take_closed() {
+            let peer_ends = Ends {
+                local_port: ends.remote_port,
+                remote: address,
+                remote_port: ends.local_port,
+            };
+            let peer = self.by_address.get(&ends.remote).copied();
+            let peer_state = peer
+                .and_then(|peer| self.hosts.get(peer))
+                .and_then(|peer| peer.connection_state(peer_ends));
+            let local = (address, ends.local_port);
+            let remote = (ends.remote, ends.remote_port);
+            self.recorder.forget_connection(local, remote, peer_state);
+        }
     }
 
     /// Processes events until none is left; returns how many there were.
@@ -334,23 +448,49 @@ impl<'a> World<'a> {
             if now == SimTime::MAX {
                 return Err(RunError::TimeOverflow);
             }
-            let host = self.dispatch(now, event);
+            let Some(host) = self.dispatch(now, event) else {
+                continue;
+            };
             self.follow_script(now, host);
             self.hosts[host].end_turn(now);
+            self.forget_closed(host);
             self.flush_host(now, host);
+            self.retire_if_done(host);
         }
         Ok(processed)
     }
 
-    /// Hands one event to its host; returns that host's index.
+    /// Hands one event to its host; returns that host's index, or none
+    /// when the event is a wake-up of a dropped copy, which has no timer.
     ///
     /// While a host handles an arriving message, what it sends is its
     /// reaction to that message.
-    fn dispatch(&mut self, now: SimTime, event: Event) -> usize {
+    fn dispatch(&mut self, now: SimTime, event: Event) -> Option<usize> {
         self.reacting_to = None;
+        if let Event::Wake { host } = event
+            && !self.hosts.is_built(host)
+        {
+            self.wakes[host] = None;
+            return None;
+        }
+        let host = self.handle(now, event);
+        Some(host)
+    }
+
+    /// Hands one event to its host, built if it is a copy not built yet;
+    /// returns that host's index.
+    fn handle(&mut self, now: SimTime, event: Event) -> usize {
         match event {
             Event::Start { host, app } => {
                 self.hosts[host].start(now, app);
+                host
+            }
+            Event::CopyStart {
+                host,
+                population,
+                number,
+            } => {
+                self.start_copy(now, host, population, number);
                 host
             }
             Event::Arrive {
@@ -360,6 +500,7 @@ impl<'a> World<'a> {
             } => {
                 let sender = self.by_address.get(&packet.src).copied();
                 self.reacting_to = sender.map(|sender| (message, sender));
+                self.build_copy(host);
                 self.hosts[host].receive(now, packet);
                 host
             }
@@ -373,10 +514,12 @@ impl<'a> World<'a> {
                 self.script.owner(step)
             }
             Event::PartnerClose { host, ends } => {
+                self.build_copy(host);
                 self.hosts[host].close_scripted(now, ends);
                 host
             }
             Event::Outage { host, down, number } => {
+                self.build_copy(host);
                 self.mark_outage(now, host, down, number);
                 host
             }
@@ -633,6 +776,16 @@ impl<'a> World<'a> {
     }
 }
 
+/// Returns how much of each message to fill: what the sink reads, or
+/// everything when fault rules match messages by their text.
+fn detail_for(scenario: &Scenario, sink: &dyn Sink) -> Detail {
+    if scenario.faults.rules.is_empty() {
+        sink.detail()
+    } else {
+        Detail::Full
+    }
+}
+
 /// Returns each sending client's start time, by participant id.
 pub fn client_starts(scenario: &Scenario) -> BTreeMap<String, SimTime> {
     let clients = scenario.participants.iter().filter_map(|p| {
@@ -684,5 +837,66 @@ fn udp_payload_size(message: &Message) -> usize {
     match encoded {
         Some(Ok(octets)) => octets.len(),
         _ => message.payload_len,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{self, Overrides};
+
+    /// Three copies of one sender, `interval` apart, each mailing the
+    /// same receiver.
+    fn population(interval: &str) -> Scenario {
+        let text = format!(
+            "title: t\nseed: 3\nparticipants:\n\
+             - id: s\n  host: mail.s.com\n  address: 10.0.0.1\n  resolver: dns\n\
+             \x20 population: {{ count: 3, interval: {interval} }}\n\
+             \x20 smtp_client:\n    mails:\n\
+             \x20     - {{ from: a@s.com, to: [b@r.com], subject: Hi, body: \"Hi\\n\" }}\n\
+             - id: dns\n  host: ns.example.net\n  address: 192.0.2.53\n  dns_server:\n    records:\n\
+             \x20     - {{ type: MX, name: r.com, preference: 10, exchange: mail.r.com }}\n\
+             \x20     - {{ type: A, name: mail.r.com, address: 192.0.2.25 }}\n\
+             - id: r\n  host: mail.r.com\n  address: 192.0.2.25\n  resolver: dns\n\
+             \x20 smtp_server: {{ domain: r.com, mailboxes: [b], check_helo: false }}\n\
+             links:\n  - {{ between: [s, dns], latency: 10ms }}\n\
+             \x20 - {{ between: [r, dns], latency: 10ms }}\n\
+             \x20 - {{ between: [s, r], latency: 15ms }}\n"
+        );
+        scenario::parse("t.yaml", &text, &Overrides::default()).expect("a valid scenario")
+    }
+
+    #[test]
+    fn finished_copies_are_dropped_and_other_hosts_kept() {
+        let scenario = population("1s");
+        let mut kept = TraceSink::default();
+        let mut world = World::build(&scenario, &mut kept);
+        world.run_to_end().expect("the run ends");
+        let built: Vec<bool> = (0..5).map(|host| world.hosts.is_built(host)).collect();
+        assert_eq!(built, [false, false, false, true, true]);
+    }
+
+    #[test]
+    fn the_recorder_forgets_connections_once_both_ends_closed() {
+        let scenario = population("1s");
+        let mut kept = TraceSink::default();
+        let mut world = World::build(&scenario, &mut kept);
+        world.run_to_end().expect("the run ends");
+        assert!(!world.recorder.holds_connections());
+    }
+
+    #[test]
+    fn copies_starting_together_start_in_order_before_anything_else() {
+        let run = run(&population("0s")).expect("the run ends");
+        let first: Vec<&str> = run.trace.messages[..3]
+            .iter()
+            .map(|message| message.from.as_str())
+            .collect();
+        assert_eq!(first, ["s-1", "s-2", "s-3"]);
+        assert!(
+            run.trace.messages[..3]
+                .iter()
+                .all(|m| m.layer == crate::trace::Layer::Dns)
+        );
     }
 }

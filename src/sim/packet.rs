@@ -28,8 +28,9 @@ pub enum Body {
         src_port: u16,
         /// The receiver's port.
         dst_port: u16,
-        /// The message.
-        message: dns::Message,
+        /// The message, boxed: few packets are DNS, and a small packet
+        /// keeps every event in the queue small.
+        message: Box<dns::Message>,
     },
     /// A UDP datagram carrying bytes seqsim does not interpret.
     Udp {
@@ -48,7 +49,7 @@ pub struct Outgoing {
     /// The packet.
     pub packet: Packet,
     /// The RFC 9293 state of the sending connection, for TCP.
-    pub tcp_state: Option<String>,
+    pub tcp_state: Option<crate::protocol::tcp::State>,
     /// Why the host sent it, as far as the host can tell.
     pub origin: Origin,
 }

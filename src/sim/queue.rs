@@ -32,6 +32,21 @@ impl<E> EventQueue<E> {
         }
     }
 
+    /// Keeps the next `count` insertion numbers for events scheduled
+    /// later with [`Self::push_numbered`]; returns the first of them.
+    pub fn reserve(&mut self, count: u64) -> u64 {
+        let first = self.scheduled;
+        self.scheduled += count;
+        first
+    }
+
+    /// Schedules `event` at `at` with an insertion number kept earlier
+    /// by [`Self::reserve`], so it is ordered as if scheduled then.
+    pub fn push_numbered(&mut self, at: SimTime, number: u64, event: E) {
+        debug_assert!(number < self.scheduled, "the number was reserved");
+        self.heap.push(Entry { at, number, event });
+    }
+
     /// Schedules `event` at `at`.
     pub fn push(&mut self, at: SimTime, event: E) {
         let number = self.scheduled;
@@ -100,5 +115,24 @@ mod tests {
         }
         let order: Vec<&str> = std::iter::from_fn(|| queue.pop().map(|(_, e)| e)).collect();
         assert_eq!(order, ["first", "second", "third", "fourth"]);
+    }
+
+    #[test]
+    fn a_reserved_number_orders_as_if_scheduled_when_reserved() {
+        let mut queue = EventQueue::new();
+        let at = SimTime::from_nanos(5);
+        queue.push(at, "pushed before the reservation");
+        let reserved = queue.reserve(2);
+        queue.push(at, "pushed after the reservation");
+        queue.push_numbered(at, reserved + 1, "second reserved");
+        queue.push_numbered(at, reserved, "first reserved");
+        let order: Vec<&str> = std::iter::from_fn(|| queue.pop().map(|(_, e)| e)).collect();
+        let expected = [
+            "pushed before the reservation",
+            "first reserved",
+            "second reserved",
+            "pushed after the reservation",
+        ];
+        assert_eq!(order, expected);
     }
 }

@@ -5,12 +5,19 @@
 //! reads. It remembers each TCP endpoint's initial sequence number so the
 //! diagram can show numbers relative to it, as Wireshark does, and reads
 //! the SMTP lines of each conversation so the trace names every command
-//! and reply code.
+//! and reply code. It forgets a connection once its ends have closed
+//! it, and fills only what counting needs when its sink asks for no
+//! more (see [`Detail`]).
+//!
+//! Not modelled: a segment recorded after both ends of its connection
+//! closed shows absolute sequence numbers, not relative ones.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
+use crate::protocol::tcp;
 use crate::sim::packet::{Body, Origin, Outgoing};
+use crate::sim::sink::Detail;
 use crate::sim::smtp_lines::SmtpLines;
 use crate::time::SimTime;
 use crate::trace::{
@@ -21,7 +28,7 @@ use crate::wire::dns;
 use crate::wire::tcp::{Control, Segment};
 
 /// One TCP endpoint: address and port.
-type Endpoint = (Ipv4Addr, u16);
+pub type Endpoint = (Ipv4Addr, u16);
 
 /// Builds trace messages, remembering initial sequence numbers.
 #[derive(Debug, Default)]
@@ -31,6 +38,7 @@ pub struct Recorder {
     queries: BTreeMap<QueryKey, Transmissions>,
     smtp: SmtpLines,
     recorded: usize,
+    detail: Detail,
 }
 
 /// Names one sequenced segment: its connection, direction, sequence
@@ -70,14 +78,30 @@ pub struct Passage<'a> {
 }
 
 impl Recorder {
+    /// Starts a recorder that fills messages to the given detail.
+    pub fn new(detail: Detail) -> Recorder {
+        Recorder {
+            detail,
+            ..Recorder::default()
+        }
+    }
+
     /// Describes one packet leaving a host, as the next message of the
     /// trace; its arrival is the caller's to fill in before [`Self::keep`].
     pub fn describe(&mut self, passage: Passage<'_>, outgoing: &Outgoing) -> Message {
         let packet = &outgoing.packet;
+        let full = self.detail == Detail::Full;
+        let text = |text: &str| {
+            if full {
+                text.to_string()
+            } else {
+                String::new()
+            }
+        };
         let mut message = Message {
             index: self.recorded,
             sent_at: passage.sent_at,
-            sent_at_text: passage.sent_at.to_string(),
+            sent_at_text: text(&passage.sent_at.to_string()),
             received_at: None,
             lost: None,
             why: match passage.reacting_to {
@@ -85,8 +109,8 @@ impl Recorder {
                 Some((by, _)) => SendReason::Triggered { by },
                 None => SendReason::First,
             },
-            from: passage.from.to_string(),
-            to: passage.to.to_string(),
+            from: text(passage.from),
+            to: text(passage.to),
             src_address: packet.src,
             src_port: 0,
             dst_address: packet.dst,
@@ -104,7 +128,7 @@ impl Recorder {
         };
         match &packet.body {
             Body::Tcp(segment) => {
-                self.fill_tcp(&mut message, segment, outgoing.tcp_state.as_deref());
+                self.fill_tcp(&mut message, segment, outgoing.tcp_state);
                 self.explain_segment(&mut message, segment, outgoing.origin);
             }
             Body::Dns {
@@ -128,6 +152,57 @@ impl Recorder {
     pub fn keep(&mut self, message: &Message) {
         debug_assert_eq!(message.index, self.recorded, "messages are kept in order");
         self.recorded += 1;
+    }
+
+    /// Forgets what it kept about the connection between `local` and
+    /// `remote` once `local` closed it, given the state the peer still
+    /// has it in.
+    ///
+    /// With the peer in TIME-WAIT neither side sends data, a SYN or a FIN
+    /// again, so only the initial sequence numbers are kept, for the
+    /// peer's last ACKs; with the peer closed too, nothing is kept. A
+    /// segment recorded after both ends closed (a late duplicate, or a
+    /// reset answering one) shows its sequence numbers as they are, not
+    /// relative to the forgotten initial ones.
+    pub fn forget_connection(
+        &mut self,
+        local: Endpoint,
+        remote: Endpoint,
+        peer: Option<tcp::State>,
+    ) {
+        match peer {
+            None => {
+                self.forget_resends(local, remote);
+                self.initial_seq.remove(&(local, remote));
+                self.initial_seq.remove(&(remote, local));
+            }
+            Some(tcp::State::TimeWait) => self.forget_resends(local, remote),
+            Some(_) => {}
+        }
+    }
+
+    /// Forgets the first sends of a connection's segments, both ways, and
+    /// its SMTP lines.
+    fn forget_resends(&mut self, local: Endpoint, remote: Endpoint) {
+        for (from, to) in [(local, remote), (remote, local)] {
+            let first = (from, to, 0, SequencedKind::Syn);
+            let last = (from, to, u32::MAX, SequencedKind::Fin);
+            let keys: Vec<SequencedKey> = self
+                .transmissions
+                .range(first..=last)
+                .map(|(key, _)| *key)
+                .collect();
+            keys.iter().for_each(|key| {
+                self.transmissions.remove(key);
+            });
+        }
+        self.smtp.forget(local, remote);
+    }
+
+    /// Tells whether it still keeps anything about a TCP connection.
+    #[cfg(test)]
+    pub fn holds_connections(&self) -> bool {
+        !self.initial_seq.is_empty() || !self.transmissions.is_empty() || !self.smtp.is_empty()
     }
 
     /// Returns the index the next message recorded will get.
@@ -206,7 +281,7 @@ impl Recorder {
     }
 
     /// Fills the TCP fields, label and payload of a message.
-    fn fill_tcp(&mut self, message: &mut Message, segment: &Segment, state: Option<&str>) {
+    fn fill_tcp(&mut self, message: &mut Message, segment: &Segment, state: Option<tcp::State>) {
         let local = (message.src_address, segment.src_port);
         let remote = (message.dst_address, segment.dst_port);
         if segment.control == Control::Syn {
@@ -221,7 +296,7 @@ impl Recorder {
             .copied()
             .unwrap_or(segment.seq.0);
         let peer_isn = self.initial_seq.get(&(remote, local)).copied();
-        let fields = tcp_fields(segment, own_isn, peer_isn, state);
+        let mut fields = tcp_fields(segment, own_isn, peer_isn);
         message.src_port = segment.src_port;
         message.dst_port = segment.dst_port;
         message.transport = Transport::Tcp;
@@ -230,15 +305,36 @@ impl Recorder {
         } else {
             Layer::of_ports(segment.src_port, segment.dst_port)
         };
-        message.label = tcp_label(segment, &fields);
         message.payload_len = segment.payload.len();
+        if self.detail == Detail::Full {
+            self.fill_tcp_text(message, segment, &mut fields, state);
+        }
+        message.tcp = Some(fields);
+    }
+
+    /// Fills what a person reads of a segment: flag names, the sender's
+    /// state, the label, the payload text and the SMTP lines.
+    fn fill_tcp_text(
+        &mut self,
+        message: &mut Message,
+        segment: &Segment,
+        fields: &mut TcpFields,
+        state: Option<tcp::State>,
+    ) {
+        let names = segment.flag_names();
+        fields.flags = names.iter().map(|name| name.to_string()).collect();
+        fields.sender_state = state.map(|state| state.to_string()).unwrap_or_default();
+        message.label = tcp_label(segment, fields);
         if !segment.payload.is_empty() {
             fill_payload(message, &segment.payload);
         }
         if message.layer == Layer::Smtp {
+            let (local, remote) = (
+                (message.src_address, segment.src_port),
+                (message.dst_address, segment.dst_port),
+            );
             message.smtp = Some(self.smtp.read(local, remote, &segment.payload));
         }
-        message.tcp = Some(fields);
     }
 }
 
@@ -273,30 +369,22 @@ fn fill_payload(message: &mut Message, payload: &[u8]) {
     }
 }
 
-/// Collects the header fields of a segment, with relative numbers.
+/// Collects the header numbers of a segment, relative ones too; the
+/// flag names and the sender's state are left for the full detail.
 ///
 /// A relative acknowledgement needs the peer's SYN to have been seen;
 /// before it, the absolute value stands in.
-fn tcp_fields(
-    segment: &Segment,
-    own_isn: u32,
-    peer_isn: Option<u32>,
-    state: Option<&str>,
-) -> TcpFields {
+fn tcp_fields(segment: &Segment, own_isn: u32, peer_isn: Option<u32>) -> TcpFields {
     let ack = segment.ack.map(|ack| ack.0);
     TcpFields {
         seq: segment.seq.0,
         ack,
         relative_seq: segment.seq.0.wrapping_sub(own_isn),
         relative_ack: ack.map(|ack| ack.wrapping_sub(peer_isn.unwrap_or(0))),
-        flags: segment
-            .flag_names()
-            .iter()
-            .map(|name| name.to_string())
-            .collect(),
+        flags: Vec::new(),
         window: segment.window,
         mss: segment.mss,
-        sender_state: state.unwrap_or_default().to_string(),
+        sender_state: String::new(),
     }
 }
 

@@ -28,6 +28,7 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use super::host::{Ends, Host, Observation};
+use super::hosts::Hosts;
 use super::packet::Body;
 use crate::scenario::script::{Action, Connection, Datagram, DnsId, PortChoice, Step};
 use crate::time::{SimDuration, SimTime};
@@ -124,7 +125,7 @@ impl ScriptRunner {
 
     /// Carries out a step on its sending host and notes what ends it; a
     /// `mail` step's receiver is its sender, whose model must finish.
-    pub fn perform(&mut self, index: usize, now: SimTime, hosts: &mut [Host]) {
+    pub fn perform(&mut self, index: usize, now: SimTime, hosts: &mut Hosts) {
         let step = self.steps[index].clone();
         let expectation = match &step.action {
             Action::Open {
@@ -225,7 +226,7 @@ impl ScriptRunner {
         step: &Step,
         connection: Connection,
         client_port: Option<u16>,
-        hosts: &mut [Host],
+        hosts: &mut Hosts,
     ) -> Expectation {
         let app = self.endpoints[step.from].expect("every host in a script has a script endpoint");
         let server = self.addresses[step.to];
@@ -288,7 +289,7 @@ impl ScriptRunner {
                 Body::Dns {
                     src_port,
                     dst_port,
-                    message,
+                    message: Box::new(message),
                 }
             }
         };

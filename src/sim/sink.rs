@@ -5,12 +5,33 @@
 //! [`TraceSink`] keeps them all to build a whole [`Trace`]; an output
 //! that needs no whole trace (figures, a line per record) takes them one
 //! at a time and keeps only what it needs, so its memory does not grow
-//! with the length of the run.
+//! with the length of the run. A sink that only counts says so
+//! ([`Detail::Counts`]), and the messages it gets carry no text.
 
 use crate::trace::{Delivery, LifelineEvent, MailOutcome, Message};
 
+/// How much of each message a sink reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Detail {
+    /// Everything a trace shows: labels, flag names, payload text, SMTP
+    /// lines, participant ids and time texts.
+    #[default]
+    Full,
+    /// Only what counting needs: the index, times, layer, transport,
+    /// addresses, ports, sizes, sequence numbers, why it was sent, its
+    /// fate and the DNS fields. The label, flag names, connection state,
+    /// payload text, SMTP lines, participant ids and time text are left
+    /// empty. The protocol models run the same either way.
+    Counts,
+}
+
 /// Takes a run's records one by one.
 pub trait Sink {
+    /// Says how much of each message it reads; all of it unless it says
+    /// otherwise.
+    fn detail(&self) -> Detail {
+        Detail::Full
+    }
     /// Takes a message just put on the network (its index counts from 0).
     fn message(&mut self, message: Message);
     /// Takes something that happened on a lifeline, before the message

@@ -44,6 +44,20 @@ impl SmtpLines {
         self.openers.insert((local, remote));
     }
 
+    /// Tells whether it follows no conversation.
+    #[cfg(test)]
+    pub fn is_empty(&self) -> bool {
+        self.openers.is_empty() && self.conversations.is_empty()
+    }
+
+    /// Forgets the conversation between two ends, whose connection closed.
+    pub fn forget(&mut self, a: Endpoint, b: Endpoint) {
+        for key in [(a, b), (b, a)] {
+            self.openers.remove(&key);
+            self.conversations.remove(&key);
+        }
+    }
+
     /// Reads the payload `local` sent to `remote`; returns its complete lines.
     pub fn read(&mut self, local: Endpoint, remote: Endpoint, payload: &[u8]) -> SmtpFields {
         let role = self.role_of(local, remote);

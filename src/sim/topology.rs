@@ -91,7 +91,7 @@ impl Direction {
 #[derive(Debug)]
 struct Link {
     spec: LinkSpec,
-    random: ChaCha20Rng,
+    random: Option<Box<ChaCha20Rng>>,
     sending: [Sending; 2],
 }
 
@@ -122,10 +122,12 @@ impl Topology {
         let nodes: Vec<NodeIndex> = (0..names.len()).map(|host| graph.add_node(host)).collect();
         let links = links.iter().enumerate().map(|(index, spec)| {
             graph.add_edge(nodes[spec.a], nodes[spec.b], index);
-            let name = format!("link/{}-{}", names[spec.a], names[spec.b]);
+            let name = || format!("link/{}-{}", names[spec.a], names[spec.b]);
             Link {
                 spec: spec.clone(),
-                random: random::stream(seed, &name),
+                random: spec
+                    .draws()
+                    .then(|| Box::new(random::stream(seed, &name()))),
                 sending: Default::default(),
             }
         });
@@ -256,6 +258,14 @@ impl Topology {
 }
 
 impl LinkSpec {
+    /// Tells whether crossing the link draws random numbers: it loses
+    /// packets or has jitter in a direction. Other links get no random
+    /// stream, which keeps a population's many links small.
+    fn draws(&self) -> bool {
+        let draws = |d: &Direction| d.loss > 0.0 || d.jitter > SimDuration::ZERO;
+        self.directions.iter().any(draws)
+    }
+
     /// Returns the weight routing gives the link: its latency both ways.
     fn routing_cost(&self) -> u64 {
         let [there, back] = &self.directions;
@@ -282,7 +292,7 @@ impl Link {
         if loss <= 0.0 {
             return false;
         }
-        let uniform = (self.random.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        let uniform = (self.stream().next_u64() >> 11) as f64 / (1u64 << 53) as f64;
         uniform < loss
     }
 
@@ -292,7 +302,14 @@ impl Link {
         if most == 0 {
             return SimDuration::ZERO;
         }
-        SimDuration::from_nanos(self.random.next_u64() % (most + 1))
+        SimDuration::from_nanos(self.stream().next_u64() % (most + 1))
+    }
+
+    /// Returns the link's random stream, which it has when it draws.
+    fn stream(&mut self) -> &mut ChaCha20Rng {
+        self.random
+            .as_mut()
+            .expect("a link with loss or jitter has its random stream")
     }
 }
 

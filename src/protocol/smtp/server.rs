@@ -489,7 +489,9 @@ impl Server {
         if session.phase != Phase::Closing {
             session.phase = Phase::Closing;
             calls.close(conn);
+            return;
         }
+        self.sessions.remove(&conn);
     }
 
     /// Tells whether a mailbox of that local part exists.
