@@ -84,7 +84,7 @@ fn print_child_figures(sessions: usize) {
     let streamed = seqsim::sim::run_into(&scenario, &mut summary).expect("the run ends");
     let wall_ns = started.elapsed().as_nanos();
     let peak_kib = peak_memory_kib();
-    let floor_ns = bare_heap_loop(streamed.events, sessions);
+    let floor_ns = bare_heap_loop(streamed.events, streamed.longest_queue);
     println!(
         "{} {} {} {wall_ns} {floor_ns} {peak_kib}",
         streamed.events,

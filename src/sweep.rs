@@ -399,6 +399,7 @@ mod tests {
             events: 9,
             stalled_step: None,
             open_recipients: open.iter().map(|r| r.to_string()).collect(),
+            longest_queue: 4,
         };
         assert_eq!(outcome_of(&ended(&[])), "ok");
         let open = ["sender: c3po@receiver.com", "sender: r2d2@receiver.com"];

@@ -130,6 +130,8 @@ pub struct Streamed {
     pub stalled_step: Option<usize>,
     /// The recipients left with no outcome, as `participant: address`.
     pub open_recipients: Vec<String>,
+    /// The most events that waited in the queue at once.
+    pub longest_queue: usize,
 }
 
 /// Why a run could not finish.
@@ -192,6 +194,7 @@ pub fn run_into(scenario: &Scenario, sink: &mut dyn Sink) -> Result<Streamed, Ru
         events,
         stalled_step,
         open_recipients: open_recipients.collect(),
+        longest_queue: world.queue.longest(),
     })
 }
 

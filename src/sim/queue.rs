@@ -13,6 +13,7 @@ use crate::time::SimTime;
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
     scheduled: u64,
+    longest: usize,
 }
 
 /// One scheduled event with its ordering key.
@@ -29,6 +30,7 @@ impl<E> EventQueue<E> {
         EventQueue {
             heap: BinaryHeap::new(),
             scheduled: 0,
+            longest: 0,
         }
     }
 
@@ -45,6 +47,7 @@ impl<E> EventQueue<E> {
     pub fn push_numbered(&mut self, at: SimTime, number: u64, event: E) {
         debug_assert!(number < self.scheduled, "the number was reserved");
         self.heap.push(Entry { at, number, event });
+        self.longest = self.longest.max(self.heap.len());
     }
 
     /// Schedules `event` at `at`.
@@ -52,6 +55,12 @@ impl<E> EventQueue<E> {
         let number = self.scheduled;
         self.scheduled += 1;
         self.heap.push(Entry { at, number, event });
+        self.longest = self.longest.max(self.heap.len());
+    }
+
+    /// Returns the most events the queue has held at once.
+    pub fn longest(&self) -> usize {
+        self.longest
     }
 
     /// Removes and returns the earliest event.
@@ -134,5 +143,17 @@ mod tests {
             "pushed after the reservation",
         ];
         assert_eq!(order, expected);
+    }
+
+    #[test]
+    fn longest_counts_the_most_events_waiting_at_once() {
+        let mut queue = EventQueue::new();
+        queue.push(SimTime::from_nanos(1), 'a');
+        queue.push(SimTime::from_nanos(2), 'b');
+        queue.pop();
+        queue.push(SimTime::from_nanos(3), 'c');
+        queue.pop();
+        queue.pop();
+        assert_eq!(queue.longest(), 2);
     }
 }
