@@ -31,16 +31,18 @@ const EXCHANGE: &str = "script:
   - close: { from: s, to: c }
 ";
 
+/// Returns the overrides of `--set` arguments.
+fn overrides(sets: &[&str]) -> Overrides {
+    let sets = sets.iter().map(|s| Setting::parse(s).expect("a setting"));
+    Overrides {
+        seed: None,
+        sets: sets.collect(),
+    }
+}
+
 /// Runs a scenario given as text, with `--set` arguments.
 fn run_with(text: &str, sets: &[&str]) -> Run {
-    let overrides = Overrides {
-        seed: None,
-        sets: sets
-            .iter()
-            .map(|s| Setting::parse(s).expect("a setting"))
-            .collect(),
-    };
-    let scenario = scenario::parse("t.yaml", text, &overrides).expect("valid");
+    let scenario = scenario::parse("t.yaml", text, &overrides(sets)).expect("valid");
     seqsim::sim::run(&scenario).expect("runs")
 }
 
@@ -346,12 +348,8 @@ fn mail_goes_to_the_second_exchanger_when_the_first_is_down() {
 fn a_quoted_reply_code_matches_as_the_bare_one_does() {
     // `smtp: "550"` in quotes is the reply code 550, not a verb: the
     // first 550 (the answer to VRFY aibo) is dropped either way.
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/smtp-send.yaml"),
-    )
-    .unwrap();
     let lost_labels = |fault: &str| -> Vec<String> {
-        let run = run_with(&text, &[fault]);
+        let run = run_bundled("smtp-send.yaml", &[fault]).expect("runs");
         let lost = run.trace.messages.iter().filter(|m| m.lost.is_some());
         lost.map(|m| m.label.clone()).collect()
     };
@@ -367,14 +365,7 @@ fn run_bundled(name: &str, sets: &[&str]) -> Result<Run, seqsim::sim::RunError> 
         .join("scenarios")
         .join(name);
     let text = std::fs::read_to_string(&path).expect("the scenario can be read");
-    let overrides = Overrides {
-        seed: None,
-        sets: sets
-            .iter()
-            .map(|s| Setting::parse(s).expect("a setting"))
-            .collect(),
-    };
-    let scenario = scenario::parse(name, &text, &overrides).expect("valid");
+    let scenario = scenario::parse(name, &text, &overrides(sets)).expect("valid");
     seqsim::sim::run(&scenario)
 }
 
