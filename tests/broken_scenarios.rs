@@ -655,9 +655,13 @@ fn scratch() -> PathBuf {
 
 /// Runs `seqsim run FILE`; returns the status and stderr.
 fn run(path: &Path) -> (Option<i32>, String) {
+    seqsim(&["run", path.to_str().expect("a UTF-8 path")])
+}
+
+/// Runs `seqsim` with `args`; returns the status and stderr.
+fn seqsim(args: &[&str]) -> (Option<i32>, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_seqsim"))
-        .arg("run")
-        .arg(path)
+        .args(args)
         .output()
         .unwrap();
     (
@@ -761,42 +765,32 @@ fn missing_file_directory_and_bad_flags_exit_2() {
             "seqsim: error: scenarios: is a directory, not a scenario file"
         )
     );
-    let output = Command::new(env!("CARGO_BIN_EXE_seqsim"))
-        .args(["run", "scenarios/smtp-send.yaml", "--width", "5"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
+    let (status, stderr) = seqsim(&["run", "scenarios/smtp-send.yaml", "--width", "5"]);
+    assert_eq!(status, Some(2), "{stderr}");
 }
 
 #[test]
 fn a_bad_override_names_the_set_argument() {
-    let output = Command::new(env!("CARGO_BIN_EXE_seqsim"))
-        .args([
-            "check",
-            "scenarios/smtp-send.yaml",
-            "--set",
-            "links[5].latency=1ms",
-            "--set",
-            "links[0].latency=soon",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (status, stderr) = seqsim(&[
+        "check",
+        "scenarios/smtp-send.yaml",
+        "--set",
+        "links[5].latency=1ms",
+        "--set",
+        "links[0].latency=soon",
+    ]);
+    assert_eq!(status, Some(2));
     assert_eq!(
         stderr.trim_end(),
         "seqsim: error: --set links[5].latency=1ms: `links` has 3 items, links[0] to links[2]; there is no [5]"
     );
-    let output = Command::new(env!("CARGO_BIN_EXE_seqsim"))
-        .args([
-            "check",
-            "scenarios/smtp-send.yaml",
-            "--set",
-            "links[0].latency=soon",
-        ])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (status, stderr) = seqsim(&[
+        "check",
+        "scenarios/smtp-send.yaml",
+        "--set",
+        "links[0].latency=soon",
+    ]);
+    assert_eq!(status, Some(2));
     assert_eq!(
         stderr.trim_end(),
         "seqsim: error: --set links[0].latency=soon: at `links[0].latency`: `soon` is not a duration like 20ms, 1.5s or 250us"
@@ -806,12 +800,8 @@ fn a_bad_override_names_the_set_argument() {
 #[test]
 fn a_bad_fault_given_with_set_names_the_set_argument() {
     let argument = "faults=[{drop: {flags: SYNACK}}]";
-    let output = Command::new(env!("CARGO_BIN_EXE_seqsim"))
-        .args(["check", "scenarios/smtp-send.yaml", "--set", argument])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (status, stderr) = seqsim(&["check", "scenarios/smtp-send.yaml", "--set", argument]);
+    assert_eq!(status, Some(2));
     assert_eq!(
         stderr.trim_end(),
         format!(

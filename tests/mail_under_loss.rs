@@ -13,14 +13,9 @@ use proptest::test_runner::RngSeed;
 use seqsim::scenario::{self, Overrides, Setting};
 use seqsim::trace::Trace;
 
-/// The message as the receiver must store it.
-const CONTENT: &str = "From: Luke <luke@sender.com>\r\n\
-    To: c3po@receiver.com, r2d2@receiver.com\r\n\
-    Subject: Greetings\r\n\
-    \r\n\
-    Hello Robots,\r\n\
-    May the force be with you.\r\n\
-    Luke\r\n";
+mod common;
+
+use common::LUKES_MAIL;
 
 /// The recipients Luke names, and whether each has a mailbox.
 const RECIPIENTS: [(&str, &str, bool); 3] = [
@@ -64,7 +59,7 @@ fn check_recipient(trace: &Trace, recipient: &str, mailbox: &str, exists: bool) 
         .collect();
     assert!(copies.len() <= 1, "{recipient}: never two copies");
     for copy in &copies {
-        assert_eq!(copy.content, CONTENT, "{recipient}: the content as sent");
+        assert_eq!(copy.content, LUKES_MAIL, "{recipient}: the content as sent");
         assert_eq!(copy.from, "luke@sender.com");
     }
     match outcomes[0].status.as_str() {
