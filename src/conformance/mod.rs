@@ -50,11 +50,8 @@ pub struct Report {
 /// Checks every step of the scenario's script.
 pub fn check(scenario: &Scenario) -> Report {
     let mut report = Report::default();
-    let ids: Vec<&str> = scenario
-        .participants
-        .iter()
-        .map(|p| p.id.as_str())
-        .collect();
+    let ids: Vec<String> = scenario.participants.iter().map(|p| p.id.clone()).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     let modelled: Vec<bool> = scenario
         .participants
         .iter()

@@ -12,7 +12,7 @@
 //! virtual time. Percentiles are nearest-rank: p90 of n times is the
 //! ⌈0.9 n⌉-th smallest.
 
-use std::collections::BTreeMap;
+use crate::sim::ClientStarts;
 
 use crate::provenance::Provenance;
 use crate::render::pcap;
@@ -32,7 +32,7 @@ const LAYERS: [(Layer, &str); 5] = [
 /// The figures of one run, gathered record by record.
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
-    starts: BTreeMap<String, SimTime>,
+    starts: ClientStarts,
     by_layer: [LayerCount; LAYERS.len()],
     lost: u64,
     retransmissions: u64,
@@ -54,7 +54,7 @@ pub struct LayerCount {
 impl Summary {
     /// Starts an empty summary; `starts` gives each sending client's start
     /// time by participant id, from which delivery times are measured.
-    pub fn new(starts: BTreeMap<String, SimTime>) -> Summary {
+    pub fn new(starts: ClientStarts) -> Summary {
         Summary {
             starts,
             ..Summary::default()
@@ -62,7 +62,7 @@ impl Summary {
     }
 
     /// Builds the summary of a finished trace.
-    pub fn of_trace(trace: &Trace, starts: BTreeMap<String, SimTime>, events: u64) -> Summary {
+    pub fn of_trace(trace: &Trace, starts: ClientStarts, events: u64) -> Summary {
         let mut summary = Summary::new(starts);
         trace.messages.iter().for_each(|m| summary.add_message(m));
         trace.outcomes.iter().for_each(|o| summary.add_outcome(o));
@@ -90,7 +90,7 @@ impl Summary {
             return;
         }
         self.delivered += 1;
-        let start = self.starts.get(&outcome.participant).copied();
+        let start = self.starts.of(&outcome.participant);
         let start = start.unwrap_or(SimTime::ZERO);
         self.delivery_times.push(outcome.at.since(start));
     }

@@ -10,6 +10,7 @@
 mod error;
 mod faults;
 mod overrides;
+pub mod participants;
 pub mod population;
 pub mod positions;
 mod raw;
@@ -21,6 +22,7 @@ use std::net::Ipv4Addr;
 
 pub use error::ScenarioError;
 pub use overrides::Setting;
+pub use participants::Participants;
 pub use positions::Position;
 
 use crate::protocol::dns::ResolverConfig;
@@ -41,9 +43,11 @@ pub struct Scenario {
     pub title: String,
     /// The seed all random draws derive from.
     pub seed: u64,
-    /// The hosts, in column order.
-    pub participants: Vec<Participant>,
-    /// The links, by participant index.
+    /// The hosts, in column order, a population's copies one after
+    /// another; every other index in the scenario counts in this list.
+    pub participants: Participants,
+    /// The links, by the index of the participant as written: a link
+    /// naming a population joins each of its copies.
     pub links: Vec<LinkSpec>,
     /// The script's steps, in order; empty when the models do all the work.
     pub script: Vec<script::Step>,
@@ -51,8 +55,6 @@ pub struct Scenario {
     pub remarks: Vec<Remark>,
     /// Fault rules, hosts down and partitions.
     pub faults: Faults,
-    /// The participant indices of each population's copies, in order.
-    pub populations: Vec<std::ops::Range<usize>>,
 }
 
 /// One checked participant.

@@ -8,25 +8,26 @@
 //! client starts `(k - 1) × interval` after the written `start`. A link
 //! naming the population joins every copy; nothing else may name it.
 //!
-//! The copies are ordinary participants once expanded, so every
-//! protocol model and output treats them as any other host. The run
-//! builds a copy's host when it starts and drops it when it is done
-//! (see `sim::hosts`); the copies share their mails.
+//! A population stays one written participant with a count (see
+//! [`super::participants`]); a copy's id, host name, address and start
+//! are worked out from its number when asked. Every protocol model and
+//! output treats a copy as any other host. The run builds a copy's host
+//! when it starts and drops it when it is done (see `sim::hosts`); the
+//! copies share their mails.
 //!
 //! Not modelled: copies that differ other than by number (their own
-//! mails or link timings). Every copy is still a participant of the
-//! scenario, with its links, for the whole run, so memory grows with
-//! the number of copies even when few run at once.
+//! mails or link timings); copies of one population talking to each
+//! other (no path joins them); a population carrying other hosts'
+//! packets (routes never pass through a copy).
 
 use std::net::Ipv4Addr;
-use std::ops::Range;
 
+use super::participants::Participants;
 use super::raw::RawPopulation;
 use super::script::{Action, Step};
 use super::validate::Checker;
 use super::{Participant, Remark, ScenarioError};
 use crate::sim::faults::Faults;
-use crate::sim::topology::LinkSpec;
 use crate::time::SimDuration;
 use crate::wire::dns::Name;
 
@@ -40,41 +41,6 @@ pub struct Copies {
     pub count: usize,
     /// The time between the starts of two consecutive copies.
     pub interval: SimDuration,
-}
-
-/// Where each written participant went in the expanded list.
-#[derive(Clone, Debug, Default)]
-pub struct Expansion {
-    /// For each written participant, the indices of its copies (one for
-    /// a participant without a population).
-    pub spans: Vec<Range<usize>>,
-    /// For each written participant, whether it has a population.
-    pub copied: Vec<bool>,
-}
-
-impl Expansion {
-    /// Returns the expanded index of a written participant that is not a
-    /// population (its only copy).
-    pub fn single(&self, written: usize) -> usize {
-        self.spans[written].start
-    }
-
-    /// Returns the spans of the participants written with a population.
-    pub fn populations(&self) -> Vec<Range<usize>> {
-        let spans = self
-            .spans
-            .iter()
-            .enumerate()
-            .filter(|(written, _)| self.copied[*written]);
-        spans.map(|(_, span)| span.clone()).collect()
-    }
-
-    /// Returns the written participant and the copy number (from 1) of an
-    /// expanded index.
-    pub fn origin(&self, expanded: usize) -> (usize, usize) {
-        let written = self.spans.partition_point(|span| span.end <= expanded);
-        (written, expanded - self.spans[written].start + 1)
-    }
 }
 
 impl Checker<'_> {
@@ -105,86 +71,103 @@ impl Checker<'_> {
         })
     }
 
-    /// Expands every population into its copies, in place of the
-    /// participant that describes it.
-    pub(super) fn expand(
-        &self,
-        written: Vec<(Participant, Option<Copies>)>,
-    ) -> Result<(Vec<Participant>, Expansion), ScenarioError> {
-        let total = written
-            .iter()
-            .map(|(_, copies)| copies.map_or(1, |c| c.count));
-        let mut all = Vec::with_capacity(total.sum());
-        let mut expansion = Expansion::default();
-        for (index, (participant, copies)) in written.into_iter().enumerate() {
-            let start = all.len();
-            match copies {
-                None => all.push(participant),
-                Some(copies) => {
-                    for number in 1..=copies.count {
-                        all.push(self.copy(index, &participant, copies, number)?);
-                    }
-                }
-            }
-            expansion.spans.push(start..all.len());
-            expansion.copied.push(copies.is_some());
-        }
-        Ok((all, expansion))
-    }
-
-    /// Builds copy `number` of the participant written at `index`.
-    fn copy(
+    /// Checks that every copy of the population written at `index` gets
+    /// an id no participant has, a valid host name, an address and a
+    /// start time; names the first copy that does not.
+    ///
+    /// Each property of a copy depends on its number only through its
+    /// digits or grows with it, so the few numbers where it can first go
+    /// wrong are tried instead of every copy.
+    pub(super) fn check_copies(
         &self,
         index: usize,
         template: &Participant,
         copies: Copies,
-        number: usize,
-    ) -> Result<Participant, ScenarioError> {
+    ) -> Result<(), ScenarioError> {
         let path = format!("participants[{index}]");
-        let id = format!("{}-{number}", template.id);
-        if self.is_written_id(&id) {
+        if let Some(number) = self.first_taken_copy_id(&template.id, copies.count) {
+            let id = copy_id(&template.id, number);
             let message = format!("copy {number} would be `{id}`, an id already in use");
             return Err(self.error(&format!("{path}.id"), message));
         }
-        let host = copy_host(&template.host, number)
-            .map_err(|why| self.error(&format!("{path}.host"), why))?;
-        let address = copy_address(template.address, number)
-            .map_err(|why| self.error(&format!("{path}.address"), why))?;
-        let mut copy = template.clone();
-        copy.name = if template.name == template.id {
-            id.clone()
-        } else {
-            format!("{} {number}", template.name)
-        };
-        copy.id = id;
-        copy.host = host;
-        copy.address = address;
-        if let Some(client) = &mut copy.smtp_client {
-            client.start = self.copy_start(&path, client.start, copies.interval, number)?;
+        for number in first_numbers_of_each_length(copies.count) {
+            copy_host(&template.host, number)
+                .map_err(|why| self.error(&format!("{path}.host"), why))?;
         }
-        Ok(copy)
+        copy_address(template.address, copies.count).map_err(|_| {
+            let number = first_copy_past_the_last_address(template.address);
+            let why =
+                format!("copy {number} would need an address past 255.255.255.255; start lower");
+            self.error(&format!("{path}.address"), why)
+        })?;
+        if let Some(client) = &template.smtp_client {
+            self.copy_start(&path, client.start, copies)?;
+        }
+        Ok(())
     }
 
-    /// Returns when copy `number` starts: `(number - 1) × interval` later.
+    /// Returns the first copy number whose id is a written participant's.
+    fn first_taken_copy_id(&self, template: &str, count: usize) -> Option<usize> {
+        let taken = self.written_ids().filter_map(|id| match split_copy_id(id) {
+            Some((prefix, number)) if prefix == template && number <= count => Some(number),
+            _ => None,
+        });
+        taken.min()
+    }
+
+    /// Refuses a population whose last copy would start too late to
+    /// count in nanoseconds, naming the first copy that would.
     fn copy_start(
         &self,
         path: &str,
         start: SimDuration,
-        interval: SimDuration,
-        number: usize,
-    ) -> Result<SimDuration, ScenarioError> {
-        let later = interval.as_nanos().checked_mul(number as u64 - 1);
-        let nanos = later.and_then(|later| later.checked_add(start.as_nanos()));
-        let nanos = nanos.ok_or_else(|| {
-            let message = format!("copy {number} would start too late to count in nanoseconds");
-            self.error(&format!("{path}.population.interval"), message)
-        })?;
-        Ok(SimDuration::from_nanos(nanos))
+        copies: Copies,
+    ) -> Result<(), ScenarioError> {
+        let interval = copies.interval.as_nanos();
+        let room = u64::MAX - start.as_nanos();
+        let last_in_time = room
+            .checked_div(interval)
+            .map_or(u64::MAX, |steps| steps + 1);
+        if (copies.count as u64) <= last_in_time {
+            return Ok(());
+        }
+        let number = last_in_time + 1;
+        let message = format!("copy {number} would start too late to count in nanoseconds");
+        Err(self.error(&format!("{path}.population.interval"), message))
     }
 }
 
+/// Returns copy `number`'s id: the written id, `-` and the number.
+pub fn copy_id(id: &str, number: usize) -> String {
+    format!("{id}-{number}")
+}
+
+/// Splits an id that could be a copy's into the written id and the copy
+/// number: `sender-12` gives `sender` and 12. The number is written in
+/// plain decimal from 1, as copy ids are.
+pub fn split_copy_id(id: &str) -> Option<(&str, usize)> {
+    let (prefix, digits) = id.rsplit_once('-')?;
+    let plain = !digits.is_empty()
+        && !digits.starts_with('0')
+        && digits.bytes().all(|b| b.is_ascii_digit());
+    let number = digits.parse().ok().filter(|_| plain)?;
+    Some((prefix, number))
+}
+
+/// Returns 1, 10, 100, ... up to `count`: the first copy number of each
+/// length in digits, where a longer host name could first be refused.
+fn first_numbers_of_each_length(count: usize) -> impl Iterator<Item = usize> {
+    std::iter::successors(Some(1usize), |n| n.checked_mul(10)).take_while(move |&n| n <= count)
+}
+
+/// Returns the number of the first copy of a population starting at
+/// `first` whose address would be past 255.255.255.255.
+fn first_copy_past_the_last_address(first: Ipv4Addr) -> u64 {
+    u64::from(u32::MAX - u32::from(first)) + 2
+}
+
 /// Returns copy `number`'s host name: `-number` after the first label.
-fn copy_host(host: &Name, number: usize) -> Result<Name, String> {
+pub(super) fn copy_host(host: &Name, number: usize) -> Result<Name, String> {
     let text = host.as_str();
     let (first, rest) = text.split_once('.').map_or((text, ""), |(f, r)| (f, r));
     let name = if rest.is_empty() {
@@ -196,7 +179,7 @@ fn copy_host(host: &Name, number: usize) -> Result<Name, String> {
 }
 
 /// Returns copy `number`'s address: the written one plus `number - 1`.
-fn copy_address(address: Ipv4Addr, number: usize) -> Result<Ipv4Addr, String> {
+pub(super) fn copy_address(address: Ipv4Addr, number: usize) -> Result<Ipv4Addr, String> {
     let offset = u32::try_from(number - 1).ok();
     let value = offset.and_then(|offset| u32::from(address).checked_add(offset));
     value.map(Ipv4Addr::from).ok_or_else(|| {
@@ -204,64 +187,45 @@ fn copy_address(address: Ipv4Addr, number: usize) -> Result<Ipv4Addr, String> {
     })
 }
 
-/// Moves the participant indices of links to the expanded list: a link
-/// naming a population becomes one link per copy.
-pub fn expand_links(links: Vec<LinkSpec>, expansion: &Expansion) -> Vec<LinkSpec> {
-    let mut expanded = Vec::new();
-    for link in links {
-        for a in expansion.spans[link.a].clone() {
-            for b in expansion.spans[link.b].clone() {
-                expanded.push(LinkSpec {
-                    a,
-                    b,
-                    ..link.clone()
-                });
-            }
-        }
-    }
-    expanded
-}
-
-/// Moves a script step's participant indices to the expanded list.
-pub fn move_step(mut step: Step, expansion: &Expansion) -> Step {
-    step.from = expansion.single(step.from);
-    step.to = expansion.single(step.to);
+/// Moves a script step's participant indices to the list of hosts.
+pub fn move_step(mut step: Step, participants: &Participants) -> Step {
+    step.from = participants.first_of(step.from);
+    step.to = participants.first_of(step.to);
     match &mut step.action {
         Action::Open { connection, .. }
         | Action::Send { connection, .. }
         | Action::Close { connection, .. } => {
-            connection.client = expansion.single(connection.client);
-            connection.server = expansion.single(connection.server);
+            connection.client = participants.first_of(connection.client);
+            connection.server = participants.first_of(connection.server);
         }
         Action::Mail | Action::Datagram { .. } => {}
     }
     step
 }
 
-/// Moves a remark's participant indices to the expanded list.
-pub fn move_remark(mut remark: Remark, expansion: &Expansion) -> Remark {
-    remark.from = expansion.single(remark.from);
-    remark.to = remark.to.map(|to| expansion.single(to));
+/// Moves a remark's participant indices to the list of hosts.
+pub fn move_remark(mut remark: Remark, participants: &Participants) -> Remark {
+    remark.from = participants.first_of(remark.from);
+    remark.to = remark.to.map(|to| participants.first_of(to));
     remark
 }
 
 /// Moves the participant indices of fault rules, outages and partitions
-/// to the expanded list; they name single hosts only.
-pub fn move_faults(mut faults: Faults, expansion: &Expansion) -> Faults {
+/// to the list of hosts; they name single hosts only.
+pub fn move_faults(mut faults: Faults, participants: &Participants) -> Faults {
+    let single = |written: usize| participants.first_of(written);
     for rule in &mut faults.rules {
         let pattern = &mut rule.pattern;
-        pattern.from = pattern.from.map(|from| expansion.single(from));
-        pattern.to = pattern.to.map(|to| expansion.single(to));
-        pattern.link = pattern
-            .link
-            .map(|(a, b)| (expansion.single(a), expansion.single(b)));
+        pattern.from = pattern.from.map(single);
+        pattern.to = pattern.to.map(single);
+        pattern.link = pattern.link.map(|(a, b)| (single(a), single(b)));
     }
     for outage in &mut faults.outages {
-        outage.host = expansion.single(outage.host);
+        outage.host = single(outage.host);
     }
     for partition in &mut faults.partitions {
         for group in &mut partition.groups {
-            *group = group.iter().map(|&host| expansion.single(host)).collect();
+            *group = group.iter().map(|&host| single(host)).collect();
         }
     }
     faults
@@ -288,15 +252,33 @@ mod tests {
     }
 
     #[test]
-    fn an_expanded_index_names_its_origin() {
-        let expansion = Expansion {
-            spans: vec![0..1, 1..4, 4..5],
-            copied: vec![false, true, false],
-        };
-        assert_eq!(expansion.populations(), vec![1..4]);
-        assert_eq!(expansion.origin(0), (0, 1));
-        assert_eq!(expansion.origin(3), (1, 3));
-        assert_eq!(expansion.origin(4), (2, 1));
-        assert_eq!(expansion.single(2), 4);
+    fn copy_ids_split_into_the_written_id_and_a_plain_number() {
+        assert_eq!(split_copy_id("sender-12"), Some(("sender", 12)));
+        assert_eq!(split_copy_id("a-1-2"), Some(("a-1", 2)));
+        assert_eq!(split_copy_id("sender-02"), None);
+        assert_eq!(split_copy_id("sender-0"), None);
+        assert_eq!(split_copy_id("sender-"), None);
+        assert_eq!(split_copy_id("sender"), None);
+        assert_eq!(split_copy_id("s-+3"), None);
+    }
+
+    #[test]
+    fn host_names_are_tried_at_each_new_length() {
+        let tried: Vec<usize> = first_numbers_of_each_length(1_000_000).collect();
+        assert_eq!(tried, [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000]);
+        assert_eq!(first_numbers_of_each_length(9).collect::<Vec<_>>(), [1]);
+    }
+
+    #[test]
+    fn the_first_copy_past_the_last_address_is_counted_from_the_first() {
+        // 255.255.255.254 holds copy 1, 255.255.255.255 copy 2; copy 3 has none.
+        assert_eq!(
+            first_copy_past_the_last_address(Ipv4Addr::new(255, 255, 255, 254)),
+            3
+        );
+        assert_eq!(
+            first_copy_past_the_last_address(Ipv4Addr::new(255, 255, 255, 255)),
+            2
+        );
     }
 }

@@ -7,7 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
-use super::population::{self, Copies, Expansion};
+use super::participants::Participants;
+use super::population::{self, Copies};
 use super::positions::Positions;
 use super::raw::{
     RawLink, RawMail, RawOccurrence, RawParticipant, RawRecord, RawRemark, RawReply,
@@ -78,8 +79,8 @@ pub fn validate(
         .enumerate()
         .map(|(index, p)| checker.participant(index, p, &raw.participants))
         .collect::<Result<Vec<_>, _>>()?;
-    let (participants, expansion) = checker.expand(written)?;
-    checker.unique_addresses(&participants, &expansion)?;
+    checker.check_all_copies(&written)?;
+    checker.unique_addresses(&written)?;
     let links = raw
         .links
         .iter()
@@ -95,30 +96,34 @@ pub fn validate(
         .map(|(i, r)| checker.remark(i, r))
         .collect::<Result<Vec<_>, _>>()?;
     let faults = checker.faults(&raw.faults)?;
+    let participants = Participants::new(written);
+    let participants = move_resolvers(participants);
     Ok(Scenario {
         title: raw.title,
         seed: raw.seed,
-        participants: move_resolvers(participants, &expansion),
-        links: population::expand_links(links, &expansion),
+        links,
         script: script
             .into_iter()
-            .map(|step| population::move_step(step, &expansion))
+            .map(|step| population::move_step(step, &participants))
             .collect(),
         remarks: remarks
             .into_iter()
-            .map(|remark| population::move_remark(remark, &expansion))
+            .map(|remark| population::move_remark(remark, &participants))
             .collect(),
-        faults: population::move_faults(faults, &expansion),
-        populations: expansion.populations(),
+        faults: population::move_faults(faults, &participants),
+        participants,
     })
 }
 
-/// Moves each participant's resolver index to the expanded list.
-fn move_resolvers(mut participants: Vec<Participant>, expansion: &Expansion) -> Vec<Participant> {
-    for participant in &mut participants {
-        participant.resolver = participant.resolver.map(|r| expansion.single(r));
-    }
-    participants
+/// Moves each participant's resolver index from the written list to the
+/// list of hosts (a resolver is never a population).
+fn move_resolvers(participants: Participants) -> Participants {
+    let firsts: Vec<usize> = (0..participants.written().len())
+        .map(|written| participants.first_of(written))
+        .collect();
+    participants.map_written(|participant| {
+        participant.resolver = participant.resolver.map(|r| firsts[r]);
+    })
 }
 
 impl Checker<'_> {
@@ -199,11 +204,6 @@ impl Checker<'_> {
     pub(super) fn participant_id(&self, index: usize) -> &str {
         let found = self.ids.iter().find(|(_, i)| **i == index);
         found.map_or("", |(id, _)| id.as_str())
-    }
-
-    /// Tells whether a participant as written has the id `id`.
-    pub(super) fn is_written_id(&self, id: &str) -> bool {
-        self.ids.contains_key(id)
     }
 
     /// Returns the index of the participant named `id`, which must not
@@ -715,30 +715,63 @@ impl Checker<'_> {
         }
     }
 
-    /// Checks that no two participants (copies included) share an address.
-    fn unique_addresses(
+    /// Checks the copies of every population (see
+    /// [`Checker::check_copies`]).
+    fn check_all_copies(
         &self,
-        participants: &[Participant],
-        expansion: &Expansion,
+        written: &[(Participant, Option<Copies>)],
     ) -> Result<(), ScenarioError> {
-        let mut seen = BTreeMap::new();
-        for (index, participant) in participants.iter().enumerate() {
-            if let Some(first) = seen.insert(participant.address, index) {
-                let (written, _) = expansion.origin(index);
-                let message = format!(
-                    "address {} is already used by {}",
-                    participant.address,
-                    self.describe_host(first, expansion)
-                );
-                return Err(self.error(&format!("participants[{written}].address"), message));
+        for (index, (participant, copies)) in written.iter().enumerate() {
+            if let Some(copies) = copies {
+                self.check_copies(index, participant, *copies)?;
             }
         }
         Ok(())
     }
 
-    /// Names a host of the expanded list the way the file writes it.
-    fn describe_host(&self, index: usize, expansion: &Expansion) -> String {
-        let (written, copy) = expansion.origin(index);
+    /// Returns the ids of the participants as written.
+    pub(super) fn written_ids(&self) -> impl Iterator<Item = &str> {
+        self.ids.keys().map(String::as_str)
+    }
+
+    /// Checks that no two participants (copies included) share an
+    /// address: each written participant holds the addresses from its
+    /// own up to its last copy's, and the first host (in the order of
+    /// the file) that takes an address already held is refused.
+    fn unique_addresses(
+        &self,
+        written: &[(Participant, Option<Copies>)],
+    ) -> Result<(), ScenarioError> {
+        let ranges: Vec<(u64, u64)> = written
+            .iter()
+            .map(|(participant, copies)| {
+                let first = u64::from(u32::from(participant.address));
+                (first, first + copies.map_or(1, |c| c.count) as u64)
+            })
+            .collect();
+        for (index, &(start, end)) in ranges.iter().enumerate() {
+            let clash = ranges[..index]
+                .iter()
+                .enumerate()
+                .filter(|(_, (other_start, other_end))| start < *other_end && *other_start < end)
+                .map(|(other, (other_start, _))| (start.max(*other_start), other))
+                .min();
+            if let Some((address, other)) = clash {
+                let copy = address - ranges[other].0 + 1;
+                let address = Ipv4Addr::from(address as u32);
+                let message = format!(
+                    "address {address} is already used by {}",
+                    self.describe_host(other, copy)
+                );
+                return Err(self.error(&format!("participants[{index}].address"), message));
+            }
+        }
+        Ok(())
+    }
+
+    /// Names copy `copy` of the participant written at `written` the way
+    /// the file writes it.
+    fn describe_host(&self, written: usize, copy: u64) -> String {
         if self.populations[written] {
             format!("copy {copy} of participants[{written}]")
         } else {

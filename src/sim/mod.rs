@@ -29,7 +29,8 @@ pub mod sink;
 mod smtp_lines;
 pub mod topology;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::borrow::Cow;
+use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
 use crate::protocol::dns as dns_model;
@@ -78,11 +79,7 @@ enum Event {
     Start { host: usize, app: usize },
     /// The start time of the client of a population's copy has come;
     /// `number` is the insertion number kept for the next copy's start.
-    CopyStart {
-        host: usize,
-        population: usize,
-        number: u64,
-    },
+    CopyStart { host: usize, number: u64 },
     /// A packet reaches a host; `message` is its index in the trace.
     Arrive {
         host: usize,
@@ -153,7 +150,6 @@ struct World<'a> {
     scenario: &'a Scenario,
     hosts: Hosts,
     retired: Vec<bool>,
-    by_address: BTreeMap<Ipv4Addr, usize>,
     topology: Topology,
     judge: Judge,
     queue: EventQueue<Event>,
@@ -163,7 +159,7 @@ struct World<'a> {
     event_limit: u64,
     reacting_to: Option<(usize, usize)>,
     script: ScriptRunner,
-    clients: Vec<Option<usize>>,
+    client_apps: Vec<Option<usize>>,
 }
 
 /// Runs a scenario to the end and returns its whole trace, remarks
@@ -226,26 +222,25 @@ fn trace_of(scenario: &Scenario, kept: TraceSink) -> Trace {
 impl<'a> World<'a> {
     /// Builds hosts, applications and links, and schedules the starts.
     fn build(scenario: &'a Scenario, sink: &'a mut dyn Sink) -> World<'a> {
-        let ids: Vec<String> = scenario.participants.iter().map(|p| p.id.clone()).collect();
+        let hosts = scenario.participants.len();
         let mut world = World {
             scenario,
-            hosts: Hosts::with_slots(ids.len()),
-            retired: vec![false; ids.len()],
-            by_address: BTreeMap::new(),
-            topology: Topology::new(scenario.seed, &ids, &scenario.links),
+            hosts: Hosts::with_slots(hosts),
+            retired: vec![false; hosts],
+            topology: Topology::new(scenario.seed, &scenario.participants, &scenario.links),
             judge: Judge::new(scenario.faults.clone()),
             queue: EventQueue::new(),
-            wakes: vec![None; ids.len()],
+            wakes: vec![None; hosts],
             recorder: Recorder::new(detail_for(scenario, sink)),
             sink,
             event_limit: event_limit(scenario),
             reacting_to: None,
             script: ScriptRunner::new(Vec::new(), Vec::new(), Vec::new(), Vec::new()),
-            clients: vec![None; ids.len()],
+            client_apps: vec![None; scenario.participants.written().len()],
         };
         world.schedule_outages();
-        for index in 0..scenario.participants.len() {
-            world.add_participant(index);
+        for written in 0..scenario.participants.written().len() {
+            world.add_participant(written);
         }
         world.prepare_script();
         world
@@ -254,6 +249,9 @@ impl<'a> World<'a> {
     /// Gives every host in the script its endpoint and schedules the first step.
     fn prepare_script(&mut self) {
         let steps = &self.scenario.script;
+        if steps.is_empty() {
+            return;
+        }
         let mut endpoints = vec![None; self.hosts.len()];
         for (index, endpoint) in endpoints.iter_mut().enumerate() {
             if steps
@@ -264,13 +262,14 @@ impl<'a> World<'a> {
                 *endpoint = Some(self.hosts[index].add_script_endpoint(ports));
             }
         }
-        let addresses = self
-            .scenario
-            .participants
-            .iter()
-            .map(|p| p.address)
+        let participants = &self.scenario.participants;
+        let addresses = (0..participants.len())
+            .map(|index| participants.address(index))
             .collect();
-        self.script = ScriptRunner::new(steps.clone(), addresses, endpoints, self.clients.clone());
+        let clients = (0..participants.len())
+            .map(|index| self.client_app(index))
+            .collect();
+        self.script = ScriptRunner::new(steps.clone(), addresses, endpoints, clients);
         if let Some((step, wait)) = self.script.first() {
             self.queue
                 .push(SimTime::ZERO + wait, Event::Script { step });
@@ -298,54 +297,55 @@ impl<'a> World<'a> {
         }
     }
 
-    /// Adds the host of participant `index`, or, for the first copy of a
-    /// population, schedules its start: copies are built when they start.
+    /// Adds the host of the participant written at `written`, or, for a
+    /// population, schedules its first copy's start: copies are built
+    /// when they start.
     ///
     /// Each copy's start keeps the insertion number it would have had if
     /// every start were scheduled now, so events at the same instant run
     /// in the same order either way.
-    fn add_participant(&mut self, index: usize) {
-        let address = self.scenario.participants[index].address;
-        self.by_address.insert(address, index);
-        let Some(population) = self.population_of(index) else {
-            self.add_host(index);
-            return;
-        };
-        let span = self.scenario.populations[population].clone();
-        if index != span.start {
+    fn add_participant(&mut self, written: usize) {
+        let span = self.scenario.participants.span(written);
+        if !self.is_copy(span.start) {
+            self.add_host(span.start);
             return;
         }
         let number = self.queue.reserve(span.len() as u64);
-        self.schedule_copy_start(index, population, number);
+        self.schedule_copy_start(span.start, number);
     }
 
-    /// Returns the population participant `index` is a copy of, if any.
-    fn population_of(&self, index: usize) -> Option<usize> {
-        let populations = &self.scenario.populations;
-        populations.iter().position(|span| span.contains(&index))
+    /// Tells whether the host at `index` is a population's copy.
+    fn is_copy(&self, index: usize) -> bool {
+        self.scenario.participants.origin(index).1.is_some()
     }
 
-    /// Schedules the start of copy `host` of `population` under `number`.
-    fn schedule_copy_start(&mut self, host: usize, population: usize, number: u64) {
-        let setup = self.scenario.participants[host].smtp_client.as_ref();
-        let start = setup.expect("a population copy has a client").start;
-        let event = Event::CopyStart {
-            host,
-            population,
-            number,
-        };
+    /// Returns the index of the SMTP client application of the host at
+    /// `index`, if it has one; copies have it where their template has.
+    fn client_app(&self, index: usize) -> Option<usize> {
+        self.client_apps[self.scenario.participants.origin(index).0]
+    }
+
+    /// Schedules the start of copy `host` under insertion number `number`.
+    fn schedule_copy_start(&mut self, host: usize, number: u64) {
+        let start = self.scenario.participants.client_start(host);
+        let start = start.expect("a population copy has a client");
+        let event = Event::CopyStart { host, number };
         self.queue
             .push_numbered(SimTime::ZERO + start, number, event);
     }
 
     /// Builds a population copy, starts its client, and schedules the
     /// next copy's start.
-    fn start_copy(&mut self, now: SimTime, host: usize, population: usize, number: u64) {
+    fn start_copy(&mut self, now: SimTime, host: usize, number: u64) {
         self.build_copy(host);
-        let app = self.clients[host].expect("a population copy has a client");
+        let app = self
+            .client_app(host)
+            .expect("a population copy has a client");
         self.hosts[host].start(now, app);
-        if host + 1 < self.scenario.populations[population].end {
-            self.schedule_copy_start(host + 1, population, number + 1);
+        let participants = &self.scenario.participants;
+        let span = participants.span(participants.origin(host).0);
+        if host + 1 < span.end {
+            self.schedule_copy_start(host + 1, number + 1);
         }
     }
 
@@ -357,15 +357,17 @@ impl<'a> World<'a> {
         }
     }
 
-    /// Drops a population copy's host once it can do nothing more: its
-    /// client is done (or it was dropped before) and it is idle.
+    /// Drops a population copy's host, and its links' state, once it can
+    /// do nothing more: its client is done (or it was dropped before)
+    /// and it is idle.
     fn retire_if_done(&mut self, host: usize) {
         let Some(built) = self.hosts.get(host) else {
             return;
         };
         let finished = self.retired[host] || built.clients_done();
-        if finished && built.is_idle() && self.population_of(host).is_some() {
+        if finished && built.is_idle() && self.is_copy(host) {
             self.hosts.drop_host(host);
+            self.topology.forget_copy(host);
             self.retired[host] = true;
         }
     }
@@ -375,8 +377,8 @@ impl<'a> World<'a> {
     fn add_host(&mut self, index: usize) {
         let host = self.new_host(index);
         self.hosts.put(index, host);
-        let participant = &self.scenario.participants[index];
-        let (Some(setup), Some(app)) = (&participant.smtp_client, self.clients[index]) else {
+        let participant = self.scenario.participants.template(index);
+        let (Some(setup), Some(app)) = (&participant.smtp_client, self.client_app(index)) else {
             return;
         };
         let script = &self.scenario.script;
@@ -393,13 +395,14 @@ impl<'a> World<'a> {
 
     /// Builds the host of participant `index` with its applications.
     fn new_host(&mut self, index: usize) -> Host {
-        let participant = &self.scenario.participants[index];
+        let participants = &self.scenario.participants;
+        let participant = participants.template(index);
         let resolver = participant
             .resolver
-            .map(|r| (self.scenario.participants[r].address, participant.dns));
+            .map(|r| (participants.address(r), participant.dns));
         let mut host = Host::new(
-            &participant.id,
-            participant.address,
+            &participants.id(index),
+            participants.address(index),
             self.scenario.seed,
             resolver,
         );
@@ -411,11 +414,11 @@ impl<'a> World<'a> {
             host.add_app(App::SmtpServer(smtp::Server::new(config.as_ref().clone())));
         }
         if let Some(setup) = &participant.smtp_client {
-            let client =
-                smtp::Client::new(participant.host.clone(), setup.mails.to_vec(), setup.retry)
-                    .with_timeouts(setup.timeouts);
+            let name = participants.host(index).into_owned();
+            let client = smtp::Client::new(name, setup.mails.to_vec(), setup.retry)
+                .with_timeouts(setup.timeouts);
             let app = host.add_app(App::SmtpClient(Box::new(client)));
-            self.clients[index] = Some(app);
+            self.client_apps[participants.origin(index).0] = Some(app);
         }
         host
     }
@@ -423,14 +426,14 @@ impl<'a> World<'a> {
     /// Lets the recorder forget the connections `host` closed, as far as
     /// their other ends allow.
     fn forget_closed(&mut self, host: usize) {
-        let address = self.scenario.participants[host].address;
+        let address = self.scenario.participants.address(host);
         for ends in self.hosts[host].take_closed() {
             let peer_ends = Ends {
                 local_port: ends.remote_port,
                 remote: address,
                 remote_port: ends.local_port,
             };
-            let peer = self.by_address.get(&ends.remote).copied();
+            let peer = self.scenario.participants.index_at(ends.remote);
             let peer_state = peer
                 .and_then(|peer| self.hosts.get(peer))
                 .and_then(|peer| peer.connection_state(peer_ends));
@@ -488,12 +491,8 @@ impl<'a> World<'a> {
                 self.hosts[host].start(now, app);
                 host
             }
-            Event::CopyStart {
-                host,
-                population,
-                number,
-            } => {
-                self.start_copy(now, host, population, number);
+            Event::CopyStart { host, number } => {
+                self.start_copy(now, host, number);
                 host
             }
             Event::Arrive {
@@ -501,7 +500,7 @@ impl<'a> World<'a> {
                 packet,
                 message,
             } => {
-                let sender = self.by_address.get(&packet.src).copied();
+                let sender = self.scenario.participants.index_at(packet.src);
                 self.reacting_to = sender.map(|sender| (message, sender));
                 self.build_copy(host);
                 self.hosts[host].receive(now, packet);
@@ -595,7 +594,7 @@ impl<'a> World<'a> {
     /// A packet to an address no host has, or with no path to its host,
     /// is recorded as lost and never arrives.
     fn send(&mut self, now: SimTime, from: usize, outgoing: Outgoing) {
-        let target = self.by_address.get(&outgoing.packet.dst).copied();
+        let target = self.scenario.participants.index_at(outgoing.packet.dst);
         let message = self.describe(now, from, target, &outgoing);
         let (arrival, verdict) = self.passage(now, from, target, &message);
         let copy = (verdict == Verdict::Duplicate).then(|| message.clone());
@@ -634,14 +633,16 @@ impl<'a> World<'a> {
         outgoing: &Outgoing,
     ) -> Message {
         let participants = &self.scenario.participants;
-        let to_id = target.map_or("", |to| participants[to].id.as_str());
+        let to_id = target.map_or(Cow::Borrowed(""), |to| participants.id(to));
+        let from_id = participants.id(from);
+        let reacting_to = self
+            .reacting_to
+            .map(|(message, sender)| (message, participants.id(sender)));
         let passage = Passage {
-            from: &participants[from].id,
-            to: to_id,
+            from: &from_id,
+            to: &to_id,
             sent_at: now,
-            reacting_to: self
-                .reacting_to
-                .map(|(message, sender)| (message, participants[sender].id.as_str())),
+            reacting_to: reacting_to.as_ref().map(|(message, id)| (*message, &**id)),
         };
         self.recorder.describe(passage, outgoing)
     }
@@ -727,7 +728,7 @@ impl<'a> World<'a> {
         self.sink.lifeline_event(LifelineEvent {
             at,
             at_text: at.to_string(),
-            participant: self.scenario.participants[host].id.clone(),
+            participant: self.scenario.participants.id(host).into_owned(),
             before: self.recorder.next_index(),
             kind: note.kind,
             label: note.label,
@@ -736,7 +737,7 @@ impl<'a> World<'a> {
 
     /// Keeps an application's report for the trace.
     fn keep_report(&mut self, host: usize, at: SimTime, outcome: Outcome) {
-        let participant = self.scenario.participants[host].id.clone();
+        let participant = self.scenario.participants.id(host).into_owned();
         match outcome {
             Outcome::Stored {
                 mailbox,
@@ -789,13 +790,28 @@ fn detail_for(scenario: &Scenario, sink: &dyn Sink) -> Detail {
     }
 }
 
+/// Each sending client's start time, found by participant id without a
+/// table of every copy.
+#[derive(Clone, Debug, Default)]
+pub struct ClientStarts {
+    participants: crate::scenario::Participants,
+}
+
+impl ClientStarts {
+    /// Returns when the client of the participant with this id started,
+    /// if it has a client.
+    pub fn of(&self, id: &str) -> Option<SimTime> {
+        let index = self.participants.index_of(id)?;
+        let start = self.participants.client_start(index)?;
+        Some(SimTime::ZERO + start)
+    }
+}
+
 /// Returns each sending client's start time, by participant id.
-pub fn client_starts(scenario: &Scenario) -> BTreeMap<String, SimTime> {
-    let clients = scenario.participants.iter().filter_map(|p| {
-        let setup = p.smtp_client.as_ref()?;
-        Some((p.id.clone(), SimTime::ZERO + setup.start))
-    });
-    clients.collect()
+pub fn client_starts(scenario: &Scenario) -> ClientStarts {
+    ClientStarts {
+        participants: scenario.participants.clone(),
+    }
 }
 
 /// Returns the TCP ports a script opens to participant `index`, where

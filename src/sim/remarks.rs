@@ -29,10 +29,11 @@ pub struct UnmatchedRemark {
 pub fn attach(trace: &mut Trace, scenario: &Scenario) -> Vec<UnmatchedRemark> {
     let mut unmatched = Vec::new();
     for (index, remark) in scenario.remarks.iter().enumerate() {
-        let from = &scenario.participants[remark.from].id;
-        let to = remark.to.map(|to| scenario.participants[to].id.as_str());
+        let from = scenario.participants.id(remark.from);
+        let to = remark.to.map(|to| scenario.participants.id(to));
+        let to = to.as_deref();
         let matching = trace.messages.iter_mut().filter(|message| {
-            &message.from == from
+            message.from == from
                 && to.is_none_or(|to| message.to == to)
                 && message.label.starts_with(&remark.message)
         });
@@ -56,14 +57,10 @@ pub fn attach(trace: &mut Trace, scenario: &Scenario) -> Vec<UnmatchedRemark> {
 
 /// Attaches each script step's own remark to the step's message.
 pub fn attach_to_steps(trace: &mut Trace, scenario: &Scenario) {
-    let ids: Vec<&str> = scenario
-        .participants
-        .iter()
-        .map(|p| p.id.as_str())
-        .collect();
+    let ids = &scenario.participants;
     let mut start = 0;
     for step in &scenario.script {
-        let (from, to) = (ids[step.from], ids[step.to]);
+        let (from, to) = (ids.id(step.from), ids.id(step.to));
         let model = matches!(step.action, Action::Mail);
         let found = trace.messages[start..].iter().position(|message| {
             message.from == from && (model || message.to == to) && carries(step, message)

@@ -21,6 +21,14 @@
 //! direction without loss draws nothing for it, so adding loss elsewhere
 //! never shifts its draws.
 //!
+//! The graph joins participants as written, a population being one node:
+//! a link naming it stands for one link per copy, each with its own
+//! state (random stream, queue), kept only while the copy's host exists
+//! and only when the link draws or has a bandwidth. A copy's link that
+//! neither draws nor queues keeps no state, so it does not hold back a
+//! packet behind an earlier one that reached it later on a longer path.
+//! Routes end at a population but never pass through it.
+//!
 //! Not modelled: routers as separate hops; loss that comes in bursts. A
 //! packet's whole path is worked out when it is sent, so on the second
 //! link of a path it takes its place in the queue at that moment, even
@@ -33,6 +41,7 @@ use petgraph::graph::{NodeIndex, UnGraph};
 use rand_chacha::ChaCha20Rng;
 use rand_core::Rng;
 
+use crate::scenario::Participants;
 use crate::sim::random;
 use crate::time::{SimDuration, SimTime};
 use crate::trace::{Loss, LossCause};
@@ -87,10 +96,20 @@ impl Direction {
     }
 }
 
-/// A link's timing state.
+/// A link's settings, and its timing state unless it joins a population.
 #[derive(Debug)]
 struct Link {
     spec: LinkSpec,
+    /// The population end of a link that joins one: each of its copies
+    /// has a link of its own, whose state is kept apart.
+    copied_end: Option<usize>,
+    state: LinkState,
+}
+
+/// What a link remembers between crossings: its random stream and what
+/// each direction still has to send.
+#[derive(Debug, Default)]
+struct LinkState {
     random: Option<Box<ChaCha20Rng>>,
     sending: [Sending; 2],
 }
@@ -104,51 +123,113 @@ struct Sending {
 }
 
 /// The network: who is linked to whom, and how packets cross it.
+///
+/// The graph joins participants as written, a population being one node
+/// for all its copies; a packet's ends are hosts, each a copy or not.
 #[derive(Debug)]
 pub struct Topology {
     graph: UnGraph<usize, usize>,
     nodes: Vec<NodeIndex>,
     links: Vec<Link>,
+    copy_links: BTreeMap<(usize, usize), LinkState>,
     trees: BTreeMap<usize, Vec<Option<(usize, usize)>>>,
-    names: Vec<String>,
+    participants: Participants,
+    seed: u64,
+}
+
+/// One link crossed by a packet: its index, and the copy whose own link
+/// it is when it joins a population.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Hop {
+    link: usize,
+    copy: Option<usize>,
 }
 
 impl Topology {
-    /// Builds the graph of `host_count` hosts joined by `links`.
-    ///
-    /// `names` gives each host's stable name, for the links' random streams.
-    pub fn new(seed: u64, names: &[String], links: &[LinkSpec]) -> Topology {
+    /// Builds the graph of the participants joined by `links`, which
+    /// name them as written; the seed and the hosts' ids name the links'
+    /// random streams.
+    pub fn new(seed: u64, participants: &Participants, links: &[LinkSpec]) -> Topology {
         let mut graph = UnGraph::default();
-        let nodes: Vec<NodeIndex> = (0..names.len()).map(|host| graph.add_node(host)).collect();
-        let links = links.iter().enumerate().map(|(index, spec)| {
-            graph.add_edge(nodes[spec.a], nodes[spec.b], index);
-            let name = || format!("link/{}-{}", names[spec.a], names[spec.b]);
-            Link {
-                spec: spec.clone(),
-                random: spec
-                    .draws()
-                    .then(|| Box::new(random::stream(seed, &name()))),
-                sending: Default::default(),
-            }
-        });
-        let links = links.collect();
-        Topology {
+        let written = participants.written().len();
+        let nodes: Vec<NodeIndex> = (0..written).map(|site| graph.add_node(site)).collect();
+        let copied: Vec<bool> = (0..written)
+            .map(|site| participants.origin(participants.first_of(site)).1.is_some())
+            .collect();
+        let links: Vec<Link> = links
+            .iter()
+            .enumerate()
+            .map(|(index, spec)| {
+                graph.add_edge(nodes[spec.a], nodes[spec.b], index);
+                let copied_end = [spec.a, spec.b].into_iter().find(|&end| copied[end]);
+                Link {
+                    spec: spec.clone(),
+                    copied_end,
+                    state: LinkState::default(),
+                }
+            })
+            .collect();
+        let mut topology = Topology {
             graph,
             nodes,
             links,
+            copy_links: BTreeMap::new(),
             trees: BTreeMap::new(),
-            names: names.to_vec(),
+            participants: participants.clone(),
+            seed,
+        };
+        topology.give_streams();
+        topology
+    }
+
+    /// Gives each link between single hosts that draws its random stream.
+    fn give_streams(&mut self) {
+        for index in 0..self.links.len() {
+            let link = &self.links[index];
+            if link.copied_end.is_none() && link.spec.draws() {
+                let (a, b) = (link.spec.a, link.spec.b);
+                let ends = (self.participants.first_of(a), self.participants.first_of(b));
+                let stream = self.stream_of(ends);
+                self.links[index].state.random = Some(stream);
+            }
         }
     }
 
-    /// Returns the ends of every link on the path from `from` to `to`.
+    /// Returns the random stream of the link joining hosts `ends`.
+    fn stream_of(&self, (a, b): (usize, usize)) -> Box<ChaCha20Rng> {
+        let name = format!(
+            "link/{}-{}",
+            self.participants.id(a),
+            self.participants.id(b)
+        );
+        Box::new(random::stream(self.seed, &name))
+    }
+
+    /// Forgets the state of the links of a population's copy, once the
+    /// copy is gone; a copy built again starts its links afresh.
+    pub fn forget_copy(&mut self, host: usize) {
+        let links = 0..self.links.len();
+        for link in links.filter(|&link| self.links[link].copied_end.is_some()) {
+            self.copy_links.remove(&(link, host));
+        }
+    }
+
+    /// Returns the ends of every link on the path from `from` to `to`,
+    /// as hosts.
     pub fn path_ends(&mut self, from: usize, to: usize) -> Vec<(usize, usize)> {
         let path = self.route(from, to).unwrap_or_default();
-        let ends = path.iter().map(|&link| {
-            let spec = &self.links[link].spec;
-            (spec.a, spec.b)
-        });
+        let ends = path.iter().map(|hop| self.hop_ends(*hop));
         ends.collect()
+    }
+
+    /// Returns the hosts a hop joins: the copy for a population's end.
+    fn hop_ends(&self, hop: Hop) -> (usize, usize) {
+        let spec = &self.links[hop.link].spec;
+        let host = |site: usize| match hop.copy {
+            Some(copy) if Some(site) == self.links[hop.link].copied_end => copy,
+            _ => self.participants.first_of(site),
+        };
+        (host(spec.a), host(spec.b))
     }
 
     /// Sends a packet of `octets` from `from` to `to` at `now`; returns
@@ -166,43 +247,109 @@ impl Topology {
                 cause: LossCause::NoRoute,
                 detail: format!(
                     "no path leads from {} to {}",
-                    self.names[from], self.names[to]
+                    self.participants.id(from),
+                    self.participants.id(to)
                 ),
             });
         };
         let mut at = now;
         let mut here = from;
-        for link_index in path {
-            let link = &mut self.links[link_index];
-            let forward = link.spec.a == here;
-            let direction = usize::from(!forward);
-            let (a, b) = (link.spec.a, link.spec.b);
-            let Some(arrival) = link.cross(at, direction, octets) else {
-                return Err(Loss {
-                    cause: LossCause::QueueFull,
-                    detail: format!(
-                        "the queue of the link {} - {} was full",
-                        self.names[a], self.names[b]
-                    ),
-                });
-            };
-            at = arrival;
-            if link.loses_packet(direction) {
-                return Err(Loss {
-                    cause: LossCause::LinkLoss,
-                    detail: format!("lost on the link {} - {}", self.names[a], self.names[b]),
-                });
-            }
-            here = if forward { link.spec.b } else { link.spec.a };
+        for hop in path {
+            let (a, b) = self.hop_ends(hop);
+            let direction = usize::from(a != here);
+            let crossing = self.cross(hop, direction, at, octets);
+            at = crossing.map_err(|cause| self.loss_on(cause, (a, b)))?;
+            here = if direction == 0 { b } else { a };
         }
         Ok(at)
     }
 
-    /// Returns the links of the lowest-latency path. Paths come from one
-    /// shortest-path tree per destination, grown once over the whole
-    /// graph; the way back is the way there reversed, as links are the
-    /// same both ways, so a destination's tree serves it as a source too.
-    fn route(&mut self, from: usize, to: usize) -> Option<Vec<usize>> {
+    /// Crosses one hop in `direction` starting at `at`; returns the
+    /// arrival at its far end, or why the packet was lost there.
+    fn cross(
+        &mut self,
+        hop: Hop,
+        direction: usize,
+        at: SimTime,
+        octets: usize,
+    ) -> Result<SimTime, LossCause> {
+        let spec = self.links[hop.link].spec.directions[direction].clone();
+        let mut fresh = LinkState::default();
+        let state = match hop.copy {
+            None => &mut self.links[hop.link].state,
+            Some(copy) if self.links[hop.link].spec.keeps_state() => self.copy_state(hop, copy),
+            Some(_) => &mut fresh,
+        };
+        let arrival = state
+            .cross(at, &spec, direction, octets)
+            .ok_or(LossCause::QueueFull)?;
+        if state.loses_packet(&spec) {
+            return Err(LossCause::LinkLoss);
+        }
+        Ok(arrival)
+    }
+
+    /// Describes a loss on the link joining hosts `a` and `b`.
+    fn loss_on(&self, cause: LossCause, (a, b): (usize, usize)) -> Loss {
+        let link = format!("{} - {}", self.participants.id(a), self.participants.id(b));
+        let detail = match cause {
+            LossCause::QueueFull => format!("the queue of the link {link} was full"),
+            _ => format!("lost on the link {link}"),
+        };
+        Loss { cause, detail }
+    }
+
+    /// Returns the state of a population's link for one copy, made when
+    /// the copy first crosses it, with its own random stream if it draws.
+    fn copy_state(&mut self, hop: Hop, copy: usize) -> &mut LinkState {
+        if !self.copy_links.contains_key(&(hop.link, copy)) {
+            let draws = self.links[hop.link].spec.draws();
+            let random = draws.then(|| self.stream_of(self.hop_ends(hop)));
+            let state = LinkState {
+                random,
+                ..LinkState::default()
+            };
+            self.copy_links.insert((hop.link, copy), state);
+        }
+        self.copy_links
+            .get_mut(&(hop.link, copy))
+            .expect("the copy's link state was just made")
+    }
+
+    /// Returns the hops of the lowest-latency path from host `from` to
+    /// host `to`, or `None` when no path joins them.
+    fn route(&mut self, from: usize, to: usize) -> Option<Vec<Hop>> {
+        let (from_site, from_copy) = self.site_of(from);
+        let (to_site, to_copy) = self.site_of(to);
+        if from_site == to_site && from != to {
+            return None;
+        }
+        let links = self.route_sites(from_site, to_site)?;
+        let hops = links.into_iter().map(|link| {
+            let copied_end = self.links[link].copied_end;
+            let copy = match copied_end {
+                Some(site) if site == from_site => from_copy,
+                Some(_) => to_copy,
+                None => None,
+            };
+            Hop { link, copy }
+        });
+        Some(hops.collect())
+    }
+
+    /// Returns the written participant of a host, and the host itself
+    /// when it is a population's copy.
+    fn site_of(&self, host: usize) -> (usize, Option<usize>) {
+        let (site, number) = self.participants.origin(host);
+        (site, number.map(|_| host))
+    }
+
+    /// Returns the links of the lowest-latency path between two written
+    /// participants. Paths come from one shortest-path tree per
+    /// destination, grown once over the whole graph; the way back is the
+    /// way there reversed, as links are the same both ways, so a
+    /// destination's tree serves it as a source too.
+    fn route_sites(&mut self, from: usize, to: usize) -> Option<Vec<usize>> {
         if !self.trees.contains_key(&to) && self.trees.contains_key(&from) {
             let mut back = self.walk(to, from)?;
             back.reverse();
@@ -229,21 +376,23 @@ impl Topology {
     }
 
     /// Grows the tree of lowest-latency paths toward `to` (Dijkstra): for
-    /// each host, the link to take and the host it leads to. Of paths of
-    /// equal latency, the one whose next link was listed first wins.
+    /// each written participant, the link to take and the one it leads
+    /// to. Of paths of equal latency, the one whose next link was listed
+    /// first wins. A population ends paths but never carries them on:
+    /// its copies are separate hosts.
     fn tree_toward(&self, to: usize) -> Vec<Option<(usize, usize)>> {
         let mut best: Vec<Option<(u64, usize, usize)>> = vec![None; self.nodes.len()];
         let mut done = vec![false; self.nodes.len()];
         let mut frontier = BinaryHeap::from([Reverse((0u64, to))]);
-        while let Some(Reverse((distance, host))) = frontier.pop() {
-            if std::mem::replace(&mut done[host], true) {
+        while let Some(Reverse((distance, site))) = frontier.pop() {
+            if std::mem::replace(&mut done[site], true) || self.is_transit_barred(site, to) {
                 continue;
             }
-            for edge in self.graph.edges(self.nodes[host]) {
+            for edge in self.graph.edges(self.nodes[site]) {
                 let link = *edge.weight();
                 let spec = &self.links[link].spec;
-                let neighbour = if spec.a == host { spec.b } else { spec.a };
-                let through = (distance + spec.routing_cost(), link, host);
+                let neighbour = if spec.a == site { spec.b } else { spec.a };
+                let through = (distance + spec.routing_cost(), link, site);
                 let open = neighbour != to && !done[neighbour];
                 if open && best[neighbour].is_none_or(|known| through < known) {
                     best[neighbour] = Some(through);
@@ -254,6 +403,12 @@ impl Topology {
         best.into_iter()
             .map(|step| step.map(|(_, link, next)| (link, next)))
             .collect()
+    }
+
+    /// Tells whether paths toward `to` may not go on through `site`: it
+    /// is a population other than the destination.
+    fn is_transit_barred(&self, site: usize, to: usize) -> bool {
+        site != to && self.links.iter().any(|link| link.copied_end == Some(site))
     }
 }
 
@@ -266,6 +421,12 @@ impl LinkSpec {
         self.directions.iter().any(draws)
     }
 
+    /// Tells whether the link remembers anything between crossings: it
+    /// draws random numbers or queues packets behind a bandwidth.
+    fn keeps_state(&self) -> bool {
+        self.draws() || self.directions.iter().any(|d| d.bandwidth.is_some())
+    }
+
     /// Returns the weight routing gives the link: its latency both ways.
     fn routing_cost(&self) -> u64 {
         let [there, back] = &self.directions;
@@ -273,13 +434,18 @@ impl LinkSpec {
     }
 }
 
-impl Link {
-    /// Crosses the link in one direction starting at `at`; returns the
-    /// arrival, or `None` when the direction's queue is full.
-    fn cross(&mut self, at: SimTime, direction: usize, octets: usize) -> Option<SimTime> {
-        let spec = &self.spec.directions[direction];
+impl LinkState {
+    /// Crosses the link in `direction` (set as `spec`) starting at `at`;
+    /// returns the arrival, or `None` when the direction's queue is full.
+    fn cross(
+        &mut self,
+        at: SimTime,
+        spec: &Direction,
+        direction: usize,
+        octets: usize,
+    ) -> Option<SimTime> {
         let sent = self.sending[direction].send(at, spec, octets)?;
-        let arrival = sent + spec.latency + self.draw_jitter(direction);
+        let arrival = sent + spec.latency + self.draw_jitter(spec);
         let sending = &mut self.sending[direction];
         let arrival = arrival.max(sending.last_arrival);
         sending.last_arrival = arrival;
@@ -287,18 +453,17 @@ impl Link {
     }
 
     /// Draws whether this crossing loses the packet; draws nothing without loss.
-    fn loses_packet(&mut self, direction: usize) -> bool {
-        let loss = self.spec.directions[direction].loss;
-        if loss <= 0.0 {
+    fn loses_packet(&mut self, spec: &Direction) -> bool {
+        if spec.loss <= 0.0 {
             return false;
         }
         let uniform = (self.stream().next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-        uniform < loss
+        uniform < spec.loss
     }
 
     /// Draws this crossing's extra delay, uniform in `0..=jitter`.
-    fn draw_jitter(&mut self, direction: usize) -> SimDuration {
-        let most = self.spec.directions[direction].jitter.as_nanos();
+    fn draw_jitter(&mut self, spec: &Direction) -> SimDuration {
+        let most = spec.jitter.as_nanos();
         if most == 0 {
             return SimDuration::ZERO;
         }
@@ -341,8 +506,8 @@ impl Sending {
 mod tests {
     use super::*;
 
-    fn names(count: usize) -> Vec<String> {
-        (0..count).map(|i| format!("h{i}")).collect()
+    fn names(count: usize) -> Participants {
+        Participants::of_plain_hosts(count)
     }
 
     fn link(a: usize, b: usize, millis: u64) -> LinkSpec {
@@ -398,7 +563,7 @@ mod tests {
         // 0 - 1 - 2 and 0 - 2 both take 20 ms; link 0 (0 - 1) comes first.
         let links = [link(0, 1, 10), link(1, 2, 10), link(0, 2, 20)];
         let mut topology = Topology::new(1, &names(3), &links);
-        assert_eq!(topology.route(0, 2), Some(vec![0, 1]));
+        assert_eq!(topology.route_sites(0, 2), Some(vec![0, 1]));
     }
 
     #[test]
@@ -410,8 +575,8 @@ mod tests {
             link(2, 3, 5),
         ];
         let mut topology = Topology::new(1, &names(4), &links);
-        assert_eq!(topology.route(0, 3), Some(vec![0, 1, 3]));
-        assert_eq!(topology.route(3, 0), Some(vec![3, 1, 0]));
+        assert_eq!(topology.route_sites(0, 3), Some(vec![0, 1, 3]));
+        assert_eq!(topology.route_sites(3, 0), Some(vec![3, 1, 0]));
         assert_eq!(topology.trees.len(), 1, "one tree serves both ways");
     }
 
@@ -514,5 +679,60 @@ mod tests {
         assert_eq!(there, Ok(SimTime::from_nanos(10_000_000)));
         let across = topology.carry(1, 0, SimTime::ZERO, 40);
         assert_eq!(across, Ok(SimTime::ZERO));
+    }
+
+    /// Host 0 single, hosts 1 to 3 copies of one population, host 4
+    /// single: written participants 0, 1 (the population) and 2.
+    fn with_population() -> Participants {
+        let plain = Participants::of_plain_hosts(3);
+        let written = plain
+            .written()
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(site, p)| {
+                let copies = (site == 1).then_some(crate::scenario::population::Copies {
+                    count: 3,
+                    interval: SimDuration::ZERO,
+                });
+                (p, copies)
+            });
+        let mut written: Vec<_> = written.collect();
+        written[2].0.address = std::net::Ipv4Addr::new(10, 0, 1, 1);
+        Participants::new(written)
+    }
+
+    #[test]
+    fn each_copy_crosses_a_link_of_its_own() {
+        // Written links 0 - 1 (the population) at 64 kbit/s, 10 ms: 40
+        // octets take 5 ms to send. Copies 1 and 2 sending at once do not
+        // queue behind each other; the same copy twice does.
+        let mut topology = Topology::new(1, &with_population(), &[slow(64_000, None)]);
+        let copy_one = topology.carry(0, 1, SimTime::ZERO, 40);
+        let copy_two = topology.carry(0, 2, SimTime::ZERO, 40);
+        let copy_one_again = topology.carry(0, 1, SimTime::ZERO, 40);
+        assert_eq!(copy_one, Ok(SimTime::from_nanos(15_000_000)));
+        assert_eq!(copy_two, Ok(SimTime::from_nanos(15_000_000)));
+        assert_eq!(copy_one_again, Ok(SimTime::from_nanos(20_000_000)));
+        assert_eq!(topology.path_ends(2, 0), vec![(0, 2)]);
+        topology.forget_copy(1);
+        let after_forgetting = topology.carry(0, 1, SimTime::ZERO, 40);
+        assert_eq!(after_forgetting, Ok(SimTime::from_nanos(15_000_000)));
+    }
+
+    #[test]
+    fn routes_end_at_copies_but_never_pass_through_them() {
+        // 0 - population - 2 is the only way from 0 to 2: no route, and
+        // no route from one copy to another either.
+        let links = [link(0, 1, 10), link(1, 2, 10)];
+        let mut topology = Topology::new(1, &with_population(), &links);
+        let through = topology.carry(0, 4, SimTime::ZERO, 40);
+        assert_eq!(through.map_err(|l| l.cause), Err(LossCause::NoRoute));
+        let between_copies = topology.carry(1, 3, SimTime::ZERO, 40);
+        assert_eq!(between_copies.map_err(|l| l.cause), Err(LossCause::NoRoute));
+        assert_eq!(
+            topology.carry(3, 4, SimTime::ZERO, 40),
+            Ok(SimTime::from_nanos(10_000_000))
+        );
     }
 }
