@@ -132,6 +132,8 @@ pub struct Topology {
     nodes: Vec<NodeIndex>,
     links: Vec<Link>,
     copy_links: BTreeMap<(usize, usize), LinkState>,
+    hops: Vec<Hop>,
+    site_path: Vec<usize>,
     trees: BTreeMap<usize, Vec<Option<(usize, usize)>>>,
     participants: Participants,
     seed: u64,
@@ -174,6 +176,8 @@ impl Topology {
             nodes,
             links,
             copy_links: BTreeMap::new(),
+            hops: Vec::new(),
+            site_path: Vec::new(),
             trees: BTreeMap::new(),
             participants: participants.clone(),
             seed,
@@ -217,8 +221,10 @@ impl Topology {
     /// Returns the ends of every link on the path from `from` to `to`,
     /// as hosts.
     pub fn path_ends(&mut self, from: usize, to: usize) -> Vec<(usize, usize)> {
-        let path = self.route(from, to).unwrap_or_default();
-        let ends = path.iter().map(|hop| self.hop_ends(*hop));
+        if !self.route(from, to) {
+            return Vec::new();
+        }
+        let ends = self.hops.iter().map(|hop| self.hop_ends(*hop));
         ends.collect()
     }
 
@@ -242,7 +248,7 @@ impl Topology {
         now: SimTime,
         octets: usize,
     ) -> Result<SimTime, Loss> {
-        let Some(path) = self.route(from, to) else {
+        if !self.route(from, to) {
             return Err(Loss {
                 cause: LossCause::NoRoute,
                 detail: format!(
@@ -254,7 +260,8 @@ impl Topology {
         };
         let mut at = now;
         let mut here = from;
-        for hop in path {
+        for index in 0..self.hops.len() {
+            let hop = self.hops[index];
             let (a, b) = self.hop_ends(hop);
             let direction = usize::from(a != here);
             let crossing = self.cross(hop, direction, at, octets);
@@ -316,16 +323,18 @@ impl Topology {
             .expect("the copy's link state was just made")
     }
 
-    /// Returns the hops of the lowest-latency path from host `from` to
-    /// host `to`, or `None` when no path joins them.
-    fn route(&mut self, from: usize, to: usize) -> Option<Vec<Hop>> {
+    /// Puts the hops of the lowest-latency path from host `from` to host
+    /// `to` in `self.hops`; returns false when no path joins them.
+    fn route(&mut self, from: usize, to: usize) -> bool {
+        self.hops.clear();
         let (from_site, from_copy) = self.site_of(from);
         let (to_site, to_copy) = self.site_of(to);
         if from_site == to_site && from != to {
-            return None;
+            return false;
         }
-        let links = self.route_sites(from_site, to_site)?;
-        let hops = links.into_iter().map(|link| {
+        let mut links = std::mem::take(&mut self.site_path);
+        let found = self.route_sites(from_site, to_site, &mut links);
+        let hops = links.iter().map(|&link| {
             let copied_end = self.links[link].copied_end;
             let copy = match copied_end {
                 Some(site) if site == from_site => from_copy,
@@ -334,7 +343,9 @@ impl Topology {
             };
             Hop { link, copy }
         });
-        Some(hops.collect())
+        self.hops.extend(hops);
+        self.site_path = links;
+        found
     }
 
     /// Returns the written participant of a host, and the host itself
@@ -349,30 +360,36 @@ impl Topology {
     /// destination, grown once over the whole graph; the way back is the
     /// way there reversed, as links are the same both ways, so a
     /// destination's tree serves it as a source too.
-    fn route_sites(&mut self, from: usize, to: usize) -> Option<Vec<usize>> {
+    ///
+    /// The links go in `links`; returns false when no path joins them.
+    fn route_sites(&mut self, from: usize, to: usize, links: &mut Vec<usize>) -> bool {
+        links.clear();
         if !self.trees.contains_key(&to) && self.trees.contains_key(&from) {
-            let mut back = self.walk(to, from)?;
-            back.reverse();
-            return Some(back);
+            let found = self.walk(to, from, links);
+            links.reverse();
+            return found;
         }
         if !self.trees.contains_key(&to) {
             let tree = self.tree_toward(to);
             self.trees.insert(to, tree);
         }
-        self.walk(from, to)
+        self.walk(from, to, links)
     }
 
-    /// Follows the tree of `to` from `from`; returns the links crossed.
-    fn walk(&self, from: usize, to: usize) -> Option<Vec<usize>> {
+    /// Follows the tree of `to` from `from`, putting the links crossed in
+    /// `links`; returns false when the tree does not reach `from`.
+    fn walk(&self, from: usize, to: usize, links: &mut Vec<usize>) -> bool {
         let tree = &self.trees[&to];
-        let mut links = Vec::new();
         let mut here = from;
         while here != to {
-            let (link, next) = tree[here]?;
+            let Some((link, next)) = tree[here] else {
+                links.clear();
+                return false;
+            };
             links.push(link);
             here = next;
         }
-        Some(links)
+        true
     }
 
     /// Grows the tree of lowest-latency paths toward `to` (Dijkstra): for
@@ -510,6 +527,12 @@ mod tests {
         Participants::of_plain_hosts(count)
     }
 
+    /// Returns the links routing takes from `from` to `to`, if any.
+    fn sites_crossed(topology: &mut Topology, from: usize, to: usize) -> Option<Vec<usize>> {
+        let mut links = Vec::new();
+        topology.route_sites(from, to, &mut links).then_some(links)
+    }
+
     fn link(a: usize, b: usize, millis: u64) -> LinkSpec {
         let direction = Direction::with_latency(SimDuration::from_millis(millis));
         LinkSpec {
@@ -563,7 +586,7 @@ mod tests {
         // 0 - 1 - 2 and 0 - 2 both take 20 ms; link 0 (0 - 1) comes first.
         let links = [link(0, 1, 10), link(1, 2, 10), link(0, 2, 20)];
         let mut topology = Topology::new(1, &names(3), &links);
-        assert_eq!(topology.route_sites(0, 2), Some(vec![0, 1]));
+        assert_eq!(sites_crossed(&mut topology, 0, 2), Some(vec![0, 1]));
     }
 
     #[test]
@@ -575,8 +598,8 @@ mod tests {
             link(2, 3, 5),
         ];
         let mut topology = Topology::new(1, &names(4), &links);
-        assert_eq!(topology.route_sites(0, 3), Some(vec![0, 1, 3]));
-        assert_eq!(topology.route_sites(3, 0), Some(vec![3, 1, 0]));
+        assert_eq!(sites_crossed(&mut topology, 0, 3), Some(vec![0, 1, 3]));
+        assert_eq!(sites_crossed(&mut topology, 3, 0), Some(vec![3, 1, 0]));
         assert_eq!(topology.trees.len(), 1, "one tree serves both ways");
     }
 
