@@ -169,3 +169,35 @@ fn a_fault_naming_a_host_after_the_population_picks_that_host() {
     assert_eq!((lost[0].0, lost[0].1), ("receiver", "sender-1"));
     assert!(lost[0].2.starts_with("SYN_ACK"), "{lost:?}");
 }
+
+#[test]
+fn a_million_copies_are_kept_as_one_participant_and_a_count() {
+    // The largest population allowed, from 10.0.0.1: copy 1,000,000 is
+    // at 10.0.0.1 plus 999,999 (0x0F423F), that is 0x0A000001 + 0x0F423F
+    // = 0x0A0F4240 = 10.15.66.64, and starts 999,999 × 100 ms later.
+    let sets = [
+        "participants[0].population.count=1000000",
+        "participants[0].address=10.0.0.1",
+    ];
+    let sets = sets.map(|s| scenario::Setting::parse(s).unwrap()).to_vec();
+    let overrides = Overrides { seed: None, sets };
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/smtp-population.yaml"
+    );
+    let scenario = scenario::load(path, &overrides).unwrap();
+    let participants = &scenario.participants;
+    assert_eq!(participants.len(), 1_000_002);
+    assert_eq!(participants.written().len(), 3);
+    let last = participants.get(999_999);
+    assert_eq!(last.id, "sender-1000000");
+    assert_eq!(last.host.as_str(), "mail-1000000.sender.com");
+    assert_eq!(last.address, Ipv4Addr::new(10, 15, 66, 64));
+    let start = last.smtp_client.as_ref().unwrap().start.as_nanos();
+    assert_eq!(start, 99_999_900_000_000);
+    assert_eq!(
+        participants.index_at(Ipv4Addr::new(10, 15, 66, 64)),
+        Some(999_999)
+    );
+    assert_eq!(participants.index_of("receiver"), Some(1_000_001));
+}
