@@ -510,6 +510,20 @@ fn cases() -> Vec<Case> {
             ),
             "FILE:3:67: at `participants[0].tcp.min_rto`: expected a duration above zero",
         ),
+        case(
+            "tcp-min-rto-above-the-default-max",
+            format!(
+                "title: t\nparticipants:\n  - {{ id: a, host: a.example, address: 192.0.2.1, tcp: {{ min_rto: 90s }} }}\n{B}"
+            ),
+            "FILE:3:67: at `participants[0].tcp.min_rto`: min_rto 90s is above max_rto 60s; the default max_rto is 60s; give a larger one too",
+        ),
+        case(
+            "tcp-max-rto-below-min",
+            format!(
+                "title: t\nparticipants:\n  - {{ id: a, host: a.example, address: 192.0.2.1, tcp: {{ min_rto: 2s, max_rto: 500ms }} }}\n{B}"
+            ),
+            "FILE:3:80: at `participants[0].tcp.max_rto`: min_rto 2s is above max_rto 500ms; give a max_rto of at least 2s",
+        ),
         Case {
             name: "not-utf8",
             text: b"title: caf\xe9\nparticipants: []\n".to_vec(),

@@ -136,8 +136,8 @@ pub struct Config {
     pub nagle: bool,
     /// The lowest retransmission timeout (RFC 6298 §2.4).
     pub min_rto: SimDuration,
-    /// The highest retransmission timeout (RFC 6298 §2.5); it wins over
-    /// `min_rto` if the two cross.
+    /// The highest retransmission timeout (RFC 6298 §2.5), at least
+    /// `min_rto` (scenarios are refused otherwise).
     pub max_rto: SimDuration,
     /// How often the oldest data segment or FIN is sent again on timeout
     /// before the connection aborts.

@@ -324,6 +324,9 @@ impl Checker<'_> {
         if let Some(text) = &raw.max_rto {
             config.max_rto = self.positive(&format!("{path}.max_rto"), text)?;
         }
+        if config.min_rto > config.max_rto {
+            return Err(self.crossed_rto_bounds(&path, raw, &config));
+        }
         if let Some(mss) = raw.mss {
             if mss < 64 {
                 let message = format!("an MSS of {mss} is too small (expected 64 or more)");
@@ -332,6 +335,21 @@ impl Checker<'_> {
             config.mss = mss;
         }
         Ok(config)
+    }
+
+    /// Describes a `min_rto` above `max_rto`, at `max_rto` when it is
+    /// written, else at `min_rto` (above the default `max_rto`).
+    fn crossed_rto_bounds(&self, path: &str, raw: &RawTcp, config: &tcp::Config) -> ScenarioError {
+        let (min, max) = (config.min_rto, config.max_rto);
+        let (key, fix) = match raw.max_rto {
+            Some(_) => ("max_rto", format!("give a max_rto of at least {min}")),
+            None => (
+                "min_rto",
+                format!("the default max_rto is {max}; give a larger one too"),
+            ),
+        };
+        let why = format!("min_rto {min} is above max_rto {max}; {fix}");
+        self.error(&format!("{path}.{key}"), why)
     }
 
     /// Checks a count of resends against [`MAX_RESENDS`].
