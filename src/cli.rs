@@ -221,13 +221,15 @@ pub fn main() -> ExitCode {
 fn compare(args: &DiffArgs) -> ExitCode {
     let b_file = args.b.as_deref().unwrap_or(&args.a);
     let sides = [
-        (&args.a, args.seed_a, &args.sets_a),
-        (&b_file.to_string(), args.seed_b, &args.sets_b),
+        (&args.a, args.seed_a, "--set-a", &args.sets_a),
+        (&b_file.to_string(), args.seed_b, "--set-b", &args.sets_b),
     ];
     let mut traces = Vec::new();
-    for (file, seed, own) in sides {
-        let sets: Vec<String> = args.sets.iter().chain(own.iter()).cloned().collect();
-        let scenario = match load(file, seed, &sets) {
+    for (file, seed, flag, own) in sides {
+        let both = parse_sets("--set", &args.sets);
+        let sets = both.and_then(|both| Ok([both, parse_sets(flag, own)?].concat()));
+        let loaded = sets.and_then(|sets| load_parsed(file, seed, sets));
+        let scenario = match loaded.map(|(scenario, _)| scenario) {
             Ok(scenario) => scenario,
             Err(status) => return status,
         };
@@ -669,11 +671,25 @@ fn load_with_text(
     seed: Option<u64>,
     sets: &[String],
 ) -> Result<(scenario::Scenario, String), ExitCode> {
-    let sets = sets
+    load_parsed(file, seed, parse_sets("--set", sets)?)
+}
+
+/// Parses `PATH=VALUE` arguments given with `flag`; a bad one is
+/// reported with exit status 2.
+fn parse_sets(flag: &str, arguments: &[String]) -> Result<Vec<Setting>, ExitCode> {
+    let sets = arguments
         .iter()
-        .map(|argument| Setting::parse(argument))
+        .map(|argument| Setting::parse_given_by(flag, argument))
         .collect::<Result<Vec<_>, _>>();
-    let sets = sets.map_err(|why| fail(2, &why))?;
+    sets.map_err(|why| fail(2, &why))
+}
+
+/// Loads a scenario with parsed overrides, as [`load_with_text`] does.
+fn load_parsed(
+    file: &str,
+    seed: Option<u64>,
+    sets: Vec<Setting>,
+) -> Result<(scenario::Scenario, String), ExitCode> {
     let overrides = Overrides { seed, sets };
     let refuse = |error: scenario::ScenarioError| fail(2, &error.to_string());
     let text = scenario::read_text(file).map_err(refuse)?;

@@ -105,6 +105,25 @@ fn bad_input_on_either_side_exits_2() {
     );
 }
 
+#[test]
+fn an_error_names_the_flag_that_gave_the_bad_value() {
+    for flag in ["--set", "--set-a", "--set-b"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_seqsim"))
+            .args([
+                "diff",
+                "scenarios/smtp-send.yaml",
+                flag,
+                "links[0].latency=fast",
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let wanted = format!("seqsim: error: {flag} links[0].latency=fast: at `links[0].latency`");
+        assert!(stderr.starts_with(&wanted), "{stderr}");
+    }
+}
+
 /// Runs the bundled model scenario.
 fn model_trace() -> Trace {
     let scenario = scenario::load("scenarios/smtp-send.yaml", &Overrides::default()).unwrap();

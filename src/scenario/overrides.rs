@@ -22,6 +22,9 @@ enum Segment {
 /// One `--set path=value` argument, parsed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Setting {
+    /// The flag that gave it, as errors name it: `--set`, or `--set-a`
+    /// and `--set-b` for one side of a diff.
+    pub flag: String,
     /// The argument as given.
     pub argument: String,
     /// The path, written as in error messages, e.g. `links[0].latency`.
@@ -31,15 +34,21 @@ pub struct Setting {
 }
 
 impl Setting {
-    /// Parses `path=value`.
+    /// Parses `path=value` given with `--set`.
     pub fn parse(argument: &str) -> Result<Setting, String> {
+        Setting::parse_given_by("--set", argument)
+    }
+
+    /// Parses `path=value` given with `flag`, which errors name.
+    pub fn parse_given_by(flag: &str, argument: &str) -> Result<Setting, String> {
         let (path, value) = argument.split_once('=').ok_or_else(|| {
-            format!("--set `{argument}`: expected path=value, e.g. links[0].latency=50ms")
+            format!("{flag} `{argument}`: expected path=value, e.g. links[0].latency=50ms")
         })?;
-        let segments = parse_path(path).map_err(|why| format!("--set `{argument}`: {why}"))?;
+        let segments = parse_path(path).map_err(|why| format!("{flag} `{argument}`: {why}"))?;
         let value = serde_yaml::from_str(value)
-            .map_err(|error| format!("--set `{argument}`: the value is not YAML: {error}"))?;
+            .map_err(|error| format!("{flag} `{argument}`: the value is not YAML: {error}"))?;
         Ok(Setting {
+            flag: flag.to_string(),
             argument: argument.to_string(),
             path: path.to_string(),
             segments,
@@ -82,7 +91,7 @@ impl Setting {
 
 impl fmt::Display for Setting {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "--set {}", self.argument)
+        write!(f, "{} {}", self.flag, self.argument)
     }
 }
 
