@@ -23,6 +23,8 @@
 //! Not modelled: IP fragmentation, ICMP (a datagram to a closed UDP port
 //! is dropped silently), more than one address per host.
 
+mod time_wait;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
@@ -43,6 +45,7 @@ use crate::time::{SimDuration, SimTime};
 use crate::trace::LifelineEventKind;
 use crate::wire::dns;
 use crate::wire::tcp::{Control, Segment, SeqNumber};
+use time_wait::{EndsKey, Parked, TimeWaitTable};
 
 /// The first port of the dynamic range (RFC 6335 §6).
 const FIRST_EPHEMERAL_PORT: u16 = 49152;
@@ -166,7 +169,8 @@ pub struct Host {
     seed: u64,
     apps: Vec<App>,
     sockets: BTreeMap<ConnId, Socket>,
-    endpoints: BTreeMap<(u16, Ipv4Addr, u16), ConnId>,
+    endpoints: BTreeMap<EndsKey, ConnId>,
+    time_wait: TimeWaitTable,
     resolver: Option<Resolver>,
     queries: BTreeMap<QueryId, usize>,
     app_timers: BTreeMap<(SimTime, TimerId), usize>,
@@ -184,8 +188,8 @@ pub struct Host {
 }
 
 /// The connections' timer deadlines, kept sorted so the next one is
-/// found without visiting every connection (a server holds thousands in
-/// TIME-WAIT).
+/// found without visiting every connection; those in TIME-WAIT keep
+/// theirs in the [`TimeWaitTable`].
 #[derive(Debug, Default)]
 struct ConnectionTimers {
     by_time: BTreeSet<(SimTime, ConnId)>,
@@ -213,6 +217,7 @@ impl Host {
             apps: Vec::new(),
             sockets: BTreeMap::new(),
             endpoints: BTreeMap::new(),
+            time_wait: TimeWaitTable::default(),
             resolver,
             queries: BTreeMap::new(),
             app_timers: BTreeMap::new(),
@@ -266,14 +271,16 @@ impl Host {
         }
     }
 
-    /// Finishes the host's turn: sends the deferred ACKs no reply carried
-    /// and forgets connections that reached CLOSED.
+    /// Finishes the host's turn: sends the deferred ACKs no reply carried,
+    /// forgets connections that reached CLOSED and parks those that wait
+    /// in TIME-WAIT.
     pub fn end_turn(&mut self, now: SimTime) {
         for conn in std::mem::take(&mut self.touched) {
             self.with_socket(conn, Connection::flush_deferred_ack);
             self.transmit(now, conn);
             self.with_socket(conn, Connection::release_spare_capacity);
             self.forget_if_closed(conn);
+            self.park_if_time_wait(conn);
         }
     }
 
@@ -286,6 +293,9 @@ impl Host {
     /// Returns the state of the connection with these ends, if the host
     /// still has it.
     pub fn connection_state(&self, ends: Ends) -> Option<tcp::State> {
+        if self.time_wait.contains(&key_of(ends)) {
+            return Some(tcp::State::TimeWait);
+        }
         let conn = self.conn_at(ends)?;
         Some(self.sockets[&conn].connection.state())
     }
@@ -294,6 +304,7 @@ impl Host {
     /// reaches it: no connection, no question, no timer, nothing to send.
     pub fn is_idle(&self) -> bool {
         self.sockets.is_empty()
+            && self.time_wait.is_empty()
             && self.resolver.as_ref().is_none_or(Resolver::is_idle)
             && self.queries.is_empty()
             && self.app_timers.is_empty()
@@ -334,6 +345,9 @@ impl Host {
     }
 
     /// Writes bytes for a script on the connection with these ends.
+    ///
+    /// A parked connection is not found: in TIME-WAIT it takes no more
+    /// writes.
     pub fn send_scripted(&mut self, now: SimTime, ends: Ends, data: &[u8]) {
         if let Some(conn) = self.conn_at(ends) {
             self.send(now, conn, data);
@@ -341,6 +355,8 @@ impl Host {
     }
 
     /// Closes this host's side of the connection with these ends, for a script.
+    ///
+    /// A parked connection is not found: in TIME-WAIT it is closed already.
     pub fn close_scripted(&mut self, now: SimTime, ends: Ends) {
         if let Some(conn) = self.conn_at(ends) {
             self.close(now, conn);
@@ -377,11 +393,9 @@ impl Host {
         self.script_random.next_u32() as u16
     }
 
-    /// Returns the connection with these ends.
+    /// Returns the connection with these ends, unless it is parked.
     fn conn_at(&self, ends: Ends) -> Option<ConnId> {
-        self.endpoints
-            .get(&(ends.local_port, ends.remote, ends.remote_port))
-            .copied()
+        self.endpoints.get(&key_of(ends)).copied()
     }
 
     /// Notes a datagram's arrival.
@@ -403,6 +417,9 @@ impl Host {
 
     /// Handles the connection timers that are due at `now`.
     fn wake_connections(&mut self, now: SimTime) {
+        while let Some(parked) = self.time_wait.take_due(now) {
+            self.unpark(parked);
+        }
         self.refresh_timers();
         let due: BTreeSet<ConnId> = self
             .connection_timers
@@ -485,9 +502,13 @@ impl Host {
     pub fn next_deadline(&mut self) -> Option<SimTime> {
         self.refresh_timers();
         let connections = self.connection_timers.by_time.first().map(|(at, _)| *at);
+        let parked = self.time_wait.next_deadline();
         let resolver = self.resolver.as_ref().and_then(Resolver::poll_timeout);
         let apps = self.app_timers.keys().next().map(|(at, _)| *at);
-        [connections, resolver, apps].into_iter().flatten().min()
+        [connections, parked, resolver, apps]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Re-reads the deadlines of the connections used since the last time.
@@ -524,9 +545,13 @@ impl Host {
         self.address
     }
 
-    /// Passes a segment to its connection, or opens one on a listening port.
+    /// Passes a segment to its connection, rebuilt first if it was
+    /// parked, or opens one on a listening port.
     fn receive_segment(&mut self, now: SimTime, from: Ipv4Addr, segment: Segment) {
         let key = (segment.dst_port, from, segment.src_port);
+        if let Some(parked) = self.time_wait.take(&key) {
+            self.unpark(parked);
+        }
         if let Some(&conn) = self.endpoints.get(&key) {
             self.with_socket(conn, |connection| connection.handle_segment(now, &segment));
             return self.after_connection_input(now, conn);
@@ -875,6 +900,53 @@ impl Host {
         self.connection_timers.changed.insert(conn);
     }
 
+    /// Parks a connection that waits quietly in TIME-WAIT as a small
+    /// record, unless its settings are no longer the host's or its
+    /// deadline would come before the last parked one's.
+    fn park_if_time_wait(&mut self, conn: ConnId) {
+        let Some(socket) = self.sockets.get(&conn) else {
+            return;
+        };
+        if *socket.connection.config() != self.tcp_config {
+            return;
+        }
+        let Some((sequence, until)) = socket.connection.to_time_wait() else {
+            return;
+        };
+        let Ok(app) = u16::try_from(socket.app) else {
+            return;
+        };
+        let parked = Parked {
+            until,
+            conn,
+            remote: socket.remote,
+            app,
+            accepted: socket.accepted,
+            sequence,
+        };
+        if self.time_wait.park(parked).is_ok() {
+            self.endpoints.remove(&parked.key());
+            self.sockets.remove(&conn);
+            self.connection_timers.changed.insert(conn);
+        }
+    }
+
+    /// Rebuilds a parked connection among the host's connections.
+    fn unpark(&mut self, parked: Parked) {
+        let connection = Connection::from_time_wait(self.tcp_config, parked.sequence, parked.until);
+        self.endpoints.insert(parked.key(), parked.conn);
+        self.connection_timers.changed.insert(parked.conn);
+        self.sockets.insert(
+            parked.conn,
+            Socket {
+                connection: Box::new(connection),
+                remote: parked.remote,
+                app: usize::from(parked.app),
+                accepted: parked.accepted,
+            },
+        );
+    }
+
     /// Runs `action` on a connection if it still exists.
     fn with_socket(&mut self, conn: ConnId, action: impl FnOnce(&mut Connection)) {
         self.connection_timers.changed.insert(conn);
@@ -893,7 +965,8 @@ impl Host {
         loop {
             let candidate = FIRST_EPHEMERAL_PORT + (self.next_port_offset % EPHEMERAL_SPAN) as u16;
             self.next_port_offset = self.next_port_offset.wrapping_add(1);
-            if !self.endpoints.contains_key(&(candidate, remote, port)) {
+            let key = (candidate, remote, port);
+            if !self.endpoints.contains_key(&key) && !self.time_wait.contains(&key) {
                 return candidate;
             }
         }
@@ -904,6 +977,11 @@ impl Host {
         let name = format!("tcp-isn/{}:{local_port}/{remote}:{port}", self.id);
         SeqNumber(random::stream(self.seed, &name).next_u32())
     }
+}
+
+/// Returns the key of a connection's ends.
+fn key_of(ends: Ends) -> EndsKey {
+    (ends.local_port, ends.remote, ends.remote_port)
 }
 
 /// Tells whether a segment opens a connection: SYN without ACK.
