@@ -993,3 +993,129 @@ fn is_opening_syn(segment: &Segment) -> bool {
 fn draw_ephemeral_port(random: &mut ChaCha20Rng) -> u16 {
     FIRST_EPHEMERAL_PORT + (random.next_u32() % EPHEMERAL_SPAN) as u16
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SERVER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 25);
+    const CLIENT: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+    const CLIENT_PORT: u16 = 50000;
+    const CLIENT_ISN: SeqNumber = SeqNumber(100);
+    const SERVER_ENDS: Ends = Ends {
+        local_port: 25,
+        remote: CLIENT,
+        remote_port: CLIENT_PORT,
+    };
+    /// Twice the MSL of two minutes (RFC 9293 §3.4.2).
+    const TWO_MSL: SimDuration = SimDuration::from_secs(240);
+
+    /// Returns the instant `millis` milliseconds into the run.
+    fn ms(millis: u64) -> SimTime {
+        SimTime::from_nanos(millis * 1_000_000)
+    }
+
+    /// Hands the client's segments to the host at `now`, ends the host's
+    /// turn and returns the segments it sent.
+    fn to_host(host: &mut Host, now: SimTime, segments: &[Segment]) -> Vec<Segment> {
+        for segment in segments {
+            let body = Body::Tcp(segment.clone());
+            let (src, dst) = (CLIENT, SERVER);
+            host.receive(now, Packet { src, dst, body });
+        }
+        host.end_turn(now);
+        let sent = host.take_outbox().into_iter().map(|out| out.packet.body);
+        sent.map(|body| match body {
+            Body::Tcp(segment) => segment,
+            other => panic!("a segment, not {other:?}"),
+        })
+        .collect()
+    }
+
+    /// Hands the host's segments to the client and returns its replies.
+    fn to_client(client: &mut Connection, segments: &[Segment]) -> Vec<Segment> {
+        for segment in segments {
+            client.handle_segment(SimTime::ZERO, segment);
+            client.flush_deferred_ack();
+        }
+        std::iter::from_fn(|| client.poll_transmit(SimTime::ZERO)).collect()
+    }
+
+    /// Returns a host that accepted a connection on port 25, closed it
+    /// first and reached TIME-WAIT at 20 ms, the client's FIN, and the
+    /// host's ISN.
+    fn server_in_time_wait() -> (Host, Segment, SeqNumber) {
+        let mut host = Host::new("server", SERVER, 1, None);
+        host.add_script_endpoint(BTreeSet::from([25]));
+        let mut client = Connection::connect(tcp::Config::default(), CLIENT_PORT, 25, CLIENT_ISN);
+        let syn = to_client(&mut client, &[]);
+        let syn_ack = to_host(&mut host, ms(0), &syn);
+        let server_isn = syn_ack[0].seq;
+        let ack = to_client(&mut client, &syn_ack);
+        to_host(&mut host, ms(0), &ack);
+
+        host.close_scripted(ms(10), SERVER_ENDS);
+        host.end_turn(ms(10));
+        let server_fin = host.take_outbox().remove(0).packet.body;
+        let Body::Tcp(server_fin) = server_fin else {
+            panic!("a FIN")
+        };
+        let ack_of_fin = to_client(&mut client, &[server_fin]);
+        client.close();
+        let client_fin = to_client(&mut client, &[]);
+        to_host(&mut host, ms(20), &[ack_of_fin, client_fin.clone()].concat());
+        (host, client_fin[0].clone(), server_isn)
+    }
+
+    #[test]
+    fn connection_in_time_wait_is_parked_as_a_small_record() {
+        let (mut host, _, _) = server_in_time_wait();
+        assert_eq!(
+            host.connection_state(SERVER_ENDS),
+            Some(tcp::State::TimeWait)
+        );
+        assert!(host.sockets.is_empty() && host.endpoints.is_empty());
+        assert_eq!(host.time_wait.len(), 1);
+        assert_eq!(host.next_deadline(), Some(ms(20) + TWO_MSL));
+        assert!(std::mem::size_of::<Parked>() <= 40);
+    }
+
+    #[test]
+    fn fin_repeated_in_time_wait_is_acked_again_and_restarts_the_wait() {
+        let (mut host, client_fin, server_isn) = server_in_time_wait();
+        let later = ms(60_000);
+
+        let replies = to_host(&mut host, later, std::slice::from_ref(&client_fin));
+
+        let [ack] = replies.as_slice() else {
+            panic!("one ACK, not {replies:?}")
+        };
+        assert_eq!(ack.control, Control::None);
+        assert_eq!(ack.seq, server_isn.plus(2), "after the SYN and the FIN");
+        assert_eq!(ack.ack, Some(CLIENT_ISN.plus(2)), "after the SYN and the FIN");
+        assert_eq!(host.next_deadline(), Some(later + TWO_MSL));
+        assert_eq!(host.time_wait.len(), 1);
+        assert!(host.sockets.is_empty());
+    }
+
+    #[test]
+    fn record_is_gone_after_two_msl() {
+        let (mut host, _, _) = server_in_time_wait();
+        let end = ms(20) + TWO_MSL;
+
+        host.wake(SimTime::from_nanos(end.as_nanos() - 1));
+        host.end_turn(SimTime::from_nanos(end.as_nanos() - 1));
+        assert_eq!(
+            host.connection_state(SERVER_ENDS),
+            Some(tcp::State::TimeWait)
+        );
+
+        host.wake(end);
+        host.end_turn(end);
+        assert_eq!(host.connection_state(SERVER_ENDS), None);
+        assert_eq!(host.take_closed(), [SERVER_ENDS]);
+        assert_eq!(host.next_deadline(), None);
+        assert!(host.is_idle());
+        assert!(host.take_outbox().is_empty(), "the end of TIME-WAIT sends nothing");
+    }
+}
