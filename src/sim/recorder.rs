@@ -6,13 +6,14 @@
 //! diagram can show numbers relative to it, as Wireshark does, and reads
 //! the SMTP lines of each conversation so the trace names every command
 //! and reply code. It forgets a connection once its ends have closed
-//! it, and fills only what counting needs when its sink asks for no
-//! more (see [`Detail`]).
+//! it, and a DNS query once an answer to it has arrived, and fills only
+//! what counting needs when its sink asks for no more (see [`Detail`]).
 //!
 //! Not modelled: a segment recorded after both ends of its connection
-//! closed shows absolute sequence numbers, not relative ones.
+//! closed shows absolute sequence numbers, not relative ones. A query
+//! that no answer reaches is remembered to the end of the run.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
 use crate::protocol::tcp;
@@ -36,6 +37,8 @@ pub struct Recorder {
     initial_seq: BTreeMap<(Endpoint, Endpoint), u32>,
     transmissions: BTreeMap<SequencedKey, Transmissions>,
     queries: BTreeMap<QueryKey, Transmissions>,
+    answered: BTreeSet<(SimTime, QueryKey)>,
+    response_described: Option<QueryKey>,
     smtp: SmtpLines,
     recorded: usize,
     detail: Detail,
@@ -152,6 +155,23 @@ impl Recorder {
     pub fn keep(&mut self, message: &Message) {
         debug_assert_eq!(message.index, self.recorded, "messages are kept in order");
         self.recorded += 1;
+        let response = self.response_described.take();
+        if let (Some(query), Some(at)) = (response, message.received_at) {
+            self.answered.insert((at, query));
+        }
+    }
+
+    /// Forgets the first sends of the queries whose answer arrived before
+    /// `now`: the resolver that asked took the answer then and sends
+    /// them no more.
+    fn forget_answered_before(&mut self, now: SimTime) {
+        while let Some(&(at, query)) = self.answered.first() {
+            if at >= now {
+                return;
+            }
+            self.answered.pop_first();
+            self.queries.remove(&query);
+        }
     }
 
     /// Forgets what it kept about the connection between `local` and
@@ -253,13 +273,16 @@ impl Recorder {
     }
 
     /// Pairs a DNS query sent again after a time-out with its first send,
-    /// and says so at the end of its label.
+    /// and says so at the end of its label; notes which query a response
+    /// answers, so that the query is forgotten once the answer is in.
     fn explain_query(&mut self, message: &mut Message, dns: &dns::Message, origin: Origin) {
-        if dns.response.is_some() {
-            return;
-        }
+        self.forget_answered_before(message.sent_at);
         let local = (message.src_address, message.src_port);
         let remote = (message.dst_address, message.dst_port);
+        if dns.response.is_some() {
+            self.response_described = Some((remote, local, dns.id));
+            return;
+        }
         let index = message.index;
         let sent = self
             .queries
@@ -502,6 +525,100 @@ fn record_data(data: &dns::RecordData) -> DnsRecordData {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const CLIENT: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+    const SERVER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 53);
+    const CLIENT_PORT: u16 = 50000;
+
+    /// Returns a DNS query from the client (or its response from the
+    /// server) with id 7, as it leaves its host.
+    fn dns(response: bool, origin: Origin) -> Outgoing {
+        let question = dns::Question {
+            name: dns::Name::parse("receiver.com").expect("a name"),
+            record_type: dns::RecordType::Mx,
+        };
+        let mut message = dns::Message::query(7, question);
+        let (src, dst, src_port, dst_port) = if response {
+            message.response = Some(dns::ResponseCode::NoError);
+            (SERVER, CLIENT, 53, CLIENT_PORT)
+        } else {
+            (CLIENT, SERVER, CLIENT_PORT, 53)
+        };
+        let body = Body::Dns {
+            src_port,
+            dst_port,
+            message: Box::new(message),
+        };
+        let packet = crate::sim::packet::Packet { src, dst, body };
+        Outgoing {
+            packet,
+            tcp_state: None,
+            origin,
+        }
+    }
+
+    /// Describes and keeps a packet sent at `sent_at` that arrives at
+    /// `arrives`; returns why the trace says it was sent.
+    fn record(
+        recorder: &mut Recorder,
+        sent_at: SimTime,
+        arrives: SimTime,
+        outgoing: &Outgoing,
+    ) -> SendReason {
+        let passage = Passage {
+            from: "a",
+            to: "b",
+            sent_at,
+            reacting_to: None,
+        };
+        let mut message = recorder.describe(passage, outgoing);
+        message.received_at = Some(arrives);
+        recorder.keep(&message);
+        message.why
+    }
+
+    #[test]
+    fn answered_query_is_forgotten_once_its_answer_has_arrived() {
+        let mut recorder = Recorder::new(Detail::Counts);
+        let s = SimTime::from_nanos;
+        let resent = Origin::Resent { fast: false };
+        record(&mut recorder, s(0), s(10), &dns(false, Origin::Fresh));
+        record(&mut recorder, s(10), s(30), &dns(true, Origin::Fresh));
+
+        let why = record(&mut recorder, s(30), s(40), &dns(false, resent));
+        assert_eq!(
+            why,
+            SendReason::Retransmission {
+                number: 1,
+                original: 0,
+                trigger: RetransmitTrigger::Timeout,
+            },
+            "a resend as the answer arrives still pairs with the first send"
+        );
+        assert_eq!(recorder.queries.len(), 1);
+
+        record(&mut recorder, s(31), s(41), &dns(true, Origin::Fresh));
+        assert!(recorder.queries.is_empty());
+        assert_eq!(recorder.answered.len(), 1, "the second answer, until 41");
+    }
+
+    #[test]
+    fn lost_answer_keeps_the_query() {
+        let mut recorder = Recorder::new(Detail::Counts);
+        let s = SimTime::from_nanos;
+        record(&mut recorder, s(0), s(10), &dns(false, Origin::Fresh));
+        let passage = Passage {
+            from: "b",
+            to: "a",
+            sent_at: s(10),
+            reacting_to: None,
+        };
+        let answer = recorder.describe(passage, &dns(true, Origin::Fresh));
+        recorder.keep(&answer);
+
+        record(&mut recorder, s(99), s(109), &dns(true, Origin::Fresh));
+        assert_eq!(recorder.queries.len(), 1);
+    }
 
     #[test]
     fn crlf_is_written_as_backslash_r_backslash_n() {
