@@ -1063,7 +1063,11 @@ mod tests {
         let ack_of_fin = to_client(&mut client, &[server_fin]);
         client.close();
         let client_fin = to_client(&mut client, &[]);
-        to_host(&mut host, ms(20), &[ack_of_fin, client_fin.clone()].concat());
+        to_host(
+            &mut host,
+            ms(20),
+            &[ack_of_fin, client_fin.clone()].concat(),
+        );
         (host, client_fin[0].clone(), server_isn)
     }
 
@@ -1092,7 +1096,11 @@ mod tests {
         };
         assert_eq!(ack.control, Control::None);
         assert_eq!(ack.seq, server_isn.plus(2), "after the SYN and the FIN");
-        assert_eq!(ack.ack, Some(CLIENT_ISN.plus(2)), "after the SYN and the FIN");
+        assert_eq!(
+            ack.ack,
+            Some(CLIENT_ISN.plus(2)),
+            "after the SYN and the FIN"
+        );
         assert_eq!(host.next_deadline(), Some(later + TWO_MSL));
         assert_eq!(host.time_wait.len(), 1);
         assert!(host.sockets.is_empty());
@@ -1116,6 +1124,9 @@ mod tests {
         assert_eq!(host.take_closed(), [SERVER_ENDS]);
         assert_eq!(host.next_deadline(), None);
         assert!(host.is_idle());
-        assert!(host.take_outbox().is_empty(), "the end of TIME-WAIT sends nothing");
+        assert!(
+            host.take_outbox().is_empty(),
+            "the end of TIME-WAIT sends nothing"
+        );
     }
 }

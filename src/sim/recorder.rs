@@ -35,6 +35,7 @@ pub type Endpoint = (Ipv4Addr, u16);
 #[derive(Debug, Default)]
 pub struct Recorder {
     initial_seq: BTreeMap<(Endpoint, Endpoint), u32>,
+    time_wait_initial_seqs: BTreeMap<(Endpoint, Endpoint), (u32, u32)>,
     transmissions: BTreeMap<SequencedKey, Transmissions>,
     queries: BTreeMap<QueryKey, Transmissions>,
     answered: BTreeSet<(SimTime, QueryKey)>,
@@ -180,7 +181,8 @@ impl Recorder {
     ///
     /// With the peer in TIME-WAIT neither side sends data, a SYN or a FIN
     /// again, so only the initial sequence numbers are kept, for the
-    /// peer's last ACKs; with the peer closed too, nothing is kept. A
+    /// peer's last ACKs, both in one entry (a server may hold hundreds of
+    /// thousands in TIME-WAIT); with the peer closed too, nothing is kept. A
     /// segment recorded after both ends closed (a late duplicate, or a
     /// reset answering one) shows its sequence numbers as they are, not
     /// relative to the forgotten initial ones.
@@ -193,12 +195,42 @@ impl Recorder {
         match peer {
             None => {
                 self.forget_resends(local, remote);
-                self.initial_seq.remove(&(local, remote));
-                self.initial_seq.remove(&(remote, local));
+                for ends in [(local, remote), (remote, local)] {
+                    self.initial_seq.remove(&ends);
+                    self.time_wait_initial_seqs.remove(&ends);
+                }
             }
-            Some(tcp::State::TimeWait) => self.forget_resends(local, remote),
+            Some(tcp::State::TimeWait) => {
+                self.forget_resends(local, remote);
+                self.pair_initial_seqs(local, remote);
+            }
             Some(_) => {}
         }
+    }
+
+    /// Keeps the initial sequence numbers of both ends of a connection
+    /// as one entry, once both are known.
+    fn pair_initial_seqs(&mut self, local: Endpoint, remote: Endpoint) {
+        let own = self.initial_seq.get(&(local, remote));
+        let peer = self.initial_seq.get(&(remote, local));
+        let (Some(&own), Some(&peer)) = (own, peer) else {
+            return;
+        };
+        self.initial_seq.remove(&(local, remote));
+        self.initial_seq.remove(&(remote, local));
+        self.time_wait_initial_seqs
+            .insert((local, remote), (own, peer));
+    }
+
+    /// Returns the initial sequence number `from` used toward `to`, if
+    /// its SYN was seen.
+    fn initial_seq_of(&self, from: Endpoint, to: Endpoint) -> Option<u32> {
+        if let Some(&isn) = self.initial_seq.get(&(from, to)) {
+            return Some(isn);
+        }
+        let paired = &self.time_wait_initial_seqs;
+        let as_first = paired.get(&(from, to)).map(|&(isn, _)| isn);
+        as_first.or_else(|| paired.get(&(to, from)).map(|&(_, isn)| isn))
     }
 
     /// Forgets the first sends of a connection's segments, both ways, and
@@ -222,7 +254,10 @@ impl Recorder {
     /// Tells whether it still keeps anything about a TCP connection.
     #[cfg(test)]
     pub fn holds_connections(&self) -> bool {
-        !self.initial_seq.is_empty() || !self.transmissions.is_empty() || !self.smtp.is_empty()
+        !self.initial_seq.is_empty()
+            || !self.time_wait_initial_seqs.is_empty()
+            || !self.transmissions.is_empty()
+            || !self.smtp.is_empty()
     }
 
     /// Returns the index the next message recorded will get.
@@ -313,12 +348,8 @@ impl Recorder {
                 self.smtp.note_opener(local, remote);
             }
         }
-        let own_isn = self
-            .initial_seq
-            .get(&(local, remote))
-            .copied()
-            .unwrap_or(segment.seq.0);
-        let peer_isn = self.initial_seq.get(&(remote, local)).copied();
+        let own_isn = self.initial_seq_of(local, remote).unwrap_or(segment.seq.0);
+        let peer_isn = self.initial_seq_of(remote, local);
         let mut fields = tcp_fields(segment, own_isn, peer_isn);
         message.src_port = segment.src_port;
         message.dst_port = segment.dst_port;
@@ -618,6 +649,75 @@ mod tests {
 
         record(&mut recorder, s(99), s(109), &dns(true, Origin::Fresh));
         assert_eq!(recorder.queries.len(), 1);
+    }
+
+    /// Returns a segment between the client's port 50000 and port 25.
+    fn segment(from_client: bool, control: Control, seq: u32, ack: Option<u32>) -> Outgoing {
+        let (src, dst, src_port, dst_port) = if from_client {
+            (CLIENT, SERVER, CLIENT_PORT, 25)
+        } else {
+            (SERVER, CLIENT, 25, CLIENT_PORT)
+        };
+        let segment = Segment {
+            src_port,
+            dst_port,
+            control,
+            seq: crate::wire::tcp::SeqNumber(seq),
+            ack: ack.map(crate::wire::tcp::SeqNumber),
+            push: false,
+            window: 1000,
+            mss: None,
+            payload: Vec::new(),
+        };
+        let body = Body::Tcp(segment);
+        let packet = crate::sim::packet::Packet { src, dst, body };
+        Outgoing {
+            packet,
+            tcp_state: None,
+            origin: Origin::Fresh,
+        }
+    }
+
+    /// Returns the relative (seq, ack) the trace shows for a segment.
+    fn relative(recorder: &mut Recorder, outgoing: &Outgoing) -> (u32, Option<u32>) {
+        let passage = Passage {
+            from: "a",
+            to: "b",
+            sent_at: SimTime::ZERO,
+            reacting_to: None,
+        };
+        let message = recorder.describe(passage, outgoing);
+        recorder.keep(&message);
+        let fields = message.tcp.expect("TCP fields");
+        (fields.relative_seq, fields.relative_ack)
+    }
+
+    #[test]
+    fn last_ack_from_time_wait_stays_relative_until_both_ends_closed() {
+        let mut recorder = Recorder::new(Detail::Counts);
+        let client = (CLIENT, CLIENT_PORT);
+        let server = (SERVER, 25);
+        relative(&mut recorder, &segment(true, Control::Syn, 1000, None));
+        relative(
+            &mut recorder,
+            &segment(false, Control::Syn, 5000, Some(1001)),
+        );
+
+        recorder.forget_connection(client, server, Some(tcp::State::TimeWait));
+        assert!(recorder.initial_seq.is_empty());
+        let last_ack = segment(false, Control::None, 5002, Some(1002));
+        assert_eq!(relative(&mut recorder, &last_ack), (2, Some(2)));
+        let late = segment(true, Control::Fin, 1001, Some(5002));
+        assert_eq!(relative(&mut recorder, &late), (1, Some(2)));
+
+        recorder.forget_connection(server, client, None);
+        assert!(!recorder.holds_connections());
+        let forgotten = (0, Some(1002));
+        assert_eq!(
+            relative(&mut recorder, &last_ack),
+            forgotten,
+            "seq from itself"
+        );
     }
 
     #[test]

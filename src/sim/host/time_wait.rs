@@ -76,7 +76,11 @@ impl TimeWaitTable {
     /// Parks a connection at the back of the queue, or gives the record
     /// back when it would end before the last one parked.
     pub fn park(&mut self, parked: Parked) -> Result<(), Parked> {
-        if self.queue.back().is_some_and(|last| last.until > parked.until) {
+        if self
+            .queue
+            .back()
+            .is_some_and(|last| last.until > parked.until)
+        {
             return Err(parked);
         }
         let number = self.front_number.wrapping_add(self.queue.len() as u32);
