@@ -8,6 +8,10 @@
 //! Listening and picking the connection a segment belongs to are the host's
 //! work; [`reset_for`] builds the RST it sends when nobody wants a segment.
 //!
+//! A connection quiet in TIME-WAIT can be reduced to a [`TimeWait`]
+//! record (its ports and sequence variables) and rebuilt from it with
+//! the same behaviour, for hosts that hold many.
+//!
 //! Acknowledgements follow the drawn exchange: each in-order data segment
 //! gets its own pure ACK at once, while the ACK of a FIN waits so that a
 //! FIN the application sends in reply can carry it (see

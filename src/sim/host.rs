@@ -8,6 +8,11 @@
 //! ([`Host::end_turn`]) flushes any deferred ACK, so the wire order is the
 //! one the documented exchange draws.
 //!
+//! A connection that waits quietly in TIME-WAIT is parked as a small
+//! record in deadline order (see the `time_wait` module) and rebuilt
+//! when a segment or its deadline reaches it, so a server that closes
+//! first can hold hundreds of thousands.
+//!
 //! The host keeps the timers: its connections', its resolver's (a DNS
 //! time-out sends the question again or fails the look-up, and is drawn
 //! on the lifeline) and those its applications set, such as an SMTP
