@@ -8,6 +8,10 @@
 //! Listening and picking the connection a segment belongs to are the host's
 //! work; [`reset_for`] builds the RST it sends when nobody wants a segment.
 //!
+//! A connection quiet in TIME-WAIT can be reduced to a [`TimeWait`]
+//! record (its ports and sequence variables) and rebuilt from it with
+//! the same behaviour, for hosts that hold many.
+//!
 //! Acknowledgements follow the drawn exchange: each in-order data segment
 //! gets its own pure ACK at once, while the ACK of a FIN waits so that a
 //! FIN the application sends in reply can carry it (see
@@ -272,6 +276,29 @@ impl TimerExpiry {
             | TimerExpiry::TimeWait { at } => at,
         }
     }
+}
+
+/// A connection in TIME-WAIT reduced to what that state still reads: its
+/// ports and its sequence variables.
+///
+/// TIME-WAIT only answers segments (an ACK carrying SND.NXT and RCV.NXT,
+/// or nothing) and waits for its deadline, so a host holding thousands
+/// keeps this instead of the whole [`Connection`] (see
+/// [`Connection::to_time_wait`] and [`Connection::from_time_wait`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimeWait {
+    /// This end's port.
+    pub local_port: u16,
+    /// The peer's port.
+    pub remote_port: u16,
+    /// The initial send sequence number (ISS).
+    iss: SeqNumber,
+    /// SND.NXT, which SND.UNA equals: our FIN is acknowledged.
+    snd_nxt: SeqNumber,
+    /// The initial receive sequence number (IRS).
+    irs: SeqNumber,
+    /// RCV.NXT, just past the peer's FIN.
+    rcv_nxt: SeqNumber,
 }
 
 /// Why the connection refused data from the application.
@@ -750,6 +777,66 @@ impl Connection {
         self.events.shrink_to_fit();
         self.expiries.shrink_to_fit();
         self.reassembly.pieces.shrink_to_fit();
+    }
+
+    /// Returns the connection as a [`TimeWait`] record and the end of its
+    /// wait, once it is in TIME-WAIT with nothing left to send, report or
+    /// acknowledge later; None otherwise.
+    ///
+    /// The record leaves out what TIME-WAIT never reads: the RTT
+    /// estimate, the peer's window and MSS, and the empty queues.
+    pub fn to_time_wait(&self) -> Option<(TimeWait, SimTime)> {
+        if self.state != State::TimeWait || !self.is_quiet() {
+            return None;
+        }
+        let record = TimeWait {
+            local_port: self.local_port,
+            remote_port: self.remote_port,
+            iss: self.snd.iss,
+            snd_nxt: self.snd.nxt,
+            irs: self.rcv.irs?,
+            rcv_nxt: self.rcv.nxt,
+        };
+        Some((record, self.time_wait_until?))
+    }
+
+    /// Rebuilds a connection in TIME-WAIT, until `until`, from its record;
+    /// it answers every segment and timer as the connection it was taken
+    /// from.
+    pub fn from_time_wait(config: Config, record: TimeWait, until: SimTime) -> Connection {
+        let mut connection =
+            Connection::new(config, record.local_port, record.remote_port, record.iss);
+        connection.state = State::TimeWait;
+        connection.snd.una = record.snd_nxt;
+        connection.snd.nxt = record.snd_nxt;
+        connection.rcv = ReceiveSequence {
+            irs: Some(record.irs),
+            nxt: record.rcv_nxt,
+        };
+        connection.close_requested = true;
+        connection.fin_sent = true;
+        connection.time_wait_until = Some(until);
+        connection
+    }
+
+    /// Tells whether nothing waits to be sent, delivered, reported,
+    /// resent or acknowledged.
+    fn is_quiet(&self) -> bool {
+        self.writes.is_empty()
+            && self.unacked.is_empty()
+            && self.outbox.is_empty()
+            && self.events.is_empty()
+            && self.expiries.is_empty()
+            && self.reassembly.pieces.is_empty()
+            && self.reassembly.fin.is_none()
+            && !self.fin_ack_deferred
+            && self.recovery.deadline.is_none()
+            && self.snd.una == self.snd.nxt
+    }
+
+    /// Returns the settings the connection started with.
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     /// Returns the current state.
@@ -1853,6 +1940,101 @@ mod tests {
             client.poll_timeout(),
             Some(later + SimDuration::from_secs(240))
         );
+    }
+
+    /// Returns (client, server) after the server closed first: the
+    /// server in TIME-WAIT since T0 with its last ACK sent, the client
+    /// CLOSED.
+    fn server_in_time_wait() -> (Connection, Connection) {
+        let (mut client, mut server) = established();
+        server.close();
+        pass(&mut server, &mut client);
+        pass(&mut client, &mut server);
+        client.close();
+        pass(&mut client, &mut server);
+        pass(&mut server, &mut client);
+        events(&mut server);
+        assert_eq!(
+            (client.state(), server.state()),
+            (State::Closed, State::TimeWait)
+        );
+        (client, server)
+    }
+
+    #[test]
+    fn time_wait_record_waits_until_the_fin_is_acknowledged() {
+        let (mut client, mut server) = established();
+        server.close();
+        pass(&mut server, &mut client);
+        pass(&mut client, &mut server);
+        client.close();
+        let client_fin = only(drain(&mut client));
+        server.handle_segment(T0, &client_fin);
+        assert_eq!(server.state(), State::TimeWait);
+        assert_eq!(server.to_time_wait(), None, "the ACK of the FIN is owed");
+        server.flush_deferred_ack();
+        assert_eq!(server.to_time_wait(), None, "the ACK is not sent yet");
+        drain(&mut server);
+        events(&mut server);
+        let (_, until) = server.to_time_wait().expect("quiet in TIME-WAIT");
+        assert_eq!(until, T0 + SimDuration::from_secs(240));
+    }
+
+    #[test]
+    fn connection_rebuilt_from_time_wait_acks_a_repeated_fin_and_waits_again() {
+        let (_, server) = server_in_time_wait();
+        let (record, until) = server.to_time_wait().expect("quiet in TIME-WAIT");
+        let mut rebuilt = Connection::from_time_wait(Config::default(), record, until);
+        assert_eq!(rebuilt.initial_send_seq(), SERVER_ISN);
+        assert_eq!(rebuilt.initial_recv_seq(), Some(CLIENT_ISN));
+
+        let later = SimTime::from_nanos(7_000_000_000);
+        rebuilt.handle_segment(later, &from_client(Control::Fin, 1001, Some(5002), b""));
+        let ack = only(drain(&mut rebuilt));
+        assert_eq!(ack.control, Control::None);
+        assert_eq!((ack.seq, ack.ack), (SeqNumber(5002), Some(SeqNumber(1002))));
+        assert_eq!((ack.src_port, ack.dst_port), (SERVER_PORT, CLIENT_PORT));
+        let restarted = SimTime::from_nanos(247_000_000_000);
+        assert_eq!(rebuilt.poll_timeout(), Some(restarted));
+
+        rebuilt.handle_timeout(restarted);
+        assert_eq!(rebuilt.state(), State::Closed);
+        assert_eq!(events(&mut rebuilt), [Event::Closed]);
+    }
+
+    #[test]
+    fn connection_rebuilt_from_time_wait_answers_as_the_original() {
+        let mut seed: u64 = 0x7173;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as u32
+        };
+        for _ in 0..200 {
+            let (_, mut original) = server_in_time_wait();
+            let (record, until) = original.to_time_wait().expect("quiet in TIME-WAIT");
+            let mut rebuilt = Connection::from_time_wait(Config::default(), record, until);
+            let mut now = T0;
+            for _ in 0..6 {
+                now = now + SimDuration::from_secs(u64::from(next() % 200));
+                let control = CONTROLS[next() as usize % 4];
+                let seq = [1000 + next() % 4, next()][next() as usize % 2];
+                let ack = [None, Some(5000 + next() % 4), Some(next())][next() as usize % 3];
+                let payload = vec![0; (next() % 3) as usize];
+                let segment = from_client(control, seq, ack, &payload);
+                for connection in [&mut original, &mut rebuilt] {
+                    connection.handle_segment(now, &segment);
+                    connection.flush_deferred_ack();
+                    connection.handle_timeout(now);
+                }
+                assert_eq!(drain(&mut rebuilt), drain(&mut original), "{segment:?}");
+                assert_eq!(events(&mut rebuilt), events(&mut original));
+                assert_eq!(expiries(&mut rebuilt), expiries(&mut original));
+                assert_eq!(rebuilt.state(), original.state());
+                assert_eq!(rebuilt.poll_timeout(), original.poll_timeout());
+            }
+        }
     }
 
     #[test]

@@ -8,6 +8,11 @@
 //! ([`Host::end_turn`]) flushes any deferred ACK, so the wire order is the
 //! one the documented exchange draws.
 //!
+//! A connection that waits quietly in TIME-WAIT is parked as a small
+//! record in deadline order (see the `time_wait` module) and rebuilt
+//! when a segment or its deadline reaches it, so a server that closes
+//! first can hold hundreds of thousands.
+//!
 //! The host keeps the timers: its connections', its resolver's (a DNS
 //! time-out sends the question again or fails the look-up, and is drawn
 //! on the lifeline) and those its applications set, such as an SMTP
@@ -22,6 +27,8 @@
 //!
 //! Not modelled: IP fragmentation, ICMP (a datagram to a closed UDP port
 //! is dropped silently), more than one address per host.
+
+mod time_wait;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
@@ -43,6 +50,7 @@ use crate::time::{SimDuration, SimTime};
 use crate::trace::LifelineEventKind;
 use crate::wire::dns;
 use crate::wire::tcp::{Control, Segment, SeqNumber};
+use time_wait::{EndsKey, Parked, TimeWaitTable};
 
 /// The first port of the dynamic range (RFC 6335 §6).
 const FIRST_EPHEMERAL_PORT: u16 = 49152;
@@ -166,7 +174,8 @@ pub struct Host {
     seed: u64,
     apps: Vec<App>,
     sockets: BTreeMap<ConnId, Socket>,
-    endpoints: BTreeMap<(u16, Ipv4Addr, u16), ConnId>,
+    endpoints: BTreeMap<EndsKey, ConnId>,
+    time_wait: TimeWaitTable,
     resolver: Option<Resolver>,
     queries: BTreeMap<QueryId, usize>,
     app_timers: BTreeMap<(SimTime, TimerId), usize>,
@@ -184,8 +193,8 @@ pub struct Host {
 }
 
 /// The connections' timer deadlines, kept sorted so the next one is
-/// found without visiting every connection (a server holds thousands in
-/// TIME-WAIT).
+/// found without visiting every connection; those in TIME-WAIT keep
+/// theirs in the [`TimeWaitTable`].
 #[derive(Debug, Default)]
 struct ConnectionTimers {
     by_time: BTreeSet<(SimTime, ConnId)>,
@@ -213,6 +222,7 @@ impl Host {
             apps: Vec::new(),
             sockets: BTreeMap::new(),
             endpoints: BTreeMap::new(),
+            time_wait: TimeWaitTable::default(),
             resolver,
             queries: BTreeMap::new(),
             app_timers: BTreeMap::new(),
@@ -266,14 +276,16 @@ impl Host {
         }
     }
 
-    /// Finishes the host's turn: sends the deferred ACKs no reply carried
-    /// and forgets connections that reached CLOSED.
+    /// Finishes the host's turn: sends the deferred ACKs no reply carried,
+    /// forgets connections that reached CLOSED and parks those that wait
+    /// in TIME-WAIT.
     pub fn end_turn(&mut self, now: SimTime) {
         for conn in std::mem::take(&mut self.touched) {
             self.with_socket(conn, Connection::flush_deferred_ack);
             self.transmit(now, conn);
             self.with_socket(conn, Connection::release_spare_capacity);
             self.forget_if_closed(conn);
+            self.park_if_time_wait(conn);
         }
     }
 
@@ -286,6 +298,9 @@ impl Host {
     /// Returns the state of the connection with these ends, if the host
     /// still has it.
     pub fn connection_state(&self, ends: Ends) -> Option<tcp::State> {
+        if self.time_wait.contains(&key_of(ends)) {
+            return Some(tcp::State::TimeWait);
+        }
         let conn = self.conn_at(ends)?;
         Some(self.sockets[&conn].connection.state())
     }
@@ -294,6 +309,7 @@ impl Host {
     /// reaches it: no connection, no question, no timer, nothing to send.
     pub fn is_idle(&self) -> bool {
         self.sockets.is_empty()
+            && self.time_wait.is_empty()
             && self.resolver.as_ref().is_none_or(Resolver::is_idle)
             && self.queries.is_empty()
             && self.app_timers.is_empty()
@@ -334,6 +350,9 @@ impl Host {
     }
 
     /// Writes bytes for a script on the connection with these ends.
+    ///
+    /// A parked connection is not found: in TIME-WAIT it takes no more
+    /// writes.
     pub fn send_scripted(&mut self, now: SimTime, ends: Ends, data: &[u8]) {
         if let Some(conn) = self.conn_at(ends) {
             self.send(now, conn, data);
@@ -341,6 +360,8 @@ impl Host {
     }
 
     /// Closes this host's side of the connection with these ends, for a script.
+    ///
+    /// A parked connection is not found: in TIME-WAIT it is closed already.
     pub fn close_scripted(&mut self, now: SimTime, ends: Ends) {
         if let Some(conn) = self.conn_at(ends) {
             self.close(now, conn);
@@ -377,11 +398,9 @@ impl Host {
         self.script_random.next_u32() as u16
     }
 
-    /// Returns the connection with these ends.
+    /// Returns the connection with these ends, unless it is parked.
     fn conn_at(&self, ends: Ends) -> Option<ConnId> {
-        self.endpoints
-            .get(&(ends.local_port, ends.remote, ends.remote_port))
-            .copied()
+        self.endpoints.get(&key_of(ends)).copied()
     }
 
     /// Notes a datagram's arrival.
@@ -403,6 +422,9 @@ impl Host {
 
     /// Handles the connection timers that are due at `now`.
     fn wake_connections(&mut self, now: SimTime) {
+        while let Some(parked) = self.time_wait.take_due(now) {
+            self.unpark(parked);
+        }
         self.refresh_timers();
         let due: BTreeSet<ConnId> = self
             .connection_timers
@@ -485,9 +507,13 @@ impl Host {
     pub fn next_deadline(&mut self) -> Option<SimTime> {
         self.refresh_timers();
         let connections = self.connection_timers.by_time.first().map(|(at, _)| *at);
+        let parked = self.time_wait.next_deadline();
         let resolver = self.resolver.as_ref().and_then(Resolver::poll_timeout);
         let apps = self.app_timers.keys().next().map(|(at, _)| *at);
-        [connections, resolver, apps].into_iter().flatten().min()
+        [connections, parked, resolver, apps]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Re-reads the deadlines of the connections used since the last time.
@@ -524,9 +550,13 @@ impl Host {
         self.address
     }
 
-    /// Passes a segment to its connection, or opens one on a listening port.
+    /// Passes a segment to its connection, rebuilt first if it was
+    /// parked, or opens one on a listening port.
     fn receive_segment(&mut self, now: SimTime, from: Ipv4Addr, segment: Segment) {
         let key = (segment.dst_port, from, segment.src_port);
+        if let Some(parked) = self.time_wait.take(&key) {
+            self.unpark(parked);
+        }
         if let Some(&conn) = self.endpoints.get(&key) {
             self.with_socket(conn, |connection| connection.handle_segment(now, &segment));
             return self.after_connection_input(now, conn);
@@ -875,6 +905,53 @@ impl Host {
         self.connection_timers.changed.insert(conn);
     }
 
+    /// Parks a connection that waits quietly in TIME-WAIT as a small
+    /// record, unless its settings are no longer the host's or its
+    /// deadline would come before the last parked one's.
+    fn park_if_time_wait(&mut self, conn: ConnId) {
+        let Some(socket) = self.sockets.get(&conn) else {
+            return;
+        };
+        if *socket.connection.config() != self.tcp_config {
+            return;
+        }
+        let Some((sequence, until)) = socket.connection.to_time_wait() else {
+            return;
+        };
+        let Ok(app) = u16::try_from(socket.app) else {
+            return;
+        };
+        let parked = Parked {
+            until,
+            conn,
+            remote: socket.remote,
+            app,
+            accepted: socket.accepted,
+            sequence,
+        };
+        if self.time_wait.park(parked).is_ok() {
+            self.endpoints.remove(&parked.key());
+            self.sockets.remove(&conn);
+            self.connection_timers.changed.insert(conn);
+        }
+    }
+
+    /// Rebuilds a parked connection among the host's connections.
+    fn unpark(&mut self, parked: Parked) {
+        let connection = Connection::from_time_wait(self.tcp_config, parked.sequence, parked.until);
+        self.endpoints.insert(parked.key(), parked.conn);
+        self.connection_timers.changed.insert(parked.conn);
+        self.sockets.insert(
+            parked.conn,
+            Socket {
+                connection: Box::new(connection),
+                remote: parked.remote,
+                app: usize::from(parked.app),
+                accepted: parked.accepted,
+            },
+        );
+    }
+
     /// Runs `action` on a connection if it still exists.
     fn with_socket(&mut self, conn: ConnId, action: impl FnOnce(&mut Connection)) {
         self.connection_timers.changed.insert(conn);
@@ -893,7 +970,8 @@ impl Host {
         loop {
             let candidate = FIRST_EPHEMERAL_PORT + (self.next_port_offset % EPHEMERAL_SPAN) as u16;
             self.next_port_offset = self.next_port_offset.wrapping_add(1);
-            if !self.endpoints.contains_key(&(candidate, remote, port)) {
+            let key = (candidate, remote, port);
+            if !self.endpoints.contains_key(&key) && !self.time_wait.contains(&key) {
                 return candidate;
             }
         }
@@ -906,6 +984,11 @@ impl Host {
     }
 }
 
+/// Returns the key of a connection's ends.
+fn key_of(ends: Ends) -> EndsKey {
+    (ends.local_port, ends.remote, ends.remote_port)
+}
+
 /// Tells whether a segment opens a connection: SYN without ACK.
 fn is_opening_syn(segment: &Segment) -> bool {
     segment.control == Control::Syn && segment.ack.is_none()
@@ -914,4 +997,141 @@ fn is_opening_syn(segment: &Segment) -> bool {
 /// Draws a port of the dynamic range from a random stream.
 fn draw_ephemeral_port(random: &mut ChaCha20Rng) -> u16 {
     FIRST_EPHEMERAL_PORT + (random.next_u32() % EPHEMERAL_SPAN) as u16
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SERVER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 25);
+    const CLIENT: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+    const CLIENT_PORT: u16 = 50000;
+    const CLIENT_ISN: SeqNumber = SeqNumber(100);
+    const SERVER_ENDS: Ends = Ends {
+        local_port: 25,
+        remote: CLIENT,
+        remote_port: CLIENT_PORT,
+    };
+    /// Twice the MSL of two minutes (RFC 9293 §3.4.2).
+    const TWO_MSL: SimDuration = SimDuration::from_secs(240);
+
+    /// Returns the instant `millis` milliseconds into the run.
+    fn ms(millis: u64) -> SimTime {
+        SimTime::from_nanos(millis * 1_000_000)
+    }
+
+    /// Hands the client's segments to the host at `now`, ends the host's
+    /// turn and returns the segments it sent.
+    fn to_host(host: &mut Host, now: SimTime, segments: &[Segment]) -> Vec<Segment> {
+        for segment in segments {
+            let body = Body::Tcp(segment.clone());
+            let (src, dst) = (CLIENT, SERVER);
+            host.receive(now, Packet { src, dst, body });
+        }
+        host.end_turn(now);
+        let sent = host.take_outbox().into_iter().map(|out| out.packet.body);
+        sent.map(|body| match body {
+            Body::Tcp(segment) => segment,
+            other => panic!("a segment, not {other:?}"),
+        })
+        .collect()
+    }
+
+    /// Hands the host's segments to the client and returns its replies.
+    fn to_client(client: &mut Connection, segments: &[Segment]) -> Vec<Segment> {
+        for segment in segments {
+            client.handle_segment(SimTime::ZERO, segment);
+            client.flush_deferred_ack();
+        }
+        std::iter::from_fn(|| client.poll_transmit(SimTime::ZERO)).collect()
+    }
+
+    /// Returns a host that accepted a connection on port 25, closed it
+    /// first and reached TIME-WAIT at 20 ms, the client's FIN, and the
+    /// host's ISN.
+    fn server_in_time_wait() -> (Host, Segment, SeqNumber) {
+        let mut host = Host::new("server", SERVER, 1, None);
+        host.add_script_endpoint(BTreeSet::from([25]));
+        let mut client = Connection::connect(tcp::Config::default(), CLIENT_PORT, 25, CLIENT_ISN);
+        let syn = to_client(&mut client, &[]);
+        let syn_ack = to_host(&mut host, ms(0), &syn);
+        let server_isn = syn_ack[0].seq;
+        let ack = to_client(&mut client, &syn_ack);
+        to_host(&mut host, ms(0), &ack);
+
+        host.close_scripted(ms(10), SERVER_ENDS);
+        host.end_turn(ms(10));
+        let server_fin = host.take_outbox().remove(0).packet.body;
+        let Body::Tcp(server_fin) = server_fin else {
+            panic!("a FIN")
+        };
+        let ack_of_fin = to_client(&mut client, &[server_fin]);
+        client.close();
+        let client_fin = to_client(&mut client, &[]);
+        to_host(
+            &mut host,
+            ms(20),
+            &[ack_of_fin, client_fin.clone()].concat(),
+        );
+        (host, client_fin[0].clone(), server_isn)
+    }
+
+    #[test]
+    fn connection_in_time_wait_is_parked_as_a_small_record() {
+        let (mut host, _, _) = server_in_time_wait();
+        assert_eq!(
+            host.connection_state(SERVER_ENDS),
+            Some(tcp::State::TimeWait)
+        );
+        assert!(host.sockets.is_empty() && host.endpoints.is_empty());
+        assert_eq!(host.time_wait.len(), 1);
+        assert_eq!(host.next_deadline(), Some(ms(20) + TWO_MSL));
+        assert!(std::mem::size_of::<Parked>() <= 40);
+    }
+
+    #[test]
+    fn fin_repeated_in_time_wait_is_acked_again_and_restarts_the_wait() {
+        let (mut host, client_fin, server_isn) = server_in_time_wait();
+        let later = ms(60_000);
+
+        let replies = to_host(&mut host, later, std::slice::from_ref(&client_fin));
+
+        let [ack] = replies.as_slice() else {
+            panic!("one ACK, not {replies:?}")
+        };
+        assert_eq!(ack.control, Control::None);
+        assert_eq!(ack.seq, server_isn.plus(2), "after the SYN and the FIN");
+        assert_eq!(
+            ack.ack,
+            Some(CLIENT_ISN.plus(2)),
+            "after the SYN and the FIN"
+        );
+        assert_eq!(host.next_deadline(), Some(later + TWO_MSL));
+        assert_eq!(host.time_wait.len(), 1);
+        assert!(host.sockets.is_empty());
+    }
+
+    #[test]
+    fn record_is_gone_after_two_msl() {
+        let (mut host, _, _) = server_in_time_wait();
+        let end = ms(20) + TWO_MSL;
+
+        host.wake(SimTime::from_nanos(end.as_nanos() - 1));
+        host.end_turn(SimTime::from_nanos(end.as_nanos() - 1));
+        assert_eq!(
+            host.connection_state(SERVER_ENDS),
+            Some(tcp::State::TimeWait)
+        );
+
+        host.wake(end);
+        host.end_turn(end);
+        assert_eq!(host.connection_state(SERVER_ENDS), None);
+        assert_eq!(host.take_closed(), [SERVER_ENDS]);
+        assert_eq!(host.next_deadline(), None);
+        assert!(host.is_idle());
+        assert!(
+            host.take_outbox().is_empty(),
+            "the end of TIME-WAIT sends nothing"
+        );
+    }
 }

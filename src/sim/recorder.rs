@@ -6,13 +6,14 @@
 //! diagram can show numbers relative to it, as Wireshark does, and reads
 //! the SMTP lines of each conversation so the trace names every command
 //! and reply code. It forgets a connection once its ends have closed
-//! it, and fills only what counting needs when its sink asks for no
-//! more (see [`Detail`]).
+//! it, and a DNS query once an answer to it has arrived, and fills only
+//! what counting needs when its sink asks for no more (see [`Detail`]).
 //!
 //! Not modelled: a segment recorded after both ends of its connection
-//! closed shows absolute sequence numbers, not relative ones.
+//! closed shows absolute sequence numbers, not relative ones. A query
+//! that no answer reaches is remembered to the end of the run.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
 use crate::protocol::tcp;
@@ -34,8 +35,11 @@ pub type Endpoint = (Ipv4Addr, u16);
 #[derive(Debug, Default)]
 pub struct Recorder {
     initial_seq: BTreeMap<(Endpoint, Endpoint), u32>,
+    time_wait_initial_seqs: BTreeMap<(Endpoint, Endpoint), (u32, u32)>,
     transmissions: BTreeMap<SequencedKey, Transmissions>,
     queries: BTreeMap<QueryKey, Transmissions>,
+    answered: BTreeSet<(SimTime, QueryKey)>,
+    response_described: Option<QueryKey>,
     smtp: SmtpLines,
     recorded: usize,
     detail: Detail,
@@ -152,6 +156,23 @@ impl Recorder {
     pub fn keep(&mut self, message: &Message) {
         debug_assert_eq!(message.index, self.recorded, "messages are kept in order");
         self.recorded += 1;
+        let response = self.response_described.take();
+        if let (Some(query), Some(at)) = (response, message.received_at) {
+            self.answered.insert((at, query));
+        }
+    }
+
+    /// Forgets the first sends of the queries whose answer arrived before
+    /// `now`: the resolver that asked took the answer then and sends
+    /// them no more.
+    fn forget_answered_before(&mut self, now: SimTime) {
+        while let Some(&(at, query)) = self.answered.first() {
+            if at >= now {
+                return;
+            }
+            self.answered.pop_first();
+            self.queries.remove(&query);
+        }
     }
 
     /// Forgets what it kept about the connection between `local` and
@@ -160,7 +181,8 @@ impl Recorder {
     ///
     /// With the peer in TIME-WAIT neither side sends data, a SYN or a FIN
     /// again, so only the initial sequence numbers are kept, for the
-    /// peer's last ACKs; with the peer closed too, nothing is kept. A
+    /// peer's last ACKs, both in one entry (a server may hold hundreds of
+    /// thousands in TIME-WAIT); with the peer closed too, nothing is kept. A
     /// segment recorded after both ends closed (a late duplicate, or a
     /// reset answering one) shows its sequence numbers as they are, not
     /// relative to the forgotten initial ones.
@@ -173,12 +195,42 @@ impl Recorder {
         match peer {
             None => {
                 self.forget_resends(local, remote);
-                self.initial_seq.remove(&(local, remote));
-                self.initial_seq.remove(&(remote, local));
+                for ends in [(local, remote), (remote, local)] {
+                    self.initial_seq.remove(&ends);
+                    self.time_wait_initial_seqs.remove(&ends);
+                }
             }
-            Some(tcp::State::TimeWait) => self.forget_resends(local, remote),
+            Some(tcp::State::TimeWait) => {
+                self.forget_resends(local, remote);
+                self.pair_initial_seqs(local, remote);
+            }
             Some(_) => {}
         }
+    }
+
+    /// Keeps the initial sequence numbers of both ends of a connection
+    /// as one entry, once both are known.
+    fn pair_initial_seqs(&mut self, local: Endpoint, remote: Endpoint) {
+        let own = self.initial_seq.get(&(local, remote));
+        let peer = self.initial_seq.get(&(remote, local));
+        let (Some(&own), Some(&peer)) = (own, peer) else {
+            return;
+        };
+        self.initial_seq.remove(&(local, remote));
+        self.initial_seq.remove(&(remote, local));
+        self.time_wait_initial_seqs
+            .insert((local, remote), (own, peer));
+    }
+
+    /// Returns the initial sequence number `from` used toward `to`, if
+    /// its SYN was seen.
+    fn initial_seq_of(&self, from: Endpoint, to: Endpoint) -> Option<u32> {
+        if let Some(&isn) = self.initial_seq.get(&(from, to)) {
+            return Some(isn);
+        }
+        let paired = &self.time_wait_initial_seqs;
+        let as_first = paired.get(&(from, to)).map(|&(isn, _)| isn);
+        as_first.or_else(|| paired.get(&(to, from)).map(|&(_, isn)| isn))
     }
 
     /// Forgets the first sends of a connection's segments, both ways, and
@@ -202,7 +254,10 @@ impl Recorder {
     /// Tells whether it still keeps anything about a TCP connection.
     #[cfg(test)]
     pub fn holds_connections(&self) -> bool {
-        !self.initial_seq.is_empty() || !self.transmissions.is_empty() || !self.smtp.is_empty()
+        !self.initial_seq.is_empty()
+            || !self.time_wait_initial_seqs.is_empty()
+            || !self.transmissions.is_empty()
+            || !self.smtp.is_empty()
     }
 
     /// Returns the index the next message recorded will get.
@@ -253,13 +308,16 @@ impl Recorder {
     }
 
     /// Pairs a DNS query sent again after a time-out with its first send,
-    /// and says so at the end of its label.
+    /// and says so at the end of its label; notes which query a response
+    /// answers, so that the query is forgotten once the answer is in.
     fn explain_query(&mut self, message: &mut Message, dns: &dns::Message, origin: Origin) {
-        if dns.response.is_some() {
-            return;
-        }
+        self.forget_answered_before(message.sent_at);
         let local = (message.src_address, message.src_port);
         let remote = (message.dst_address, message.dst_port);
+        if dns.response.is_some() {
+            self.response_described = Some((remote, local, dns.id));
+            return;
+        }
         let index = message.index;
         let sent = self
             .queries
@@ -290,12 +348,8 @@ impl Recorder {
                 self.smtp.note_opener(local, remote);
             }
         }
-        let own_isn = self
-            .initial_seq
-            .get(&(local, remote))
-            .copied()
-            .unwrap_or(segment.seq.0);
-        let peer_isn = self.initial_seq.get(&(remote, local)).copied();
+        let own_isn = self.initial_seq_of(local, remote).unwrap_or(segment.seq.0);
+        let peer_isn = self.initial_seq_of(remote, local);
         let mut fields = tcp_fields(segment, own_isn, peer_isn);
         message.src_port = segment.src_port;
         message.dst_port = segment.dst_port;
@@ -502,6 +556,169 @@ fn record_data(data: &dns::RecordData) -> DnsRecordData {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const CLIENT: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+    const SERVER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 53);
+    const CLIENT_PORT: u16 = 50000;
+
+    /// Returns a DNS query from the client (or its response from the
+    /// server) with id 7, as it leaves its host.
+    fn dns(response: bool, origin: Origin) -> Outgoing {
+        let question = dns::Question {
+            name: dns::Name::parse("receiver.com").expect("a name"),
+            record_type: dns::RecordType::Mx,
+        };
+        let mut message = dns::Message::query(7, question);
+        let (src, dst, src_port, dst_port) = if response {
+            message.response = Some(dns::ResponseCode::NoError);
+            (SERVER, CLIENT, 53, CLIENT_PORT)
+        } else {
+            (CLIENT, SERVER, CLIENT_PORT, 53)
+        };
+        let body = Body::Dns {
+            src_port,
+            dst_port,
+            message: Box::new(message),
+        };
+        let packet = crate::sim::packet::Packet { src, dst, body };
+        Outgoing {
+            packet,
+            tcp_state: None,
+            origin,
+        }
+    }
+
+    /// Describes and keeps a packet sent at `sent_at` that arrives at
+    /// `arrives`; returns why the trace says it was sent.
+    fn record(
+        recorder: &mut Recorder,
+        sent_at: SimTime,
+        arrives: SimTime,
+        outgoing: &Outgoing,
+    ) -> SendReason {
+        let passage = Passage {
+            from: "a",
+            to: "b",
+            sent_at,
+            reacting_to: None,
+        };
+        let mut message = recorder.describe(passage, outgoing);
+        message.received_at = Some(arrives);
+        recorder.keep(&message);
+        message.why
+    }
+
+    #[test]
+    fn answered_query_is_forgotten_once_its_answer_has_arrived() {
+        let mut recorder = Recorder::new(Detail::Counts);
+        let s = SimTime::from_nanos;
+        let resent = Origin::Resent { fast: false };
+        record(&mut recorder, s(0), s(10), &dns(false, Origin::Fresh));
+        record(&mut recorder, s(10), s(30), &dns(true, Origin::Fresh));
+
+        let why = record(&mut recorder, s(30), s(40), &dns(false, resent));
+        assert_eq!(
+            why,
+            SendReason::Retransmission {
+                number: 1,
+                original: 0,
+                trigger: RetransmitTrigger::Timeout,
+            },
+            "a resend as the answer arrives still pairs with the first send"
+        );
+        assert_eq!(recorder.queries.len(), 1);
+
+        record(&mut recorder, s(31), s(41), &dns(true, Origin::Fresh));
+        assert!(recorder.queries.is_empty());
+        assert_eq!(recorder.answered.len(), 1, "the second answer, until 41");
+    }
+
+    #[test]
+    fn lost_answer_keeps_the_query() {
+        let mut recorder = Recorder::new(Detail::Counts);
+        let s = SimTime::from_nanos;
+        record(&mut recorder, s(0), s(10), &dns(false, Origin::Fresh));
+        let passage = Passage {
+            from: "b",
+            to: "a",
+            sent_at: s(10),
+            reacting_to: None,
+        };
+        let answer = recorder.describe(passage, &dns(true, Origin::Fresh));
+        recorder.keep(&answer);
+
+        record(&mut recorder, s(99), s(109), &dns(true, Origin::Fresh));
+        assert_eq!(recorder.queries.len(), 1);
+    }
+
+    /// Returns a segment between the client's port 50000 and port 25.
+    fn segment(from_client: bool, control: Control, seq: u32, ack: Option<u32>) -> Outgoing {
+        let (src, dst, src_port, dst_port) = if from_client {
+            (CLIENT, SERVER, CLIENT_PORT, 25)
+        } else {
+            (SERVER, CLIENT, 25, CLIENT_PORT)
+        };
+        let segment = Segment {
+            src_port,
+            dst_port,
+            control,
+            seq: crate::wire::tcp::SeqNumber(seq),
+            ack: ack.map(crate::wire::tcp::SeqNumber),
+            push: false,
+            window: 1000,
+            mss: None,
+            payload: Vec::new(),
+        };
+        let body = Body::Tcp(segment);
+        let packet = crate::sim::packet::Packet { src, dst, body };
+        Outgoing {
+            packet,
+            tcp_state: None,
+            origin: Origin::Fresh,
+        }
+    }
+
+    /// Returns the relative (seq, ack) the trace shows for a segment.
+    fn relative(recorder: &mut Recorder, outgoing: &Outgoing) -> (u32, Option<u32>) {
+        let passage = Passage {
+            from: "a",
+            to: "b",
+            sent_at: SimTime::ZERO,
+            reacting_to: None,
+        };
+        let message = recorder.describe(passage, outgoing);
+        recorder.keep(&message);
+        let fields = message.tcp.expect("TCP fields");
+        (fields.relative_seq, fields.relative_ack)
+    }
+
+    #[test]
+    fn last_ack_from_time_wait_stays_relative_until_both_ends_closed() {
+        let mut recorder = Recorder::new(Detail::Counts);
+        let client = (CLIENT, CLIENT_PORT);
+        let server = (SERVER, 25);
+        relative(&mut recorder, &segment(true, Control::Syn, 1000, None));
+        relative(
+            &mut recorder,
+            &segment(false, Control::Syn, 5000, Some(1001)),
+        );
+
+        recorder.forget_connection(client, server, Some(tcp::State::TimeWait));
+        assert!(recorder.initial_seq.is_empty());
+        let last_ack = segment(false, Control::None, 5002, Some(1002));
+        assert_eq!(relative(&mut recorder, &last_ack), (2, Some(2)));
+        let late = segment(true, Control::Fin, 1001, Some(5002));
+        assert_eq!(relative(&mut recorder, &late), (1, Some(2)));
+
+        recorder.forget_connection(server, client, None);
+        assert!(!recorder.holds_connections());
+        let forgotten = (0, Some(1002));
+        assert_eq!(
+            relative(&mut recorder, &last_ack),
+            forgotten,
+            "seq from itself"
+        );
+    }
 
     #[test]
     fn crlf_is_written_as_backslash_r_backslash_n() {
