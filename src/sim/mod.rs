@@ -598,10 +598,11 @@ impl<'a> World<'a> {
         let target = self.by_address.get(&outgoing.packet.dst).copied();
         let message = self.describe(now, from, target, &outgoing);
         let (arrival, verdict) = self.passage(now, from, target, &message);
-        let copy = (verdict == Verdict::Duplicate).then(|| message.clone());
-        self.keep(message, arrival, target, outgoing.packet.clone());
-        if let Some(copy) = copy {
-            self.send_copy(now, from, target, copy, outgoing.packet);
+        let copy =
+            (verdict == Verdict::Duplicate).then(|| (message.clone(), outgoing.packet.clone()));
+        self.keep(message, arrival, target, outgoing.packet);
+        if let Some((copy, packet)) = copy {
+            self.send_copy(now, from, target, copy, packet);
         }
     }
 
