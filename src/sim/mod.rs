@@ -662,13 +662,7 @@ impl<'a> World<'a> {
         if let Some(loss) = self.judge.stopped_on_leaving(from, to, now) {
             return (Err(loss), Verdict::Pass);
         }
-        let sighting = Sighting {
-            message,
-            from,
-            to: target,
-            links: self.topology.path_ends(from, to),
-        };
-        let verdict = self.judge.judge(&sighting, now);
+        let verdict = self.judge_rules(now, from, to, message);
         let arrival = match &verdict {
             Verdict::Drop(loss) => Err(loss.clone()),
             Verdict::Delay(by) => self.carry(now, from, to, message, *by),
@@ -677,6 +671,21 @@ impl<'a> World<'a> {
             }
         };
         (arrival, verdict)
+    }
+
+    /// Lets the fault rules decide a message's fate; with no rules it
+    /// passes, and its path is not looked up for them.
+    fn judge_rules(&mut self, now: SimTime, from: usize, to: usize, message: &Message) -> Verdict {
+        if self.scenario.faults.rules.is_empty() {
+            return Verdict::Pass;
+        }
+        let sighting = Sighting {
+            message,
+            from,
+            to: Some(to),
+            links: self.topology.path_ends(from, to),
+        };
+        self.judge.judge(&sighting, now)
     }
 
     /// Carries a message over the links, holds it back `delay` more, and
