@@ -174,10 +174,11 @@ pub struct Host {
     script_random: ChaCha20Rng,
     calls: HostCalls,
     outbox: Vec<Outgoing>,
+    events: Vec<Event>,
     reports: Vec<Report>,
     notes: Vec<StampedNote>,
     observations: Vec<Observation>,
-    touched: BTreeSet<ConnId>,
+    touched: MarkedConns,
     closed: Vec<Ends>,
     tcp_config: tcp::Config,
     connection_timers: ConnectionTimers,
@@ -190,7 +191,41 @@ pub struct Host {
 struct ConnectionTimers {
     by_time: BTreeSet<(SimTime, ConnId)>,
     armed: BTreeMap<ConnId, SimTime>,
-    changed: BTreeSet<ConnId>,
+    changed: MarkedConns,
+}
+
+/// Connections marked during a turn, handed over once each in [`ConnId`]
+/// order; the list's memory is kept from one turn to the next.
+#[derive(Debug, Default)]
+struct MarkedConns {
+    conns: Vec<ConnId>,
+}
+
+impl MarkedConns {
+    /// Marks a connection; marking it again is harmless.
+    fn mark(&mut self, conn: ConnId) {
+        if self.conns.last() != Some(&conn) {
+            self.conns.push(conn);
+        }
+    }
+
+    /// Hands over the marked connections, each once, in order, and
+    /// starts an empty mark.
+    fn take(&mut self) -> Vec<ConnId> {
+        let mut conns = std::mem::take(&mut self.conns);
+        conns.sort_unstable();
+        conns.dedup();
+        conns
+    }
+
+    /// Takes back a list handed over by [`Self::take`], to reuse its
+    /// memory, unless connections were marked meanwhile.
+    fn give_back(&mut self, mut conns: Vec<ConnId>) {
+        if self.conns.is_empty() {
+            conns.clear();
+            self.conns = conns;
+        }
+    }
 }
 
 impl Host {
@@ -220,10 +255,11 @@ impl Host {
             script_random: random::stream(seed, &format!("script-udp/{id}")),
             calls: HostCalls::default(),
             outbox: Vec::new(),
+            events: Vec::new(),
             reports: Vec::new(),
             notes: Vec::new(),
             observations: Vec::new(),
-            touched: BTreeSet::new(),
+            touched: MarkedConns::default(),
             closed: Vec::new(),
             tcp_config: tcp::Config::default(),
             connection_timers: ConnectionTimers::default(),
@@ -269,12 +305,14 @@ impl Host {
     /// Finishes the host's turn: sends the deferred ACKs no reply carried
     /// and forgets connections that reached CLOSED.
     pub fn end_turn(&mut self, now: SimTime) {
-        for conn in std::mem::take(&mut self.touched) {
+        let touched = self.touched.take();
+        for &conn in &touched {
             self.with_socket(conn, Connection::flush_deferred_ack);
             self.transmit(now, conn);
             self.with_socket(conn, Connection::release_spare_capacity);
             self.forget_if_closed(conn);
         }
+        self.touched.give_back(touched);
     }
 
     /// Hands over the ends of the connections forgotten since the last
@@ -492,21 +530,45 @@ impl Host {
 
     /// Re-reads the deadlines of the connections used since the last time.
     fn refresh_timers(&mut self) {
-        for conn in std::mem::take(&mut self.connection_timers.changed) {
-            if let Some(old) = self.connection_timers.armed.remove(&conn) {
-                self.connection_timers.by_time.remove(&(old, conn));
-            }
-            let socket = self.sockets.get(&conn);
-            if let Some(at) = socket.and_then(|s| s.connection.poll_timeout()) {
-                self.connection_timers.armed.insert(conn, at);
-                self.connection_timers.by_time.insert((at, conn));
-            }
+        let changed = self.connection_timers.changed.take();
+        for &conn in &changed {
+            self.refresh_timer(conn);
+        }
+        self.connection_timers.changed.give_back(changed);
+    }
+
+    /// Re-reads one connection's deadline; the sorted index changes only
+    /// when the deadline did.
+    fn refresh_timer(&mut self, conn: ConnId) {
+        let socket = self.sockets.get(&conn);
+        let deadline = socket.and_then(|s| s.connection.poll_timeout());
+        let timers = &mut self.connection_timers;
+        let armed = timers.armed.get(&conn).copied();
+        if armed == deadline {
+            return;
+        }
+        if let Some(old) = armed {
+            timers.armed.remove(&conn);
+            timers.by_time.remove(&(old, conn));
+        }
+        if let Some(at) = deadline {
+            timers.armed.insert(conn, at);
+            timers.by_time.insert((at, conn));
         }
     }
 
     /// Hands over the packets produced since the last call, in order.
     pub fn take_outbox(&mut self) -> Vec<Outgoing> {
         std::mem::take(&mut self.outbox)
+    }
+
+    /// Takes back an emptied list handed over by [`Self::take_outbox`],
+    /// to reuse its memory, unless packets were queued meanwhile.
+    pub fn give_back_outbox(&mut self, mut outbox: Vec<Outgoing>) {
+        if self.outbox.is_empty() {
+            outbox.clear();
+            self.outbox = outbox;
+        }
     }
 
     /// Hands over the application reports produced since the last call.
@@ -550,7 +612,7 @@ impl Host {
         let conn = self.calls.new_conn_id();
         self.endpoints
             .insert((syn.dst_port, from, syn.src_port), conn);
-        self.connection_timers.changed.insert(conn);
+        self.connection_timers.changed.mark(conn);
         self.sockets.insert(
             conn,
             Socket {
@@ -585,12 +647,15 @@ impl Host {
     fn after_connection_input(&mut self, now: SimTime, conn: ConnId) {
         self.note_timer_expiries(conn);
         self.transmit(now, conn);
-        let events = self.drain_events(conn);
-        for event in events {
+        let mut events = self.drain_events(conn);
+        for event in events.drain(..) {
             self.observe_event(conn, &event);
             self.deliver_event(now, conn, event);
         }
-        self.touched.insert(conn);
+        if self.events.is_empty() {
+            self.events = events;
+        }
+        self.touched.mark(conn);
     }
 
     /// Marks the connection's expired retransmission timers on the lifeline.
@@ -598,7 +663,7 @@ impl Host {
     /// The end of TIME-WAIT is left out: it is a state ending, not a
     /// recovery, and would add a row minutes after every exchange.
     fn note_timer_expiries(&mut self, conn: ConnId) {
-        self.connection_timers.changed.insert(conn);
+        self.connection_timers.changed.mark(conn);
         let Some(socket) = self.sockets.get_mut(&conn) else {
             return;
         };
@@ -647,13 +712,15 @@ impl Host {
         self.observations.push(observation);
     }
 
-    /// Collects a connection's events for its application.
+    /// Collects a connection's events for its application, in the
+    /// host's spare list of events when it has one.
     fn drain_events(&mut self, conn: ConnId) -> Vec<Event> {
-        self.connection_timers.changed.insert(conn);
-        let Some(socket) = self.sockets.get_mut(&conn) else {
-            return Vec::new();
-        };
-        std::iter::from_fn(|| socket.connection.poll_event()).collect()
+        self.connection_timers.changed.mark(conn);
+        let mut events = std::mem::take(&mut self.events);
+        if let Some(socket) = self.sockets.get_mut(&conn) {
+            events.extend(std::iter::from_fn(|| socket.connection.poll_event()));
+        }
+        events
     }
 
     /// Turns one connection event into a notice for its application.
@@ -722,7 +789,7 @@ impl Host {
         let isn = self.initial_sequence_number(local_port, remote, port);
         let connection = Connection::connect(self.tcp_config, local_port, port, isn);
         self.endpoints.insert((local_port, remote, port), conn);
-        self.connection_timers.changed.insert(conn);
+        self.connection_timers.changed.mark(conn);
         self.sockets.insert(
             conn,
             Socket {
@@ -738,7 +805,7 @@ impl Host {
 
     /// Queues bytes on a connection and sends what is due.
     fn send(&mut self, now: SimTime, conn: ConnId, data: &[u8]) {
-        self.connection_timers.changed.insert(conn);
+        self.connection_timers.changed.mark(conn);
         let Some(socket) = self.sockets.get_mut(&conn) else {
             return;
         };
@@ -833,7 +900,7 @@ impl Host {
 
     /// Moves every segment a connection has ready into the outbox.
     fn transmit(&mut self, now: SimTime, conn: ConnId) {
-        self.connection_timers.changed.insert(conn);
+        self.connection_timers.changed.mark(conn);
         let Some(socket) = self.sockets.get_mut(&conn) else {
             return;
         };
@@ -872,12 +939,12 @@ impl Host {
             remote: key.1,
             remote_port: key.2,
         });
-        self.connection_timers.changed.insert(conn);
+        self.connection_timers.changed.mark(conn);
     }
 
     /// Runs `action` on a connection if it still exists.
     fn with_socket(&mut self, conn: ConnId, action: impl FnOnce(&mut Connection)) {
-        self.connection_timers.changed.insert(conn);
+        self.connection_timers.changed.mark(conn);
         if let Some(socket) = self.sockets.get_mut(&conn) {
             action(&mut socket.connection);
         }
@@ -914,4 +981,31 @@ fn is_opening_syn(segment: &Segment) -> bool {
 /// Draws a port of the dynamic range from a random stream.
 fn draw_ephemeral_port(random: &mut ChaCha20Rng) -> u16 {
     FIRST_EPHEMERAL_PORT + (random.next_u32() % EPHEMERAL_SPAN) as u16
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marked_connections_come_once_each_in_order() {
+        let mut marked = MarkedConns::default();
+        for conn in [3, 1, 3, 3, 2, 1] {
+            marked.mark(ConnId(conn));
+        }
+        let taken = marked.take();
+        assert_eq!(taken, [ConnId(1), ConnId(2), ConnId(3)]);
+        marked.give_back(taken);
+        assert!(marked.take().is_empty(), "a list given back holds nothing");
+    }
+
+    #[test]
+    fn a_mark_made_while_handed_over_is_kept() {
+        let mut marked = MarkedConns::default();
+        marked.mark(ConnId(7));
+        let taken = marked.take();
+        marked.mark(ConnId(5));
+        marked.give_back(taken);
+        assert_eq!(marked.take(), [ConnId(5)]);
+    }
 }

@@ -580,9 +580,11 @@ impl<'a> World<'a> {
         for stamped in self.hosts[host].take_notes() {
             self.mark_lifeline(host, stamped.at, stamped.note);
         }
-        for outgoing in self.hosts[host].take_outbox() {
+        let mut outbox = self.hosts[host].take_outbox();
+        for outgoing in outbox.drain(..) {
             self.send(now, host, outgoing);
         }
+        self.hosts[host].give_back_outbox(outbox);
         for report in self.hosts[host].take_reports() {
             self.keep_report(host, report.at, report.outcome);
         }
