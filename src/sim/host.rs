@@ -183,10 +183,11 @@ pub struct Host {
     script_random: ChaCha20Rng,
     calls: HostCalls,
     outbox: Vec<Outgoing>,
+    events: Vec<Event>,
     reports: Vec<Report>,
     notes: Vec<StampedNote>,
     observations: Vec<Observation>,
-    touched: BTreeSet<ConnId>,
+    touched: MarkedConns,
     closed: Vec<Ends>,
     tcp_config: tcp::Config,
     connection_timers: ConnectionTimers,
@@ -199,7 +200,41 @@ pub struct Host {
 struct ConnectionTimers {
     by_time: BTreeSet<(SimTime, ConnId)>,
     armed: BTreeMap<ConnId, SimTime>,
-    changed: BTreeSet<ConnId>,
+    changed: MarkedConns,
+}
+
+/// Connections marked during a turn, handed over once each in [`ConnId`]
+/// order; the list's memory is kept from one turn to the next.
+#[derive(Debug, Default)]
+struct MarkedConns {
+    conns: Vec<ConnId>,
+}
+
+impl MarkedConns {
+    /// Marks a connection; marking it again is harmless.
+    fn mark(&mut self, conn: ConnId) {
+        if self.conns.last() != Some(&conn) {
+            self.conns.push(conn);
+        }
+    }
+
+    /// Hands over the marked connections, each once, in order, and
+    /// starts an empty mark.
+    fn take(&mut self) -> Vec<ConnId> {
+        let mut conns = std::mem::take(&mut self.conns);
+        conns.sort_unstable();
+        conns.dedup();
+        conns
+    }
+
+    /// Takes back a list handed over by [`Self::take`], to reuse its
+    /// memory, unless connections were marked meanwhile.
+    fn give_back(&mut self, mut conns: Vec<ConnId>) {
+        if self.conns.is_empty() {
+            conns.clear();
+            self.conns = conns;
+        }
+    }
 }
 
 impl Host {
@@ -230,10 +265,11 @@ impl Host {
             script_random: random::stream(seed, &format!("script-udp/{id}")),
             calls: HostCalls::default(),
             outbox: Vec::new(),
+            events: Vec::new(),
             reports: Vec::new(),
             notes: Vec::new(),
             observations: Vec::new(),
-            touched: BTreeSet::new(),
+            touched: MarkedConns::default(),
             closed: Vec::new(),
             tcp_config: tcp::Config::default(),
             connection_timers: ConnectionTimers::default(),
@@ -280,13 +316,15 @@ impl Host {
     /// forgets connections that reached CLOSED and parks those that wait
     /// in TIME-WAIT.
     pub fn end_turn(&mut self, now: SimTime) {
-        for conn in std::mem::take(&mut self.touched) {
+        let touched = self.touched.take();
+        for &conn in &touched {
             self.with_socket(conn, Connection::flush_deferred_ack);
             self.transmit(now, conn);
             self.with_socket(conn, Connection::release_spare_capacity);
             self.forget_if_closed(conn);
             self.park_if_time_wait(conn);
         }
+        self.touched.give_back(touched);
     }
 
     /// Hands over the ends of the connections forgotten since the last
@@ -518,21 +556,45 @@ impl Host {
 
     /// Re-reads the deadlines of the connections used since the last time.
     fn refresh_timers(&mut self) {
-        for conn in std::mem::take(&mut self.connection_timers.changed) {
-            if let Some(old) = self.connection_timers.armed.remove(&conn) {
-                self.connection_timers.by_time.remove(&(old, conn));
-            }
-            let socket = self.sockets.get(&conn);
-            if let Some(at) = socket.and_then(|s| s.connection.poll_timeout()) {
-                self.connection_timers.armed.insert(conn, at);
-                self.connection_timers.by_time.insert((at, conn));
-            }
+        let changed = self.connection_timers.changed.take();
+        for &conn in &changed {
+            self.refresh_timer(conn);
+        }
+        self.connection_timers.changed.give_back(changed);
+    }
+
+    /// Re-reads one connection's deadline; the sorted index changes only
+    /// when the deadline did.
+    fn refresh_timer(&mut self, conn: ConnId) {
+        let socket = self.sockets.get(&conn);
+        let deadline = socket.and_then(|s| s.connection.poll_timeout());
+        let timers = &mut self.connection_timers;
+        let armed = timers.armed.get(&conn).copied();
+        if armed == deadline {
+            return;
+        }
+        if let Some(old) = armed {
+            timers.armed.remove(&conn);
+            timers.by_time.remove(&(old, conn));
+        }
+        if let Some(at) = deadline {
+            timers.armed.insert(conn, at);
+            timers.by_time.insert((at, conn));
         }
     }
 
     /// Hands over the packets produced since the last call, in order.
     pub fn take_outbox(&mut self) -> Vec<Outgoing> {
         std::mem::take(&mut self.outbox)
+    }
+
+    /// Takes back an emptied list handed over by [`Self::take_outbox`],
+    /// to reuse its memory, unless packets were queued meanwhile.
+    pub fn give_back_outbox(&mut self, mut outbox: Vec<Outgoing>) {
+        if self.outbox.is_empty() {
+            outbox.clear();
+            self.outbox = outbox;
+        }
     }
 
     /// Hands over the application reports produced since the last call.
@@ -580,7 +642,7 @@ impl Host {
         let conn = self.calls.new_conn_id();
         self.endpoints
             .insert((syn.dst_port, from, syn.src_port), conn);
-        self.connection_timers.changed.insert(conn);
+        self.connection_timers.changed.mark(conn);
         self.sockets.insert(
             conn,
             Socket {
@@ -615,12 +677,15 @@ impl Host {
     fn after_connection_input(&mut self, now: SimTime, conn: ConnId) {
         self.note_timer_expiries(conn);
         self.transmit(now, conn);
-        let events = self.drain_events(conn);
-        for event in events {
+        let mut events = self.drain_events(conn);
+        for event in events.drain(..) {
             self.observe_event(conn, &event);
             self.deliver_event(now, conn, event);
         }
-        self.touched.insert(conn);
+        if self.events.is_empty() {
+            self.events = events;
+        }
+        self.touched.mark(conn);
     }
 
     /// Marks the connection's expired retransmission timers on the lifeline.
@@ -628,7 +693,7 @@ impl Host {
     /// The end of TIME-WAIT is left out: it is a state ending, not a
     /// recovery, and would add a row minutes after every exchange.
     fn note_timer_expiries(&mut self, conn: ConnId) {
-        self.connection_timers.changed.insert(conn);
+        self.connection_timers.changed.mark(conn);
         let Some(socket) = self.sockets.get_mut(&conn) else {
             return;
         };
@@ -677,13 +742,15 @@ impl Host {
         self.observations.push(observation);
     }
 
-    /// Collects a connection's events for its application.
+    /// Collects a connection's events for its application, in the
+    /// host's spare list of events when it has one.
     fn drain_events(&mut self, conn: ConnId) -> Vec<Event> {
-        self.connection_timers.changed.insert(conn);
-        let Some(socket) = self.sockets.get_mut(&conn) else {
-            return Vec::new();
-        };
-        std::iter::from_fn(|| socket.connection.poll_event()).collect()
+        self.connection_timers.changed.mark(conn);
+        let mut events = std::mem::take(&mut self.events);
+        if let Some(socket) = self.sockets.get_mut(&conn) {
+            events.extend(std::iter::from_fn(|| socket.connection.poll_event()));
+        }
+        events
     }
 
     /// Turns one connection event into a notice for its application.
@@ -752,7 +819,7 @@ impl Host {
         let isn = self.initial_sequence_number(local_port, remote, port);
         let connection = Connection::connect(self.tcp_config, local_port, port, isn);
         self.endpoints.insert((local_port, remote, port), conn);
-        self.connection_timers.changed.insert(conn);
+        self.connection_timers.changed.mark(conn);
         self.sockets.insert(
             conn,
             Socket {
@@ -768,7 +835,7 @@ impl Host {
 
     /// Queues bytes on a connection and sends what is due.
     fn send(&mut self, now: SimTime, conn: ConnId, data: &[u8]) {
-        self.connection_timers.changed.insert(conn);
+        self.connection_timers.changed.mark(conn);
         let Some(socket) = self.sockets.get_mut(&conn) else {
             return;
         };
@@ -863,7 +930,7 @@ impl Host {
 
     /// Moves every segment a connection has ready into the outbox.
     fn transmit(&mut self, now: SimTime, conn: ConnId) {
-        self.connection_timers.changed.insert(conn);
+        self.connection_timers.changed.mark(conn);
         let Some(socket) = self.sockets.get_mut(&conn) else {
             return;
         };
@@ -902,7 +969,7 @@ impl Host {
             remote: key.1,
             remote_port: key.2,
         });
-        self.connection_timers.changed.insert(conn);
+        self.connection_timers.changed.mark(conn);
     }
 
     /// Parks a connection that waits quietly in TIME-WAIT as a small
@@ -932,7 +999,7 @@ impl Host {
         if self.time_wait.park(parked).is_ok() {
             self.endpoints.remove(&parked.key());
             self.sockets.remove(&conn);
-            self.connection_timers.changed.insert(conn);
+            self.connection_timers.changed.mark(conn);
         }
     }
 
@@ -940,7 +1007,7 @@ impl Host {
     fn unpark(&mut self, parked: Parked) {
         let connection = Connection::from_time_wait(self.tcp_config, parked.sequence, parked.until);
         self.endpoints.insert(parked.key(), parked.conn);
-        self.connection_timers.changed.insert(parked.conn);
+        self.connection_timers.changed.mark(parked.conn);
         self.sockets.insert(
             parked.conn,
             Socket {
@@ -954,7 +1021,7 @@ impl Host {
 
     /// Runs `action` on a connection if it still exists.
     fn with_socket(&mut self, conn: ConnId, action: impl FnOnce(&mut Connection)) {
-        self.connection_timers.changed.insert(conn);
+        self.connection_timers.changed.mark(conn);
         if let Some(socket) = self.sockets.get_mut(&conn) {
             action(&mut socket.connection);
         }
@@ -1133,5 +1200,27 @@ mod tests {
             host.take_outbox().is_empty(),
             "the end of TIME-WAIT sends nothing"
         );
+    }
+
+    #[test]
+    fn marked_connections_come_once_each_in_order() {
+        let mut marked = MarkedConns::default();
+        for conn in [3, 1, 3, 3, 2, 1] {
+            marked.mark(ConnId(conn));
+        }
+        let taken = marked.take();
+        assert_eq!(taken, [ConnId(1), ConnId(2), ConnId(3)]);
+        marked.give_back(taken);
+        assert!(marked.take().is_empty(), "a list given back holds nothing");
+    }
+
+    #[test]
+    fn a_mark_made_while_handed_over_is_kept() {
+        let mut marked = MarkedConns::default();
+        marked.mark(ConnId(7));
+        let taken = marked.take();
+        marked.mark(ConnId(5));
+        marked.give_back(taken);
+        assert_eq!(marked.take(), [ConnId(5)]);
     }
 }

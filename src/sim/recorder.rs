@@ -95,7 +95,7 @@ impl Recorder {
     pub fn describe(&mut self, passage: Passage<'_>, outgoing: &Outgoing) -> Message {
         let packet = &outgoing.packet;
         let full = self.detail == Detail::Full;
-        let text = |text: &str| {
+        let text = |text: &dyn std::fmt::Display| {
             if full {
                 text.to_string()
             } else {
@@ -105,7 +105,7 @@ impl Recorder {
         let mut message = Message {
             index: self.recorded,
             sent_at: passage.sent_at,
-            sent_at_text: text(&passage.sent_at.to_string()),
+            sent_at_text: text(&passage.sent_at),
             received_at: None,
             lost: None,
             why: match passage.reacting_to {
@@ -113,8 +113,8 @@ impl Recorder {
                 Some((by, _)) => SendReason::Triggered { by },
                 None => SendReason::First,
             },
-            from: text(passage.from),
-            to: text(passage.to),
+            from: text(&passage.from),
+            to: text(&passage.to),
             src_address: packet.src,
             src_port: 0,
             dst_address: packet.dst,
