@@ -579,9 +579,11 @@ impl<'a> World<'a> {
         for stamped in self.hosts[host].take_notes() {
             self.mark_lifeline(host, stamped.at, stamped.note);
         }
-        for outgoing in self.hosts[host].take_outbox() {
+        let mut outbox = self.hosts[host].take_outbox();
+        for outgoing in outbox.drain(..) {
             self.send(now, host, outgoing);
         }
+        self.hosts[host].give_back_outbox(outbox);
         for report in self.hosts[host].take_reports() {
             self.keep_report(host, report.at, report.outcome);
         }
@@ -597,10 +599,11 @@ impl<'a> World<'a> {
         let target = self.scenario.participants.index_at(outgoing.packet.dst);
         let message = self.describe(now, from, target, &outgoing);
         let (arrival, verdict) = self.passage(now, from, target, &message);
-        let copy = (verdict == Verdict::Duplicate).then(|| message.clone());
-        self.keep(message, arrival, target, outgoing.packet.clone());
-        if let Some(copy) = copy {
-            self.send_copy(now, from, target, copy, outgoing.packet);
+        let copy =
+            (verdict == Verdict::Duplicate).then(|| (message.clone(), outgoing.packet.clone()));
+        self.keep(message, arrival, target, outgoing.packet);
+        if let Some((copy, packet)) = copy {
+            self.send_copy(now, from, target, copy, packet);
         }
     }
 
@@ -662,13 +665,7 @@ impl<'a> World<'a> {
         if let Some(loss) = self.judge.stopped_on_leaving(from, to, now) {
             return (Err(loss), Verdict::Pass);
         }
-        let sighting = Sighting {
-            message,
-            from,
-            to: target,
-            links: self.topology.path_ends(from, to),
-        };
-        let verdict = self.judge.judge(&sighting, now);
+        let verdict = self.judge_rules(now, from, to, message);
         let arrival = match &verdict {
             Verdict::Drop(loss) => Err(loss.clone()),
             Verdict::Delay(by) => self.carry(now, from, to, message, *by),
@@ -677,6 +674,21 @@ impl<'a> World<'a> {
             }
         };
         (arrival, verdict)
+    }
+
+    /// Lets the fault rules decide a message's fate; with no rules it
+    /// passes, and its path is not looked up for them.
+    fn judge_rules(&mut self, now: SimTime, from: usize, to: usize, message: &Message) -> Verdict {
+        if self.scenario.faults.rules.is_empty() {
+            return Verdict::Pass;
+        }
+        let sighting = Sighting {
+            message,
+            from,
+            to: Some(to),
+            links: self.topology.path_ends(from, to),
+        };
+        self.judge.judge(&sighting, now)
     }
 
     /// Carries a message over the links, holds it back `delay` more, and
@@ -689,7 +701,12 @@ impl<'a> World<'a> {
         message: &Message,
         delay: SimDuration,
     ) -> Result<SimTime, Loss> {
-        let at = self.topology.carry(from, to, now, ipv4_size(message))? + delay;
+        let octets = if self.topology.weighs_packets() {
+            ipv4_size(message)
+        } else {
+            0
+        };
+        let at = self.topology.carry(from, to, now, octets)? + delay;
         match self.judge.stopped_on_arrival(to, at) {
             Some(loss) => Err(loss),
             None => Ok(at),

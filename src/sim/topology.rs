@@ -134,6 +134,7 @@ pub struct Topology {
     copy_links: BTreeMap<(usize, usize), LinkState>,
     hops: Vec<Hop>,
     site_path: Vec<usize>,
+    weighs_packets: bool,
     trees: BTreeMap<usize, Vec<Option<(usize, usize)>>>,
     participants: Participants,
     seed: u64,
@@ -171,6 +172,10 @@ impl Topology {
                 }
             })
             .collect();
+        let weighs_packets = links.iter().any(|link| {
+            let directions = &link.spec.directions;
+            directions.iter().any(|d| d.bandwidth.is_some())
+        });
         let mut topology = Topology {
             graph,
             nodes,
@@ -178,6 +183,7 @@ impl Topology {
             copy_links: BTreeMap::new(),
             hops: Vec::new(),
             site_path: Vec::new(),
+            weighs_packets,
             trees: BTreeMap::new(),
             participants: participants.clone(),
             seed,
@@ -207,6 +213,12 @@ impl Topology {
             self.participants.id(b)
         );
         Box::new(random::stream(self.seed, &name))
+    }
+
+    /// Tells whether a packet's size can matter: some link has a
+    /// bandwidth. Without one, sizes need not be worked out.
+    pub fn weighs_packets(&self) -> bool {
+        self.weighs_packets
     }
 
     /// Forgets the state of the links of a population's copy, once the
