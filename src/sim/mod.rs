@@ -636,16 +636,20 @@ impl<'a> World<'a> {
         outgoing: &Outgoing,
     ) -> Message {
         let participants = &self.scenario.participants;
-        let to_id = target.map_or(Cow::Borrowed(""), |to| participants.id(to));
-        let from_id = participants.id(from);
+        let named = self.recorder.detail() == Detail::Full;
+        let id = |host: Option<usize>| match host {
+            Some(host) if named => participants.id(host),
+            _ => Cow::Borrowed(""),
+        };
+        let (from_id, to_id) = (id(Some(from)), id(target));
         let reacting_to = self
             .reacting_to
-            .map(|(message, sender)| (message, participants.id(sender)));
+            .map(|(message, sender)| (message, Some(sender) == target));
         let passage = Passage {
             from: &from_id,
             to: &to_id,
             sent_at: now,
-            reacting_to: reacting_to.as_ref().map(|(message, id)| (*message, &**id)),
+            reacting_to,
         };
         self.recorder.describe(passage, outgoing)
     }

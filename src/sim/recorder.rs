@@ -67,7 +67,8 @@ struct Transmissions {
     resends: u32,
 }
 
-/// Who sent a packet to whom, by participant id, and when.
+/// Who sent a packet to whom, by participant id, and when; the ids may
+/// be left empty when the recorder only counts.
 #[derive(Clone, Debug)]
 pub struct Passage<'a> {
     /// The sender's id.
@@ -77,8 +78,9 @@ pub struct Passage<'a> {
     /// When it left.
     pub sent_at: SimTime,
     /// The message whose arrival the sender was handling when it sent
-    /// this one, if any: its index and its sender's id.
-    pub reacting_to: Option<(usize, &'a str)>,
+    /// this one, if any: its index, and whether this one goes back to
+    /// that message's sender.
+    pub reacting_to: Option<(usize, bool)>,
 }
 
 impl Recorder {
@@ -88,6 +90,11 @@ impl Recorder {
             detail,
             ..Recorder::default()
         }
+    }
+
+    /// Returns how much of each message the recorder fills.
+    pub fn detail(&self) -> Detail {
+        self.detail
     }
 
     /// Describes one packet leaving a host, as the next message of the
@@ -109,7 +116,7 @@ impl Recorder {
             received_at: None,
             lost: None,
             why: match passage.reacting_to {
-                Some((to, sender)) if sender == passage.to => SendReason::Reply { to },
+                Some((to, true)) => SendReason::Reply { to },
                 Some((by, _)) => SendReason::Triggered { by },
                 None => SendReason::First,
             },
