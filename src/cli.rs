@@ -23,6 +23,9 @@ use crate::sim;
 use crate::sweep;
 use crate::trace::Trace;
 
+/// The most hosts a text diagram (of `run` or `diff`) draws.
+const MAX_TEXT_HOSTS: usize = 64;
+
 /// The width used when stdout is not a terminal and no --width is given.
 pub const DEFAULT_WIDTH: usize = 120;
 
@@ -233,6 +236,9 @@ fn compare(args: &DiffArgs) -> ExitCode {
             Ok(scenario) => scenario,
             Err(status) => return status,
         };
+        if let Err(why) = fits_a_text_diagram(&scenario) {
+            return fail(2, &format!("{file}: {why}"));
+        }
         match sim::run(&scenario) {
             Ok(outcome) => traces.push(outcome.trace),
             Err(error) => return fail(1, &format!("{file}: {error}")),
@@ -367,6 +373,11 @@ fn run(args: &RunArgs) -> ExitCode {
         Ok(loaded) => loaded,
         Err(status) => return status,
     };
+    if args.format == Format::Text
+        && let Err(why) = fits_a_text_diagram(&scenario)
+    {
+        return fail(2, &format!("{}: {why}", args.scenario));
+    }
     let provenance = Provenance::new(Path::new(&args.scenario), content.as_bytes(), scenario.seed)
         .with_sets(&args.sets);
     if matches!(args.format, Format::Jsonl | Format::Pcap) && !has_remarks(&scenario) {
@@ -389,6 +400,22 @@ fn run(args: &RunArgs) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => fail(error.exit_status(), &error.to_string()),
     }
+}
+
+/// Refuses a scenario with more hosts than a text diagram draws.
+///
+/// The text diagram gives each host a column on every row, so its size
+/// grows with hosts times messages: a population of a thousand would
+/// need gigabytes to draw a diagram no one could read.
+fn fits_a_text_diagram(scenario: &scenario::Scenario) -> Result<(), String> {
+    let hosts = scenario.participants.len();
+    if hosts <= MAX_TEXT_HOSTS {
+        return Ok(());
+    }
+    Err(format!(
+        "the text diagram draws a column for each host, at most {MAX_TEXT_HOSTS}, and this run has {hosts}; \
+         use --format summary, jsonl, pcap, mermaid or plantuml, or a smaller population"
+    ))
 }
 
 /// Tells whether a scenario has remarks, which need the whole run.
@@ -729,8 +756,9 @@ fn write_stdout(rendering: &str) -> ExitCode {
     }
 }
 
-/// Warns when the diagram came out wider than the `--width` asked for,
-/// which happens when participant names or times alone need more room.
+/// Warns when the diagram came out wider than the width asked for (or
+/// the default), which happens when participant names or times alone
+/// need more room.
 fn warn_if_wider(diagram: &str, width: usize, asked: bool) {
     use unicode_width::UnicodeWidthStr;
     let widest = diagram
@@ -738,9 +766,14 @@ fn warn_if_wider(diagram: &str, width: usize, asked: bool) {
         .map(UnicodeWidthStr::width)
         .max()
         .unwrap_or(0);
-    if asked && widest > width {
+    let limit = if asked {
+        format!("--width {width}")
+    } else {
+        format!("the width of {width} columns (set it with --width)")
+    };
+    if widest > width {
         to_stderr(&format!(
-            "seqsim: warning: the diagram needs {widest} columns, more than --width {width}; it is drawn {widest} wide"
+            "seqsim: warning: the diagram needs {widest} columns, more than {limit}; it is drawn {widest} wide"
         ));
     }
 }

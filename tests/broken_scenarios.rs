@@ -550,6 +550,19 @@ fn cases() -> Vec<Case> {
             "FILE:3:51: at `participants[0].population`: only a participant with an `smtp_client` can be a population",
         ),
         case(
+            "population-on-the-dns-server-a-client-names",
+            "title: t\nparticipants:\n  - { id: a, host: a.example, address: 192.0.2.1, resolver: d, smtp_client: { mails: [] } }\n  - { id: d, host: d.example, address: 192.0.2.53, dns_server: { records: [] }, population: { count: 2 } }\n",
+            "FILE:4:81: at `participants[1].population`: only a participant with an `smtp_client` can be a population",
+        ),
+        case(
+            "population-linked-to-itself",
+            population(
+                "{ count: 2 }",
+                "links:\n  - { between: [b, b], latency: 1ms }\n",
+            ),
+            "FILE:16:7: at `links[0].between`: a link joins two different participants",
+        ),
+        case(
             "population-past-the-last-address",
             population("{ count: 3 }", "").replace("192.0.2.2", "255.255.255.254"),
             "FILE:6:14: at `participants[1].address`: copy 3 would need an address past 255.255.255.255; start lower",

@@ -271,6 +271,61 @@ fn a_width_too_small_for_the_columns_is_warned_about() {
 }
 
 #[test]
+fn the_default_width_warns_too_when_the_columns_need_more() {
+    // Ten copies, a DNS server and a receiver: twelve columns of names
+    // such as `Sender 10` cannot fit in the 120 columns used when the
+    // output is not a terminal.
+    let output = seqsim(&[
+        "run",
+        "scenarios/smtp-population.yaml",
+        "--set",
+        "participants[0].population.count=10",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let widest = stdout.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(widest > 120);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(
+        stderr,
+        format!(
+            "seqsim: warning: the diagram needs {widest} columns, more than the width of 120 columns (set it with --width); it is drawn {widest} wide\n"
+        )
+    );
+}
+
+#[test]
+fn a_text_diagram_of_more_than_64_hosts_is_refused_before_the_run() {
+    // 63 copies, the DNS server and the receiver: 65 hosts, one too many.
+    let sets = [
+        "--set",
+        "participants[0].population.count=63",
+        "--set",
+        "participants[0].address=10.0.0.1",
+    ];
+    let text = seqsim(&[&["run", "scenarios/smtp-population.yaml"][..], &sets].concat());
+    assert_eq!(text.status.code(), Some(2));
+    assert!(text.stdout.is_empty());
+    let stderr = String::from_utf8(text.stderr).unwrap();
+    assert!(
+        stderr.contains("at most 64, and this run has 65"),
+        "{stderr}"
+    );
+    let diff = seqsim(&[&["diff", "scenarios/smtp-population.yaml"][..], &sets].concat());
+    assert_eq!(diff.status.code(), Some(2));
+    let summary = [
+        &[
+            "run",
+            "scenarios/smtp-population.yaml",
+            "--format",
+            "summary",
+        ][..],
+        &sets,
+    ];
+    assert_eq!(seqsim(&summary.concat()).status.code(), Some(0));
+}
+
+#[test]
 fn a_zero_latency_set_on_the_command_line_is_a_duration_as_in_a_file() {
     // `--set links[0].latency=0` reads `0` as a duration, as `latency: 0`
     // does in the file: the MX query then reaches DNS the instant it

@@ -73,6 +73,7 @@ pub fn validate(
         populations,
     };
     checker.index_participants(&raw.participants)?;
+    checker.populations_are_clients(&raw.participants)?;
     let written = raw
         .participants
         .iter()
@@ -165,6 +166,25 @@ impl Checker<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Refuses a population on a participant without an SMTP client,
+    /// before anything else names it (a population cannot be named
+    /// elsewhere, which would hide the real mistake).
+    fn populations_are_clients(
+        &self,
+        participants: &[RawParticipant],
+    ) -> Result<(), ScenarioError> {
+        let wrong = participants
+            .iter()
+            .position(|p| p.population.is_some() && p.smtp_client.is_none());
+        match wrong {
+            Some(index) => Err(self.error(
+                &format!("participants[{index}].population"),
+                "only a participant with an `smtp_client` can be a population",
+            )),
+            None => Ok(()),
+        }
     }
 
     /// Returns where the value at `path` is written.
@@ -645,16 +665,16 @@ impl Checker<'_> {
         let path = format!("links[{index}]");
         let a = self.any_participant_index(&format!("{path}.between[0]"), &raw.between[0])?;
         let b = self.any_participant_index(&format!("{path}.between[1]"), &raw.between[1])?;
-        if self.populations[a] && self.populations[b] {
-            return Err(self.error(
-                &format!("{path}.between"),
-                "a link cannot join two populations; link each to a host they share",
-            ));
-        }
         if a == b {
             return Err(self.error(
                 &format!("{path}.between"),
                 "a link joins two different participants",
+            ));
+        }
+        if self.populations[a] && self.populations[b] {
+            return Err(self.error(
+                &format!("{path}.between"),
+                "a link cannot join two populations; link each to a host they share",
             ));
         }
         let directions = self.directions(&path, (a, b), raw)?;
