@@ -563,6 +563,21 @@ fn cases() -> Vec<Case> {
             "FILE:16:7: at `links[0].between`: a link joins two different participants",
         ),
         case(
+            "population-copy-named-by-a-remark",
+            population(
+                "{ count: 2 }",
+                "remarks:\n  - { from: b-1, message: SYN, text: x }\n",
+            ),
+            "FILE:16:13: at `remarks[0].from`: `b-1` is a copy of the population `b`; copies cannot be named, only `links` may name the population",
+        ),
+        case(
+            "link-given-twice",
+            format!(
+                "title: t\nparticipants:\n  - {{ id: a, host: a.example, address: 192.0.2.1 }}\n{B}links:\n  - {{ between: [a, b], latency: 1ms }}\n  - {{ between: [b, a], latency: 2ms }}\n"
+            ),
+            "FILE:7:7: at `links[1].between`: links[0] already joins these two; give one link, with `one_way` for settings that differ by direction",
+        ),
+        case(
             "population-past-the-last-address",
             population("{ count: 3 }", "").replace("192.0.2.2", "255.255.255.254"),
             "FILE:6:14: at `participants[1].address`: copy 3 would need an address past 255.255.255.255; start lower",

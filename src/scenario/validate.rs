@@ -87,7 +87,8 @@ pub fn validate(
         .iter()
         .enumerate()
         .map(|(i, l)| checker.link(i, l))
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<Vec<_>, _>>()?;
+    checker.links_join_different_pairs(&links)?;
     let script = checker.script(&raw.script)?;
     checker.clients_started_once(&raw.participants, &script)?;
     let remarks = raw
@@ -246,12 +247,28 @@ impl Checker<'_> {
         id: &str,
     ) -> Result<usize, ScenarioError> {
         self.ids.get(id).copied().ok_or_else(|| {
+            if let Some(population) = self.population_copied_as(id) {
+                let message = format!(
+                    "`{id}` is a copy of the population `{population}`; copies cannot be named, \
+                     only `links` may name the population"
+                );
+                return self.error(path, message);
+            }
             let known: Vec<&str> = self.ids.keys().map(String::as_str).collect();
             self.error(
                 path,
                 format!("no participant has id `{id}` (known: {})", known.join(", ")),
             )
         })
+    }
+
+    /// Returns the id of the population whose copy `id` would name, if
+    /// any (its count is not checked: a name of that form is meant as a
+    /// copy).
+    fn population_copied_as<'id>(&self, id: &'id str) -> Option<&'id str> {
+        let (written, _) = population::split_copy_id(id)?;
+        let index = *self.ids.get(written)?;
+        self.populations[index].then_some(written)
     }
 
     /// Checks one participant and its roles.
@@ -679,6 +696,22 @@ impl Checker<'_> {
         }
         let directions = self.directions(&path, (a, b), raw)?;
         Ok(LinkSpec { a, b, directions })
+    }
+
+    /// Refuses a second link between the same two participants: each
+    /// pair has one link, with a setting for each direction.
+    fn links_join_different_pairs(&self, links: &[LinkSpec]) -> Result<(), ScenarioError> {
+        let mut seen = BTreeMap::new();
+        for (index, link) in links.iter().enumerate() {
+            let pair = (link.a.min(link.b), link.a.max(link.b));
+            if let Some(first) = seen.insert(pair, index) {
+                let message = format!(
+                    "links[{first}] already joins these two; give one link, with `one_way` for settings that differ by direction"
+                );
+                return Err(self.error(&format!("links[{index}].between"), message));
+            }
+        }
+        Ok(())
     }
 
     /// Checks a probability: a number from 0 to 1.
