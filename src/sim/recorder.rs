@@ -349,14 +349,22 @@ impl Recorder {
     fn fill_tcp(&mut self, message: &mut Message, segment: &Segment, state: Option<tcp::State>) {
         let local = (message.src_address, segment.src_port);
         let remote = (message.dst_address, segment.dst_port);
-        if segment.control == Control::Syn {
+        let full = self.detail == Detail::Full;
+        if segment.control == Control::Syn && full {
             self.initial_seq.insert((local, remote), segment.seq.0);
             if segment.ack.is_none() {
                 self.smtp.note_opener(local, remote);
             }
         }
-        let own_isn = self.initial_seq_of(local, remote).unwrap_or(segment.seq.0);
-        let peer_isn = self.initial_seq_of(remote, local);
+        let (own_isn, peer_isn) = if full {
+            let own = self.initial_seq_of(local, remote);
+            (
+                own.unwrap_or(segment.seq.0),
+                self.initial_seq_of(remote, local),
+            )
+        } else {
+            (0, Some(0))
+        };
         let mut fields = tcp_fields(segment, own_isn, peer_isn);
         message.src_port = segment.src_port;
         message.dst_port = segment.dst_port;
@@ -367,7 +375,7 @@ impl Recorder {
             Layer::of_ports(segment.src_port, segment.dst_port)
         };
         message.payload_len = segment.payload.len();
-        if self.detail == Detail::Full {
+        if full {
             self.fill_tcp_text(message, segment, &mut fields, state);
         }
         message.tcp = Some(fields);
@@ -700,8 +708,16 @@ mod tests {
     }
 
     #[test]
-    fn last_ack_from_time_wait_stays_relative_until_both_ends_closed() {
+    fn a_counting_recorder_keeps_no_initial_sequence_numbers() {
         let mut recorder = Recorder::new(Detail::Counts);
+        let syn = relative(&mut recorder, &segment(true, Control::Syn, 1000, None));
+        assert_eq!(syn, (1000, None), "numbers stay absolute");
+        assert!(recorder.initial_seq.is_empty() && recorder.smtp.is_empty());
+    }
+
+    #[test]
+    fn last_ack_from_time_wait_stays_relative_until_both_ends_closed() {
+        let mut recorder = Recorder::new(Detail::Full);
         let client = (CLIENT, CLIENT_PORT);
         let server = (SERVER, 25);
         relative(&mut recorder, &segment(true, Control::Syn, 1000, None));
