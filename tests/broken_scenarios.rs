@@ -82,6 +82,36 @@ fn cases() -> Vec<Case> {
             "FILE:3:14: at `participants[0].hots`: unknown field `hots`, expected one of `id`, `name`, `group`, `host`, `address`, `resolver`, `dns_timeout`, `dns_retries`, `dns_server`, `smtp_server`, `smtp_client`, `tcp`, `population`",
         ),
         case(
+            "null-title",
+            format!("title: ~\nparticipants:\n{A}"),
+            "FILE:1:8: at `title`: expected a string, found null (`~`, `null` or no value); quote it to mean that text, e.g. '~'",
+        ),
+        case(
+            "title-without-value",
+            format!("title:\nparticipants:\n{A}"),
+            "FILE:1:1: at `title`: expected a string, found null (`~`, `null` or no value); quote it to mean that text, e.g. '~'",
+        ),
+        case(
+            "blank-title",
+            format!("title: ' '\nparticipants:\n{A}"),
+            "FILE:1:8: at `title`: expected a title: text drawn above the diagram, e.g. `SMTP e-mail send`",
+        ),
+        case(
+            "null-host",
+            "title: t\nparticipants:\n  - { id: a, host: ~, address: 192.0.2.1 }\n",
+            "FILE:3:20: at `participants[0].host`: expected a string, found null (`~`, `null` or no value); quote it to mean that text, e.g. '~'",
+        ),
+        case(
+            "null-id",
+            "title: t\nparticipants:\n  - id: null\n    host: a.example\n    address: 192.0.2.1\n",
+            "FILE:3:9: at `participants[0].id`: expected a string, found null (`~`, `null` or no value); quote it to mean that text, e.g. '~'",
+        ),
+        case(
+            "null-mailbox",
+            "title: t\nparticipants:\n  - id: b\n    host: b.example\n    address: 192.0.2.2\n    smtp_server: { domain: b.example, mailboxes: [c3po, ~] }\n",
+            "FILE:6:57: at `participants[0].smtp_server.mailboxes[1]`: expected a string, found null (`~`, `null` or no value); quote it to mean that text, e.g. '~'",
+        ),
+        case(
             "missing-host",
             "title: t\nparticipants:\n  - { id: a, address: 192.0.2.1 }\n",
             "FILE:3:5: at `participants[0]`: missing field `host`",
@@ -809,6 +839,41 @@ fn a_bad_override_names_the_set_argument() {
         stderr.trim_end(),
         "seqsim: error: --set links[0].latency=soon: at `links[0].latency`: `soon` is not a duration like 20ms, 1.5s or 250us"
     );
+}
+
+#[test]
+fn a_null_or_empty_text_given_with_set_is_refused() {
+    let null = "expected a string, found null (`~`, `null` or no value); quote it to mean that text, e.g. '~'";
+    for (argument, expected) in [
+        ("title=", format!("at `title`: {null}")),
+        ("title=~", format!("at `title`: {null}")),
+        (
+            "title=''",
+            "at `title`: expected a title: text drawn above the diagram, e.g. `SMTP e-mail send`"
+                .to_string(),
+        ),
+        (
+            "participants[0].host=~",
+            format!("at `participants[0].host`: {null}"),
+        ),
+        (
+            "participants[0].id=~",
+            format!("at `participants[0].id`: {null}"),
+        ),
+    ] {
+        let (status, stderr) = seqsim(&["run", "scenarios/smtp-send.yaml", "--set", argument]);
+        assert_eq!(status, Some(2), "{argument}: {stderr}");
+        assert_eq!(
+            stderr.trim_end(),
+            format!("seqsim: error: --set {argument}: {expected}")
+        );
+    }
+}
+
+#[test]
+fn a_quoted_tilde_is_text() {
+    let (status, stderr) = seqsim(&["check", "scenarios/smtp-send.yaml", "--set", "title='~'"]);
+    assert_eq!(status, Some(0), "{stderr}");
 }
 
 #[test]

@@ -15,6 +15,7 @@ pub mod population;
 pub mod positions;
 mod raw;
 pub mod script;
+mod text;
 mod validate;
 
 use std::io::Read;
@@ -252,7 +253,14 @@ fn deserialize(file: &str, text: &str) -> Result<raw::RawScenario, ScenarioError
             line: l.line(),
             column: l.column(),
         });
-        let position = locate(reported, positions::Positions::of(text).find(&path));
+        let written = positions::Positions::of(text).find(&path);
+        // A null refused where text is required is placed by serde_yaml at
+        // the mapping that holds it or at what follows; the path is exact.
+        let position = if text::is_null_refusal(&inner.to_string()) {
+            written.or(reported)
+        } else {
+            locate(reported, written)
+        };
         let message = with_tab_hint(
             strip_path(&strip_location(&inner.to_string())),
             text,
@@ -365,6 +373,7 @@ fn strip_path(message: &str) -> String {
         "unknown field",
         "missing field",
         "unknown variant",
+        "expected a string, found null",
     ];
     if path_like && serde_words.iter().any(|words| rest.starts_with(words)) {
         rest.to_string()

@@ -72,6 +72,7 @@ pub fn validate(
         clients,
         populations,
     };
+    checker.title(&raw.title)?;
     checker.index_participants(&raw.participants)?;
     let written = raw
         .participants
@@ -146,6 +147,15 @@ impl Checker<'_> {
             Some(path.to_string()),
             message,
         )
+    }
+
+    /// Checks that the title has something to draw.
+    fn title(&self, title: &str) -> Result<(), ScenarioError> {
+        if title.trim().is_empty() {
+            let message = "expected a title: text drawn above the diagram, e.g. `SMTP e-mail send`";
+            return Err(self.error("title", message));
+        }
+        Ok(())
     }
 
     /// Checks that there are participants and their ids are unique.
