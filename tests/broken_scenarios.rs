@@ -565,6 +565,21 @@ fn cases() -> Vec<Case> {
             "FILE:7:26: at `participants[1].population.count`: expected a count from 1 to 1000000",
         ),
         case(
+            "population-count-negative",
+            population("{ count: -1 }", ""),
+            "FILE:7:26: at `participants[1].population.count`: invalid type: integer `-1`, expected a whole number from 1 to 1000000",
+        ),
+        case(
+            "population-count-fraction",
+            population("{ count: 1.5 }", ""),
+            "FILE:7:26: at `participants[1].population.count`: invalid type: floating point `1.5`, expected a whole number from 1 to 1000000",
+        ),
+        case(
+            "dns-retries-negative",
+            "title: t\nparticipants:\n  - { id: a, host: a.example, address: 192.0.2.1, dns_retries: -2 }\n",
+            "FILE:3:64: at `participants[0].dns_retries`: invalid type: integer `-2`, expected a whole number from 0 to 10",
+        ),
+        case(
             "population-unknown-key",
             population("{ count: 2, rate: 5 }", ""),
             "FILE:7:29: at `participants[1].population.rate`: unknown field `rate`, expected `count` or `interval`",
@@ -868,6 +883,27 @@ fn a_null_or_empty_text_given_with_set_is_refused() {
             format!("seqsim: error: --set {argument}: {expected}")
         );
     }
+}
+
+#[test]
+fn a_range_and_an_empty_path_are_said_in_plain_words() {
+    let (status, stderr) = seqsim(&[
+        "check",
+        "scenarios/smtp-population.yaml",
+        "--set",
+        "participants[0].population.count=1.5",
+    ]);
+    assert_eq!(status, Some(2));
+    assert_eq!(
+        stderr.trim_end(),
+        "seqsim: error: --set participants[0].population.count=1.5: at `participants[0].population.count`: invalid type: floating point `1.5`, expected a whole number from 1 to 1000000"
+    );
+    let (status, stderr) = seqsim(&["check", "scenarios/smtp-send.yaml", "--set", "=1"]);
+    assert_eq!(status, Some(2));
+    assert_eq!(
+        stderr.trim_end(),
+        "seqsim: error: --set `=1`: the path is empty (expected e.g. links[0].latency=50ms)"
+    );
 }
 
 #[test]

@@ -28,10 +28,10 @@ use crate::wire::smtp::{Address, to_crlf_lines};
 const DEFAULT_TTL: u32 = 3600;
 
 /// The most retries a resolver may be given.
-const MAX_DNS_RETRIES: u32 = 10;
+pub(super) const MAX_DNS_RETRIES: u32 = 10;
 
 /// The most attempts a sending client may be given for one recipient.
-const MAX_ATTEMPTS: u32 = 100;
+pub(super) const MAX_ATTEMPTS: u32 = 100;
 
 /// Validation state: the file, its text and where its keys are.
 pub(super) struct Checker<'a> {
