@@ -36,7 +36,7 @@ impl Parameter {
                 "--set {argument}: expected PATH=VALUE[,VALUE...], e.g. links[0].loss=0,0.05,0.1"
             ));
         };
-        let values: Vec<String> = values.split(',').map(str::to_string).collect();
+        let values = split_values(values).map_err(|why| format!("--set {argument}: {why}"))?;
         for value in &values {
             Setting::parse(&format!("{path}={value}"))?;
         }
@@ -46,6 +46,137 @@ impl Parameter {
         })
     }
 }
+
+/// Splits a value list at the commas outside YAML flow collections
+/// (`[...]`, `{...}`) and quoted strings, refusing empty values.
+fn split_values(list: &str) -> Result<Vec<String>, String> {
+    let mut scanner = ListScanner::default();
+    let mut values = Vec::new();
+    let mut start = 0;
+    for (at, c) in list.char_indices() {
+        if scanner.ends_value(c)? {
+            values.push(list[start..at].trim().to_string());
+            start = at + 1;
+        }
+    }
+    scanner.finish()?;
+    values.push(list[start..].trim().to_string());
+    refuse_empty(&values)?;
+    Ok(values)
+}
+
+/// Refuses an empty value, naming its place in the list.
+fn refuse_empty(values: &[String]) -> Result<(), String> {
+    let Some(empty) = values.iter().position(String::is_empty) else {
+        return Ok(());
+    };
+    let which = match values.len() {
+        1 => "the value is empty".to_string(),
+        count => format!("value {} of {count} is empty", empty + 1),
+    };
+    Err(format!("{which}; write '' for an empty string"))
+}
+
+/// Follows a value list character by character: which brackets are open
+/// and whether a quoted string is, so that only commas between values
+/// end one.
+#[derive(Default)]
+struct ListScanner {
+    /// The brackets and braces open, innermost last.
+    open: Vec<char>,
+    /// The quote character of the quoted string open, if any.
+    quote: Option<char>,
+    /// Inside a double-quoted string: the previous character was `\`.
+    escaped: bool,
+    /// The last character outside quotes that was not a space.
+    previous: Option<char>,
+    /// The previous character closed a single-quoted string, so another
+    /// `'` right after it is a quote written twice (`'it''s'`).
+    closed_single: bool,
+}
+
+impl ListScanner {
+    /// Takes the next character; tells whether it is a comma between values.
+    fn ends_value(&mut self, c: char) -> Result<bool, String> {
+        if let Some(quote) = self.quote {
+            self.in_quotes(quote, c);
+            return Ok(false);
+        }
+        let reopens = c == '\'' && self.closed_single;
+        self.closed_single = false;
+        let separator = match c {
+            '\'' | '"' if reopens || self.starts_scalar() => {
+                self.quote = Some(c);
+                false
+            }
+            '[' | '{' => {
+                self.open.push(c);
+                false
+            }
+            ']' | '}' => {
+                self.close(c)?;
+                false
+            }
+            ',' => self.open.is_empty(),
+            _ => false,
+        };
+        if !c.is_whitespace() {
+            self.previous = (!separator).then_some(c);
+        }
+        Ok(separator)
+    }
+
+    /// Tells whether a quote here would start a quoted string: at the
+    /// start of a value or of an item or value inside a collection, not
+    /// in the middle of a word such as `don't`.
+    fn starts_scalar(&self) -> bool {
+        match self.previous {
+            None | Some('[' | '{' | ',') => true,
+            Some(':') => !self.open.is_empty(),
+            Some(_) => false,
+        }
+    }
+
+    /// Takes a character inside a quoted string.
+    fn in_quotes(&mut self, quote: char, c: char) {
+        if self.escaped {
+            self.escaped = false;
+        } else if quote == '"' && c == '\\' {
+            self.escaped = true;
+        } else if c == quote {
+            self.quote = None;
+            self.closed_single = quote == '\'';
+            self.previous = Some(c);
+        }
+    }
+
+    /// Closes the innermost bracket, which must match `c`.
+    fn close(&mut self, c: char) -> Result<(), String> {
+        let expected = if c == ']' { '[' } else { '{' };
+        match self.open.pop() {
+            Some(opened) if opened == expected => Ok(()),
+            Some(opened) => Err(format!("`{c}` closes a `{opened}`; {BALANCE}")),
+            None => Err(format!("`{c}` closes nothing; {BALANCE}")),
+        }
+    }
+
+    /// Checks that nothing is left open at the end of the list.
+    fn finish(&self) -> Result<(), String> {
+        if let Some(quote) = self.quote {
+            return Err(format!(
+                "a quoted string ({quote}) is not closed; {BALANCE}"
+            ));
+        }
+        match self.open.last() {
+            Some(opened) => Err(format!("a `{opened}` is not closed; {BALANCE}")),
+            None => Ok(()),
+        }
+    }
+}
+
+/// How a value list must be written, said after an error in one.
+const BALANCE: &str = "values are split at commas outside [...], {...} and quotes, \
+                       so brackets, braces and quotes must balance";
 
 /// Refuses parameters that would run other than the rows say: `seed`,
 /// which `--seeds` sets for each run, and a path given twice.
@@ -404,6 +535,52 @@ mod tests {
         assert_eq!(outcome_of(&ended(&[])), "ok");
         let open = ["sender: c3po@receiver.com", "sender: r2d2@receiver.com"];
         assert_eq!(outcome_of(&ended(&open)), "2 recipients without outcome");
+    }
+
+    /// Splits a list as `--set` does, for the tests.
+    fn split(list: &str) -> Result<Vec<String>, String> {
+        split_values(list)
+    }
+
+    #[test]
+    fn lists_split_at_commas_outside_collections_and_quotes() {
+        assert_eq!(split("0,0.05,0.1").unwrap(), ["0", "0.05", "0.1"]);
+        assert_eq!(
+            split("[c3po, r2d2],[c3po]").unwrap(),
+            ["[c3po, r2d2]", "[c3po]"]
+        );
+        assert_eq!(
+            split("{a: [1, 2], b: 3}, {}").unwrap(),
+            ["{a: [1, 2], b: 3}", "{}"]
+        );
+        assert_eq!(
+            split("'a, b',\"c, \\\"d\"").unwrap(),
+            ["'a, b'", "\"c, \\\"d\""]
+        );
+        assert_eq!(split("'it''s, so',x").unwrap(), ["'it''s, so'", "x"]);
+        assert_eq!(split("[don't, x],y").unwrap(), ["[don't, x]", "y"]);
+        assert_eq!(split("don't,won't").unwrap(), ["don't", "won't"]);
+        assert_eq!(split("['a,b', \"c]\"]").unwrap(), ["['a,b', \"c]\"]"]);
+        assert_eq!(split("''").unwrap(), ["''"]);
+    }
+
+    #[test]
+    fn unbalanced_brackets_and_quotes_are_refused() {
+        let refused = |list: &str| split(list).unwrap_err();
+        assert!(refused("[a, b").starts_with("a `[` is not closed;"));
+        assert!(refused("a],b").starts_with("`]` closes nothing;"));
+        assert!(refused("{a: [1}").starts_with("`}` closes a `[`;"));
+        assert!(refused("'a, b").starts_with("a quoted string (') is not closed;"));
+        assert!(refused("x,\"a").starts_with("a quoted string (\") is not closed;"));
+    }
+
+    #[test]
+    fn empty_values_are_refused_by_their_place() {
+        let hint = "; write '' for an empty string";
+        assert_eq!(split("0,,0.1"), Err(format!("value 2 of 3 is empty{hint}")));
+        assert_eq!(split("0,0.1,"), Err(format!("value 3 of 3 is empty{hint}")));
+        assert_eq!(split(" "), Err(format!("the value is empty{hint}")));
+        assert_eq!(split(""), Err(format!("the value is empty{hint}")));
     }
 
     #[test]

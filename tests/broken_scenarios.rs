@@ -82,6 +82,36 @@ fn cases() -> Vec<Case> {
             "FILE:3:14: at `participants[0].hots`: unknown field `hots`, expected one of `id`, `name`, `group`, `host`, `address`, `resolver`, `dns_timeout`, `dns_retries`, `dns_server`, `smtp_server`, `smtp_client`, `tcp`, `population`",
         ),
         case(
+            "null-title",
+            format!("title: ~\nparticipants:\n{A}"),
+            "FILE:1:8: at `title`: expected a string, found null (`~`, `null` or no value); quote it to mean that text, e.g. '~'",
+        ),
+        case(
+            "title-without-value",
+            format!("title:\nparticipants:\n{A}"),
+            "FILE:1:1: at `title`: expected a string, found null (`~`, `null` or no value); quote it to mean that text, e.g. '~'",
+        ),
+        case(
+            "blank-title",
+            format!("title: ' '\nparticipants:\n{A}"),
+            "FILE:1:8: at `title`: expected a title: text drawn above the diagram, e.g. `SMTP e-mail send`",
+        ),
+        case(
+            "null-host",
+            "title: t\nparticipants:\n  - { id: a, host: ~, address: 192.0.2.1 }\n",
+            "FILE:3:20: at `participants[0].host`: expected a string, found null (`~`, `null` or no value); quote it to mean that text, e.g. '~'",
+        ),
+        case(
+            "null-id",
+            "title: t\nparticipants:\n  - id: null\n    host: a.example\n    address: 192.0.2.1\n",
+            "FILE:3:9: at `participants[0].id`: expected a string, found null (`~`, `null` or no value); quote it to mean that text, e.g. '~'",
+        ),
+        case(
+            "null-mailbox",
+            "title: t\nparticipants:\n  - id: b\n    host: b.example\n    address: 192.0.2.2\n    smtp_server: { domain: b.example, mailboxes: [c3po, ~] }\n",
+            "FILE:6:57: at `participants[0].smtp_server.mailboxes[1]`: expected a string, found null (`~`, `null` or no value); quote it to mean that text, e.g. '~'",
+        ),
+        case(
             "missing-host",
             "title: t\nparticipants:\n  - { id: a, address: 192.0.2.1 }\n",
             "FILE:3:5: at `participants[0]`: missing field `host`",
@@ -535,6 +565,21 @@ fn cases() -> Vec<Case> {
             "FILE:7:26: at `participants[1].population.count`: expected a count from 1 to 1000000",
         ),
         case(
+            "population-count-negative",
+            population("{ count: -1 }", ""),
+            "FILE:7:26: at `participants[1].population.count`: invalid type: integer `-1`, expected a whole number from 1 to 1000000",
+        ),
+        case(
+            "population-count-fraction",
+            population("{ count: 1.5 }", ""),
+            "FILE:7:26: at `participants[1].population.count`: invalid type: floating point `1.5`, expected a whole number from 1 to 1000000",
+        ),
+        case(
+            "dns-retries-negative",
+            "title: t\nparticipants:\n  - { id: a, host: a.example, address: 192.0.2.1, dns_retries: -2 }\n",
+            "FILE:3:64: at `participants[0].dns_retries`: invalid type: integer `-2`, expected a whole number from 0 to 10",
+        ),
+        case(
             "population-unknown-key",
             population("{ count: 2, rate: 5 }", ""),
             "FILE:7:29: at `participants[1].population.rate`: unknown field `rate`, expected `count` or `interval`",
@@ -837,6 +882,62 @@ fn a_bad_override_names_the_set_argument() {
         stderr.trim_end(),
         "seqsim: error: --set links[0].latency=soon: at `links[0].latency`: `soon` is not a duration like 20ms, 1.5s or 250us"
     );
+}
+
+#[test]
+fn a_null_or_empty_text_given_with_set_is_refused() {
+    let null = "expected a string, found null (`~`, `null` or no value); quote it to mean that text, e.g. '~'";
+    for (argument, expected) in [
+        ("title=", format!("at `title`: {null}")),
+        ("title=~", format!("at `title`: {null}")),
+        (
+            "title=''",
+            "at `title`: expected a title: text drawn above the diagram, e.g. `SMTP e-mail send`"
+                .to_string(),
+        ),
+        (
+            "participants[0].host=~",
+            format!("at `participants[0].host`: {null}"),
+        ),
+        (
+            "participants[0].id=~",
+            format!("at `participants[0].id`: {null}"),
+        ),
+    ] {
+        let (status, stderr) = seqsim(&["run", "scenarios/smtp-send.yaml", "--set", argument]);
+        assert_eq!(status, Some(2), "{argument}: {stderr}");
+        assert_eq!(
+            stderr.trim_end(),
+            format!("seqsim: error: --set {argument}: {expected}")
+        );
+    }
+}
+
+#[test]
+fn a_range_and_an_empty_path_are_said_in_plain_words() {
+    let (status, stderr) = seqsim(&[
+        "check",
+        "scenarios/smtp-population.yaml",
+        "--set",
+        "participants[0].population.count=1.5",
+    ]);
+    assert_eq!(status, Some(2));
+    assert_eq!(
+        stderr.trim_end(),
+        "seqsim: error: --set participants[0].population.count=1.5: at `participants[0].population.count`: invalid type: floating point `1.5`, expected a whole number from 1 to 1000000"
+    );
+    let (status, stderr) = seqsim(&["check", "scenarios/smtp-send.yaml", "--set", "=1"]);
+    assert_eq!(status, Some(2));
+    assert_eq!(
+        stderr.trim_end(),
+        "seqsim: error: --set `=1`: the path is empty (expected e.g. links[0].latency=50ms)"
+    );
+}
+
+#[test]
+fn a_quoted_tilde_is_text() {
+    let (status, stderr) = seqsim(&["check", "scenarios/smtp-send.yaml", "--set", "title='~'"]);
+    assert_eq!(status, Some(0), "{stderr}");
 }
 
 #[test]

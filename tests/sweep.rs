@@ -124,6 +124,32 @@ fn bad_flags_and_values_exit_2_with_a_reason() {
             vec!["--seeds", "1..2", "--set", "links[0].latency=1ms,soon"],
             "at `links[0].latency`: `soon` is not a duration",
         ),
+        (
+            vec!["--seeds", "1..2", "--set", "links[2].loss=0,,0.1"],
+            "--set links[2].loss=0,,0.1: value 2 of 3 is empty; write '' for an empty string",
+        ),
+        (
+            vec!["--seeds", "1..2", "--set", "links[2].loss="],
+            "--set links[2].loss=: the value is empty; write '' for an empty string",
+        ),
+        (
+            vec![
+                "--seeds",
+                "1",
+                "--set",
+                "participants[2].smtp_server.mailboxes=[c3po,[r2d2]",
+            ],
+            "mailboxes=[c3po,[r2d2]: a `[` is not closed; values are split at commas outside",
+        ),
+        (
+            vec![
+                "--seeds",
+                "1",
+                "--set",
+                "participants[2].smtp_server.mailboxes='c3po,r2d2",
+            ],
+            "a quoted string (') is not closed",
+        ),
     ];
     for (args, expected) in cases {
         let output = sweep(&args);
@@ -174,4 +200,38 @@ fn every_recipient_of_a_lossy_sweep_is_concluded() {
         let count = |i: usize| fields[i].parse::<u64>().unwrap();
         assert_eq!(count(8) + count(9), 3, "delivered + failed: {row}");
     }
+}
+
+#[test]
+fn lists_are_swept_whole_and_split_only_between_values() {
+    // Of the three recipients only those in the mailbox list are
+    // delivered; the others are refused (550), as in the documented send
+    // where aibo has no mailbox.
+    let mailboxes = "participants[2].smtp_server.mailboxes=[c3po, r2d2],[c3po]";
+    let out = rows(&["--seeds", "1", "--set", mailboxes]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "a header and one row per list: {out}");
+    assert!(lines[1].starts_with("0,1,\"[c3po, r2d2]\",ok,"), "{out}");
+    assert!(lines[1].contains(",2,1,"), "c3po and r2d2 delivered: {out}");
+    assert!(lines[2].starts_with("1,1,[c3po],ok,"), "{out}");
+    assert!(lines[2].contains(",1,2,"), "only c3po delivered: {out}");
+}
+
+#[test]
+fn a_quoted_value_keeps_its_commas() {
+    let out = rows(&[
+        "--seeds",
+        "1",
+        "--format",
+        "jsonl",
+        "--set",
+        "title='a, b',c",
+    ]);
+    let titles: Vec<serde_json::Value> = out
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).unwrap()["parameters"]["title"].clone()
+        })
+        .collect();
+    assert_eq!(titles, ["'a, b'", "c"]);
 }

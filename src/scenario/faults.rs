@@ -23,7 +23,7 @@ const FLAG_NAMES: [&str; 5] = ["SYN", "ACK", "FIN", "RST", "PSH"];
 
 /// The most resends a TCP setting may ask for. Real stacks stop far
 /// sooner (Linux: 15 data, 6 SYN); the bound keeps every run finite.
-const MAX_RESENDS: u32 = 100;
+pub(super) const MAX_RESENDS: u32 = 100;
 
 impl Checker<'_> {
     /// Checks every fault, sorting rules, outages and partitions apart.

@@ -15,6 +15,7 @@ pub mod population;
 pub mod positions;
 mod raw;
 pub mod script;
+mod text;
 mod validate;
 
 use std::io::Read;
@@ -252,9 +253,16 @@ fn deserialize(file: &str, text: &str) -> Result<raw::RawScenario, ScenarioError
             line: l.line(),
             column: l.column(),
         });
-        let position = locate(reported, positions::Positions::of(text).find(&path));
+        let written = positions::Positions::of(text).find(&path);
+        // A null refused where text is required is placed by serde_yaml at
+        // the mapping that holds it or at what follows; the path is exact.
+        let position = if text::is_null_refusal(&inner.to_string()) {
+            written.or(reported)
+        } else {
+            locate(reported, written)
+        };
         let message = with_tab_hint(
-            strip_path(&strip_location(&inner.to_string())),
+            with_key_range(strip_path(&strip_location(&inner.to_string())), &path),
             text,
             position,
         );
@@ -298,7 +306,10 @@ fn deserialize_with(
     let deserializer = serde_yaml::Deserializer::from_str(&rewritten);
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
-        let message = strip_path(&strip_location(&error.inner().to_string()));
+        let message = with_key_range(
+            strip_path(&strip_location(&error.inner().to_string())),
+            &path,
+        );
         let setting = sets
             .iter()
             .rev()
@@ -365,6 +376,7 @@ fn strip_path(message: &str) -> String {
         "unknown field",
         "missing field",
         "unknown variant",
+        "expected a string, found null",
     ];
     if path_like && serde_words.iter().any(|words| rest.starts_with(words)) {
         rest.to_string()
@@ -389,6 +401,38 @@ fn strip_location(message: &str) -> String {
         }
     }
     humane(&text)
+}
+
+/// Keys whose whole numbers have a narrower range than their type, by
+/// how their path ends, and that range.
+const KEY_RANGES: [(&str, u64, u64); 5] = [
+    (".population.count", 1, population::MAX_COPIES as u64),
+    (".dns_retries", 0, validate::MAX_DNS_RETRIES as u64),
+    (
+        ".smtp_client.max_attempts",
+        1,
+        validate::MAX_ATTEMPTS as u64,
+    ),
+    (".tcp.max_retransmissions", 0, faults::MAX_RESENDS as u64),
+    (
+        ".tcp.max_syn_retransmissions",
+        0,
+        faults::MAX_RESENDS as u64,
+    ),
+];
+
+/// Says the key's own range instead of its type's, when a key of
+/// [`KEY_RANGES`] was given something other than a whole number.
+fn with_key_range(message: String, path: &str) -> String {
+    let range = KEY_RANGES.iter().find(|(end, ..)| path.ends_with(end));
+    let cut = message.find("expected a whole number");
+    match (range, cut) {
+        (Some((_, low, high)), Some(cut)) => format!(
+            "{}expected a whole number from {low} to {high}",
+            &message[..cut]
+        ),
+        _ => message,
+    }
 }
 
 /// Replaces Rust type names in serde's messages with words.

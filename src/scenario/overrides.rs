@@ -97,6 +97,9 @@ impl fmt::Display for Setting {
 
 /// Parses `a.b[2].c` into segments: keys, each followed by any indexes.
 fn parse_path(path: &str) -> Result<Vec<Segment>, String> {
+    if path.is_empty() {
+        return Err("the path is empty (expected e.g. links[0].latency=50ms)".to_string());
+    }
     let mut segments = Vec::new();
     let mut rest = path;
     loop {
@@ -262,6 +265,14 @@ mod tests {
         assert!(Setting::parse("links[x].latency=1ms").is_err());
         assert!(Setting::parse("a..b=1").is_err());
         assert!(Setting::parse("a b=1").is_err());
+        assert_eq!(
+            Setting::parse("=1").unwrap_err(),
+            "--set `=1`: the path is empty (expected e.g. links[0].latency=50ms)"
+        );
+        assert_eq!(
+            Setting::parse("a..b=1").unwrap_err(),
+            "--set `a..b=1`: `a..b` has an empty key"
+        );
     }
 
     #[test]

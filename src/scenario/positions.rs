@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
-use yaml_rust2::scanner::Marker;
+use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 /// A line and column, both counted from one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,6 +120,16 @@ impl Walker {
         }
     }
 
+    /// Handles a key written with no value: the key is where its value
+    /// is found, since the parser places the empty value at whatever
+    /// follows. An empty key is a key like any other.
+    fn on_absent_value(&mut self, mark: Marker) {
+        match self.value_path() {
+            Some(_) => self.finish_value(),
+            None => self.on_scalar(String::new(), mark),
+        }
+    }
+
     /// Opens a mapping or sequence at the current value's path.
     ///
     /// Its own position is that of its first key or item (the parser's
@@ -166,6 +176,9 @@ impl Walker {
 impl MarkedEventReceiver for Walker {
     fn on_event(&mut self, event: Event, mark: Marker) {
         match event {
+            Event::Scalar(text, TScalarStyle::Plain, ..) if text.is_empty() => {
+                self.on_absent_value(mark)
+            }
             Event::Scalar(text, ..) => self.on_scalar(text, mark),
             Event::MappingStart(..) => self.open(mark, true),
             Event::SequenceStart(..) => self.open(mark, false),

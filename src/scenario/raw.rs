@@ -9,6 +9,8 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::text::{text, text_groups, text_pair, texts};
+
 /// A seqsim scenario: who takes part, how they are linked, and either the
 /// models' configuration, a script of literal messages, or both.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -16,6 +18,7 @@ use serde::Deserialize;
 #[schemars(title = "seqsim scenario")]
 pub struct RawScenario {
     /// Drawn above the diagram.
+    #[serde(deserialize_with = "text")]
     pub title: String,
     /// The seed every random draw derives from (ports, sequence numbers, DNS ids, jitter, loss).
     #[serde(default)]
@@ -42,14 +45,17 @@ pub struct RawScenario {
 #[schemars(rename = "Participant")]
 pub struct RawParticipant {
     /// The name other keys use: letters, digits, `-` and `_`.
+    #[serde(deserialize_with = "text")]
     pub id: String,
     /// Drawn at the head of the column (default: the id).
     pub name: Option<String>,
     /// A header drawn above this column and its neighbours of the same group.
     pub group: Option<String>,
     /// The host name, e.g. `mail.sender.com`.
+    #[serde(deserialize_with = "text")]
     pub host: String,
     /// The IPv4 address, e.g. `192.0.2.10`.
+    #[serde(deserialize_with = "text")]
     pub address: String,
     /// The id of the participant that answers this host's DNS queries.
     pub resolver: Option<String>,
@@ -122,8 +128,10 @@ pub enum RawRecord {
     /// An IPv4 address record.
     A {
         /// The owner name.
+        #[serde(deserialize_with = "text")]
         name: String,
         /// The IPv4 address.
+        #[serde(deserialize_with = "text")]
         address: String,
         /// Seconds the record may be cached (default 3600).
         ttl: Option<u32>,
@@ -131,10 +139,12 @@ pub enum RawRecord {
     /// A mail exchanger record.
     MX {
         /// The owner name: the mail domain.
+        #[serde(deserialize_with = "text")]
         name: String,
         /// Lower values are tried first.
         preference: u16,
         /// The host that takes mail for the domain.
+        #[serde(deserialize_with = "text")]
         exchange: String,
         /// Seconds the record may be cached (default 3600).
         ttl: Option<u32>,
@@ -142,8 +152,10 @@ pub enum RawRecord {
     /// A pointer record, for reverse look-ups.
     PTR {
         /// The owner name, e.g. `10.2.0.192.in-addr.arpa`.
+        #[serde(deserialize_with = "text")]
         name: String,
         /// The host name the address maps back to.
+        #[serde(deserialize_with = "text")]
         target: String,
         /// Seconds the record may be cached (default 3600).
         ttl: Option<u32>,
@@ -151,8 +163,10 @@ pub enum RawRecord {
     /// A canonical name record: the owner is an alias of the target.
     CNAME {
         /// The alias.
+        #[serde(deserialize_with = "text")]
         name: String,
         /// The canonical name.
+        #[serde(deserialize_with = "text")]
         target: String,
         /// Seconds the record may be cached (default 3600).
         ttl: Option<u32>,
@@ -165,9 +179,10 @@ pub enum RawRecord {
 #[schemars(rename = "SmtpServer")]
 pub struct RawSmtpServer {
     /// The mail domain it takes mail for.
+    #[serde(deserialize_with = "text")]
     pub domain: String,
     /// The local parts that have a mailbox.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "texts")]
     pub mailboxes: Vec<String>,
     /// Whether to check the HELO name with a PTR look-up (default true).
     #[serde(default = "yes")]
@@ -187,6 +202,7 @@ pub struct RawSmtpServer {
 #[schemars(rename = "SmtpReply")]
 pub struct RawReply {
     /// Where: `greeting`, `HELO`, `VRFY`, `MAIL`, `RCPT`, `DATA` or `end_of_data`.
+    #[serde(deserialize_with = "text")]
     pub at: String,
     /// The reply code: 421 or 554 for the greeting, 252 or 400 to 599 for VRFY, 400 to 599 elsewhere.
     pub code: u16,
@@ -234,8 +250,10 @@ pub struct RawReplyTimeouts {
 #[schemars(rename = "Mail")]
 pub struct RawMail {
     /// The envelope sender, e.g. `luke@sender.com`.
+    #[serde(deserialize_with = "text")]
     pub from: String,
     /// The envelope recipients.
+    #[serde(deserialize_with = "texts")]
     pub to: Vec<String>,
     /// Whether to ask VRFY for each recipient first.
     #[serde(default)]
@@ -255,8 +273,10 @@ pub struct RawMail {
 #[schemars(rename = "Link")]
 pub struct RawLink {
     /// The ids of the two participants it joins.
+    #[serde(deserialize_with = "text_pair")]
     pub between: [String; 2],
     /// The one-way delay, e.g. `10ms`, `1.5s` or `250us`.
+    #[serde(deserialize_with = "text")]
     pub latency: String,
     /// The most extra delay one crossing may add, drawn uniformly (default 0).
     pub jitter: Option<String>,
@@ -278,6 +298,7 @@ pub struct RawLink {
 #[schemars(rename = "OneWay")]
 pub struct RawOneWay {
     /// The id of the end packets leave in this direction.
+    #[serde(deserialize_with = "text")]
     pub from: String,
     /// The one-way delay in this direction.
     pub latency: Option<String>,
@@ -355,6 +376,7 @@ pub enum RawSmtpMatch {
 #[schemars(rename = "Outage")]
 pub struct RawOutage {
     /// The id of the host.
+    #[serde(deserialize_with = "text")]
     pub host: String,
     /// When it goes down (default: at the start).
     pub since: Option<String>,
@@ -368,6 +390,7 @@ pub struct RawOutage {
 #[schemars(rename = "Partition")]
 pub struct RawPartition {
     /// Two or more groups of participant ids; hosts in no group reach everyone.
+    #[serde(deserialize_with = "text_groups")]
     pub groups: Vec<Vec<String>>,
     /// When it starts (default: at the start).
     pub since: Option<String>,
@@ -397,6 +420,7 @@ pub struct RawStep {
 #[schemars(rename = "MailStep")]
 pub struct RawMailStep {
     /// The id of a participant with an `smtp_client` (and no `start` of its own).
+    #[serde(deserialize_with = "text")]
     pub from: String,
     /// Time to wait before this step, after the previous one ended (default 0).
     pub wait: Option<String>,
@@ -410,8 +434,10 @@ pub struct RawMailStep {
 #[schemars(rename = "Open")]
 pub struct RawOpen {
     /// The id of the participant that connects (the client).
+    #[serde(deserialize_with = "text")]
     pub from: String,
     /// The id of the participant it connects to (the server).
+    #[serde(deserialize_with = "text")]
     pub to: String,
     /// The server's port.
     pub port: u16,
@@ -429,8 +455,10 @@ pub struct RawOpen {
 #[schemars(rename = "Send")]
 pub struct RawSend {
     /// The id of the sender.
+    #[serde(deserialize_with = "text")]
     pub from: String,
     /// The id of the receiver.
+    #[serde(deserialize_with = "text")]
     pub to: String,
     /// `tcp` (default, on the connection open between the two) or `udp`.
     pub transport: Option<RawTransport>,
@@ -458,8 +486,10 @@ pub struct RawSend {
 #[schemars(rename = "Close")]
 pub struct RawClose {
     /// The id of the side that closes.
+    #[serde(deserialize_with = "text")]
     pub from: String,
     /// The id of the other side.
+    #[serde(deserialize_with = "text")]
     pub to: String,
     /// The server's port, to pick one of several open connections.
     pub port: Option<u16>,
@@ -513,9 +543,10 @@ pub struct RawDnsMessage {
 #[schemars(rename = "Question")]
 pub struct RawQuestion {
     /// The name asked about.
+    #[serde(deserialize_with = "text")]
     pub name: String,
     /// The record type asked for: `A`, `MX`, `PTR` or `CNAME`.
-    #[serde(rename = "type")]
+    #[serde(rename = "type", deserialize_with = "text")]
     pub record_type: String,
 }
 
@@ -525,14 +556,17 @@ pub struct RawQuestion {
 #[schemars(rename = "Remark")]
 pub struct RawRemark {
     /// The id of the message's sender.
+    #[serde(deserialize_with = "text")]
     pub from: String,
     /// The id of the message's receiver (default: any).
     pub to: Option<String>,
     /// The start of the message's label, e.g. `VRFY` or `SYN_ACK`.
+    #[serde(deserialize_with = "text")]
     pub message: String,
     /// Which of the matching messages: a count from 1 (default 1), or `last`.
     pub occurrence: Option<RawOccurrence>,
     /// The remark's text.
+    #[serde(deserialize_with = "text")]
     pub text: String,
 }
 

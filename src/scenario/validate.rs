@@ -28,10 +28,10 @@ use crate::wire::smtp::{Address, to_crlf_lines};
 const DEFAULT_TTL: u32 = 3600;
 
 /// The most retries a resolver may be given.
-const MAX_DNS_RETRIES: u32 = 10;
+pub(super) const MAX_DNS_RETRIES: u32 = 10;
 
 /// The most attempts a sending client may be given for one recipient.
-const MAX_ATTEMPTS: u32 = 100;
+pub(super) const MAX_ATTEMPTS: u32 = 100;
 
 /// Validation state: the file, its text and where its keys are.
 pub(super) struct Checker<'a> {
@@ -72,6 +72,7 @@ pub fn validate(
         clients,
         populations,
     };
+    checker.title(&raw.title)?;
     checker.index_participants(&raw.participants)?;
     checker.populations_are_clients(&raw.participants)?;
     let written = raw
@@ -148,6 +149,15 @@ impl Checker<'_> {
             Some(path.to_string()),
             message,
         )
+    }
+
+    /// Checks that the title has something to draw.
+    fn title(&self, title: &str) -> Result<(), ScenarioError> {
+        if title.trim().is_empty() {
+            let message = "expected a title: text drawn above the diagram, e.g. `SMTP e-mail send`";
+            return Err(self.error("title", message));
+        }
+        Ok(())
     }
 
     /// Checks that there are participants and their ids are unique.
