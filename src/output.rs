@@ -395,4 +395,180 @@ mod tests {
         assert_eq!(error.exit_status(), 2);
         assert!(error.to_string().contains("does not exist"), "{error}");
     }
+
+    #[cfg(unix)]
+    fn mode_of(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+    }
+
+    #[cfg(unix)]
+    fn set_mode(path: &Path, mode: u32) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_replaced_file_keeps_its_permission_bits() {
+        let directory = tempfile::tempdir().unwrap();
+        for mode in [0o600, 0o640, 0o755] {
+            let target = directory.path().join(format!("out-{mode:o}.txt"));
+            std::fs::write(&target, "old").unwrap();
+            set_mode(&target, mode);
+            write_file(&target, b"new").unwrap();
+            assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+            assert_eq!(mode_of(&target), mode, "mode {mode:o} kept");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_whose_owner_write_bit_is_clear_is_refused_as_read_only() {
+        let directory = tempfile::tempdir().unwrap();
+        for mode in [0o444, 0o400, 0o466] {
+            let target = directory.path().join(format!("out-{mode:o}.txt"));
+            std::fs::write(&target, "old").unwrap();
+            set_mode(&target, mode);
+            let error = check_path(&target, Path::new("s.yaml")).unwrap_err();
+            assert_eq!(error.exit_status(), 2);
+            let expected = format!("-o {}: is read-only", target.display());
+            assert!(error.to_string().starts_with(&expected), "{error}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_its_owner_may_write_is_accepted() {
+        let directory = tempfile::tempdir().unwrap();
+        let target = directory.path().join("out.txt");
+        std::fs::write(&target, "old").unwrap();
+        set_mode(&target, 0o200);
+        check_path(&target, Path::new("s.yaml")).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_read_only_file_behind_a_link_is_refused() {
+        let directory = tempfile::tempdir().unwrap();
+        let real = directory.path().join("real.txt");
+        let link = directory.path().join("link.txt");
+        std::fs::write(&real, "old").unwrap();
+        set_mode(&real, 0o444);
+        std::os::unix::fs::symlink("real.txt", &link).unwrap();
+        let error = check_path(&link, Path::new("s.yaml")).unwrap_err();
+        assert!(error.to_string().contains("is read-only"), "{error}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_dangling_link_gets_its_target_created_and_stays_a_link() {
+        let directory = tempfile::tempdir().unwrap();
+        let link = directory.path().join("link");
+        std::os::unix::fs::symlink("target.txt", &link).unwrap();
+        check_path(&link, Path::new("s.yaml")).unwrap();
+        write_file(&link, b"new").unwrap();
+        let target = directory.path().join("target.txt");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+        assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("target.txt"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_chain_of_relative_links_is_read_from_each_links_directory() {
+        let directory = tempfile::tempdir().unwrap();
+        let root = directory.path();
+        std::fs::create_dir(root.join("links")).unwrap();
+        std::fs::create_dir(root.join("real")).unwrap();
+        std::os::unix::fs::symlink("../real/out.txt", root.join("links/second")).unwrap();
+        std::os::unix::fs::symlink("links/second", root.join("first")).unwrap();
+        write_file(&root.join("first"), b"new").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(root.join("real/out.txt")).unwrap(),
+            "new"
+        );
+        assert!(
+            std::fs::symlink_metadata(root.join("first"))
+                .unwrap()
+                .is_symlink()
+        );
+        assert!(
+            std::fs::symlink_metadata(root.join("links/second"))
+                .unwrap()
+                .is_symlink()
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_into_a_missing_directory_is_a_bad_path() {
+        let directory = tempfile::tempdir().unwrap();
+        let link = directory.path().join("link");
+        std::os::unix::fs::symlink("missing/target.txt", &link).unwrap();
+        let error = check_path(&link, Path::new("s.yaml")).unwrap_err();
+        assert_eq!(error.exit_status(), 2);
+        assert!(error.to_string().contains("does not exist"), "{error}");
+        assert!(error.to_string().contains("missing"), "{error}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_loop_of_links_is_a_bad_path() {
+        let directory = tempfile::tempdir().unwrap();
+        let first = directory.path().join("first");
+        std::os::unix::fs::symlink("second", &first).unwrap();
+        std::os::unix::fs::symlink("first", directory.path().join("second")).unwrap();
+        let error = check_path(&first, Path::new("s.yaml")).unwrap_err();
+        assert_eq!(error.exit_status(), 2);
+        assert!(error.to_string().contains("symbolic links"), "{error}");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_failed_write_names_the_users_path_not_the_temporary_one() {
+        // sysfs refuses new files even to root.
+        let target = Path::new("/sys/seqsim-cannot-write-here.txt");
+        let error = write_file(target, b"new").unwrap_err();
+        assert_eq!(error.exit_status(), 1);
+        let message = error.to_string();
+        assert!(
+            message.starts_with("cannot write /sys/seqsim-cannot-write-here.txt: "),
+            "{message}"
+        );
+        assert!(!message.contains(".partial"), "{message}");
+        assert!(!message.contains(".seqsim-"), "{message}");
+    }
+
+    #[test]
+    fn the_temporary_file_is_forgotten_once_writing_ends() {
+        let directory = tempfile::tempdir().unwrap();
+        let target = directory.path().join("out.txt");
+        let recorded = std::cell::RefCell::new(None);
+        write_file_with(&target, |out| {
+            *recorded.borrow_mut() = partial_file().clone();
+            out.write_all(b"new")
+        })
+        .unwrap();
+        let recorded = recorded.into_inner().expect("recorded while writing");
+        assert_eq!(recorded.parent(), Some(directory.path()));
+        assert!(!recorded.exists(), "renamed over the target");
+        assert!(partial_file().as_ref().is_none_or(|path| path != &recorded));
+    }
+
+    #[test]
+    fn a_failed_write_removes_and_forgets_its_temporary_file() {
+        let directory = tempfile::tempdir().unwrap();
+        let target = directory.path().join("out.txt");
+        let recorded = std::cell::RefCell::new(None);
+        let failed = write_file_with(&target, |out| {
+            *recorded.borrow_mut() = partial_file().clone();
+            out.write_all(b"half")?;
+            Err(std::io::Error::other("cut short"))
+        });
+        assert!(failed.is_err());
+        let recorded = recorded.into_inner().expect("recorded while writing");
+        assert!(!recorded.exists());
+        assert!(partial_file().as_ref().is_none_or(|path| path != &recorded));
+        assert!(!target.exists());
+    }
 }
