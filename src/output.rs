@@ -142,9 +142,10 @@ fn resolve_links(path: &Path) -> std::io::Result<PathBuf> {
             return Ok(current);
         }
         let link = std::fs::read_link(&current)?;
-        current = current
-            .parent()
-            .map_or(link.clone(), |parent| parent.join(&link));
+        current = match current.parent() {
+            Some(parent) => parent.join(link),
+            None => link,
+        };
     }
     Err(std::io::Error::other(format!(
         "more than {MAX_LINKS} symbolic links in a row (a loop?)"
@@ -200,8 +201,7 @@ pub fn write_file_with(
         return write_in_place(&target, produce).map_err(failed);
     }
     let _forget = ForgetPartialFile;
-    let temporary = create_partial_file(&directory_of(&target)).map_err(failed)?;
-    let mut temporary = temporary;
+    let mut temporary = create_partial_file(&directory_of(&target)).map_err(failed)?;
     fill(&mut temporary, produce).map_err(failed)?;
     keep_permissions(&temporary, &target).map_err(failed)?;
     persist_partial_file(temporary, &target).map_err(failed)
