@@ -221,7 +221,28 @@ fn a_file_that_cannot_be_written_is_a_write_failure() {
         message.starts_with("seqsim: error: cannot write /proc/seqsim-cannot-write-here.msc: "),
         "{message}"
     );
+    assert!(!message.contains(".partial"), "{message}");
     assert!(!message.contains("panicked"), "{message}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_read_only_output_is_refused_before_the_run_and_left_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let directory = common::scratch_dir();
+    let target = directory.path().join("handout.msc");
+    std::fs::write(&target, "the old chart").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let output = seqsim(&["--format", "msc", "-o", target.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let expected = format!("seqsim: error: -o {}: is read-only", target.display());
+    assert!(
+        stderr(&output).starts_with(&expected),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "the old chart");
+    assert_eq!(names_in(directory.path()), ["handout.msc"]);
 }
 
 #[cfg(unix)]
