@@ -23,7 +23,7 @@
 use std::net::Ipv4Addr;
 
 use super::participants::Participants;
-use super::raw::RawPopulation;
+use super::raw::{RawParticipant, RawPopulation};
 use super::script::{Action, Step};
 use super::validate::Checker;
 use super::{Participant, Remark, ScenarioError};
@@ -44,19 +44,31 @@ pub struct Copies {
 }
 
 impl Checker<'_> {
+    /// Refuses a population on a participant without an SMTP client.
+    /// It runs before the participants are checked: a population cannot
+    /// be named elsewhere, which would otherwise hide the real mistake.
+    pub(super) fn populations_are_clients(
+        &self,
+        participants: &[RawParticipant],
+    ) -> Result<(), ScenarioError> {
+        let wrong = participants
+            .iter()
+            .position(|p| p.population.is_some() && p.smtp_client.is_none());
+        match wrong {
+            Some(index) => Err(self.error(
+                &format!("participants[{index}].population"),
+                "only a participant with an `smtp_client` can be a population",
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// Checks a `population`: a count from 1 and an optional interval.
     pub(super) fn population(
         &self,
         path: &str,
         raw: &RawPopulation,
-        is_client: bool,
     ) -> Result<Copies, ScenarioError> {
-        if !is_client {
-            return Err(self.error(
-                path,
-                "only a participant with an `smtp_client` can be a population",
-            ));
-        }
         if !(1..=MAX_COPIES).contains(&raw.count) {
             let message = format!("expected a count from 1 to {MAX_COPIES}");
             return Err(self.error(&format!("{path}.count"), message));

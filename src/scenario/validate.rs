@@ -179,25 +179,6 @@ impl Checker<'_> {
         Ok(())
     }
 
-    /// Refuses a population on a participant without an SMTP client,
-    /// before anything else names it (a population cannot be named
-    /// elsewhere, which would hide the real mistake).
-    fn populations_are_clients(
-        &self,
-        participants: &[RawParticipant],
-    ) -> Result<(), ScenarioError> {
-        let wrong = participants
-            .iter()
-            .position(|p| p.population.is_some() && p.smtp_client.is_none());
-        match wrong {
-            Some(index) => Err(self.error(
-                &format!("participants[{index}].population"),
-                "only a participant with an `smtp_client` can be a population",
-            )),
-            None => Ok(()),
-        }
-    }
-
     /// Returns where the value at `path` is written.
     pub(super) fn position_of(&self, path: &str) -> Option<super::Position> {
         self.positions.find(path)
@@ -313,11 +294,7 @@ impl Checker<'_> {
         };
         let tcp = self.tcp(&path, raw.tcp.as_ref())?;
         let copies = match &raw.population {
-            Some(population) => Some(self.population(
-                &format!("{path}.population"),
-                population,
-                smtp_client.is_some(),
-            )?),
+            Some(population) => Some(self.population(&format!("{path}.population"), population)?),
             None => None,
         };
         let name = raw.name.clone().unwrap_or_else(|| raw.id.clone());
