@@ -132,6 +132,7 @@ pub struct Topology {
     nodes: Vec<NodeIndex>,
     links: Vec<Link>,
     copy_links: BTreeMap<(usize, usize), LinkState>,
+    copied: Vec<bool>,
     hops: Vec<Hop>,
     site_path: Vec<usize>,
     weighs_packets: bool,
@@ -181,6 +182,7 @@ impl Topology {
             nodes,
             links,
             copy_links: BTreeMap::new(),
+            copied,
             hops: Vec::new(),
             site_path: Vec::new(),
             weighs_packets,
@@ -437,7 +439,7 @@ impl Topology {
     /// Tells whether paths toward `to` may not go on through `site`: it
     /// is a population other than the destination.
     fn is_transit_barred(&self, site: usize, to: usize) -> bool {
-        site != to && self.links.iter().any(|link| link.copied_end == Some(site))
+        site != to && self.copied[site]
     }
 }
 
