@@ -25,7 +25,9 @@ pub struct Participants {
     written: Vec<Participant>,
     copies: Vec<Option<Copies>>,
     spans: Vec<Range<usize>>,
-    by_first_address: BTreeMap<Ipv4Addr, usize>,
+    /// Each written participant's first address and its index, sorted
+    /// by address.
+    by_first_address: Vec<(Ipv4Addr, usize)>,
     by_written_id: BTreeMap<String, usize>,
 }
 
@@ -41,13 +43,14 @@ impl Participants {
             participants.spans.push(start..start + count);
             participants
                 .by_first_address
-                .insert(participant.address, index);
+                .push((participant.address, index));
             participants
                 .by_written_id
                 .insert(participant.id.clone(), index);
             participants.written.push(participant);
             participants.copies.push(copies);
         }
+        participants.by_first_address.sort_unstable();
         participants
     }
 
@@ -186,7 +189,8 @@ impl Participants {
 
     /// Returns the index of the participant with this address, if any.
     pub fn index_at(&self, address: Ipv4Addr) -> Option<usize> {
-        let (&first, &written) = self.by_first_address.range(..=address).next_back()?;
+        let after = self.by_first_address.partition_point(|&(first, _)| first <= address);
+        let (first, written) = self.by_first_address[after.checked_sub(1)?];
         let offset = u32::from(address) - u32::from(first);
         let span = &self.spans[written];
         (offset < span.len() as u32).then(|| span.start + offset as usize)

@@ -136,10 +136,14 @@ pub struct Topology {
     hops: Vec<Hop>,
     site_path: Vec<usize>,
     weighs_packets: bool,
-    trees: BTreeMap<usize, Vec<Option<(usize, usize)>>>,
+    trees: Vec<Option<Tree>>,
     participants: Participants,
     seed: u64,
 }
+
+/// The lowest-latency ways toward one written participant: for each
+/// written participant, the link to take and the one it leads to.
+type Tree = Vec<Option<(usize, usize)>>;
 
 /// One link crossed by a packet: its index, and the copy whose own link
 /// it is when it joins a population.
@@ -186,7 +190,7 @@ impl Topology {
             hops: Vec::new(),
             site_path: Vec::new(),
             weighs_packets,
-            trees: BTreeMap::new(),
+            trees: (0..written).map(|_| None).collect(),
             participants: participants.clone(),
             seed,
         };
@@ -378,14 +382,13 @@ impl Topology {
     /// The links go in `links`; returns false when no path joins them.
     fn route_sites(&mut self, from: usize, to: usize, links: &mut Vec<usize>) -> bool {
         links.clear();
-        if !self.trees.contains_key(&to) && self.trees.contains_key(&from) {
+        if self.trees[to].is_none() && self.trees[from].is_some() {
             let found = self.walk(to, from, links);
             links.reverse();
             return found;
         }
-        if !self.trees.contains_key(&to) {
-            let tree = self.tree_toward(to);
-            self.trees.insert(to, tree);
+        if self.trees[to].is_none() {
+            self.trees[to] = Some(self.tree_toward(to));
         }
         self.walk(from, to, links)
     }
@@ -393,7 +396,9 @@ impl Topology {
     /// Follows the tree of `to` from `from`, putting the links crossed in
     /// `links`; returns false when the tree does not reach `from`.
     fn walk(&self, from: usize, to: usize, links: &mut Vec<usize>) -> bool {
-        let tree = &self.trees[&to];
+        let Some(tree) = &self.trees[to] else {
+            unreachable!("the tree toward {to} was grown before the walk");
+        };
         let mut here = from;
         while here != to {
             let Some((link, next)) = tree[here] else {
@@ -411,7 +416,7 @@ impl Topology {
     /// to. Of paths of equal latency, the one whose next link was listed
     /// first wins. A population ends paths but never carries them on:
     /// its copies are separate hosts.
-    fn tree_toward(&self, to: usize) -> Vec<Option<(usize, usize)>> {
+    fn tree_toward(&self, to: usize) -> Tree {
         let mut best: Vec<Option<(u64, usize, usize)>> = vec![None; self.nodes.len()];
         let mut done = vec![false; self.nodes.len()];
         let mut frontier = BinaryHeap::from([Reverse((0u64, to))]);
@@ -614,7 +619,8 @@ mod tests {
         let mut topology = Topology::new(1, &names(4), &links);
         assert_eq!(sites_crossed(&mut topology, 0, 3), Some(vec![0, 1, 3]));
         assert_eq!(sites_crossed(&mut topology, 3, 0), Some(vec![3, 1, 0]));
-        assert_eq!(topology.trees.len(), 1, "one tree serves both ways");
+        let grown = topology.trees.iter().flatten().count();
+        assert_eq!(grown, 1, "one tree serves both ways");
     }
 
     #[test]
