@@ -192,6 +192,13 @@ struct Session {
 }
 
 impl Session {
+    /// Reads the next complete reply line; a line that is not a reply
+    /// reads as a 500 carrying it.
+    fn next_reply(&mut self) -> Option<Reply> {
+        let line = self.reader.next_line_text()?;
+        Some(Reply::parse(&line).unwrap_or_else(|| Reply::new(500, line)))
+    }
+
     /// Returns the session's recipients not yet concluded.
     fn open_recipients(&self) -> Vec<Address> {
         let mut open = self.job.recipients.clone();
@@ -410,8 +417,7 @@ impl Client {
             return;
         };
         session.reader.push(bytes);
-        while let Some(line) = self.session.as_mut().and_then(|s| s.reader.next_line()) {
-            let reply = Reply::parse(&line).unwrap_or_else(|| Reply::new(500, line));
+        while let Some(reply) = self.session.as_mut().and_then(Session::next_reply) {
             self.on_reply(calls, reply);
         }
     }
@@ -514,10 +520,7 @@ impl Client {
             .expect("a transaction belongs to a session");
         session.candidates = session.pending.clone();
         session.accepted.clear();
-        let from = Path {
-            address: session.job.mail.from.to_string(),
-            bracketed: true,
-        };
+        let from = Path::of(&session.job.mail.from);
         self.send_command(calls, &Command::Mail(from), Step::AwaitingMailFrom);
     }
 
@@ -535,10 +538,7 @@ impl Client {
             .session
             .as_ref()
             .expect("a transaction belongs to a session");
-        let to = Path {
-            address: session.candidates[index].to_string(),
-            bracketed: true,
-        };
+        let to = Path::of(&session.candidates[index]);
         self.send_command(calls, &Command::Rcpt(to), Step::AwaitingRcpt(index));
     }
 
@@ -618,8 +618,9 @@ impl Client {
         match reply.code / 100 {
             4 => defer_all(session, &accepted, &reply.to_string()),
             digit => {
+                let reason = reply.to_string();
                 for recipient in &accepted {
-                    self.conclude(calls, recipient, digit == 2, &reply.to_string());
+                    self.conclude(calls, recipient, digit == 2, &reason);
                 }
             }
         }
@@ -635,11 +636,12 @@ impl Client {
     fn refuse_all(&mut self, calls: &mut HostCalls, reply: &Reply) {
         let session = self.session.as_mut().expect("a reply belongs to a session");
         let pending = std::mem::take(&mut session.pending);
+        let reason = reply.to_string();
         if reply.code / 100 == 4 {
-            defer_all(session, &pending, &reply.to_string());
+            defer_all(session, &pending, &reason);
         } else {
             for recipient in &pending {
-                self.conclude(calls, recipient, false, &reply.to_string());
+                self.conclude(calls, recipient, false, &reason);
             }
         }
         self.send_quit(calls)
@@ -654,7 +656,7 @@ impl Client {
     fn send_command(&mut self, calls: &mut HostCalls, command: &Command, next: Step) {
         let session = self.session.as_mut().expect("commands belong to a session");
         let conn = session.conn.expect("commands are sent on a connection");
-        calls.send(conn, format!("{command}\r\n"));
+        calls.send(conn, command.to_line());
         self.await_step(calls, next);
     }
 
@@ -745,11 +747,11 @@ impl Client {
         if let Some(timer) = session.reply_timer.take() {
             calls.cancel_timer(timer);
         }
-        let unknown = format!(
-            "{}: the message was sent but its reply never came",
-            session.last_problem
-        );
         if session.message_sent {
+            let unknown = format!(
+                "{}: the message was sent but its reply never came",
+                session.last_problem
+            );
             for recipient in std::mem::take(&mut session.accepted) {
                 conclude_in(calls, &mut session, &recipient, false, &unknown);
             }
@@ -863,7 +865,7 @@ fn conclude_in(
     }
     session.concluded.push(recipient.clone());
     calls.record(Outcome::Concluded {
-        recipient: recipient.to_string(),
+        recipient: recipient.to_text(),
         delivered,
         reason: reason.to_string(),
     });
