@@ -276,7 +276,9 @@ impl Reply {
         if !(rest.is_empty() || rest.starts_with(' ') || rest.starts_with('-')) {
             return None;
         }
-        let code = code_text.parse().ok()?;
+        let code = code_text
+            .bytes()
+            .fold(0, |code, digit| code * 10 + u16::from(digit - b'0'));
         Some(Reply {
             code,
             text: rest.get(1..).unwrap_or("").to_string(),
@@ -364,7 +366,19 @@ impl LineReader {
         let end = crlf_position(unread)?;
         let start = self.read;
         self.read += end + 2;
-        Some(String::from_utf8_lossy(&self.pending[start..start + end]))
+        Some(text_of(&self.pending[start..start + end]))
+    }
+}
+
+/// Reads bytes as UTF-8, lent when they are valid, else copied with each
+/// bad sequence replaced by U+FFFD.
+///
+/// The same as [`String::from_utf8_lossy`], which takes a slower path
+/// built for text with errors even when there are none.
+fn text_of(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
     }
 }
 
@@ -386,16 +400,15 @@ fn crlf_position(bytes: &[u8]) -> Option<usize> {
 /// to be ended by `.` CRLF.
 pub fn dot_stuff(text: &str) -> String {
     let mut stuffed = String::with_capacity(text.len() + 8);
-    let mut rest = text;
-    while !rest.is_empty() {
-        let line_length = crlf_position(rest.as_bytes()).map_or(rest.len(), |cr| cr + 2);
-        let (line, after) = rest.split_at(line_length);
-        if line.starts_with('.') {
+    let mut copied = 0;
+    for (dot, _) in text.match_indices('.') {
+        if dot == 0 || text[..dot].ends_with("\r\n") {
+            stuffed.push_str(&text[copied..dot]);
             stuffed.push('.');
+            copied = dot;
         }
-        stuffed.push_str(line);
-        rest = after;
     }
+    stuffed.push_str(&text[copied..]);
     stuffed
 }
 
@@ -548,6 +561,12 @@ mod tests {
         let mut reader = LineReader::default();
         reader.push(b"VRFY \xffaibo\r\n");
         assert_eq!(reader.next_line().as_deref(), Some("VRFY \u{FFFD}aibo"));
+    }
+
+    #[test]
+    fn only_dots_that_start_a_crlf_line_are_doubled() {
+        assert_eq!(dot_stuff("..a\r\nb.c\r\n.\r\n"), "...a\r\nb.c\r\n..\r\n");
+        assert_eq!(dot_stuff("a\n.b\r.c\r\n"), "a\n.b\r.c\r\n");
     }
 
     #[test]
