@@ -40,6 +40,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 use crate::protocol::host_api::{
     ConnId, HostCalls, Notice, Outcome, QueryId, ResolveError, TimerId,
@@ -129,13 +130,26 @@ impl ReplyTimeouts {
     }
 }
 
+/// A recipient as the client's lists hold it: shared, so that moving it
+/// from list to list copies no text. Compared by value, like an address.
+type Recipient = Arc<Address>;
+
 /// One attempt to deliver a mail to some of its recipients at one domain.
+///
+/// The jobs of one mail, one per domain and attempt, share the mail.
 #[derive(Clone, Debug)]
 struct Job {
-    mail: Mail,
+    mail: Arc<Mail>,
     domain: Name,
-    recipients: Vec<Address>,
+    recipients: Vec<Recipient>,
     attempt: u32,
+}
+
+impl Job {
+    /// Returns copies of the job's recipients.
+    fn addresses(&self) -> Vec<Address> {
+        self.recipients.iter().map(|r| Address::clone(r)).collect()
+    }
 }
 
 /// Where a session stands: what the client waits for next.
@@ -181,11 +195,11 @@ struct Session {
     known_addresses: Vec<dns::Record>,
     conn: Option<ConnId>,
     reader: LineReader,
-    pending: Vec<Address>,
-    candidates: Vec<Address>,
-    accepted: Vec<Address>,
-    later: Vec<(Address, String)>,
-    concluded: Vec<Address>,
+    pending: Vec<Recipient>,
+    candidates: Vec<Recipient>,
+    accepted: Vec<Recipient>,
+    later: Vec<(Recipient, String)>,
+    concluded: Vec<Recipient>,
     message_sent: bool,
     last_problem: String,
     reply_timer: Option<TimerId>,
@@ -201,9 +215,9 @@ impl Session {
 
     /// Returns the session's recipients not yet concluded.
     fn open_recipients(&self) -> Vec<Address> {
-        let mut open = self.job.recipients.clone();
-        open.retain(|r| !self.concluded.contains(r));
-        open
+        let recipients = self.job.recipients.iter();
+        let open = recipients.filter(|r| !self.concluded.contains(r));
+        open.map(|r| Address::clone(r)).collect()
     }
 }
 
@@ -237,8 +251,8 @@ impl Client {
     /// those of jobs not started.
     pub fn open_recipients(&self) -> Vec<Address> {
         let in_session = self.session.iter().flat_map(Session::open_recipients);
-        let waiting = self.waiting.values().flat_map(|job| job.recipients.clone());
-        let queued = self.jobs.iter().flat_map(|job| job.recipients.clone());
+        let waiting = self.waiting.values().flat_map(Job::addresses);
+        let queued = self.jobs.iter().flat_map(Job::addresses);
         in_session.chain(waiting).chain(queued).collect()
     }
 
@@ -758,7 +772,7 @@ impl Client {
         }
         let mut left = std::mem::take(&mut session.pending);
         left.append(&mut session.accepted);
-        let problem = session.last_problem.clone();
+        let problem = std::mem::take(&mut session.last_problem);
         defer_all(&mut session, &left, &problem);
         self.schedule_retry(calls, &mut session);
         self.start_next_job(calls);
@@ -811,7 +825,7 @@ impl Client {
     fn conclude(
         &mut self,
         calls: &mut HostCalls,
-        recipient: &Address,
+        recipient: &Recipient,
         delivered: bool,
         reason: &str,
     ) {
@@ -843,7 +857,7 @@ impl Client {
 }
 
 /// Keeps recipients for a later attempt, with the reason.
-fn defer_all(session: &mut Session, recipients: &[Address], reason: &str) {
+fn defer_all(session: &mut Session, recipients: &[Recipient], reason: &str) {
     for recipient in recipients {
         let deferred = session.later.iter().any(|(r, _)| r == recipient);
         if !deferred && !session.concluded.contains(recipient) {
@@ -856,14 +870,14 @@ fn defer_all(session: &mut Session, recipients: &[Address], reason: &str) {
 fn conclude_in(
     calls: &mut HostCalls,
     session: &mut Session,
-    recipient: &Address,
+    recipient: &Recipient,
     delivered: bool,
     reason: &str,
 ) {
     if session.concluded.contains(recipient) {
         return;
     }
-    session.concluded.push(recipient.clone());
+    session.concluded.push(Arc::clone(recipient));
     calls.record(Outcome::Concluded {
         recipient: recipient.to_text(),
         delivered,
@@ -873,20 +887,32 @@ fn conclude_in(
 
 /// Splits a mail into one job per recipient domain, in first-seen order.
 fn jobs_of(mail: Mail) -> Vec<Job> {
+    let mail = Arc::new(mail);
     let mut jobs: Vec<Job> = Vec::new();
     for recipient in &mail.recipients {
-        let domain = Name::parse(&recipient.domain).expect("addresses hold valid domains");
-        match jobs.iter_mut().find(|job| job.domain == domain) {
-            Some(job) => job.recipients.push(recipient.clone()),
+        match jobs
+            .iter_mut()
+            .find(|job| is_domain_of(&job.domain, recipient))
+        {
+            Some(job) => job.recipients.push(Arc::new(recipient.clone())),
             None => jobs.push(Job {
-                mail: mail.clone(),
-                domain,
-                recipients: vec![recipient.clone()],
+                mail: Arc::clone(&mail),
+                domain: Name::parse(&recipient.domain).expect("addresses hold valid domains"),
+                recipients: vec![Arc::new(recipient.clone())],
                 attempt: 1,
             }),
         }
     }
     jobs
+}
+
+/// Tells whether `domain` is the recipient's domain; the text is compared
+/// first, as addresses hold their domain as a name writes it.
+fn is_domain_of(domain: &Name, recipient: &Address) -> bool {
+    if domain.as_str() == recipient.domain {
+        return true;
+    }
+    Name::parse(&recipient.domain).is_ok_and(|name| name == *domain)
 }
 
 /// Tells whether an MX answer says the domain takes no mail: an MX whose
