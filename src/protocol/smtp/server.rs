@@ -206,7 +206,7 @@ impl Server {
         query: QueryId,
         answer: Result<dns::Message, ResolveError>,
     ) {
-        let waiting = |connection: &&mut Connection| matches!(connection.session.phase, Phase::CheckingHelo { query: q, .. } if q == query);
+        let waiting = |connection: &&mut Connection| connection.session.awaits(query);
         let Some(connection) = self.connections.values_mut().find(waiting) else {
             return;
         };
@@ -244,7 +244,8 @@ impl Connection {
 }
 
 impl Settings {
-    /// Tells whether a mailbox of that local part exists.
+    /// Tells whether a mailbox of that local part exists; a lower-case
+    /// copy is made only when there is a capital to fold.
     fn holds_mailbox(&self, local: &str) -> bool {
         let mailboxes = &self.config.mailboxes;
         if local.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -290,6 +291,11 @@ impl Session {
             calls.close(self.conn);
         }
         true
+    }
+
+    /// Tells whether the session waits for the answer to `query`.
+    fn awaits(&self, query: QueryId) -> bool {
+        matches!(self.phase, Phase::CheckingHelo { query: q, .. } if q == query)
     }
 
     /// Tells whether the session takes its next line now: not while its
