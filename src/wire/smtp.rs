@@ -5,6 +5,7 @@
 //! brackets is read, and the fact recorded), so a scripted exchange can be
 //! replayed and judged later.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// A mail address `local@domain` (RFC 5321 §4.1.2, dot-atom local parts only).
@@ -48,9 +49,23 @@ fn check_local_part(local: &str) -> Result<(), String> {
     }
 }
 
+impl Address {
+    /// Returns `local@domain`, the text [`Display`](fmt::Display) writes,
+    /// built in one allocation.
+    pub fn to_text(&self) -> String {
+        let mut text = String::with_capacity(self.local.len() + 1 + self.domain.len());
+        text.push_str(&self.local);
+        text.push('@');
+        text.push_str(&self.domain);
+        text
+    }
+}
+
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}@{}", self.local, self.domain)
+        f.write_str(&self.local)?;
+        f.write_str("@")?;
+        f.write_str(&self.domain)
     }
 }
 
@@ -64,6 +79,14 @@ pub struct Path {
 }
 
 impl Path {
+    /// Returns the bracketed path `<local@domain>` of an address.
+    pub fn of(address: &Address) -> Path {
+        Path {
+            address: address.to_text(),
+            bracketed: true,
+        }
+    }
+
     /// Reads a path after `FROM:` or `TO:`, with or without brackets.
     fn parse(text: &str) -> Path {
         let text = text.trim();
@@ -88,11 +111,26 @@ impl Path {
 
 impl fmt::Display for Path {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.bracketed {
-            write!(f, "<{}>", self.address)
-        } else {
-            f.write_str(&self.address)
-        }
+        let (open, address, close) = self.surrounded();
+        f.write_str(open)?;
+        f.write_str(address)?;
+        f.write_str(close)
+    }
+}
+
+/// A text with what is written before and after it, e.g. `("<", a, ">")`.
+type Surrounded<'a> = (&'static str, &'a str, &'static str);
+
+impl Path {
+    /// Returns what is written before and after the address.
+    fn brackets(&self) -> (&'static str, &'static str) {
+        if self.bracketed { ("<", ">") } else { ("", "") }
+    }
+
+    /// Returns the address with its brackets, if any.
+    fn surrounded(&self) -> Surrounded<'_> {
+        let (open, close) = self.brackets();
+        (open, &self.address, close)
     }
 }
 
@@ -126,45 +164,86 @@ impl Command {
     pub fn parse(line: &str) -> Command {
         let (verb, argument) = line.split_once(' ').unwrap_or((line, ""));
         let argument = argument.trim();
-        match verb.to_ascii_uppercase().as_str() {
-            "HELO" => Command::Helo(argument.to_string()),
-            "EHLO" => Command::Ehlo(argument.to_string()),
-            "DATA" if argument.is_empty() => Command::Data,
-            "VRFY" => Command::Vrfy(argument.to_string()),
-            "RSET" => Command::Rset,
-            "NOOP" => Command::Noop,
-            "QUIT" => Command::Quit,
-            _ => Self::parse_with_colon(line),
+        let verb_is = |name: &str| verb.eq_ignore_ascii_case(name);
+        if verb_is("HELO") {
+            Command::Helo(argument.to_string())
+        } else if verb_is("EHLO") {
+            Command::Ehlo(argument.to_string())
+        } else if verb_is("DATA") && argument.is_empty() {
+            Command::Data
+        } else if verb_is("VRFY") {
+            Command::Vrfy(argument.to_string())
+        } else if verb_is("RSET") {
+            Command::Rset
+        } else if verb_is("NOOP") {
+            Command::Noop
+        } else if verb_is("QUIT") {
+            Command::Quit
+        } else {
+            Self::parse_with_colon(line)
         }
     }
 
     /// Reads `MAIL FROM:` and `RCPT TO:`, whose verb ends at a colon.
     fn parse_with_colon(line: &str) -> Command {
-        let upper = line.to_ascii_uppercase();
-        if upper.starts_with("MAIL FROM:") {
-            return Command::Mail(Path::parse(&line["MAIL FROM:".len()..]));
+        if let Some(path) = strip_prefix_ignoring_case(line, "MAIL FROM:") {
+            return Command::Mail(Path::parse(path));
         }
-        if upper.starts_with("RCPT TO:") {
-            return Command::Rcpt(Path::parse(&line["RCPT TO:".len()..]));
+        if let Some(path) = strip_prefix_ignoring_case(line, "RCPT TO:") {
+            return Command::Rcpt(Path::parse(path));
         }
         Command::Unknown(line.to_string())
     }
+
+    /// Returns the command as it goes on the wire, CRLF included.
+    pub fn to_line(&self) -> Vec<u8> {
+        let (verb, path) = self.parts();
+        let (open, argument, close) = path;
+        let length = verb.len() + open.len() + argument.len() + close.len() + 2;
+        let mut line = Vec::with_capacity(length);
+        for piece in [verb, open, argument, close, "\r\n"] {
+            line.extend_from_slice(piece.as_bytes());
+        }
+        line
+    }
+
+    /// Splits the command into the text before its argument and the
+    /// argument with what surrounds it: `("MAIL FROM:", ("<", a, ">"))`.
+    fn parts<'a>(&'a self) -> (&'static str, Surrounded<'a>) {
+        let plain = |argument: &'a str| -> Surrounded<'a> { ("", argument, "") };
+        let path_parts = Path::surrounded;
+        match self {
+            Command::Helo(domain) => ("HELO ", plain(domain)),
+            Command::Ehlo(domain) => ("EHLO ", plain(domain)),
+            Command::Mail(path) => ("MAIL FROM:", path_parts(path)),
+            Command::Rcpt(path) => ("RCPT TO:", path_parts(path)),
+            Command::Data => ("DATA", plain("")),
+            Command::Vrfy(argument) => ("VRFY ", plain(argument)),
+            Command::Rset => ("RSET", plain("")),
+            Command::Noop => ("NOOP", plain("")),
+            Command::Quit => ("QUIT", plain("")),
+            Command::Unknown(line) => ("", plain(line)),
+        }
+    }
+}
+
+/// Returns what follows `prefix` at the start of `line`, letters
+/// compared without case; `prefix` is ASCII.
+fn strip_prefix_ignoring_case<'a>(line: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = line.as_bytes().get(..prefix.len())?;
+    if !head.eq_ignore_ascii_case(prefix.as_bytes()) {
+        return None;
+    }
+    Some(&line[prefix.len()..])
 }
 
 impl fmt::Display for Command {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Command::Helo(domain) => write!(f, "HELO {domain}"),
-            Command::Ehlo(domain) => write!(f, "EHLO {domain}"),
-            Command::Mail(path) => write!(f, "MAIL FROM:{path}"),
-            Command::Rcpt(path) => write!(f, "RCPT TO:{path}"),
-            Command::Data => f.write_str("DATA"),
-            Command::Vrfy(argument) => write!(f, "VRFY {argument}"),
-            Command::Rset => f.write_str("RSET"),
-            Command::Noop => f.write_str("NOOP"),
-            Command::Quit => f.write_str("QUIT"),
-            Command::Unknown(line) => f.write_str(line),
+        let (verb, (open, argument, close)) = self.parts();
+        for piece in [verb, open, argument, close] {
+            f.write_str(piece)?;
         }
+        Ok(())
     }
 }
 
@@ -197,11 +276,29 @@ impl Reply {
         if !(rest.is_empty() || rest.starts_with(' ') || rest.starts_with('-')) {
             return None;
         }
-        let code = code_text.parse().ok()?;
+        let code = code_text
+            .bytes()
+            .fold(0, |code, digit| code * 10 + u16::from(digit - b'0'));
         Some(Reply {
             code,
             text: rest.get(1..).unwrap_or("").to_string(),
         })
+    }
+
+    /// Returns the reply line of `code` and `text` as it goes on the
+    /// wire, CRLF included: the bytes `Reply::new(code, text)` displays,
+    /// then CRLF, without building the reply.
+    pub fn encode(code: u16, text: &str) -> Vec<u8> {
+        let mut digits = [0; 5];
+        let code = decimal(code, &mut digits);
+        let mut line = Vec::with_capacity(code.len() + 1 + text.len() + 2);
+        line.extend_from_slice(code.as_bytes());
+        if !text.is_empty() {
+            line.push(b' ');
+            line.extend_from_slice(text.as_bytes());
+        }
+        line.extend_from_slice(b"\r\n");
+        line
     }
 
     /// Tells whether the reply is positive completion (2yz).
@@ -212,31 +309,88 @@ impl Reply {
 
 impl fmt::Display for Reply {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut digits = [0; 5];
+        f.write_str(decimal(self.code, &mut digits))?;
         if self.text.is_empty() {
-            write!(f, "{}", self.code)
-        } else {
-            write!(f, "{} {}", self.code, self.text)
+            return Ok(());
         }
+        f.write_str(" ")?;
+        f.write_str(&self.text)
     }
 }
 
+/// Writes `value` in decimal at the end of `buffer`; returns the digits.
+fn decimal(value: u16, buffer: &mut [u8; 5]) -> &str {
+    let mut start = buffer.len();
+    let mut rest = value;
+    loop {
+        start -= 1;
+        buffer[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buffer[start..]).expect("decimal digits are ASCII")
+}
+
 /// Collects received bytes and hands out complete CRLF-ended lines.
+///
+/// Lines are lent out of the buffer rather than copied; the bytes of the
+/// lines handed out are dropped at the next [`push`](LineReader::push).
 #[derive(Clone, Debug, Default)]
 pub struct LineReader {
     pending: Vec<u8>,
+    /// Where the first byte not yet handed out is in `pending`.
+    read: usize,
 }
 
 impl LineReader {
     /// Adds received bytes.
     pub fn push(&mut self, bytes: &[u8]) {
+        self.pending.drain(..self.read);
+        self.read = 0;
         self.pending.extend_from_slice(bytes);
     }
 
     /// Returns the next complete line without its CRLF, if one has arrived.
     pub fn next_line(&mut self) -> Option<String> {
-        let end = self.pending.windows(2).position(|pair| pair == b"\r\n")?;
-        let line: Vec<u8> = self.pending.drain(..end + 2).take(end).collect();
-        Some(String::from_utf8_lossy(&line).into_owned())
+        self.next_line_text().map(Cow::into_owned)
+    }
+
+    /// Lends the next complete line without its CRLF, if one has arrived;
+    /// bytes that are not UTF-8 read as U+FFFD, as in
+    /// [`String::from_utf8_lossy`].
+    pub fn next_line_text(&mut self) -> Option<Cow<'_, str>> {
+        let unread = &self.pending[self.read..];
+        let end = crlf_position(unread)?;
+        let start = self.read;
+        self.read += end + 2;
+        Some(text_of(&self.pending[start..start + end]))
+    }
+}
+
+/// Reads bytes as UTF-8, lent when they are valid, else copied with each
+/// bad sequence replaced by U+FFFD.
+///
+/// The same as [`String::from_utf8_lossy`], which takes a slower path
+/// built for text with errors even when there are none.
+fn text_of(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+/// Finds the first CRLF in `bytes`: the position of its CR.
+fn crlf_position(bytes: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    loop {
+        let newline = from + bytes[from..].iter().position(|&b| b == b'\n')?;
+        if newline > 0 && bytes[newline - 1] == b'\r' {
+            return Some(newline - 1);
+        }
+        from = newline + 1;
     }
 }
 
@@ -246,12 +400,15 @@ impl LineReader {
 /// to be ended by `.` CRLF.
 pub fn dot_stuff(text: &str) -> String {
     let mut stuffed = String::with_capacity(text.len() + 8);
-    for line in text.split_inclusive("\r\n") {
-        if line.starts_with('.') {
+    let mut copied = 0;
+    for (dot, _) in text.match_indices('.') {
+        if dot == 0 || text[..dot].ends_with("\r\n") {
+            stuffed.push_str(&text[copied..dot]);
             stuffed.push('.');
+            copied = dot;
         }
-        stuffed.push_str(line);
     }
+    stuffed.push_str(&text[copied..]);
     stuffed
 }
 
@@ -318,6 +475,104 @@ mod tests {
         assert_eq!(reader.next_line().as_deref(), Some("HELO a"));
         assert_eq!(reader.next_line().as_deref(), Some("VRFY b"));
         assert_eq!(reader.next_line(), None);
+    }
+
+    #[test]
+    fn verbs_are_read_whatever_their_case() {
+        assert_eq!(
+            Command::parse("hElO a.example"),
+            Command::Helo("a.example".into())
+        );
+        let path = Path {
+            address: "c3po@receiver.com".into(),
+            bracketed: true,
+        };
+        assert_eq!(
+            Command::parse("Rcpt To:<c3po@receiver.com>"),
+            Command::Rcpt(path)
+        );
+        assert_eq!(Command::parse("data"), Command::Data);
+        assert_eq!(
+            Command::parse("DATA now"),
+            Command::Unknown("DATA now".into())
+        );
+        assert_eq!(
+            Command::parse("MAIL FROM"),
+            Command::Unknown("MAIL FROM".into())
+        );
+        assert_eq!(
+            Command::parse("MAÏL FROM:x"),
+            Command::Unknown("MAÏL FROM:x".into())
+        );
+    }
+
+    #[test]
+    fn command_lines_are_the_command_and_crlf() {
+        let luke = Address::parse("luke@sender.com").unwrap();
+        let mail = Command::Mail(Path::of(&luke));
+        assert_eq!(mail.to_line(), b"MAIL FROM:<luke@sender.com>\r\n");
+        let bare = Path {
+            address: "luke@sender.com".into(),
+            bracketed: false,
+        };
+        assert_eq!(
+            Command::Rcpt(bare).to_line(),
+            b"RCPT TO:luke@sender.com\r\n"
+        );
+        assert_eq!(
+            Command::Helo("a.example".into()).to_line(),
+            b"HELO a.example\r\n"
+        );
+        assert_eq!(Command::Data.to_line(), b"DATA\r\n");
+        assert_eq!(Command::Unknown("HACK it".into()).to_line(), b"HACK it\r\n");
+    }
+
+    #[test]
+    fn reply_lines_are_code_text_and_crlf() {
+        assert_eq!(Reply::encode(250, "OK"), b"250 OK\r\n");
+        assert_eq!(Reply::encode(221, ""), b"221\r\n");
+        assert_eq!(
+            Reply::new(550, "No such user").to_string(),
+            "550 No such user"
+        );
+        assert_eq!(Reply::new(7, "").to_string(), "7");
+    }
+
+    #[test]
+    fn line_reader_keeps_a_partial_line_after_lending_the_complete_ones() {
+        let mut reader = LineReader::default();
+        reader.push(b"250 OK\r\n354 Go");
+        assert_eq!(reader.next_line_text().as_deref(), Some("250 OK"));
+        assert_eq!(reader.next_line_text(), None);
+        reader.push(b" ahead\r\n");
+        assert_eq!(reader.next_line_text().as_deref(), Some("354 Go ahead"));
+        assert_eq!(reader.next_line_text(), None);
+    }
+
+    #[test]
+    fn line_reader_splits_only_at_cr_lf() {
+        let mut reader = LineReader::default();
+        reader.push(b"a\rb\nc\n\r\r\n");
+        assert_eq!(reader.next_line().as_deref(), Some("a\rb\nc\n\r"));
+    }
+
+    #[test]
+    fn line_reader_reads_bytes_that_are_not_utf8_as_replacement_characters() {
+        let mut reader = LineReader::default();
+        reader.push(b"VRFY \xffaibo\r\n");
+        assert_eq!(reader.next_line().as_deref(), Some("VRFY \u{FFFD}aibo"));
+    }
+
+    #[test]
+    fn only_dots_that_start_a_crlf_line_are_doubled() {
+        assert_eq!(dot_stuff("..a\r\nb.c\r\n.\r\n"), "...a\r\nb.c\r\n..\r\n");
+        assert_eq!(dot_stuff("a\n.b\r.c\r\n"), "a\n.b\r.c\r\n");
+    }
+
+    #[test]
+    fn leading_dots_are_doubled_on_a_last_line_without_crlf_too() {
+        assert_eq!(dot_stuff("a\r\n.b"), "a\r\n..b");
+        assert_eq!(dot_stuff(""), "");
     }
 
     #[test]

@@ -40,6 +40,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 use crate::protocol::host_api::{
     ConnId, HostCalls, Notice, Outcome, QueryId, ResolveError, TimerId,
@@ -129,13 +130,26 @@ impl ReplyTimeouts {
     }
 }
 
+/// A recipient as the client's lists hold it: shared, so that moving it
+/// from list to list copies no text. Compared by value, like an address.
+type Recipient = Arc<Address>;
+
 /// One attempt to deliver a mail to some of its recipients at one domain.
+///
+/// The jobs of one mail, one per domain and attempt, share the mail.
 #[derive(Clone, Debug)]
 struct Job {
-    mail: Mail,
+    mail: Arc<Mail>,
     domain: Name,
-    recipients: Vec<Address>,
+    recipients: Vec<Recipient>,
     attempt: u32,
+}
+
+impl Job {
+    /// Returns copies of the job's recipients.
+    fn addresses(&self) -> Vec<Address> {
+        self.recipients.iter().map(|r| Address::clone(r)).collect()
+    }
 }
 
 /// Where a session stands: what the client waits for next.
@@ -181,22 +195,29 @@ struct Session {
     known_addresses: Vec<dns::Record>,
     conn: Option<ConnId>,
     reader: LineReader,
-    pending: Vec<Address>,
-    candidates: Vec<Address>,
-    accepted: Vec<Address>,
-    later: Vec<(Address, String)>,
-    concluded: Vec<Address>,
+    pending: Vec<Recipient>,
+    candidates: Vec<Recipient>,
+    accepted: Vec<Recipient>,
+    later: Vec<(Recipient, String)>,
+    concluded: Vec<Recipient>,
     message_sent: bool,
     last_problem: String,
     reply_timer: Option<TimerId>,
 }
 
 impl Session {
+    /// Reads the next complete reply line; a line that is not a reply
+    /// reads as a 500 carrying it.
+    fn next_reply(&mut self) -> Option<Reply> {
+        let line = self.reader.next_line_text()?;
+        Some(Reply::parse(&line).unwrap_or_else(|| Reply::new(500, line)))
+    }
+
     /// Returns the session's recipients not yet concluded.
     fn open_recipients(&self) -> Vec<Address> {
-        let mut open = self.job.recipients.clone();
-        open.retain(|r| !self.concluded.contains(r));
-        open
+        let recipients = self.job.recipients.iter();
+        let open = recipients.filter(|r| !self.concluded.contains(r));
+        open.map(|r| Address::clone(r)).collect()
     }
 }
 
@@ -230,8 +251,8 @@ impl Client {
     /// those of jobs not started.
     pub fn open_recipients(&self) -> Vec<Address> {
         let in_session = self.session.iter().flat_map(Session::open_recipients);
-        let waiting = self.waiting.values().flat_map(|job| job.recipients.clone());
-        let queued = self.jobs.iter().flat_map(|job| job.recipients.clone());
+        let waiting = self.waiting.values().flat_map(Job::addresses);
+        let queued = self.jobs.iter().flat_map(Job::addresses);
         in_session.chain(waiting).chain(queued).collect()
     }
 
@@ -410,8 +431,7 @@ impl Client {
             return;
         };
         session.reader.push(bytes);
-        while let Some(line) = self.session.as_mut().and_then(|s| s.reader.next_line()) {
-            let reply = Reply::parse(&line).unwrap_or_else(|| Reply::new(500, line));
+        while let Some(reply) = self.session.as_mut().and_then(Session::next_reply) {
             self.on_reply(calls, reply);
         }
     }
@@ -514,10 +534,7 @@ impl Client {
             .expect("a transaction belongs to a session");
         session.candidates = session.pending.clone();
         session.accepted.clear();
-        let from = Path {
-            address: session.job.mail.from.to_string(),
-            bracketed: true,
-        };
+        let from = Path::of(&session.job.mail.from);
         self.send_command(calls, &Command::Mail(from), Step::AwaitingMailFrom);
     }
 
@@ -535,10 +552,7 @@ impl Client {
             .session
             .as_ref()
             .expect("a transaction belongs to a session");
-        let to = Path {
-            address: session.candidates[index].to_string(),
-            bracketed: true,
-        };
+        let to = Path::of(&session.candidates[index]);
         self.send_command(calls, &Command::Rcpt(to), Step::AwaitingRcpt(index));
     }
 
@@ -618,8 +632,9 @@ impl Client {
         match reply.code / 100 {
             4 => defer_all(session, &accepted, &reply.to_string()),
             digit => {
+                let reason = reply.to_string();
                 for recipient in &accepted {
-                    self.conclude(calls, recipient, digit == 2, &reply.to_string());
+                    self.conclude(calls, recipient, digit == 2, &reason);
                 }
             }
         }
@@ -635,11 +650,12 @@ impl Client {
     fn refuse_all(&mut self, calls: &mut HostCalls, reply: &Reply) {
         let session = self.session.as_mut().expect("a reply belongs to a session");
         let pending = std::mem::take(&mut session.pending);
+        let reason = reply.to_string();
         if reply.code / 100 == 4 {
-            defer_all(session, &pending, &reply.to_string());
+            defer_all(session, &pending, &reason);
         } else {
             for recipient in &pending {
-                self.conclude(calls, recipient, false, &reply.to_string());
+                self.conclude(calls, recipient, false, &reason);
             }
         }
         self.send_quit(calls)
@@ -654,7 +670,7 @@ impl Client {
     fn send_command(&mut self, calls: &mut HostCalls, command: &Command, next: Step) {
         let session = self.session.as_mut().expect("commands belong to a session");
         let conn = session.conn.expect("commands are sent on a connection");
-        calls.send(conn, format!("{command}\r\n"));
+        calls.send(conn, command.to_line());
         self.await_step(calls, next);
     }
 
@@ -745,18 +761,18 @@ impl Client {
         if let Some(timer) = session.reply_timer.take() {
             calls.cancel_timer(timer);
         }
-        let unknown = format!(
-            "{}: the message was sent but its reply never came",
-            session.last_problem
-        );
         if session.message_sent {
+            let unknown = format!(
+                "{}: the message was sent but its reply never came",
+                session.last_problem
+            );
             for recipient in std::mem::take(&mut session.accepted) {
                 conclude_in(calls, &mut session, &recipient, false, &unknown);
             }
         }
         let mut left = std::mem::take(&mut session.pending);
         left.append(&mut session.accepted);
-        let problem = session.last_problem.clone();
+        let problem = std::mem::take(&mut session.last_problem);
         defer_all(&mut session, &left, &problem);
         self.schedule_retry(calls, &mut session);
         self.start_next_job(calls);
@@ -809,7 +825,7 @@ impl Client {
     fn conclude(
         &mut self,
         calls: &mut HostCalls,
-        recipient: &Address,
+        recipient: &Recipient,
         delivered: bool,
         reason: &str,
     ) {
@@ -841,7 +857,7 @@ impl Client {
 }
 
 /// Keeps recipients for a later attempt, with the reason.
-fn defer_all(session: &mut Session, recipients: &[Address], reason: &str) {
+fn defer_all(session: &mut Session, recipients: &[Recipient], reason: &str) {
     for recipient in recipients {
         let deferred = session.later.iter().any(|(r, _)| r == recipient);
         if !deferred && !session.concluded.contains(recipient) {
@@ -854,16 +870,16 @@ fn defer_all(session: &mut Session, recipients: &[Address], reason: &str) {
 fn conclude_in(
     calls: &mut HostCalls,
     session: &mut Session,
-    recipient: &Address,
+    recipient: &Recipient,
     delivered: bool,
     reason: &str,
 ) {
     if session.concluded.contains(recipient) {
         return;
     }
-    session.concluded.push(recipient.clone());
+    session.concluded.push(Arc::clone(recipient));
     calls.record(Outcome::Concluded {
-        recipient: recipient.to_string(),
+        recipient: recipient.to_text(),
         delivered,
         reason: reason.to_string(),
     });
@@ -871,20 +887,32 @@ fn conclude_in(
 
 /// Splits a mail into one job per recipient domain, in first-seen order.
 fn jobs_of(mail: Mail) -> Vec<Job> {
+    let mail = Arc::new(mail);
     let mut jobs: Vec<Job> = Vec::new();
     for recipient in &mail.recipients {
-        let domain = Name::parse(&recipient.domain).expect("addresses hold valid domains");
-        match jobs.iter_mut().find(|job| job.domain == domain) {
-            Some(job) => job.recipients.push(recipient.clone()),
+        match jobs
+            .iter_mut()
+            .find(|job| is_domain_of(&job.domain, recipient))
+        {
+            Some(job) => job.recipients.push(Arc::new(recipient.clone())),
             None => jobs.push(Job {
-                mail: mail.clone(),
-                domain,
-                recipients: vec![recipient.clone()],
+                mail: Arc::clone(&mail),
+                domain: Name::parse(&recipient.domain).expect("addresses hold valid domains"),
+                recipients: vec![Arc::new(recipient.clone())],
                 attempt: 1,
             }),
         }
     }
     jobs
+}
+
+/// Tells whether `domain` is the recipient's domain; the text is compared
+/// first, as addresses hold their domain as a name writes it.
+fn is_domain_of(domain: &Name, recipient: &Address) -> bool {
+    if domain.as_str() == recipient.domain {
+        return true;
+    }
+    Name::parse(&recipient.domain).is_ok_and(|name| name == *domain)
 }
 
 /// Tells whether an MX answer says the domain takes no mail: an MX whose

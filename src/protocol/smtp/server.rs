@@ -107,32 +107,53 @@ enum Phase {
     Closing,
 }
 
+/// One client's connection: the bytes not yet read as lines, and the
+/// session they drive.
+#[derive(Debug)]
+struct Connection {
+    reader: LineReader,
+    session: Session,
+}
+
 /// One client's session.
 #[derive(Debug)]
 struct Session {
+    conn: ConnId,
     number: u32,
     peer: Ipv4Addr,
-    reader: LineReader,
     phase: Phase,
     sender: Option<String>,
     recipients: Vec<Address>,
     content: String,
 }
 
+/// What every session answers by: the configuration, and the replies
+/// worded from it once rather than at each session.
+#[derive(Debug)]
+struct Settings {
+    config: ServerConfig,
+    /// The text of the 221 reply to QUIT.
+    closing_text: String,
+}
+
 /// An SMTP server handling any number of sessions.
 #[derive(Debug)]
 pub struct Server {
-    config: ServerConfig,
-    sessions: BTreeMap<ConnId, Session>,
+    settings: Settings,
+    connections: BTreeMap<ConnId, Connection>,
     sessions_opened: u32,
 }
 
 impl Server {
     /// Builds a server from its configuration.
     pub fn new(config: ServerConfig) -> Server {
+        let closing_text = format!("{} Service closing transmission channel", config.host_name);
         Server {
-            config,
-            sessions: BTreeMap::new(),
+            settings: Settings {
+                config,
+                closing_text,
+            },
+            connections: BTreeMap::new(),
             sessions_opened: 0,
         }
     }
@@ -145,291 +166,292 @@ impl Server {
             Notice::Resolved(query, answer) => self.on_resolved(calls, query, answer),
             Notice::PeerFinished(conn) => self.on_peer_finished(calls, conn),
             Notice::Closed(conn) | Notice::Reset(conn) => {
-                self.sessions.remove(&conn);
+                self.connections.remove(&conn);
             }
             Notice::Start | Notice::Connected(_) | Notice::Timer(_) => {}
         }
     }
 
-    /// Opens a session and greets with 220, or with the imposed greeting.
+    /// Opens a session and greets.
     fn on_accepted(&mut self, calls: &mut HostCalls, conn: ConnId, peer: Ipv4Addr) {
         self.sessions_opened += 1;
-        let session = Session {
+        let mut session = Session {
+            conn,
             number: self.sessions_opened,
             peer,
-            reader: LineReader::default(),
             phase: Phase::Greeted,
             sender: None,
             recipients: Vec::new(),
             content: String::new(),
         };
-        self.sessions.insert(conn, session);
-        if self.impose(calls, conn, ReplyPoint::Greeting) {
-            return self.refuse_service(conn);
-        }
-        reply(calls, conn, 220, &self.config.greeting);
-    }
-
-    /// Serves only QUIT after a 554 greeting.
-    fn refuse_service(&mut self, conn: ConnId) {
-        if let Some(session) = self.sessions.get_mut(&conn)
-            && session.phase != Phase::Closing
-        {
-            session.phase = Phase::Refusing;
-        }
-    }
-
-    /// Sends the reply imposed at `point` in this session, if any, and
-    /// closes after a 421; tells whether one was sent.
-    fn impose(&mut self, calls: &mut HostCalls, conn: ConnId, point: ReplyPoint) -> bool {
-        let Some(session) = self.sessions.get_mut(&conn) else {
-            return false;
-        };
-        let number = session.number;
-        let applies = |rule: &&ImposedReply| {
-            rule.at == point && rule.sessions.is_none_or(|first| number <= first)
-        };
-        let Some(rule) = self.config.replies.iter().find(applies) else {
-            return false;
-        };
-        let text = rule
-            .text
-            .clone()
-            .unwrap_or_else(|| default_text(rule.code, &self.config.host_name));
-        reply(calls, conn, rule.code, &text);
-        if rule.code == 421 {
-            session.phase = Phase::Closing;
-            calls.close(conn);
-        }
-        true
+        session.greet(&self.settings, calls);
+        let reader = LineReader::default();
+        self.connections
+            .insert(conn, Connection { reader, session });
     }
 
     /// Buffers received bytes and handles the complete lines.
     fn on_received(&mut self, calls: &mut HostCalls, conn: ConnId, bytes: &[u8]) {
-        let Some(session) = self.sessions.get_mut(&conn) else {
+        let Some(connection) = self.connections.get_mut(&conn) else {
             return;
         };
-        session.reader.push(bytes);
-        self.handle_ready_lines(calls, conn);
-    }
-
-    /// Handles buffered lines until one needs a look-up answered first.
-    fn handle_ready_lines(&mut self, calls: &mut HostCalls, conn: ConnId) {
-        loop {
-            let Some(session) = self.sessions.get_mut(&conn) else {
-                return;
-            };
-            if matches!(session.phase, Phase::CheckingHelo { .. } | Phase::Closing) {
-                return;
-            }
-            if session.phase == Phase::Refusing {
-                let Some(line) = session.reader.next_line() else {
-                    return;
-                };
-                self.handle_line_refusing(calls, conn, &line);
-                continue;
-            }
-            let Some(line) = session.reader.next_line() else {
-                return;
-            };
-            self.handle_line(calls, conn, &line);
-        }
-    }
-
-    /// Handles one line: message text during DATA, else a command.
-    fn handle_line(&mut self, calls: &mut HostCalls, conn: ConnId, line: &str) {
-        let session = self
-            .sessions
-            .get_mut(&conn)
-            .expect("lines come from a session");
-        if session.phase == Phase::ReceivingData {
-            return self.on_data_line(calls, conn, line);
-        }
-        match Command::parse(line) {
-            Command::Helo(name) | Command::Ehlo(name) => self.on_helo(calls, conn, name),
-            Command::Vrfy(argument) => self.on_vrfy(calls, conn, &argument),
-            Command::Mail(path) => self.on_mail(calls, conn, &path),
-            Command::Rcpt(path) => self.on_rcpt(calls, conn, &path),
-            Command::Data => self.on_data(calls, conn),
-            Command::Rset => self.on_rset(calls, conn),
-            Command::Noop => reply(calls, conn, 250, "OK"),
-            Command::Quit => self.on_quit(calls, conn),
-            Command::Unknown(_) => reply(calls, conn, 500, "Command not recognized"),
-        }
-    }
-
-    /// Answers QUIT, and every other command with 503 (RFC 5321 §3.1).
-    fn handle_line_refusing(&mut self, calls: &mut HostCalls, conn: ConnId, line: &str) {
-        match Command::parse(line) {
-            Command::Quit => self.on_quit(calls, conn),
-            _ => reply(calls, conn, 503, "No service here; only QUIT"),
-        }
-    }
-
-    /// Checks the HELO name by PTR, or accepts it at once.
-    fn on_helo(&mut self, calls: &mut HostCalls, conn: ConnId, name: String) {
-        if self.impose(calls, conn, ReplyPoint::Helo) {
-            return;
-        }
-        let session = self
-            .sessions
-            .get_mut(&conn)
-            .expect("commands come from a session");
-        if !self.config.check_helo {
-            session.phase = Phase::Ready;
-            return reply(calls, conn, 250, self.config.host_name.as_str());
-        }
-        let query = calls.resolve(Name::reverse_of(session.peer), RecordType::Ptr);
-        session.phase = Phase::CheckingHelo { query, name };
+        connection.reader.push(bytes);
+        connection.handle_ready_lines(&self.settings, calls);
     }
 
     /// Answers HELO once the PTR look-up is back, then reads on.
-    ///
-    /// A name that does not match is noted in the reply but not refused:
-    /// RFC 5321 §4.1.4 forbids refusing mail on that ground alone.
     fn on_resolved(
         &mut self,
         calls: &mut HostCalls,
         query: QueryId,
         answer: Result<dns::Message, ResolveError>,
     ) {
-        let Some((&conn, session)) = self
-            .sessions
-            .iter_mut()
-            .find(|(_, s)| matches!(&s.phase, Phase::CheckingHelo { query: q, .. } if *q == query))
-        else {
+        let waiting = |connection: &&mut Connection| connection.session.awaits(query);
+        let Some(connection) = self.connections.values_mut().find(waiting) else {
             return;
         };
-        let Phase::CheckingHelo { name, .. } = &session.phase else {
+        connection
+            .session
+            .on_helo_checked(&self.settings, calls, answer);
+        connection.handle_ready_lines(&self.settings, calls);
+    }
+
+    /// Closes too when the client closes first.
+    fn on_peer_finished(&mut self, calls: &mut HostCalls, conn: ConnId) {
+        let Some(connection) = self.connections.get_mut(&conn) else {
+            return;
+        };
+        let session = &mut connection.session;
+        if session.phase != Phase::Closing {
+            session.phase = Phase::Closing;
+            calls.close(conn);
+            return;
+        }
+        self.connections.remove(&conn);
+    }
+}
+
+impl Connection {
+    /// Handles buffered lines until one needs a look-up answered first.
+    fn handle_ready_lines(&mut self, settings: &Settings, calls: &mut HostCalls) {
+        while self.session.reads_lines() {
+            let Some(line) = self.reader.next_line_text() else {
+                return;
+            };
+            self.session.handle_line(settings, calls, &line);
+        }
+    }
+}
+
+impl Settings {
+    /// Tells whether a mailbox of that local part exists; a lower-case
+    /// copy is made only when there is a capital to fold.
+    fn holds_mailbox(&self, local: &str) -> bool {
+        let mailboxes = &self.config.mailboxes;
+        if local.bytes().any(|b| b.is_ascii_uppercase()) {
+            return mailboxes.contains(&local.to_ascii_lowercase());
+        }
+        mailboxes.contains(local)
+    }
+}
+
+impl Session {
+    /// Greets with 220, or with the imposed greeting.
+    fn greet(&mut self, settings: &Settings, calls: &mut HostCalls) {
+        if self.impose(settings, calls, ReplyPoint::Greeting) {
+            return self.refuse_service();
+        }
+        self.reply(calls, 220, &settings.config.greeting);
+    }
+
+    /// Serves only QUIT after a 554 greeting.
+    fn refuse_service(&mut self) {
+        if self.phase != Phase::Closing {
+            self.phase = Phase::Refusing;
+        }
+    }
+
+    /// Sends the reply imposed at `point` in this session, if any, and
+    /// closes after a 421; tells whether one was sent.
+    fn impose(&mut self, settings: &Settings, calls: &mut HostCalls, point: ReplyPoint) -> bool {
+        let number = self.number;
+        let applies = |rule: &&ImposedReply| {
+            rule.at == point && rule.sessions.is_none_or(|first| number <= first)
+        };
+        let Some(rule) = settings.config.replies.iter().find(applies) else {
+            return false;
+        };
+        let text = rule
+            .text
+            .clone()
+            .unwrap_or_else(|| default_text(rule.code, &settings.config.host_name));
+        self.reply(calls, rule.code, &text);
+        if rule.code == 421 {
+            self.phase = Phase::Closing;
+            calls.close(self.conn);
+        }
+        true
+    }
+
+    /// Tells whether the session waits for the answer to `query`.
+    fn awaits(&self, query: QueryId) -> bool {
+        matches!(self.phase, Phase::CheckingHelo { query: q, .. } if q == query)
+    }
+
+    /// Tells whether the session takes its next line now: not while its
+    /// PTR look-up is out, nor once it is closing.
+    fn reads_lines(&self) -> bool {
+        !matches!(self.phase, Phase::CheckingHelo { .. } | Phase::Closing)
+    }
+
+    /// Handles one line: message text during DATA, else a command.
+    fn handle_line(&mut self, settings: &Settings, calls: &mut HostCalls, line: &str) {
+        match self.phase {
+            Phase::Refusing => self.handle_line_refusing(settings, calls, line),
+            Phase::ReceivingData => self.on_data_line(settings, calls, line),
+            _ => self.handle_command(settings, calls, Command::parse(line)),
+        }
+    }
+
+    /// Answers one command.
+    fn handle_command(&mut self, settings: &Settings, calls: &mut HostCalls, command: Command) {
+        match command {
+            Command::Helo(name) | Command::Ehlo(name) => self.on_helo(settings, calls, name),
+            Command::Vrfy(argument) => self.on_vrfy(settings, calls, &argument),
+            Command::Mail(path) => self.on_mail(settings, calls, path),
+            Command::Rcpt(path) => self.on_rcpt(settings, calls, &path),
+            Command::Data => self.on_data(settings, calls),
+            Command::Rset => self.on_rset(calls),
+            Command::Noop => self.reply(calls, 250, "OK"),
+            Command::Quit => self.on_quit(settings, calls),
+            Command::Unknown(_) => self.reply(calls, 500, "Command not recognized"),
+        }
+    }
+
+    /// Answers QUIT, and every other command with 503 (RFC 5321 §3.1).
+    fn handle_line_refusing(&mut self, settings: &Settings, calls: &mut HostCalls, line: &str) {
+        match Command::parse(line) {
+            Command::Quit => self.on_quit(settings, calls),
+            _ => self.reply(calls, 503, "No service here; only QUIT"),
+        }
+    }
+
+    /// Checks the HELO name by PTR, or accepts it at once.
+    fn on_helo(&mut self, settings: &Settings, calls: &mut HostCalls, name: String) {
+        if self.impose(settings, calls, ReplyPoint::Helo) {
+            return;
+        }
+        if !settings.config.check_helo {
+            self.phase = Phase::Ready;
+            return self.reply(calls, 250, settings.config.host_name.as_str());
+        }
+        let query = calls.resolve(Name::reverse_of(self.peer), RecordType::Ptr);
+        self.phase = Phase::CheckingHelo { query, name };
+    }
+
+    /// Answers HELO by the PTR look-up's answer.
+    ///
+    /// A name that does not match is noted in the reply but not refused:
+    /// RFC 5321 §4.1.4 forbids refusing mail on that ground alone.
+    fn on_helo_checked(
+        &mut self,
+        settings: &Settings,
+        calls: &mut HostCalls,
+        answer: Result<dns::Message, ResolveError>,
+    ) {
+        let Phase::CheckingHelo { name, .. } = &self.phase else {
             return;
         };
         let confirmed =
             answer.is_ok_and(|message| ptr_names(&message).contains(&name.to_ascii_lowercase()));
-        let text = helo_reply_text(&self.config.host_name, name, session.peer, confirmed);
-        session.phase = Phase::Ready;
-        reply(calls, conn, 250, &text);
-        self.handle_ready_lines(calls, conn);
+        let host_name = &settings.config.host_name;
+        let text = helo_reply_text(host_name, name, self.peer, confirmed);
+        self.phase = Phase::Ready;
+        self.reply(calls, 250, &text);
     }
 
     /// Answers VRFY from the mailbox list: 250 known, 550 unknown.
-    fn on_vrfy(&mut self, calls: &mut HostCalls, conn: ConnId, argument: &str) {
-        if self.impose(calls, conn, ReplyPoint::Vrfy) {
+    fn on_vrfy(&mut self, settings: &Settings, calls: &mut HostCalls, argument: &str) {
+        if self.impose(settings, calls, ReplyPoint::Vrfy) {
             return;
         }
         let local = argument.split('@').next().unwrap_or(argument);
-        if self.holds_mailbox(local) {
-            reply(calls, conn, 250, "OK");
+        if settings.holds_mailbox(local) {
+            self.reply(calls, 250, "OK");
         } else {
-            reply(calls, conn, 550, &format!("Unknown user: {argument}"));
+            self.reply(calls, 550, &format!("Unknown user: {argument}"));
         }
     }
 
     /// Opens a transaction after HELO.
-    fn on_mail(&mut self, calls: &mut HostCalls, conn: ConnId, path: &Path) {
-        let session = self
-            .sessions
-            .get_mut(&conn)
-            .expect("commands come from a session");
-        if session.phase != Phase::Ready || session.sender.is_some() {
-            return reply(calls, conn, 503, "Bad sequence of commands");
+    fn on_mail(&mut self, settings: &Settings, calls: &mut HostCalls, path: Path) {
+        if self.phase != Phase::Ready || self.sender.is_some() {
+            return self.reply(calls, 503, "Bad sequence of commands");
         }
-        if self.impose(calls, conn, ReplyPoint::Mail) {
+        if self.impose(settings, calls, ReplyPoint::Mail) {
             return;
         }
-        let session = self
-            .sessions
-            .get_mut(&conn)
-            .expect("commands come from a session");
-        session.sender = Some(path.address.clone());
-        reply(calls, conn, 250, "OK");
+        self.sender = Some(path.address);
+        self.reply(calls, 250, "OK");
     }
 
     /// Accepts a recipient of this domain with a mailbox here.
-    fn on_rcpt(&mut self, calls: &mut HostCalls, conn: ConnId, path: &Path) {
-        let has_sender = self.sessions.get(&conn).is_some_and(|s| s.sender.is_some());
-        if !has_sender {
-            return reply(calls, conn, 503, "Bad sequence of commands");
+    fn on_rcpt(&mut self, settings: &Settings, calls: &mut HostCalls, path: &Path) {
+        if self.sender.is_none() {
+            return self.reply(calls, 503, "Bad sequence of commands");
         }
         let Ok(address) = Address::parse(&path.address) else {
-            return reply(calls, conn, 501, "Syntax error in recipient address");
+            return self.reply(calls, 501, "Syntax error in recipient address");
         };
-        if address.domain != self.config.domain.as_str() {
-            return reply(calls, conn, 550, "Relaying not permitted");
+        if address.domain != settings.config.domain.as_str() {
+            return self.reply(calls, 550, "Relaying not permitted");
         }
-        if self.impose(calls, conn, ReplyPoint::Rcpt) {
+        if self.impose(settings, calls, ReplyPoint::Rcpt) {
             return;
         }
-        if self.transaction_is_full(conn) {
-            return reply(calls, conn, 452, "Too many recipients");
+        if self.transaction_is_full(settings) {
+            return self.reply(calls, 452, "Too many recipients");
         }
-        if !self.holds_mailbox(&address.local) {
-            return reply(
-                calls,
-                conn,
-                550,
-                &format!("Unknown user: {}", address.local),
-            );
+        if !settings.holds_mailbox(&address.local) {
+            let text = format!("Unknown user: {}", address.local);
+            return self.reply(calls, 550, &text);
         }
-        let session = self
-            .sessions
-            .get_mut(&conn)
-            .expect("commands come from a session");
-        session.recipients.push(address);
-        reply(calls, conn, 250, "OK");
+        self.recipients.push(address);
+        self.reply(calls, 250, "OK");
     }
 
     /// Invites the message once there is at least one recipient.
-    fn on_data(&mut self, calls: &mut HostCalls, conn: ConnId) {
-        let session = self
-            .sessions
-            .get_mut(&conn)
-            .expect("commands come from a session");
-        if session.recipients.is_empty() {
-            return reply(calls, conn, 503, "Bad sequence of commands");
+    fn on_data(&mut self, settings: &Settings, calls: &mut HostCalls) {
+        if self.recipients.is_empty() {
+            return self.reply(calls, 503, "Bad sequence of commands");
         }
-        if self.impose(calls, conn, ReplyPoint::Data) {
+        if self.impose(settings, calls, ReplyPoint::Data) {
             return;
         }
-        let session = self
-            .sessions
-            .get_mut(&conn)
-            .expect("commands come from a session");
-        session.phase = Phase::ReceivingData;
-        reply(calls, conn, 354, "Enter e-mail");
+        self.phase = Phase::ReceivingData;
+        self.reply(calls, 354, "Enter e-mail");
     }
 
     /// Collects one message line, or stores the mail at the lone dot.
-    fn on_data_line(&mut self, calls: &mut HostCalls, conn: ConnId, line: &str) {
-        let session = self
-            .sessions
-            .get_mut(&conn)
-            .expect("lines come from a session");
+    fn on_data_line(&mut self, settings: &Settings, calls: &mut HostCalls, line: &str) {
         if line == "." {
-            return self.store_mail(calls, conn);
+            return self.store_mail(settings, calls);
         }
         let unstuffed = line.strip_prefix('.').unwrap_or(line);
-        session.content.push_str(unstuffed);
-        session.content.push_str("\r\n");
+        self.content.push_str(unstuffed);
+        self.content.push_str("\r\n");
     }
 
     /// Stores the mail in every recipient's mailbox and resets the
     /// transaction; an imposed reply refuses the mail instead.
-    fn store_mail(&mut self, calls: &mut HostCalls, conn: ConnId) {
-        let session = self
-            .sessions
-            .get_mut(&conn)
-            .expect("lines come from a session");
-        session.phase = Phase::Ready;
-        if self.impose(calls, conn, ReplyPoint::EndOfData) {
-            return self.drop_transaction(conn);
+    fn store_mail(&mut self, settings: &Settings, calls: &mut HostCalls) {
+        self.phase = Phase::Ready;
+        if self.impose(settings, calls, ReplyPoint::EndOfData) {
+            return self.drop_transaction();
         }
-        let session = self
-            .sessions
-            .get_mut(&conn)
-            .expect("lines come from a session");
-        let from = session.sender.take().unwrap_or_default();
-        let content = std::mem::take(&mut session.content);
-        for recipient in std::mem::take(&mut session.recipients) {
+        let from = self.sender.take().unwrap_or_default();
+        let content = std::mem::take(&mut self.content);
+        for recipient in std::mem::take(&mut self.recipients) {
             let mailbox = recipient.local.to_ascii_lowercase();
             calls.record(Outcome::Stored {
                 mailbox,
@@ -437,72 +459,43 @@ impl Server {
                 content: content.clone(),
             });
         }
-        reply(calls, conn, 250, "OK Mail accepted");
+        self.reply(calls, 250, "OK Mail accepted");
     }
 
     /// Forgets the sender, recipients and content of the transaction.
-    fn drop_transaction(&mut self, conn: ConnId) {
-        if let Some(session) = self.sessions.get_mut(&conn) {
-            session.sender = None;
-            session.recipients.clear();
-            session.content.clear();
-        }
+    fn drop_transaction(&mut self) {
+        self.sender = None;
+        self.recipients.clear();
+        self.content.clear();
     }
 
     /// Tells whether the transaction already names `max_recipients`.
-    fn transaction_is_full(&self, conn: ConnId) -> bool {
-        let named = self.sessions.get(&conn).map_or(0, |s| s.recipients.len());
-        self.config.max_recipients.is_some_and(|max| named >= max)
+    fn transaction_is_full(&self, settings: &Settings) -> bool {
+        let named = self.recipients.len();
+        settings
+            .config
+            .max_recipients
+            .is_some_and(|max| named >= max)
     }
 
     /// Drops the transaction in progress.
-    fn on_rset(&mut self, calls: &mut HostCalls, conn: ConnId) {
-        let session = self
-            .sessions
-            .get_mut(&conn)
-            .expect("commands come from a session");
-        session.sender = None;
-        session.recipients.clear();
-        reply(calls, conn, 250, "OK");
+    fn on_rset(&mut self, calls: &mut HostCalls) {
+        self.sender = None;
+        self.recipients.clear();
+        self.reply(calls, 250, "OK");
     }
 
     /// Answers 221 and closes the server's side (RFC 5321 §4.1.1.10).
-    fn on_quit(&mut self, calls: &mut HostCalls, conn: ConnId) {
-        let session = self
-            .sessions
-            .get_mut(&conn)
-            .expect("commands come from a session");
-        session.phase = Phase::Closing;
-        let text = format!(
-            "{} Service closing transmission channel",
-            self.config.host_name
-        );
-        reply(calls, conn, 221, &text);
-        calls.close(conn);
+    fn on_quit(&mut self, settings: &Settings, calls: &mut HostCalls) {
+        self.phase = Phase::Closing;
+        self.reply(calls, 221, &settings.closing_text);
+        calls.close(self.conn);
     }
 
-    /// Closes too when the client closes first.
-    fn on_peer_finished(&mut self, calls: &mut HostCalls, conn: ConnId) {
-        let Some(session) = self.sessions.get_mut(&conn) else {
-            return;
-        };
-        if session.phase != Phase::Closing {
-            session.phase = Phase::Closing;
-            calls.close(conn);
-            return;
-        }
-        self.sessions.remove(&conn);
+    /// Sends one reply line.
+    fn reply(&self, calls: &mut HostCalls, code: u16, text: &str) {
+        calls.send(self.conn, Reply::encode(code, text));
     }
-
-    /// Tells whether a mailbox of that local part exists.
-    fn holds_mailbox(&self, local: &str) -> bool {
-        self.config.mailboxes.contains(&local.to_ascii_lowercase())
-    }
-}
-
-/// Sends one reply line.
-fn reply(calls: &mut HostCalls, conn: ConnId, code: u16, text: &str) {
-    calls.send(conn, format!("{}\r\n", Reply::new(code, text)));
 }
 
 /// Words an imposed reply that gives no text of its own.
