@@ -129,6 +129,11 @@ pub struct Message {
     pub payload_hex: Option<String>,
     /// Octets of application payload.
     pub payload_len: usize,
+    /// Octets of the DNS message in wire format, as the capture writes
+    /// it, for DNS messages; 0 otherwise. Left out of the JSON form, which
+    /// gives the DNS message field by field.
+    #[serde(skip)]
+    pub dns_len: usize,
     /// The scenario's remark for this step, if it has one.
     pub remark: Option<String>,
 }
