@@ -117,8 +117,9 @@ pub struct Message {
     pub label: String,
     /// TCP header fields, for TCP segments.
     pub tcp: Option<TcpFields>,
-    /// DNS message fields, for DNS messages.
-    pub dns: Option<DnsFields>,
+    /// DNS message fields, for DNS messages; boxed, as most messages
+    /// are TCP segments and every message is moved a few times.
+    pub dns: Option<Box<DnsFields>>,
     /// SMTP lines completed by this segment, for TCP data segments.
     pub smtp: Option<SmtpFields>,
     /// The application payload as text (lossy UTF-8), when there is one.

@@ -590,7 +590,7 @@ fn fill_dns(message: &mut Message, ports: (u16, u16), dns: &dns::Message, detail
     message.dns_len = dns.wire_size();
     if detail == Detail::Full {
         message.label = dns.summary();
-        message.dns = Some(dns_fields(dns));
+        message.dns = Some(Box::new(dns_fields(dns)));
     }
 }
 
