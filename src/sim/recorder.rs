@@ -5,9 +5,13 @@
 //! reads. It remembers each TCP endpoint's initial sequence number so the
 //! diagram can show numbers relative to it, as Wireshark does, and reads
 //! the SMTP lines of each conversation so the trace names every command
-//! and reply code. It forgets a connection once its ends have closed
-//! it, and a DNS query once an answer to it has arrived, and fills only
-//! what counting needs when its sink asks for no more (see [`Detail`]).
+//! and reply code. It pairs each resent segment or query with its first
+//! transmission, keeping a connection's segments per direction so that
+//! closing it forgets them at once. It forgets a connection once its ends
+//! have closed it, and a DNS query once an answer to it has arrived, and
+//! fills only what counting needs when its sink asks for no more (see
+//! [`Detail`]): then a DNS message gets its size in wire format, counted
+//! without encoding it, and no text at all.
 //!
 //! Not modelled: a segment recorded after both ends of its connection
 //! closed shows absolute sequence numbers, not relative ones. A query
