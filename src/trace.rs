@@ -117,8 +117,9 @@ pub struct Message {
     pub label: String,
     /// TCP header fields, for TCP segments.
     pub tcp: Option<TcpFields>,
-    /// DNS message fields, for DNS messages.
-    pub dns: Option<DnsFields>,
+    /// DNS message fields, for DNS messages; boxed, as most messages
+    /// are TCP segments and every message is moved a few times.
+    pub dns: Option<Box<DnsFields>>,
     /// SMTP lines completed by this segment, for TCP data segments.
     pub smtp: Option<SmtpFields>,
     /// The application payload as text (lossy UTF-8), when there is one.
@@ -129,6 +130,11 @@ pub struct Message {
     pub payload_hex: Option<String>,
     /// Octets of application payload.
     pub payload_len: usize,
+    /// Octets of the DNS message in wire format, as the capture writes
+    /// it, for DNS messages; 0 otherwise. Left out of the JSON form, which
+    /// gives the DNS message field by field.
+    #[serde(skip)]
+    pub dns_len: usize,
     /// The scenario's remark for this step, if it has one.
     pub remark: Option<String>,
 }

@@ -15,7 +15,6 @@
 use crate::sim::ClientStarts;
 
 use crate::provenance::Provenance;
-use crate::render::pcap;
 use crate::sim::sink::{Detail, Sink};
 use crate::time::{SimDuration, SimTime};
 use crate::trace::{Delivery, Layer, LifelineEvent, MailOutcome, Message, SendReason, Trace};
@@ -172,11 +171,11 @@ impl Sink for Summary {
 /// Returns the octets a message carries above TCP or UDP: the DNS
 /// message itself for DNS, else the application payload.
 fn payload_octets(message: &Message) -> u64 {
-    let Some(fields) = &message.dns else {
-        return message.payload_len as u64;
+    let octets = match message.layer {
+        Layer::Dns => message.dns_len,
+        _ => message.payload_len,
     };
-    let encoded = pcap::dns::encode(fields).expect("a recorded DNS message encodes");
-    encoded.len() as u64
+    octets as u64
 }
 
 /// Returns the ⌈percent/100 · n⌉-th smallest of sorted `times` (the

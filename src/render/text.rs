@@ -1020,6 +1020,7 @@ mod tests {
             payload: None,
             payload_hex: None,
             payload_len: 0,
+            dns_len: 0,
             remark: None,
         }
     }

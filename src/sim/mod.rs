@@ -40,8 +40,8 @@ use crate::scenario::Scenario;
 use crate::scenario::script::Action;
 use crate::time::{SimDuration, SimTime};
 use crate::trace::{
-    Delivery, LifelineEvent, LifelineEventKind, Loss, LossCause, MailOutcome, Message, Participant,
-    SendReason, Trace, Transport,
+    Delivery, Layer, LifelineEvent, LifelineEventKind, Loss, LossCause, MailOutcome, Message,
+    Participant, SendReason, Trace, Transport,
 };
 use sink::{Detail, Sink, TraceSink};
 
@@ -873,9 +873,8 @@ fn ipv4_size(message: &Message) -> usize {
 /// Returns the octets a UDP datagram carries: the DNS message in wire
 /// format, or the bytes sent.
 fn udp_payload_size(message: &Message) -> usize {
-    let encoded = message.dns.as_ref().map(crate::render::pcap::dns::encode);
-    match encoded {
-        Some(Ok(octets)) => octets.len(),
+    match message.layer {
+        Layer::Dns => message.dns_len,
         _ => message.payload_len,
     }
 }

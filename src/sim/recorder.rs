@@ -5,15 +5,20 @@
 //! reads. It remembers each TCP endpoint's initial sequence number so the
 //! diagram can show numbers relative to it, as Wireshark does, and reads
 //! the SMTP lines of each conversation so the trace names every command
-//! and reply code. It forgets a connection once its ends have closed
-//! it, and a DNS query once an answer to it has arrived, and fills only
-//! what counting needs when its sink asks for no more (see [`Detail`]).
+//! and reply code. It pairs each resent segment or query with its first
+//! transmission, keeping a connection's segments per direction so that
+//! closing it forgets them at once. It forgets a connection once its ends
+//! have closed it, and a DNS query once an answer to it has arrived, and
+//! fills only what counting needs when its sink asks for no more (see
+//! [`Detail`]): then a DNS message gets its size in wire format, counted
+//! without encoding it, and no text at all.
 //!
 //! Not modelled: a segment recorded after both ends of its connection
 //! closed shows absolute sequence numbers, not relative ones. A query
 //! that no answer reaches is remembered to the end of the run.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::net::Ipv4Addr;
 
 use crate::protocol::tcp;
@@ -36,7 +41,7 @@ pub type Endpoint = (Ipv4Addr, u16);
 pub struct Recorder {
     initial_seq: BTreeMap<(Endpoint, Endpoint), u32>,
     time_wait_initial_seqs: BTreeMap<(Endpoint, Endpoint), (u32, u32)>,
-    transmissions: BTreeMap<SequencedKey, Transmissions>,
+    transmissions: HashMap<Direction, SentSegments, BuildHasherDefault<DirectionHasher>>,
     queries: BTreeMap<QueryKey, Transmissions>,
     answered: BTreeSet<(SimTime, QueryKey)>,
     response_described: Option<QueryKey>,
@@ -45,9 +50,55 @@ pub struct Recorder {
     detail: Detail,
 }
 
-/// Names one sequenced segment: its connection, direction, sequence
-/// number and whether it is a SYN, a FIN or data.
-type SequencedKey = (Endpoint, Endpoint, u32, SequencedKind);
+/// Names one sequenced segment: its sender, its receiver, and within
+/// their conversation its sequence number and whether it is a SYN, a FIN
+/// or data.
+type SequencedKey = (Direction, (u32, SequencedKind));
+
+/// One way of a TCP conversation, from one endpoint to the other, packed
+/// into one number, cheap to hash and compare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Direction(u128);
+
+impl Direction {
+    /// Packs the way from `from` to `to`.
+    fn new(from: Endpoint, to: Endpoint) -> Direction {
+        let end =
+            |(address, port): Endpoint| u128::from(address.to_bits()) << 16 | u128::from(port);
+        Direction(end(from) << 48 | end(to))
+    }
+}
+
+/// Hashes a [`Direction`] by folding its two halves and multiplying, so
+/// its map is looked up without the cost of a general-purpose hash.
+///
+/// The map is only looked up, never walked, so neither the hash nor the
+/// order of its entries reaches a trace.
+#[derive(Debug, Default)]
+struct DirectionHasher(u64);
+
+impl DirectionHasher {
+    /// An odd constant with well-mixed bits (2^64 divided by the golden ratio).
+    const MULTIPLIER: u64 = 0x9E37_79B9_7F4A_7C15;
+}
+
+impl Hasher for DirectionHasher {
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 32)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(byte)).wrapping_mul(Self::MULTIPLIER);
+        }
+    }
+
+    fn write_u128(&mut self, number: u128) {
+        let (high, low) = ((number >> 64) as u64, number as u64);
+        let folded = low ^ high.wrapping_mul(Self::MULTIPLIER).rotate_left(32);
+        self.0 = (self.0 ^ folded).wrapping_mul(Self::MULTIPLIER);
+    }
+}
 
 /// Names one DNS query: its ends and its message id.
 type QueryKey = (Endpoint, Endpoint, u16);
@@ -65,6 +116,40 @@ enum SequencedKind {
 struct Transmissions {
     original: usize,
     resends: u32,
+}
+
+/// The sequenced segments one end sent to the other, by sequence number
+/// and kind, each with its first transmission and its resends.
+///
+/// Kept sorted, so a segment is found by binary search; new segments
+/// mostly go at the end, as sequence numbers grow.
+#[derive(Debug, Default)]
+struct SentSegments(Vec<((u32, SequencedKind), Transmissions)>);
+
+impl SentSegments {
+    /// The segments a connection usually sends one way: a SYN, a dozen
+    /// data segments and a FIN.
+    const USUAL: usize = 16;
+
+    /// Returns the transmissions of a segment, first noting message
+    /// `index` as its first transmission if it was not sent before.
+    fn first_sent(&mut self, segment: (u32, SequencedKind), index: usize) -> &mut Transmissions {
+        let slot = match self.0.binary_search_by_key(&segment, |(key, _)| *key) {
+            Ok(slot) => slot,
+            Err(slot) => {
+                if self.0.capacity() == 0 {
+                    self.0.reserve_exact(Self::USUAL);
+                }
+                let first = Transmissions {
+                    original: index,
+                    resends: 0,
+                };
+                self.0.insert(slot, (segment, first));
+                slot
+            }
+        };
+        &mut self.0[slot].1
+    }
 }
 
 /// Who sent a packet to whom, by participant id, and when; the ids may
@@ -135,6 +220,7 @@ impl Recorder {
             payload: None,
             payload_hex: None,
             payload_len: 0,
+            dns_len: 0,
             remark: None,
         };
         match &packet.body {
@@ -147,14 +233,14 @@ impl Recorder {
                 dst_port,
                 message: dns,
             } => {
-                fill_dns(&mut message, *src_port, *dst_port, dns);
+                fill_dns(&mut message, (*src_port, *dst_port), dns, self.detail);
                 self.explain_query(&mut message, dns, outgoing.origin);
             }
             Body::Udp {
                 src_port,
                 dst_port,
                 payload,
-            } => fill_udp(&mut message, *src_port, *dst_port, payload),
+            } => fill_udp(&mut message, (*src_port, *dst_port), payload, self.detail),
         }
         message
     }
@@ -243,19 +329,17 @@ impl Recorder {
     /// Forgets the first sends of a connection's segments, both ways, and
     /// its SMTP lines.
     fn forget_resends(&mut self, local: Endpoint, remote: Endpoint) {
-        for (from, to) in [(local, remote), (remote, local)] {
-            let first = (from, to, 0, SequencedKind::Syn);
-            let last = (from, to, u32::MAX, SequencedKind::Fin);
-            let keys: Vec<SequencedKey> = self
-                .transmissions
-                .range(first..=last)
-                .map(|(key, _)| *key)
-                .collect();
-            keys.iter().for_each(|key| {
-                self.transmissions.remove(key);
-            });
-        }
+        self.transmissions.remove(&Direction::new(local, remote));
+        self.transmissions.remove(&Direction::new(remote, local));
         self.smtp.forget(local, remote);
+    }
+
+    /// Returns the transmissions of a sequenced segment, first noting
+    /// message `index` as its first transmission if it was not sent before.
+    fn first_sent(&mut self, key: SequencedKey, index: usize) -> &mut Transmissions {
+        let (direction, segment) = key;
+        let sent = self.transmissions.entry(direction).or_default();
+        sent.first_sent(segment, index)
     }
 
     /// Tells whether it still keeps anything about a TCP connection.
@@ -279,11 +363,7 @@ impl Recorder {
         match origin {
             Origin::Resent { fast } => {
                 let Some(key) = key else { return };
-                let index = message.index;
-                let sent = self.transmissions.entry(key).or_insert(Transmissions {
-                    original: index,
-                    resends: 0,
-                });
+                let sent = self.first_sent(key, message.index);
                 sent.resends += 1;
                 let trigger = if fast {
                     RetransmitTrigger::FastRetransmit
@@ -295,22 +375,33 @@ impl Recorder {
                     original: sent.original,
                     trigger,
                 };
-                append_resend_note(message);
+                self.append_resend_note(message);
             }
             Origin::Abort => {
                 message.why = SendReason::Abort;
-                append_resend_note(message);
+                self.append_resend_note(message);
             }
-            Origin::DuplicateAck => message.label.push_str(" (duplicate ACK)"),
+            Origin::DuplicateAck if self.detail == Detail::Full => {
+                message.label.push_str(" (duplicate ACK)");
+            }
+            Origin::DuplicateAck => {}
             Origin::Fresh => {
                 if let Some(key) = key {
-                    let index = message.index;
-                    self.transmissions.entry(key).or_insert(Transmissions {
-                        original: index,
-                        resends: 0,
-                    });
+                    self.first_sent(key, message.index);
                 }
             }
+        }
+    }
+
+    /// Ends a label with the words saying the message was sent again or
+    /// aborts its connection, when labels are written.
+    fn append_resend_note(&self, message: &mut Message) {
+        if self.detail != Detail::Full {
+            return;
+        }
+        if let Some(note) = message.why.resend_note() {
+            message.label.push(' ');
+            message.label.push_str(&note);
         }
     }
 
@@ -342,7 +433,7 @@ impl Recorder {
             original: sent.original,
             trigger: RetransmitTrigger::Timeout,
         };
-        append_resend_note(message);
+        self.append_resend_note(message);
     }
 
     /// Fills the TCP fields, label and payload of a message.
@@ -407,15 +498,6 @@ impl Recorder {
     }
 }
 
-/// Ends a label with the words saying the message was sent again or
-/// aborts its connection.
-fn append_resend_note(message: &mut Message) {
-    if let Some(note) = message.why.resend_note() {
-        message.label.push(' ');
-        message.label.push_str(&note);
-    }
-}
-
 /// Returns the key of a segment that takes sequence space, for matching
 /// a resend with its first transmission; pure ACKs and RSTs have none.
 fn sequenced_key(message: &Message, segment: &Segment) -> Option<SequencedKey> {
@@ -427,7 +509,7 @@ fn sequenced_key(message: &Message, segment: &Segment) -> Option<SequencedKey> {
     };
     let local = (message.src_address, segment.src_port);
     let remote = (message.dst_address, segment.dst_port);
-    Some((local, remote, segment.seq.0, kind))
+    Some((Direction::new(local, remote), (segment.seq.0, kind)))
 }
 
 /// Keeps the payload as text, and in hex too when it is not valid UTF-8.
@@ -493,23 +575,33 @@ pub fn escape_payload(payload: &[u8]) -> String {
     escaped
 }
 
-/// Fills the UDP ports, payload and label of a datagram of plain bytes.
-fn fill_udp(message: &mut Message, src_port: u16, dst_port: u16, payload: &[u8]) {
-    message.src_port = src_port;
-    message.dst_port = dst_port;
+/// Fills the UDP ports and size of a datagram of plain bytes, and with
+/// the full detail its payload and label.
+fn fill_udp(message: &mut Message, ports: (u16, u16), payload: &[u8], detail: Detail) {
+    (message.src_port, message.dst_port) = ports;
     message.layer = Layer::Data;
-    message.label = escape_payload(payload);
     message.payload_len = payload.len();
-    message.payload = Some(String::from_utf8_lossy(payload).into_owned());
+    if detail == Detail::Full {
+        message.label = escape_payload(payload);
+        message.payload = Some(String::from_utf8_lossy(payload).into_owned());
+    }
 }
 
-/// Fills the UDP ports, DNS fields and label of a message.
-fn fill_dns(message: &mut Message, src_port: u16, dst_port: u16, dns: &dns::Message) {
+/// Fills the UDP ports and size of a DNS message, and with the full
+/// detail its fields and label.
+fn fill_dns(message: &mut Message, ports: (u16, u16), dns: &dns::Message, detail: Detail) {
+    (message.src_port, message.dst_port) = ports;
+    message.dns_len = dns.wire_size();
+    if detail == Detail::Full {
+        message.label = dns.summary();
+        message.dns = Some(Box::new(dns_fields(dns)));
+    }
+}
+
+/// Copies the fields of a DNS message into the trace's form.
+fn dns_fields(dns: &dns::Message) -> DnsFields {
     let zone_lines = |records: &[dns::Record]| records.iter().map(|r| r.to_string()).collect();
-    message.src_port = src_port;
-    message.dst_port = dst_port;
-    message.label = dns.summary();
-    message.dns = Some(DnsFields {
+    DnsFields {
         id: dns.id,
         kind: if dns.response.is_some() {
             "response"
@@ -526,7 +618,7 @@ fn fill_dns(message: &mut Message, src_port: u16, dst_port: u16, dns: &dns::Mess
         authority: zone_lines(&dns.authority),
         additional: zone_lines(&dns.additional),
         records: dns_records(dns),
-    });
+    }
 }
 
 /// Lists the records of all three sections, field by field, in wire order.
@@ -741,6 +833,90 @@ mod tests {
             forgotten,
             "seq from itself"
         );
+    }
+
+    /// Returns the length of a DNS message as the capture's encoder
+    /// writes it.
+    fn encoded_len(fields: &DnsFields) -> usize {
+        let encoded = crate::render::pcap::dns::encode(fields);
+        encoded.expect("a recorded DNS message encodes").len()
+    }
+
+    #[test]
+    fn dns_sizes_of_the_bundled_scenarios_equal_the_encoded_lengths() {
+        let folder = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(folder).expect("the scenarios folder") {
+            let path = entry.expect("a folder entry").path();
+            if path.extension().is_none_or(|ext| ext != "yaml") {
+                continue;
+            }
+            let path = path.to_str().expect("a UTF-8 path");
+            let overrides = crate::scenario::Overrides::default();
+            let scenario = crate::scenario::load(path, &overrides).expect("a valid scenario");
+            let run = crate::sim::run(&scenario).expect("the run ends");
+            for message in &run.trace.messages {
+                let Some(fields) = &message.dns else { continue };
+                assert_eq!(
+                    message.dns_len,
+                    encoded_len(fields),
+                    "{path} #{}",
+                    message.index
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 50, "only {checked} DNS messages");
+    }
+
+    /// Returns an answer to `owner A` with `count` A records for owners
+    /// `h0.owner`, `h1.owner`, and so on.
+    fn many_owners(owner: &str, count: usize) -> dns::Message {
+        let question = dns::Question {
+            name: dns::Name::parse(owner).expect("a name"),
+            record_type: dns::RecordType::A,
+        };
+        let mut message = dns::Message::query(9, question);
+        message.response = Some(dns::ResponseCode::NoError);
+        message.answers = (0..count)
+            .map(|number| dns::Record {
+                name: dns::Name::parse(&format!("h{number}.{owner}")).expect("a name"),
+                ttl: 60,
+                data: dns::RecordData::A(Ipv4Addr::new(192, 0, 2, 1)),
+            })
+            .collect();
+        message
+    }
+
+    #[test]
+    fn dns_sizes_past_the_encoders_limits_equal_the_encoded_lengths() {
+        let long_owner = format!("{}.example.com", "x".repeat(60));
+        let cases = [
+            many_owners("example.com", 10),
+            many_owners("example.com", 70),
+            many_owners("example.com", 130),
+            many_owners(&long_owner, 200),
+        ];
+        for message in cases {
+            let count = message.answers.len();
+            let fields = dns_fields(&message);
+            assert_eq!(message.wire_size(), encoded_len(&fields), "{count} answers");
+        }
+    }
+
+    #[test]
+    fn a_counting_recorder_gives_a_dns_message_its_size_only() {
+        let mut recorder = Recorder::new(Detail::Counts);
+        let passage = Passage {
+            from: "",
+            to: "",
+            sent_at: SimTime::ZERO,
+            reacting_to: None,
+        };
+        let message = recorder.describe(passage, &dns(false, Origin::Fresh));
+        // 12 + receiver.com (14) + type and class (4).
+        assert_eq!(message.dns_len, 30);
+        assert!(message.dns.is_none() && message.label.is_empty());
     }
 
     #[test]

@@ -18,12 +18,12 @@ pub enum Detail {
     #[default]
     Full,
     /// Only what counting needs: the index, times, layer, transport,
-    /// addresses, ports, sizes, absolute sequence numbers, why it was
-    /// sent, its fate and the DNS fields. The label, flag names,
-    /// connection state, payload text, SMTP lines, participant ids and
-    /// time text are left empty, and sequence numbers relative to the
-    /// initial ones are not worked out (they equal the absolute ones).
-    /// The protocol models run the same either way.
+    /// addresses, ports, sizes (a DNS message's too), absolute sequence
+    /// numbers, why it was sent and its fate. The label, flag names,
+    /// connection state, payload text, DNS fields, SMTP lines,
+    /// participant ids and time text are left empty, and sequence numbers
+    /// relative to the initial ones are not worked out (they equal the
+    /// absolute ones). The protocol models run the same either way.
     Counts,
 }
 

@@ -4,6 +4,9 @@
 //! cover what the mail exchange needs: A, MX, PTR and CNAME. Names are kept
 //! in lower case without the trailing dot; comparison is case-insensitive
 //! because names are folded when parsed.
+//!
+//! [`Message::wire_size`] counts the octets of a message in wire format
+//! without writing them, compressing names as the capture's encoder does.
 
 use std::fmt;
 use std::net::Ipv4Addr;
@@ -295,6 +298,129 @@ impl Message {
     }
 }
 
+/// The octets of the header: id, flags and the four counts (RFC 1035 §4.1.1).
+const HEADER_OCTETS: usize = 12;
+
+/// The octets after a question's name: type and class (RFC 1035 §4.1.2).
+const QUESTION_TAIL_OCTETS: usize = 4;
+
+/// The octets between a record's owner name and its data: type, class,
+/// time to live and data length (RFC 1035 §4.1.3).
+const RECORD_FIXED_OCTETS: usize = 10;
+
+/// The octets of a compression pointer (RFC 1035 §4.1.4).
+const POINTER_OCTETS: usize = 2;
+
+/// The most names the capture's encoder compresses in one message; later
+/// names are written in full.
+const COMPRESSED_NAMES_LIMIT: usize = 120;
+
+/// The most name endings the capture's encoder remembers as targets for
+/// pointers in one message.
+///
+/// The encoder also remembers none past offset 0x3FFF, as a pointer holds
+/// 14 bits; that limit is never the one reached first: until 64 endings
+/// are taken, at most 64 labels of 64 octets and 120 compressed names
+/// (16 octets each at most, with their records) have been written.
+const POINTER_TARGETS_LIMIT: usize = 64;
+
+impl Message {
+    /// Returns the octets of the message in wire format (RFC 1035 §4.1):
+    /// the header, the question, then the records of the three sections.
+    ///
+    /// Names are compressed as the capture's encoder writes them
+    /// (RFC 1035 §4.1.4): label by label, until the rest of the name was
+    /// already written in full, label by label, earlier in the message;
+    /// that rest becomes a pointer. Names inside MX, CNAME and PTR data
+    /// are compressed too. The encoder's limits are followed: 120
+    /// compressed names, 64 remembered endings.
+    pub fn wire_size(&self) -> usize {
+        let mut names = NameCompression::new();
+        let mut size = HEADER_OCTETS;
+        size += names.written_size(&self.question.name) + QUESTION_TAIL_OCTETS;
+        let sections = [&self.answers, &self.authority, &self.additional];
+        for record in sections.into_iter().flatten() {
+            size += names.written_size(&record.name) + RECORD_FIXED_OCTETS;
+            size += names.data_size(&record.data);
+        }
+        size
+    }
+}
+
+/// The names written so far in one message, as far as compression needs
+/// them: the endings a later name may point at, kept without allocating.
+#[derive(Debug)]
+struct NameCompression<'a> {
+    endings: [&'a str; POINTER_TARGETS_LIMIT],
+    remembered: usize,
+    compressed_names: usize,
+}
+
+impl<'a> NameCompression<'a> {
+    /// Starts a message with no name written.
+    fn new() -> NameCompression<'a> {
+        NameCompression {
+            endings: [""; POINTER_TARGETS_LIMIT],
+            remembered: 0,
+            compressed_names: 0,
+        }
+    }
+
+    /// Returns the octets of a record's data.
+    fn data_size(&mut self, data: &'a RecordData) -> usize {
+        const ADDRESS_OCTETS: usize = 4;
+        const PREFERENCE_OCTETS: usize = 2;
+        match data {
+            RecordData::A(_) => ADDRESS_OCTETS,
+            RecordData::Cname(target) | RecordData::Ptr(target) => self.written_size(target),
+            RecordData::Mx { exchange, .. } => PREFERENCE_OCTETS + self.written_size(exchange),
+        }
+    }
+
+    /// Returns the octets of `name` written next, and remembers the
+    /// endings it writes in full.
+    ///
+    /// A label takes its length octet and its characters; the text of a
+    /// name before a label start (the labels and their dots) is exactly
+    /// as long as those labels on the wire.
+    fn written_size(&mut self, name: &'a Name) -> usize {
+        let text = name.as_str();
+        let compress = self.compressed_names < COMPRESSED_NAMES_LIMIT;
+        if compress {
+            self.compressed_names += 1;
+        }
+        for start in label_starts(text) {
+            let ending = &text[start..];
+            if compress && self.endings[..self.remembered].contains(&ending) {
+                return start + POINTER_OCTETS;
+            }
+            self.remember(ending);
+        }
+        labels_octets(text) + 1
+    }
+
+    /// Remembers an ending written in full, while the encoder would.
+    fn remember(&mut self, ending: &'a str) {
+        if self.remembered < POINTER_TARGETS_LIMIT {
+            self.endings[self.remembered] = ending;
+            self.remembered += 1;
+        }
+    }
+}
+
+/// Returns the octets of a name's labels, each with its length octet,
+/// without the root's zero octet: none for the root.
+fn labels_octets(text: &str) -> usize {
+    if text.is_empty() { 0 } else { text.len() + 1 }
+}
+
+/// Returns where each label of a name's text starts.
+fn label_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
+    let after_dots = text.match_indices('.').map(|(dot, _)| dot + 1);
+    let first = (!text.is_empty()).then_some(0);
+    first.into_iter().chain(after_dots)
+}
+
 /// Joins records in zone-file form with commas.
 fn join_records(records: &[Record]) -> String {
     let texts: Vec<String> = records.iter().map(Record::to_string).collect();
@@ -332,6 +458,124 @@ mod tests {
     fn reverse_name_lists_octets_backwards_under_in_addr_arpa() {
         let name = Name::reverse_of(Ipv4Addr::new(192, 0, 2, 10));
         assert_eq!(name.as_str(), "10.2.0.192.in-addr.arpa");
+    }
+
+    fn name(text: &str) -> Name {
+        Name::parse_or_root(text).expect("a name")
+    }
+
+    fn record(owner: &str, data: RecordData) -> Record {
+        Record {
+            name: name(owner),
+            ttl: 3600,
+            data,
+        }
+    }
+
+    fn query(owner: &str, record_type: RecordType) -> Message {
+        let question = Question {
+            name: name(owner),
+            record_type,
+        };
+        Message::query(0x1234, question)
+    }
+
+    fn answer(question: Message, answers: Vec<Record>, additional: Vec<Record>) -> Message {
+        Message {
+            response: Some(ResponseCode::NoError),
+            answers,
+            additional,
+            ..question
+        }
+    }
+
+    fn mx(exchange: &str) -> RecordData {
+        RecordData::Mx {
+            preference: 10,
+            exchange: name(exchange),
+        }
+    }
+
+    #[test]
+    fn a_query_is_header_question_name_type_and_class() {
+        // 12 + receiver.com as 8 receiver 3 com 0 (14) + type and class (4).
+        assert_eq!(query("receiver.com", RecordType::Mx).wire_size(), 30);
+    }
+
+    #[test]
+    fn an_answer_points_at_names_already_written() {
+        let answers = vec![record("receiver.com", mx("mail.receiver.com"))];
+        let address = RecordData::A(Ipv4Addr::new(66, 218, 71, 63));
+        let additional = vec![record("mail.receiver.com", address)];
+        let message = answer(query("receiver.com", RecordType::Mx), answers, additional);
+        // 12 + 18 question; the answer: a pointer to the question's name
+        // (2), 10, data 2 + 4 mail + a pointer (2): 21; the additional: a
+        // pointer to the exchange (2), 10, an address (4): 16.
+        assert_eq!(message.wire_size(), 12 + 18 + 21 + 16);
+    }
+
+    #[test]
+    fn only_the_common_ending_of_unrelated_names_is_shared() {
+        let answers = vec![record("receiver.com", mx("mail.sender.com"))];
+        let message = answer(query("receiver.com", RecordType::Mx), answers, Vec::new());
+        // The exchange: 2 + 4 mail + 6 sender, then a pointer to `com`.
+        assert_eq!(message.wire_size(), 12 + 18 + 2 + 10 + 2 + 5 + 7 + 2);
+    }
+
+    #[test]
+    fn a_cname_target_is_pointed_at_by_the_record_after_it() {
+        let alias = RecordData::Cname(name("web.receiver.com"));
+        let address = RecordData::A(Ipv4Addr::new(192, 0, 2, 80));
+        let answers = vec![
+            record("www.receiver.com", alias),
+            record("web.receiver.com", address),
+        ];
+        let message = answer(
+            query("www.receiver.com", RecordType::A),
+            answers,
+            Vec::new(),
+        );
+        // Question 18 + 4; CNAME: pointer, 10, 3 web + a pointer to
+        // receiver.com (6); A: a pointer to the CNAME's data, 10, 4.
+        assert_eq!(message.wire_size(), 12 + 22 + 18 + 16);
+    }
+
+    #[test]
+    fn the_null_mx_exchange_is_the_root_one_zero_octet() {
+        let answers = vec![record("receiver.com", mx("."))];
+        let message = answer(query("receiver.com", RecordType::Mx), answers, Vec::new());
+        assert_eq!(message.wire_size(), 12 + 18 + 2 + 10 + 2 + 1);
+    }
+
+    #[test]
+    fn a_reverse_name_is_written_in_full_once() {
+        let reverse = Name::reverse_of(Ipv4Addr::new(192, 0, 2, 10));
+        let question = Question {
+            name: reverse.clone(),
+            record_type: RecordType::Ptr,
+        };
+        let query = Message::query(1, question);
+        // 10.2.0.192.in-addr.arpa: 2 10, 1 2, 1 0, 3 192, 7 in-addr, 4 arpa
+        // and the zero: 3 + 2 + 2 + 4 + 8 + 5 + 1 = 25.
+        assert_eq!(query.wire_size(), 12 + 25 + 4);
+        let ptr = Record {
+            name: reverse,
+            ttl: 60,
+            data: RecordData::Ptr(name("mail.sender.com")),
+        };
+        // The answer: a pointer, 10, mail.sender.com in full (17).
+        let response = answer(query, vec![ptr], Vec::new());
+        assert_eq!(response.wire_size(), 12 + 29 + 2 + 10 + 17);
+    }
+
+    #[test]
+    fn names_past_the_hundred_and_twentieth_are_written_in_full() {
+        let address = RecordData::A(Ipv4Addr::new(192, 0, 2, 1));
+        let answers = vec![record("a.com", address); 130];
+        let message = answer(query("a.com", RecordType::A), answers, Vec::new());
+        // The question's name is the first of 120 compressed: 119 answers
+        // point at it (2 + 10 + 4), the last 11 write a.com (7) in full.
+        assert_eq!(message.wire_size(), 12 + 11 + 119 * 16 + 11 * 21);
     }
 
     #[test]
