@@ -364,6 +364,15 @@ impl Host {
         std::mem::take(&mut self.observations)
     }
 
+    /// Takes back a list handed over by [`Self::take_observations`],
+    /// emptied, to reuse its memory, unless something arrived meanwhile.
+    pub fn give_back_observations(&mut self, mut observations: Vec<Observation>) {
+        if self.observations.is_empty() {
+            observations.clear();
+            self.observations = observations;
+        }
+    }
+
     /// Adds the script endpoint, listening on `ports`, and returns its index.
     pub fn add_script_endpoint(&mut self, ports: BTreeSet<u16>) -> usize {
         self.add_app(App::Script { listening: ports })
@@ -552,10 +561,7 @@ impl Host {
         let parked = self.time_wait.next_deadline();
         let resolver = self.resolver.as_ref().and_then(Resolver::poll_timeout);
         let apps = self.app_timers.keys().next().map(|(at, _)| *at);
-        [connections, parked, resolver, apps]
-            .into_iter()
-            .flatten()
-            .min()
+        earliest(earliest(connections, parked), earliest(resolver, apps))
     }
 
     /// Hands over the packets produced since the last call, in order.
@@ -748,9 +754,11 @@ impl Host {
     fn notify(&mut self, now: SimTime, app: usize, notice: Notice) {
         self.calls.set_now(now);
         self.apps[app].handle(&mut self.calls, notice);
-        for request in self.calls.take_requests() {
+        let mut requests = self.calls.take_requests();
+        for request in requests.drain(..) {
             self.carry_out(now, app, request);
         }
+        self.calls.give_back_requests(requests);
         if matches!(&self.apps[app], App::SmtpClient(client) if client.is_done()) {
             self.observations.push(Observation::ModelFinished { app });
         }
@@ -1037,6 +1045,15 @@ impl Host {
     fn initial_sequence_number(&self, local_port: u16, remote: Ipv4Addr, port: u16) -> SeqNumber {
         let name = format_args!("tcp-isn/{}:{local_port}/{remote}:{port}", self.id);
         SeqNumber(random::stream_formatted(self.seed, name).next_u32())
+    }
+}
+
+/// Returns the earlier of two deadlines, or the one there is.
+fn earliest(a: Option<SimTime>, b: Option<SimTime>) -> Option<SimTime> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
     }
 }
 

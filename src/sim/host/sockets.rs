@@ -49,7 +49,8 @@ impl Socket {
 /// The live connections in their slots, and the two ways to find them.
 #[derive(Debug, Default)]
 pub struct Sockets {
-    /// The connections; an empty slot waits in `free`.
+    /// The connections; an empty slot waits in `free`. Room is made for
+    /// one at first, since most hosts never hold more.
     slots: Vec<Option<Socket>>,
     /// The empty slots, the last freed on top.
     free: Vec<usize>,
@@ -70,6 +71,9 @@ impl Sockets {
                 slot
             }
             None => {
+                if self.slots.is_empty() {
+                    self.slots.reserve_exact(1);
+                }
                 self.slots.push(Some(socket));
                 self.slots.len() - 1
             }
