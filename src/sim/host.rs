@@ -17,10 +17,9 @@
 //! first can hold hundreds of thousands.
 //!
 //! The host keeps the timers: its connections' (see the `timers`
-//! module), its resolver's (a DNS
-//! time-out sends the question again or fails the look-up, and is drawn
-//! on the lifeline) and those its applications set, such as an SMTP
-//! client's retry delay.
+//! module), its resolver's (a DNS time-out sends the question again or
+//! fails the look-up, and is drawn on the lifeline) and those its
+//! applications set, such as an SMTP client's retry delay.
 //!
 //! A script drives a host from outside: the engine calls the `scripted`
 //! methods to open, write on and close connections and to send
@@ -184,6 +183,8 @@ pub struct Host {
     notes: Vec<StampedNote>,
     observations: Vec<Observation>,
     touched: MarkedConns,
+    /// The connections whose timer is due, as (id, slot); the list's
+    /// memory is kept from one wake to the next.
     due: Vec<(ConnId, usize)>,
     closed: Vec<Ends>,
     tcp_config: tcp::Config,
