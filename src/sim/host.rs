@@ -963,12 +963,12 @@ impl Host {
         let Some(socket) = self.sockets.get(slot) else {
             return;
         };
-        if *socket.connection.config() != self.tcp_config {
-            return;
-        }
         let Some((sequence, until)) = socket.connection.to_time_wait() else {
             return;
         };
+        if *socket.connection.config() != self.tcp_config {
+            return;
+        }
         let Ok(app) = u16::try_from(socket.app) else {
             return;
         };
