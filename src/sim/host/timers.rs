@@ -16,6 +16,11 @@
 //! Each connection remembers the time it is filed under
 //! ([`Socket::filed`]); an entry under any other time is left over from
 //! an earlier filing and is dropped when it surfaces.
+//!
+//! Shortcoming: the heap may hold more entries than there are
+//! connections. A left-over entry waits until it reaches the top, which
+//! comes soon, since no entry lies later than a deadline its connection
+//! had; the heap is emptied whenever the last connection goes.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
