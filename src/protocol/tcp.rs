@@ -739,6 +739,11 @@ impl Connection {
         }
     }
 
+    /// Tells whether `poll_transmit` has a segment to give.
+    pub fn has_segment_due(&self) -> bool {
+        !self.outbox.is_empty() || self.fresh_segment_due()
+    }
+
     /// Returns the next event for the application, oldest first.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
@@ -1712,6 +1717,23 @@ mod tests {
         for segment in drain(&mut client) {
             assert_eq!(segment.mss, None, "only SYNs carry the MSS option");
         }
+    }
+
+    #[test]
+    fn a_segment_is_due_exactly_while_poll_transmit_has_one() {
+        let (mut client, mut server) = established();
+        assert!(!client.has_segment_due());
+        client.send(b"hi").unwrap();
+        assert!(client.has_segment_due(), "the data");
+        let data = only(drain(&mut client));
+        assert!(!client.has_segment_due());
+        server.handle_segment(T0, data);
+        assert!(server.has_segment_due(), "the ACK of the data");
+        drain(&mut server);
+        server.close();
+        assert!(server.has_segment_due(), "the FIN");
+        drain(&mut server);
+        assert!(!server.has_segment_due());
     }
 
     #[test]

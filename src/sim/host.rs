@@ -308,6 +308,10 @@ impl Host {
     /// Finishes the host's turn: sends the deferred ACKs no reply carried,
     /// forgets connections that reached CLOSED and parks those that wait
     /// in TIME-WAIT.
+    ///
+    /// A connection with nothing to send is not polled: whatever changed
+    /// it during the turn was followed by [`Self::transmit`] already, and
+    /// only a deferred ACK can be new.
     pub fn end_turn(&mut self, now: SimTime) {
         let touched = self.touched.take();
         for &(conn, hint) in &touched {
@@ -315,7 +319,10 @@ impl Host {
                 continue;
             };
             self.with_connection(slot, Connection::flush_deferred_ack);
-            self.transmit(now, slot);
+            let socket = self.sockets.get(slot);
+            if socket.is_some_and(|socket| socket.connection.has_segment_due()) {
+                self.transmit(now, slot);
+            }
             self.with_connection(slot, Connection::release_spare_capacity);
             self.forget_if_closed(slot);
             self.park_if_time_wait(slot);
