@@ -244,4 +244,13 @@ impl HostCalls {
     pub fn take_requests(&mut self) -> Vec<Request> {
         std::mem::take(&mut self.requests)
     }
+
+    /// Takes back a list handed over by [`Self::take_requests`], emptied,
+    /// to reuse its memory, unless requests were made meanwhile.
+    pub fn give_back_requests(&mut self, mut requests: Vec<Request>) {
+        if self.requests.is_empty() {
+            requests.clear();
+            self.requests = requests;
+        }
+    }
 }

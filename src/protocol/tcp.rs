@@ -51,6 +51,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::ops::Range;
 
 use crate::time::{SimDuration, SimTime};
 use crate::wire::tcp::{Control, Segment, SeqNumber};
@@ -554,6 +555,15 @@ fn offset_from(base: SeqNumber, seq: SeqNumber) -> usize {
     usize::try_from(seq.distance_from(base)).unwrap_or(usize::MAX)
 }
 
+/// Takes the octets at `range` out of a payload: the payload's own
+/// buffer when the range covers all of it, else a copy.
+fn take_octets(payload: &mut Vec<u8>, range: Range<usize>) -> Vec<u8> {
+    if range.start == 0 && range.end == payload.len() {
+        return std::mem::take(payload);
+    }
+    payload[range].to_vec()
+}
+
 /// Returns the sequence number just after a segment.
 fn end_of(segment: &Segment) -> SeqNumber {
     segment.seq.plus(segment.sequence_len())
@@ -648,31 +658,34 @@ impl Connection {
     /// Processes one segment that arrived from the peer at `now`.
     ///
     /// Segments between other ports are ignored, and so is everything in
-    /// CLOSED: the host answers those with [`reset_for`].
-    pub fn handle_segment(&mut self, now: SimTime, segment: &Segment) {
-        if !self.owns(segment) {
+    /// CLOSED: the host answers those with [`reset_for`]. The segment is
+    /// taken: data delivered whole keeps the segment's own buffer.
+    pub fn handle_segment(&mut self, now: SimTime, mut segment: Segment) {
+        if !self.owns(&segment) {
             return;
         }
         match self.state {
             State::Closed | State::Listen => {}
-            State::SynSent => self.on_segment_in_syn_sent(now, segment),
-            _ => self.on_segment_when_synchronized(now, segment),
+            State::SynSent => self.on_segment_in_syn_sent(now, &segment),
+            _ => self.on_segment_when_synchronized(now, &mut segment),
         }
     }
 
     /// Queues application data; each call starts a new segment, split at the peer's MSS.
     ///
     /// Data written before the handshake completes waits for it. Empty
-    /// writes are accepted and send nothing.
-    pub fn send(&mut self, data: &[u8]) -> Result<(), SendError> {
+    /// writes are accepted and send nothing. A `Vec` handed over is kept
+    /// as it is, not copied.
+    pub fn send(&mut self, data: impl Into<Vec<u8>>) -> Result<(), SendError> {
         if self.close_requested {
             return Err(SendError::AfterClose);
         }
         if !self.accepts_writes() {
             return Err(SendError::NotOpen(self.state));
         }
+        let data = data.into();
         if !data.is_empty() {
-            self.writes.push_back(data.to_vec());
+            self.writes.push_back(data);
         }
         Ok(())
     }
@@ -726,6 +739,11 @@ impl Connection {
         }
     }
 
+    /// Tells whether `poll_transmit` has a segment to give.
+    pub fn has_segment_due(&self) -> bool {
+        !self.outbox.is_empty() || self.fresh_segment_due()
+    }
+
     /// Returns the next event for the application, oldest first.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
@@ -738,10 +756,11 @@ impl Connection {
 
     /// Returns when the next timer expires: the retransmission timer or the end of TIME-WAIT.
     pub fn poll_timeout(&self) -> Option<SimTime> {
-        [self.recovery.deadline, self.time_wait_until]
-            .into_iter()
-            .flatten()
-            .min()
+        match (self.recovery.deadline, self.time_wait_until) {
+            (Some(retransmission), Some(time_wait)) => Some(retransmission.min(time_wait)),
+            (retransmission, None) => retransmission,
+            (None, time_wait) => time_wait,
+        }
     }
 
     /// Fires the timers due at `now`.
@@ -939,7 +958,7 @@ impl Connection {
 /// Synchronized states: checks and acknowledgements (RFC 9293 §3.10.7.4).
 impl Connection {
     /// Handles a segment once both SYNs are known (RFC 9293 §3.10.7.4).
-    fn on_segment_when_synchronized(&mut self, now: SimTime, segment: &Segment) {
+    fn on_segment_when_synchronized(&mut self, now: SimTime, segment: &mut Segment) {
         if !self.is_acceptable(segment) {
             self.on_unacceptable(now, segment);
             return;
@@ -980,7 +999,7 @@ impl Connection {
     }
 
     /// Processes the acknowledgement, then the data and FIN, of an acceptable segment.
-    fn on_ack_and_text(&mut self, now: SimTime, segment: &Segment) {
+    fn on_ack_and_text(&mut self, now: SimTime, segment: &mut Segment) {
         let Some(ack) = segment.ack else {
             return;
         };
@@ -1108,7 +1127,7 @@ impl Connection {
     /// Takes in the segment's data and FIN, or holds them if they come early.
     ///
     /// Once the peer's FIN is in, later data and FINs are ignored.
-    fn process_text(&mut self, now: SimTime, segment: &Segment) {
+    fn process_text(&mut self, now: SimTime, segment: &mut Segment) {
         if segment.sequence_len() == 0 || !self.receives_text() {
             return;
         }
@@ -1116,10 +1135,11 @@ impl Connection {
             self.hold_out_of_order(segment);
             return self.queue_ack(SendReason::DuplicateAck);
         }
-        let (data, fin) = self.new_text(segment);
-        if data.is_empty() && !fin {
+        let (fresh, fin) = self.new_text(segment);
+        if fresh.is_empty() && !fin {
             return self.queue_ack(SendReason::DuplicateAck);
         }
+        let data = take_octets(&mut segment.payload, fresh);
         self.take_text(now, data, fin);
     }
 
@@ -1131,16 +1151,17 @@ impl Connection {
         )
     }
 
-    /// Returns the unseen part of an in-order segment's data, trimmed to
-    /// the room left, and whether its FIN is taken in too.
-    fn new_text<'s>(&self, segment: &'s Segment) -> (&'s [u8], bool) {
+    /// Returns where the unseen part of an in-order segment's data lies
+    /// in its payload, trimmed to the room left, and whether its FIN is
+    /// taken in too.
+    fn new_text(&self, segment: &Segment) -> (Range<usize>, bool) {
         let seen = offset_from(segment.seq, self.rcv.nxt);
-        let Some(fresh) = segment.payload.get(seen..) else {
-            return (&[], false);
+        let Some(fresh) = segment.payload.len().checked_sub(seen) else {
+            return (0..0, false);
         };
         let room = self.receive_room();
-        let fin = segment.control == Control::Fin && fresh.len() < room;
-        (&fresh[..fresh.len().min(room)], fin)
+        let fin = segment.control == Control::Fin && fresh < room;
+        (seen..seen + fresh.min(room), fin)
     }
 
     /// Returns how many octets beyond RCV.NXT may be taken in: the window,
@@ -1168,7 +1189,7 @@ impl Connection {
 
     /// Hands new data, and held data it joins up with, to the application;
     /// acknowledges it, or defers that when a FIN follows.
-    fn take_text(&mut self, now: SimTime, data: &[u8], fin: bool) {
+    fn take_text(&mut self, now: SimTime, data: Vec<u8>, fin: bool) {
         self.deliver(data);
         let fin = fin || self.deliver_held();
         if fin {
@@ -1179,18 +1200,18 @@ impl Connection {
     }
 
     /// Passes in-order data to the application and advances RCV.NXT past it.
-    fn deliver(&mut self, data: &[u8]) {
+    fn deliver(&mut self, data: Vec<u8>) {
         if data.is_empty() {
             return;
         }
         self.rcv.nxt = self.rcv.nxt.plus(data.len() as u32);
-        self.events.push_back(Event::Data(data.to_vec()));
+        self.events.push_back(Event::Data(data));
     }
 
     /// Delivers held pieces that now follow on; returns whether a held FIN is reached.
     fn deliver_held(&mut self) -> bool {
         while let Some(piece) = self.reassembly.take_at(self.rcv.nxt) {
-            self.deliver(&piece);
+            self.deliver(piece);
         }
         self.reassembly.fin == Some(self.rcv.nxt)
     }
@@ -1530,7 +1551,7 @@ mod tests {
     /// Hands segments over one by one, as a host whose application does nothing.
     fn deliver(to: &mut Connection, segments: &[Segment]) {
         for segment in segments {
-            to.handle_segment(T0, segment);
+            to.handle_segment(T0, segment.clone());
             to.flush_deferred_ack();
         }
     }
@@ -1653,14 +1674,14 @@ mod tests {
             (SeqNumber(5000), Some(SeqNumber(1001)))
         );
 
-        client.handle_segment(T0, &syn_ack);
+        client.handle_segment(T0, syn_ack.clone());
         assert_eq!(client.state(), State::Established);
         let ack = only(drain(&mut client));
         assert!(ack.is_pure_ack());
         assert_eq!((ack.seq, ack.ack), (SeqNumber(1001), Some(SeqNumber(5001))));
         assert_eq!(server.state(), State::SynReceived);
 
-        server.handle_segment(T0, &ack);
+        server.handle_segment(T0, ack.clone());
         assert_eq!(server.state(), State::Established);
         assert_eq!(events(&mut client), [Event::Established]);
         assert_eq!(events(&mut server), [Event::Established]);
@@ -1691,7 +1712,7 @@ mod tests {
         let syn_ack = only(drain(&mut server));
         assert_eq!(syn_ack.mss, Some(1200));
 
-        client.handle_segment(T0, &syn_ack);
+        client.handle_segment(T0, syn_ack.clone());
         client.send(b"x").unwrap();
         for segment in drain(&mut client) {
             assert_eq!(segment.mss, None, "only SYNs carry the MSS option");
@@ -1699,19 +1720,36 @@ mod tests {
     }
 
     #[test]
+    fn a_segment_is_due_exactly_while_poll_transmit_has_one() {
+        let (mut client, mut server) = established();
+        assert!(!client.has_segment_due());
+        client.send(b"hi").unwrap();
+        assert!(client.has_segment_due(), "the data");
+        let data = only(drain(&mut client));
+        assert!(!client.has_segment_due());
+        server.handle_segment(T0, data);
+        assert!(server.has_segment_due(), "the ACK of the data");
+        drain(&mut server);
+        server.close();
+        assert!(server.has_segment_due(), "the FIN");
+        drain(&mut server);
+        assert!(!server.has_segment_due());
+    }
+
+    #[test]
     fn fin_consumes_one_sequence_number() {
         let (mut client, mut server, fin) = fin_wait_1();
         assert_eq!((fin.control, fin.seq), (Control::Fin, SeqNumber(1001)));
         assert_eq!(fin.sequence_len(), 1);
-        server.handle_segment(T0, &fin);
+        server.handle_segment(T0, fin.clone());
         server.flush_deferred_ack();
         let ack = only(drain(&mut server));
         assert_eq!(ack.ack, Some(SeqNumber(1002)));
 
-        client.handle_segment(T0, &ack);
+        client.handle_segment(T0, ack.clone());
         server.close();
         let server_fin = only(drain(&mut server));
-        client.handle_segment(T0, &server_fin);
+        client.handle_segment(T0, server_fin.clone());
         client.flush_deferred_ack();
         let last = only(drain(&mut client));
         assert_eq!(
@@ -1729,8 +1767,8 @@ mod tests {
         assert_eq!(requests.len(), 2);
         assert!(requests.iter().all(|segment| segment.push));
 
-        server.handle_segment(T0, &requests[0]);
-        server.handle_segment(T0, &requests[1]);
+        server.handle_segment(T0, requests[0].clone());
+        server.handle_segment(T0, requests[1].clone());
         server.send(b"250 ok\r\n").unwrap();
         server.flush_deferred_ack();
         let replies = drain(&mut server);
@@ -1776,7 +1814,7 @@ mod tests {
         server.close();
         let server_fin = only(drain(&mut server));
 
-        client.handle_segment(T0, &server_fin);
+        client.handle_segment(T0, server_fin.clone());
         assert_eq!(events(&mut client), [Event::PeerFinished]);
         client.close();
         client.flush_deferred_ack();
@@ -1788,7 +1826,7 @@ mod tests {
         );
         assert_eq!(client.state(), State::LastAck);
 
-        server.handle_segment(T0, &fin_ack);
+        server.handle_segment(T0, fin_ack.clone());
         assert_eq!(
             server.state(),
             State::TimeWait,
@@ -1798,14 +1836,14 @@ mod tests {
         let last = only(drain(&mut server));
         assert!(last.is_pure_ack());
         assert_eq!(last.ack, Some(SeqNumber(1002)));
-        client.handle_segment(T0, &last);
+        client.handle_segment(T0, last.clone());
         assert_eq!(client.state(), State::Closed);
     }
 
     #[test]
     fn deferred_fin_ack_is_flushed_as_pure_ack() {
         let (client, mut server, fin) = fin_wait_1();
-        server.handle_segment(T0, &fin);
+        server.handle_segment(T0, fin.clone());
         assert_eq!(server.poll_transmit(T0), None, "the acknowledgement waits");
         server.flush_deferred_ack();
         let ack = only(drain(&mut server));
@@ -1907,7 +1945,7 @@ mod tests {
         pass(&mut server, &mut client);
         server.close();
         let server_fin = only(drain(&mut server));
-        client.handle_segment(entered, &server_fin);
+        client.handle_segment(entered, server_fin.clone());
         assert_eq!(client.state(), State::TimeWait);
 
         let deadline = SimTime::from_nanos(65_000_000_000);
@@ -1933,7 +1971,7 @@ mod tests {
         assert_eq!(client.state(), State::TimeWait);
 
         let later = SimTime::from_nanos(1_000);
-        client.handle_segment(later, &server_fin);
+        client.handle_segment(later, server_fin.clone());
         let ack = only(drain(&mut client));
         assert_eq!(ack.ack, Some(SeqNumber(5002)));
         assert_eq!(
@@ -1969,7 +2007,7 @@ mod tests {
         pass(&mut client, &mut server);
         client.close();
         let client_fin = only(drain(&mut client));
-        server.handle_segment(T0, &client_fin);
+        server.handle_segment(T0, client_fin.clone());
         assert_eq!(server.state(), State::TimeWait);
         assert_eq!(server.to_time_wait(), None, "the ACK of the FIN is owed");
         server.flush_deferred_ack();
@@ -1989,7 +2027,7 @@ mod tests {
         assert_eq!(rebuilt.initial_recv_seq(), Some(CLIENT_ISN));
 
         let later = SimTime::from_nanos(7_000_000_000);
-        rebuilt.handle_segment(later, &from_client(Control::Fin, 1001, Some(5002), b""));
+        rebuilt.handle_segment(later, from_client(Control::Fin, 1001, Some(5002), b""));
         let ack = only(drain(&mut rebuilt));
         assert_eq!(ack.control, Control::None);
         assert_eq!((ack.seq, ack.ack), (SeqNumber(5002), Some(SeqNumber(1002))));
@@ -2024,7 +2062,7 @@ mod tests {
                 let payload = vec![0; (next() % 3) as usize];
                 let segment = from_client(control, seq, ack, &payload);
                 for connection in [&mut original, &mut rebuilt] {
-                    connection.handle_segment(now, &segment);
+                    connection.handle_segment(now, segment.clone());
                     connection.flush_deferred_ack();
                     connection.handle_timeout(now);
                 }
@@ -2077,9 +2115,9 @@ mod tests {
         let (mut client, mut server) = established();
         client.send(b"hello").unwrap();
         let data = only(drain(&mut client));
-        server.handle_segment(T0, &data);
+        server.handle_segment(T0, data.clone());
         let first_ack = only(drain(&mut server));
-        server.handle_segment(T0, &data);
+        server.handle_segment(T0, data.clone());
         let second_ack = only(drain(&mut server));
 
         assert!(second_ack.is_pure_ack());
@@ -2091,8 +2129,8 @@ mod tests {
     #[test]
     fn retransmission_overlapping_new_data_delivers_only_the_new_part() {
         let (_, mut server) = established();
-        server.handle_segment(T0, &from_client(Control::None, 1001, Some(5001), b"abc"));
-        server.handle_segment(T0, &from_client(Control::None, 1002, Some(5001), b"bcdef"));
+        server.handle_segment(T0, from_client(Control::None, 1001, Some(5001), b"abc"));
+        server.handle_segment(T0, from_client(Control::None, 1002, Some(5001), b"bcdef"));
         let acks: Vec<_> = drain(&mut server)
             .iter()
             .map(|segment| segment.ack)
@@ -2109,7 +2147,7 @@ mod tests {
         client.send(b"two").unwrap();
         let sent = drain(&mut client);
 
-        server.handle_segment(T0, &sent[1]);
+        server.handle_segment(T0, sent[1].clone());
         let duplicate = only(drain(&mut server));
         assert!(duplicate.is_pure_ack());
         assert_eq!(
@@ -2119,13 +2157,13 @@ mod tests {
         );
         assert_eq!(events(&mut server), []);
 
-        server.handle_segment(T0, &sent[0]);
+        server.handle_segment(T0, sent[0].clone());
         assert_eq!(
             only(drain(&mut server)).ack,
             Some(SeqNumber(1007)),
             "the held segment is acknowledged with the one filling the gap"
         );
-        server.handle_segment(T0, &sent[1]);
+        server.handle_segment(T0, sent[1].clone());
         let repeated = only(drain(&mut server));
         assert!(repeated.is_pure_ack());
         assert_eq!(repeated.ack, Some(SeqNumber(1007)));
@@ -2136,7 +2174,7 @@ mod tests {
     #[test]
     fn ack_of_unsent_data_is_answered_and_dropped() {
         let (_, mut server) = established();
-        server.handle_segment(T0, &from_client(Control::None, 1001, Some(5010), b"hi"));
+        server.handle_segment(T0, from_client(Control::None, 1001, Some(5010), b"hi"));
         let reply = only(drain(&mut server));
         assert!(reply.is_pure_ack());
         assert_eq!(
@@ -2155,18 +2193,18 @@ mod tests {
         let waiting: Vec<_> = client.unacked.iter().map(|segment| segment.seq).collect();
         assert_eq!(waiting, [SeqNumber(1001), SeqNumber(1003)]);
 
-        server.handle_segment(T0, &sent[0]);
-        client.handle_segment(T0, &only(drain(&mut server)));
+        server.handle_segment(T0, sent[0].clone());
+        client.handle_segment(T0, only(drain(&mut server)));
         assert_eq!(client.unacked.len(), 1);
-        server.handle_segment(T0, &sent[1]);
-        client.handle_segment(T0, &only(drain(&mut server)));
+        server.handle_segment(T0, sent[1].clone());
+        client.handle_segment(T0, only(drain(&mut server)));
         assert!(client.unacked.is_empty());
     }
 
     #[test]
     fn rst_closes_the_connection() {
         let (_, mut server) = established();
-        server.handle_segment(T0, &from_client(Control::Rst, 1001, None, b""));
+        server.handle_segment(T0, from_client(Control::Rst, 1001, None, b""));
         assert_eq!(server.state(), State::Closed);
         assert_eq!(events(&mut server), [Event::Reset]);
         assert_eq!(server.poll_transmit(T0), None);
@@ -2177,8 +2215,8 @@ mod tests {
     fn rst_outside_the_window_is_ignored() {
         let (_, mut server) = established();
         let beyond = 1001 + u32::from(u16::MAX);
-        server.handle_segment(T0, &from_client(Control::Rst, beyond, None, b""));
-        server.handle_segment(T0, &from_client(Control::Rst, 1000, None, b""));
+        server.handle_segment(T0, from_client(Control::Rst, beyond, None, b""));
+        server.handle_segment(T0, from_client(Control::Rst, 1000, None, b""));
         assert_eq!(server.state(), State::Established);
         assert_eq!(server.poll_transmit(T0), None, "an RST is never answered");
     }
@@ -2188,7 +2226,7 @@ mod tests {
         let mut client = open_client(unbuffered(), CLIENT_ISN);
         let syn = only(drain(&mut client));
         let refusal = reset_for(&syn).unwrap();
-        client.handle_segment(T0, &refusal);
+        client.handle_segment(T0, refusal.clone());
         assert_eq!(client.state(), State::Closed);
         assert_eq!(events(&mut client), [Event::Reset]);
     }
@@ -2221,7 +2259,7 @@ mod tests {
         let syn = from_client(Control::Syn, 1000, None, b"");
         let mut server = Connection::accept(unbuffered(), SERVER_PORT, &syn, SERVER_ISN);
         drain(&mut server);
-        server.handle_segment(T0, &from_client(Control::None, 1001, Some(9999), b""));
+        server.handle_segment(T0, from_client(Control::None, 1001, Some(9999), b""));
         let reset = only(drain(&mut server));
         assert_eq!(
             (reset.control, reset.seq, reset.ack),
@@ -2268,7 +2306,7 @@ mod tests {
             ..unbuffered()
         };
         let (mut client, _) = established_with(unbuffered(), server_config);
-        client.send(&[7; 1200]).unwrap();
+        client.send([7; 1200]).unwrap();
         let sent = drain(&mut client);
         let shape: Vec<_> = sent
             .iter()
@@ -2287,7 +2325,7 @@ mod tests {
             ..unbuffered()
         };
         let (mut client, mut server) = established_with(unbuffered(), server_config);
-        client.send(&[1; 2500]).unwrap();
+        client.send([1; 2500]).unwrap();
         let lengths = |segments: Vec<Segment>| -> Vec<usize> {
             segments
                 .iter()
@@ -2352,7 +2390,7 @@ mod tests {
                 let mut segment = from_client(control, seq, ack, &payload);
                 segment.window = (next() % 3) as u16;
                 segment.mss = Some((next() % 2) as u16);
-                server.handle_segment(T0, &segment);
+                server.handle_segment(T0, segment.clone());
                 server.flush_deferred_ack();
                 let _ = server.send(b"x");
                 if next() % 5 == 0 {
@@ -2420,7 +2458,7 @@ mod tests {
         let (mut client, _server) = established_with(nagle, unbuffered());
         let full = vec![b'x'; usize::from(nagle.mss)];
         client.send(b"small").unwrap();
-        client.send(&full).unwrap();
+        client.send(full.as_slice()).unwrap();
         let segments = drain(&mut client);
         assert_eq!(
             segments.len(),
@@ -2458,7 +2496,7 @@ mod tests {
 
         let mut server = Connection::accept(unbuffered(), SERVER_PORT, &again, SERVER_ISN);
         let syn_ack = only(segments_at(&mut server, ms(1010)));
-        client.handle_segment(ms(1020), &syn_ack);
+        client.handle_segment(ms(1020), syn_ack.clone());
         assert_eq!(client.state(), State::Established);
         assert_eq!(client.poll_timeout(), None, "the SYN is acknowledged");
     }
@@ -2472,14 +2510,14 @@ mod tests {
 
         client.handle_timeout(ms(1000));
         let syn_again = only(segments_at(&mut client, ms(1000)));
-        server.handle_segment(ms(1010), &syn_again);
+        server.handle_segment(ms(1010), syn_again.clone());
         let (answer, reason) = only_sent(drain_at(&mut server, ms(1010)));
         assert_eq!(reason, SendReason::DuplicateAck, "RFC 9293 §3.10.7.4");
         assert_eq!(
             (answer.seq, answer.ack),
             (SeqNumber(5001), Some(SeqNumber(1001)))
         );
-        client.handle_segment(ms(1020), &answer);
+        client.handle_segment(ms(1020), answer.clone());
         assert_eq!(
             client.state(),
             State::SynSent,
@@ -2491,9 +2529,9 @@ mod tests {
         let (syn_ack, reason) = only_sent(drain_at(&mut server, ms(1010)));
         assert_eq!(syn_ack, lost);
         assert_eq!(reason, SendReason::Retransmission { attempt: 1 });
-        client.handle_segment(ms(1020), &syn_ack);
+        client.handle_segment(ms(1020), syn_ack.clone());
         let ack = only(segments_at(&mut client, ms(1020)));
-        server.handle_segment(ms(1030), &ack);
+        server.handle_segment(ms(1030), ack.clone());
 
         assert_eq!(
             (client.state(), server.state()),
@@ -2542,7 +2580,7 @@ mod tests {
         let syn_ack = only(segments_at(&mut server, T0));
 
         // R = 100 ms: SRTT = 100, RTTVAR = 50, RTO = 100 + 4 * 50 = 300 ms.
-        client.handle_segment(ms(100), &syn_ack);
+        client.handle_segment(ms(100), syn_ack.clone());
         let rtt = client.recovery.rtt;
         assert_eq!(rtt.srtt, Some(SimDuration::from_millis(100)));
         assert_eq!(rtt.rttvar, SimDuration::from_millis(50));
@@ -2583,9 +2621,9 @@ mod tests {
         client.send(b"x").unwrap();
         let data = only(segments_at(client, sent));
         let deadline = client.poll_timeout().expect("the timer runs");
-        server.handle_segment(sent, &data);
+        server.handle_segment(sent, data.clone());
         let ack = only(segments_at(server, sent));
-        client.handle_segment(acked, &ack);
+        client.handle_segment(acked, ack.clone());
         deadline
     }
 
@@ -2629,9 +2667,9 @@ mod tests {
         drain(&mut client);
         client.handle_timeout(ms(1000));
         let again = only(segments_at(&mut client, ms(1000)));
-        server.handle_segment(ms(1400), &again);
+        server.handle_segment(ms(1400), again.clone());
         let ack = only(segments_at(&mut server, ms(1400)));
-        client.handle_segment(ms(1500), &ack);
+        client.handle_segment(ms(1500), ack.clone());
 
         assert_eq!(
             client.recovery.rtt.srtt,
@@ -2663,7 +2701,7 @@ mod tests {
         let mut server = Connection::accept(unbuffered(), SERVER_PORT, &syn, SERVER_ISN);
         let syn_ack = only(segments_at(&mut server, ms(1050)));
 
-        client.handle_segment(ms(1100), &syn_ack);
+        client.handle_segment(ms(1100), syn_ack.clone());
         assert_eq!(client.retransmission_timeout(), SimDuration::from_secs(3));
         client.send(b"data").unwrap();
         let sent = segments_at(&mut client, ms(1100));
@@ -2677,17 +2715,17 @@ mod tests {
         client.send(b"hello").unwrap();
         client.send(b"world").unwrap();
         let sent = drain(&mut client);
-        server.handle_segment(ms(10), &sent[1]);
+        server.handle_segment(ms(10), sent[1].clone());
         let duplicate = only(segments_at(&mut server, ms(10)));
         assert_eq!(duplicate.ack, Some(SeqNumber(1001)));
-        client.handle_segment(ms(20), &duplicate);
+        client.handle_segment(ms(20), duplicate.clone());
         assert_eq!(drain(&mut client), []);
 
         client.handle_timeout(ms(1000));
         let (again, reason) = only_sent(drain_at(&mut client, ms(1000)));
         assert_eq!(reason, SendReason::Retransmission { attempt: 1 });
         assert_eq!(again, sent[0], "original sequence number and payload");
-        server.handle_segment(ms(1010), &again);
+        server.handle_segment(ms(1010), again.clone());
         let ack = only(segments_at(&mut server, ms(1010)));
         assert_eq!(ack.ack, Some(SeqNumber(1011)));
         let expected = [
@@ -2696,7 +2734,7 @@ mod tests {
         ];
         assert_eq!(events(&mut server), expected);
 
-        client.handle_segment(ms(1020), &ack);
+        client.handle_segment(ms(1020), ack.clone());
         assert!(client.unacked.is_empty());
         assert_eq!(client.poll_timeout(), None);
     }
@@ -2727,19 +2765,19 @@ mod tests {
         let sent = drain(&mut client);
         let mut duplicates = Vec::new();
         for segment in &sent[1..] {
-            server.handle_segment(ms(10), segment);
+            server.handle_segment(ms(10), segment.clone());
             duplicates.push(only(segments_at(&mut server, ms(10))));
         }
         assert!(duplicates.iter().all(|d| d.ack == Some(SeqNumber(1001))));
 
-        client.handle_segment(ms(20), &duplicates[0]);
-        client.handle_segment(ms(20), &duplicates[1]);
+        client.handle_segment(ms(20), duplicates[0].clone());
+        client.handle_segment(ms(20), duplicates[1].clone());
         assert_eq!(drain_at(&mut client, ms(20)), [], "two are not enough");
-        client.handle_segment(ms(20), &duplicates[2]);
+        client.handle_segment(ms(20), duplicates[2].clone());
         let (again, reason) = only_sent(drain_at(&mut client, ms(20)));
         assert_eq!(reason, SendReason::FastRetransmission);
         assert_eq!(again, sent[0]);
-        client.handle_segment(ms(20), &duplicates[3]);
+        client.handle_segment(ms(20), duplicates[3].clone());
         assert_eq!(drain_at(&mut client, ms(20)), [], "the fourth does nothing");
         assert_eq!(
             client.poll_timeout(),
@@ -2747,7 +2785,7 @@ mod tests {
             "the timer keeps running"
         );
 
-        server.handle_segment(ms(30), &again);
+        server.handle_segment(ms(30), again.clone());
         assert_eq!(
             only(segments_at(&mut server, ms(30))).ack,
             Some(SeqNumber(1006))
@@ -2764,7 +2802,7 @@ mod tests {
             let mut update = from_client(Control::None, 5001, Some(1001), b"");
             (update.src_port, update.dst_port) = (SERVER_PORT, CLIENT_PORT);
             update.window = window;
-            client.handle_segment(ms(10), &update);
+            client.handle_segment(ms(10), update.clone());
         }
         assert_eq!(drain(&mut client), []);
     }
@@ -2778,7 +2816,7 @@ mod tests {
         let sent = drain(&mut client);
         let mut answers = Vec::new();
         for segment in [&sent[2], &sent[1], &sent[2], &sent[0], &sent[1]] {
-            server.handle_segment(T0, segment);
+            server.handle_segment(T0, segment.clone());
             let (ack, reason) = only_sent(drain_at(&mut server, T0));
             answers.push((ack.ack.unwrap().0, reason));
         }
@@ -2803,14 +2841,14 @@ mod tests {
         let pieces = [(1004, &b"defg"[..]), (1006, b"fghij"), (1001, b"abcde")];
         let mut acks = Vec::new();
         for (seq, payload) in pieces {
-            server.handle_segment(T0, &from_client(Control::None, seq, Some(5001), payload));
+            server.handle_segment(T0, from_client(Control::None, seq, Some(5001), payload));
             acks.push(only(drain(&mut server)).ack.unwrap().0);
         }
         assert_eq!(acks, [1001, 1001, 1011]);
         let expected = [&b"abcde"[..], b"fg", b"hij"].map(|p| Event::Data(p.to_vec()));
         assert_eq!(events(&mut server), expected);
 
-        server.handle_segment(T0, &from_client(Control::None, 1009, Some(5001), b"ijk"));
+        server.handle_segment(T0, from_client(Control::None, 1009, Some(5001), b"ijk"));
         assert_eq!(only(drain(&mut server)).ack, Some(SeqNumber(1012)));
         assert_eq!(events(&mut server), [Event::Data(b"k".to_vec())]);
     }
@@ -2824,9 +2862,9 @@ mod tests {
         let (_, mut server) = established_with(unbuffered(), small);
         server.handle_segment(
             T0,
-            &from_client(Control::None, 1006, Some(5001), b"fghijklm"),
+            from_client(Control::None, 1006, Some(5001), b"fghijklm"),
         );
-        server.handle_segment(T0, &from_client(Control::None, 1001, Some(5001), b"abcde"));
+        server.handle_segment(T0, from_client(Control::None, 1001, Some(5001), b"abcde"));
         let acks: Vec<_> = drain(&mut server).iter().map(|s| s.ack).collect();
         assert_eq!(acks, [Some(SeqNumber(1001)), Some(SeqNumber(1011))]);
         let expected = [&b"abcde"[..], b"fghij"].map(|p| Event::Data(p.to_vec()));
@@ -2846,7 +2884,7 @@ mod tests {
         assert_eq!(server.state(), State::Established);
         assert_eq!(events(&mut server), []);
 
-        server.handle_segment(T0, &sent[0]);
+        server.handle_segment(T0, sent[0].clone());
         assert_eq!(server.poll_transmit(T0), None, "the FIN's ACK is deferred");
         assert_eq!(server.state(), State::CloseWait);
         let expected = [Event::Data(b"data".to_vec()), Event::PeerFinished];
@@ -2889,7 +2927,7 @@ mod tests {
         };
         assert_eq!(expiries(&mut client).last(), Some(&gave_up));
 
-        server.handle_segment(ms(7010), &reset);
+        server.handle_segment(ms(7010), reset.clone());
         assert_eq!(server.state(), State::Closed);
     }
 
@@ -2919,15 +2957,15 @@ mod tests {
         let sent = drain(&mut client);
         assert_eq!(client.poll_timeout(), Some(ms(1000)));
 
-        server.handle_segment(ms(100), &sent[0]);
-        client.handle_segment(ms(200), &only(segments_at(&mut server, ms(100))));
+        server.handle_segment(ms(100), sent[0].clone());
+        client.handle_segment(ms(200), only(segments_at(&mut server, ms(100))));
         assert_eq!(
             client.poll_timeout(),
             Some(ms(1200)),
             "restarted on new ACK"
         );
-        server.handle_segment(ms(300), &sent[1]);
-        client.handle_segment(ms(400), &only(segments_at(&mut server, ms(300))));
+        server.handle_segment(ms(300), sent[1].clone());
+        client.handle_segment(ms(400), only(segments_at(&mut server, ms(300))));
         assert_eq!(client.poll_timeout(), None);
 
         client.handle_timeout(ms(5000));
@@ -2969,10 +3007,10 @@ mod tests {
             (again.seq, &again.payload),
             (SeqNumber(u32::MAX), &lost.payload)
         );
-        client.handle_segment(ms(1110), &again);
+        client.handle_segment(ms(1110), again.clone());
         let ack = only(segments_at(&mut client, ms(1110)));
         assert_eq!(ack.ack, Some(SeqNumber(2)));
-        server.handle_segment(ms(1120), &ack);
+        server.handle_segment(ms(1120), ack.clone());
         assert_eq!(server.poll_timeout(), None);
     }
 
@@ -2998,10 +3036,10 @@ mod tests {
         let (fin, reason) = only_sent(drain_at(&mut server, ms(1000)));
         assert_eq!((fin.control, fin.seq), (Control::Fin, SeqNumber(5001)));
         assert_eq!(reason, SendReason::Retransmission { attempt: 1 });
-        client.handle_segment(ms(1010), &fin);
+        client.handle_segment(ms(1010), fin.clone());
         let ack = only(segments_at(&mut client, ms(1010)));
         assert_eq!(ack.ack, Some(SeqNumber(5002)));
-        server.handle_segment(ms(1020), &ack);
+        server.handle_segment(ms(1020), ack.clone());
         assert_eq!(server.state(), State::TimeWait);
         assert_eq!(
             client.poll_timeout(),
@@ -3017,22 +3055,22 @@ mod tests {
         let mut server = Connection::accept(unbuffered(), SERVER_PORT, &syn, SERVER_ISN);
         let (syn_ack, reason) = only_sent(drain_at(&mut server, T0));
         assert_eq!(reason, SendReason::First);
-        client.handle_segment(T0, &syn_ack);
+        client.handle_segment(T0, syn_ack.clone());
         let (ack, reason) = only_sent(drain_at(&mut client, T0));
         assert_eq!(reason, SendReason::Ack);
-        server.handle_segment(T0, &ack);
+        server.handle_segment(T0, ack.clone());
 
         client.send(b"hi").unwrap();
         let (data, reason) = only_sent(drain_at(&mut client, T0));
         assert_eq!(reason, SendReason::First);
-        server.handle_segment(T0, &data);
+        server.handle_segment(T0, data.clone());
         assert_eq!(only_sent(drain_at(&mut server, T0)).1, SendReason::Ack);
-        server.handle_segment(T0, &data);
+        server.handle_segment(T0, data.clone());
         assert_eq!(
             only_sent(drain_at(&mut server, T0)).1,
             SendReason::DuplicateAck
         );
-        server.handle_segment(T0, &from_client(Control::None, 1003, Some(9999), b""));
+        server.handle_segment(T0, from_client(Control::None, 1003, Some(9999), b""));
         assert_eq!(
             only_sent(drain_at(&mut server, T0)).1,
             SendReason::DuplicateAck
@@ -3191,7 +3229,7 @@ mod tests {
                     let reset = reset_for(&segment);
                     reset.into_iter().for_each(|r| self.launch(1 - end, r));
                 }
-                Some(c) => c.handle_segment(at, &segment),
+                Some(c) => c.handle_segment(at, segment),
                 None => {}
             }
             self.react(end);
@@ -3228,7 +3266,7 @@ mod tests {
                 match event {
                     Event::Established => {
                         for write in peer.to_send.iter() {
-                            connection.send(write).unwrap();
+                            connection.send(write.as_slice()).unwrap();
                         }
                         if end == CLIENT {
                             connection.close();

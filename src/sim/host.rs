@@ -8,15 +8,18 @@
 //! ([`Host::end_turn`]) flushes any deferred ACK, so the wire order is the
 //! one the documented exchange draws.
 //!
-//! A connection that waits quietly in TIME-WAIT is parked as a small
+//! The live connections sit in numbered slots (see the `sockets`
+//! module): a segment's ends or a request's connection id are looked up
+//! once, and the connection is reached by its slot from then on. A
+//! connection that waits quietly in TIME-WAIT is parked as a small
 //! record in deadline order (see the `time_wait` module) and rebuilt
 //! when a segment or its deadline reaches it, so a server that closes
 //! first can hold hundreds of thousands.
 //!
-//! The host keeps the timers: its connections', its resolver's (a DNS
-//! time-out sends the question again or fails the look-up, and is drawn
-//! on the lifeline) and those its applications set, such as an SMTP
-//! client's retry delay.
+//! The host keeps the timers: its connections' (see the `timers`
+//! module), its resolver's (a DNS time-out sends the question again or
+//! fails the look-up, and is drawn on the lifeline) and those its
+//! applications set, such as an SMTP client's retry delay.
 //!
 //! A script drives a host from outside: the engine calls the `scripted`
 //! methods to open, write on and close connections and to send
@@ -28,7 +31,10 @@
 //! Not modelled: IP fragmentation, ICMP (a datagram to a closed UDP port
 //! is dropped silently), more than one address per host.
 
+mod id_hash;
+mod sockets;
 mod time_wait;
+mod timers;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
@@ -50,7 +56,9 @@ use crate::time::{SimDuration, SimTime};
 use crate::trace::LifelineEventKind;
 use crate::wire::dns;
 use crate::wire::tcp::{Control, Segment, SeqNumber};
+use sockets::{Socket, Sockets};
 use time_wait::{EndsKey, Parked, TimeWaitTable};
+use timers::ConnectionTimers;
 
 /// The first port of the dynamic range (RFC 6335 §6).
 const FIRST_EPHEMERAL_PORT: u16 = 49152;
@@ -136,18 +144,6 @@ pub enum Observation {
     },
 }
 
-/// A TCP connection and who owns it.
-///
-/// The connection is boxed: a map's node holds several sockets, and most
-/// hosts have none or one, so a small socket keeps the nodes small.
-#[derive(Debug)]
-struct Socket {
-    connection: Box<Connection>,
-    remote: Ipv4Addr,
-    app: usize,
-    accepted: bool,
-}
-
 /// Something drawn on the host's lifeline, stamped with the time.
 #[derive(Clone, Debug)]
 pub struct StampedNote {
@@ -173,14 +169,13 @@ pub struct Host {
     address: Ipv4Addr,
     seed: u64,
     apps: Vec<App>,
-    sockets: BTreeMap<ConnId, Socket>,
-    endpoints: BTreeMap<EndsKey, ConnId>,
+    sockets: Sockets,
     time_wait: TimeWaitTable,
     resolver: Option<Resolver>,
     queries: BTreeMap<QueryId, usize>,
     app_timers: BTreeMap<(SimTime, TimerId), usize>,
     next_port_offset: u32,
-    script_random: ChaCha20Rng,
+    script_random: Option<ChaCha20Rng>,
     calls: HostCalls,
     outbox: Vec<Outgoing>,
     events: Vec<Event>,
@@ -188,48 +183,44 @@ pub struct Host {
     notes: Vec<StampedNote>,
     observations: Vec<Observation>,
     touched: MarkedConns,
+    /// The connections whose timer is due, as (id, slot); the list's
+    /// memory is kept from one wake to the next.
+    due: Vec<(ConnId, usize)>,
     closed: Vec<Ends>,
     tcp_config: tcp::Config,
+    /// The deadlines of the live connections; those in TIME-WAIT keep
+    /// theirs in the [`TimeWaitTable`].
     connection_timers: ConnectionTimers,
 }
 
-/// The connections' timer deadlines, kept sorted so the next one is
-/// found without visiting every connection; those in TIME-WAIT keep
-/// theirs in the [`TimeWaitTable`].
-#[derive(Debug, Default)]
-struct ConnectionTimers {
-    by_time: BTreeSet<(SimTime, ConnId)>,
-    armed: BTreeMap<ConnId, SimTime>,
-    changed: MarkedConns,
-}
-
-/// Connections marked during a turn, handed over once each in [`ConnId`]
-/// order; the list's memory is kept from one turn to the next.
+/// Connections marked during a turn, each with the slot it was in,
+/// handed over once each in [`ConnId`] order; the list's memory is kept
+/// from one turn to the next.
 #[derive(Debug, Default)]
 struct MarkedConns {
-    conns: Vec<ConnId>,
+    conns: Vec<(ConnId, usize)>,
 }
 
 impl MarkedConns {
-    /// Marks a connection; marking it again is harmless.
-    fn mark(&mut self, conn: ConnId) {
-        if self.conns.last() != Some(&conn) {
-            self.conns.push(conn);
+    /// Marks a connection in `slot`; marking it again is harmless.
+    fn mark(&mut self, conn: ConnId, slot: usize) {
+        if self.conns.last() != Some(&(conn, slot)) {
+            self.conns.push((conn, slot));
         }
     }
 
     /// Hands over the marked connections, each once, in order, and
     /// starts an empty mark.
-    fn take(&mut self) -> Vec<ConnId> {
+    fn take(&mut self) -> Vec<(ConnId, usize)> {
         let mut conns = std::mem::take(&mut self.conns);
         conns.sort_unstable();
-        conns.dedup();
+        conns.dedup_by_key(|(conn, _)| *conn);
         conns
     }
 
     /// Takes back a list handed over by [`Self::take`], to reuse its
     /// memory, unless connections were marked meanwhile.
-    fn give_back(&mut self, mut conns: Vec<ConnId>) {
+    fn give_back(&mut self, mut conns: Vec<(ConnId, usize)>) {
         if self.conns.is_empty() {
             conns.clear();
             self.conns = conns;
@@ -247,22 +238,23 @@ impl Host {
         resolver: Option<(Ipv4Addr, ResolverConfig)>,
     ) -> Host {
         let resolver = resolver.map(|(server, config)| {
-            let random = random::stream(seed, &format!("dns-resolver/{id}"));
+            let random = random::stream_formatted(seed, format_args!("dns-resolver/{id}"));
             Resolver::new(server, config, random)
         });
+        let mut port_random =
+            random::stream_formatted(seed, format_args!("tcp-ephemeral-port/{id}"));
         Host {
             id: id.to_string(),
             address,
             seed,
             apps: Vec::new(),
-            sockets: BTreeMap::new(),
-            endpoints: BTreeMap::new(),
+            sockets: Sockets::default(),
             time_wait: TimeWaitTable::default(),
             resolver,
             queries: BTreeMap::new(),
             app_timers: BTreeMap::new(),
-            next_port_offset: random::stream(seed, &format!("tcp-ephemeral-port/{id}")).next_u32(),
-            script_random: random::stream(seed, &format!("script-udp/{id}")),
+            next_port_offset: port_random.next_u32(),
+            script_random: None,
             calls: HostCalls::default(),
             outbox: Vec::new(),
             events: Vec::new(),
@@ -270,6 +262,7 @@ impl Host {
             notes: Vec::new(),
             observations: Vec::new(),
             touched: MarkedConns::default(),
+            due: Vec::new(),
             closed: Vec::new(),
             tcp_config: tcp::Config::default(),
             connection_timers: ConnectionTimers::default(),
@@ -315,14 +308,24 @@ impl Host {
     /// Finishes the host's turn: sends the deferred ACKs no reply carried,
     /// forgets connections that reached CLOSED and parks those that wait
     /// in TIME-WAIT.
+    ///
+    /// A connection with nothing to send is not polled: whatever changed
+    /// it during the turn was followed by [`Self::transmit`] already, and
+    /// only a deferred ACK can be new.
     pub fn end_turn(&mut self, now: SimTime) {
         let touched = self.touched.take();
-        for &conn in &touched {
-            self.with_socket(conn, Connection::flush_deferred_ack);
-            self.transmit(now, conn);
-            self.with_socket(conn, Connection::release_spare_capacity);
-            self.forget_if_closed(conn);
-            self.park_if_time_wait(conn);
+        for &(conn, hint) in &touched {
+            let Some(slot) = self.sockets.find(conn, hint) else {
+                continue;
+            };
+            self.with_connection(slot, Connection::flush_deferred_ack);
+            let socket = self.sockets.get(slot);
+            if socket.is_some_and(|socket| socket.connection.has_segment_due()) {
+                self.transmit(now, slot);
+            }
+            self.with_connection(slot, Connection::release_spare_capacity);
+            self.forget_if_closed(slot);
+            self.park_if_time_wait(slot);
         }
         self.touched.give_back(touched);
     }
@@ -339,8 +342,10 @@ impl Host {
         if self.time_wait.contains(&key_of(ends)) {
             return Some(tcp::State::TimeWait);
         }
-        let conn = self.conn_at(ends)?;
-        Some(self.sockets[&conn].connection.state())
+        let slot = self.slot_at(ends)?;
+        self.sockets
+            .get(slot)
+            .map(|socket| socket.connection.state())
     }
 
     /// Tells whether nothing can happen on the host unless a packet
@@ -352,7 +357,6 @@ impl Host {
             && self.queries.is_empty()
             && self.app_timers.is_empty()
             && self.outbox.is_empty()
-            && self.connection_timers.by_time.is_empty()
     }
 
     /// Tells whether every mail client on the host is done.
@@ -366,6 +370,15 @@ impl Host {
     /// Hands over what arrived since the last call, in order.
     pub fn take_observations(&mut self) -> Vec<Observation> {
         std::mem::take(&mut self.observations)
+    }
+
+    /// Takes back a list handed over by [`Self::take_observations`],
+    /// emptied, to reuse its memory, unless something arrived meanwhile.
+    pub fn give_back_observations(&mut self, mut observations: Vec<Observation>) {
+        if self.observations.is_empty() {
+            observations.clear();
+            self.observations = observations;
+        }
     }
 
     /// Adds the script endpoint, listening on `ports`, and returns its index.
@@ -392,8 +405,8 @@ impl Host {
     /// A parked connection is not found: in TIME-WAIT it takes no more
     /// writes.
     pub fn send_scripted(&mut self, now: SimTime, ends: Ends, data: &[u8]) {
-        if let Some(conn) = self.conn_at(ends) {
-            self.send(now, conn, data);
+        if let Some(slot) = self.slot_at(ends) {
+            self.send(now, slot, data.to_vec());
         }
     }
 
@@ -401,15 +414,15 @@ impl Host {
     ///
     /// A parked connection is not found: in TIME-WAIT it is closed already.
     pub fn close_scripted(&mut self, now: SimTime, ends: Ends) {
-        if let Some(conn) = self.conn_at(ends) {
-            self.close(now, conn);
+        if let Some(slot) = self.slot_at(ends) {
+            self.close(now, slot);
         }
     }
 
     /// Closes this host's side of a connection and sends its FIN when due.
-    fn close(&mut self, now: SimTime, conn: ConnId) {
-        self.with_socket(conn, Connection::close);
-        self.transmit(now, conn);
+    fn close(&mut self, now: SimTime, slot: usize) {
+        self.with_connection(slot, Connection::close);
+        self.transmit(now, slot);
     }
 
     /// Sends a datagram a script wrote.
@@ -428,17 +441,26 @@ impl Host {
 
     /// Draws a UDP source port for a scripted datagram.
     pub fn fresh_udp_port(&mut self) -> u16 {
-        draw_ephemeral_port(&mut self.script_random)
+        draw_ephemeral_port(self.script_random())
     }
 
     /// Draws a DNS message id for a scripted query.
     pub fn fresh_dns_id(&mut self) -> u16 {
-        self.script_random.next_u32() as u16
+        self.script_random().next_u32() as u16
     }
 
-    /// Returns the connection with these ends, unless it is parked.
-    fn conn_at(&self, ends: Ends) -> Option<ConnId> {
-        self.endpoints.get(&key_of(ends)).copied()
+    /// Returns the random stream of scripted datagrams, set up at the
+    /// first draw: most hosts never send one.
+    fn script_random(&mut self) -> &mut ChaCha20Rng {
+        let (seed, id) = (self.seed, &self.id);
+        self.script_random
+            .get_or_insert_with(|| random::stream_formatted(seed, format_args!("script-udp/{id}")))
+    }
+
+    /// Returns the slot of the connection with these ends, unless it is
+    /// parked.
+    fn slot_at(&self, ends: Ends) -> Option<usize> {
+        self.sockets.slot_at(&key_of(ends))
     }
 
     /// Notes a datagram's arrival.
@@ -463,18 +485,18 @@ impl Host {
         while let Some(parked) = self.time_wait.take_due(now) {
             self.unpark(parked);
         }
-        self.refresh_timers();
-        let due: BTreeSet<ConnId> = self
-            .connection_timers
-            .by_time
-            .iter()
-            .take_while(|(at, _)| *at <= now)
-            .map(|(_, conn)| *conn)
-            .collect();
-        for conn in due {
-            self.with_socket(conn, |connection| connection.handle_timeout(now));
-            self.after_connection_input(now, conn);
+        let mut due = std::mem::take(&mut self.due);
+        self.connection_timers
+            .take_due(&mut self.sockets, now, &mut due);
+        for &(conn, hint) in &due {
+            let Some(slot) = self.sockets.find(conn, hint) else {
+                continue;
+            };
+            self.with_connection(slot, |connection| connection.handle_timeout(now));
+            self.after_connection_input(now, slot);
         }
+        due.clear();
+        self.due = due;
     }
 
     /// Resends or abandons the look-ups whose time-out is due at `now`.
@@ -543,44 +565,11 @@ impl Host {
     /// Returns the earliest timer deadline of the host's connections,
     /// resolver and applications.
     pub fn next_deadline(&mut self) -> Option<SimTime> {
-        self.refresh_timers();
-        let connections = self.connection_timers.by_time.first().map(|(at, _)| *at);
+        let connections = self.connection_timers.next_deadline(&mut self.sockets);
         let parked = self.time_wait.next_deadline();
         let resolver = self.resolver.as_ref().and_then(Resolver::poll_timeout);
         let apps = self.app_timers.keys().next().map(|(at, _)| *at);
-        [connections, parked, resolver, apps]
-            .into_iter()
-            .flatten()
-            .min()
-    }
-
-    /// Re-reads the deadlines of the connections used since the last time.
-    fn refresh_timers(&mut self) {
-        let changed = self.connection_timers.changed.take();
-        for &conn in &changed {
-            self.refresh_timer(conn);
-        }
-        self.connection_timers.changed.give_back(changed);
-    }
-
-    /// Re-reads one connection's deadline; the sorted index changes only
-    /// when the deadline did.
-    fn refresh_timer(&mut self, conn: ConnId) {
-        let socket = self.sockets.get(&conn);
-        let deadline = socket.and_then(|s| s.connection.poll_timeout());
-        let timers = &mut self.connection_timers;
-        let armed = timers.armed.get(&conn).copied();
-        if armed == deadline {
-            return;
-        }
-        if let Some(old) = armed {
-            timers.armed.remove(&conn);
-            timers.by_time.remove(&(old, conn));
-        }
-        if let Some(at) = deadline {
-            timers.armed.insert(conn, at);
-            timers.by_time.insert((at, conn));
-        }
+        earliest(earliest(connections, parked), earliest(resolver, apps))
     }
 
     /// Hands over the packets produced since the last call, in order.
@@ -619,9 +608,9 @@ impl Host {
         if let Some(parked) = self.time_wait.take(&key) {
             self.unpark(parked);
         }
-        if let Some(&conn) = self.endpoints.get(&key) {
-            self.with_socket(conn, |connection| connection.handle_segment(now, &segment));
-            return self.after_connection_input(now, conn);
+        if let Some(slot) = self.sockets.slot_at(&key) {
+            self.with_connection(slot, |connection| connection.handle_segment(now, segment));
+            return self.after_connection_input(now, slot);
         }
         let listener = self.listener_for(segment.dst_port);
         match listener {
@@ -640,19 +629,15 @@ impl Host {
         let isn = self.initial_sequence_number(syn.dst_port, from, syn.src_port);
         let connection = Connection::accept(self.tcp_config, syn.dst_port, syn, isn);
         let conn = self.calls.new_conn_id();
-        self.endpoints
-            .insert((syn.dst_port, from, syn.src_port), conn);
-        self.connection_timers.changed.mark(conn);
-        self.sockets.insert(
+        let slot = self.add_socket(Socket {
             conn,
-            Socket {
-                connection: Box::new(connection),
-                remote: from,
-                app,
-                accepted: true,
-            },
-        );
-        self.after_connection_input(now, conn);
+            connection,
+            remote: from,
+            app,
+            accepted: true,
+            filed: None,
+        });
+        self.after_connection_input(now, slot);
     }
 
     /// Answers a segment no connection or listener wants with an RST.
@@ -674,27 +659,31 @@ impl Host {
     /// Sends what a connection produced and tells its application; the
     /// deferred ACK waits for [`Host::end_turn`], so that a reply from the
     /// application or the script can carry it.
-    fn after_connection_input(&mut self, now: SimTime, conn: ConnId) {
-        self.note_timer_expiries(conn);
-        self.transmit(now, conn);
-        let mut events = self.drain_events(conn);
+    ///
+    /// The connection stays in its slot meanwhile: only the end of the
+    /// turn takes connections out.
+    fn after_connection_input(&mut self, now: SimTime, slot: usize) {
+        self.note_timer_expiries(slot);
+        self.transmit(now, slot);
+        let mut events = self.drain_events(slot);
         for event in events.drain(..) {
-            self.observe_event(conn, &event);
-            self.deliver_event(now, conn, event);
+            self.observe_event(slot, &event);
+            self.deliver_event(now, slot, event);
         }
         if self.events.is_empty() {
             self.events = events;
         }
-        self.touched.mark(conn);
+        if let Some(socket) = self.sockets.get(slot) {
+            self.touched.mark(socket.conn, slot);
+        }
     }
 
     /// Marks the connection's expired retransmission timers on the lifeline.
     ///
     /// The end of TIME-WAIT is left out: it is a state ending, not a
     /// recovery, and would add a row minutes after every exchange.
-    fn note_timer_expiries(&mut self, conn: ConnId) {
-        self.connection_timers.changed.mark(conn);
-        let Some(socket) = self.sockets.get_mut(&conn) else {
+    fn note_timer_expiries(&mut self, slot: usize) {
+        let Some(socket) = self.sockets.get_mut(slot) else {
             return;
         };
         while let Some(expiry) = socket.connection.poll_timer_expiry() {
@@ -721,8 +710,8 @@ impl Host {
     }
 
     /// Notes a connection event a script may be waiting for.
-    fn observe_event(&mut self, conn: ConnId, event: &Event) {
-        let Some(socket) = self.sockets.get(&conn) else {
+    fn observe_event(&mut self, slot: usize, event: &Event) {
+        let Some(socket) = self.sockets.get(slot) else {
             return;
         };
         let ends = Ends {
@@ -744,21 +733,20 @@ impl Host {
 
     /// Collects a connection's events for its application, in the
     /// host's spare list of events when it has one.
-    fn drain_events(&mut self, conn: ConnId) -> Vec<Event> {
-        self.connection_timers.changed.mark(conn);
+    fn drain_events(&mut self, slot: usize) -> Vec<Event> {
         let mut events = std::mem::take(&mut self.events);
-        if let Some(socket) = self.sockets.get_mut(&conn) {
+        if let Some(socket) = self.sockets.get_mut(slot) {
             events.extend(std::iter::from_fn(|| socket.connection.poll_event()));
         }
         events
     }
 
     /// Turns one connection event into a notice for its application.
-    fn deliver_event(&mut self, now: SimTime, conn: ConnId, event: Event) {
-        let Some(socket) = self.sockets.get(&conn) else {
+    fn deliver_event(&mut self, now: SimTime, slot: usize, event: Event) {
+        let Some(socket) = self.sockets.get(slot) else {
             return;
         };
-        let (app, remote) = (socket.app, socket.remote);
+        let (conn, app, remote) = (socket.conn, socket.app, socket.remote);
         let notice = match event {
             Event::Established if socket.accepted => Notice::Accepted { conn, peer: remote },
             Event::Established => Notice::Connected(conn),
@@ -774,9 +762,11 @@ impl Host {
     fn notify(&mut self, now: SimTime, app: usize, notice: Notice) {
         self.calls.set_now(now);
         self.apps[app].handle(&mut self.calls, notice);
-        for request in self.calls.take_requests() {
+        let mut requests = self.calls.take_requests();
+        for request in requests.drain(..) {
             self.carry_out(now, app, request);
         }
+        self.calls.give_back_requests(requests);
         if matches!(&self.apps[app], App::SmtpClient(client) if client.is_done()) {
             self.observations.push(Observation::ModelFinished { app });
         }
@@ -792,8 +782,16 @@ impl Host {
             } => {
                 self.connect(now, app, conn, address, port, None);
             }
-            Request::Send { conn, data } => self.send(now, conn, &data),
-            Request::Close { conn } => self.close(now, conn),
+            Request::Send { conn, data } => {
+                if let Some(slot) = self.sockets.slot_of(conn) {
+                    self.send(now, slot, data);
+                }
+            }
+            Request::Close { conn } => {
+                if let Some(slot) = self.sockets.slot_of(conn) {
+                    self.close(now, slot);
+                }
+            }
             Request::Resolve { query, question } => self.resolve(now, app, query, question),
             Request::Record(outcome) => self.reports.push(Report { at: now, outcome }),
             Request::Note(note) => self.notes.push(StampedNote { at: now, note }),
@@ -818,29 +816,25 @@ impl Host {
         let local_port = local_port.unwrap_or_else(|| self.fresh_ephemeral_port(remote, port));
         let isn = self.initial_sequence_number(local_port, remote, port);
         let connection = Connection::connect(self.tcp_config, local_port, port, isn);
-        self.endpoints.insert((local_port, remote, port), conn);
-        self.connection_timers.changed.mark(conn);
-        self.sockets.insert(
+        let slot = self.add_socket(Socket {
             conn,
-            Socket {
-                connection: Box::new(connection),
-                remote,
-                app,
-                accepted: false,
-            },
-        );
-        self.transmit(now, conn);
+            connection,
+            remote,
+            app,
+            accepted: false,
+            filed: None,
+        });
+        self.transmit(now, slot);
         local_port
     }
 
     /// Queues bytes on a connection and sends what is due.
-    fn send(&mut self, now: SimTime, conn: ConnId, data: &[u8]) {
-        self.connection_timers.changed.mark(conn);
-        let Some(socket) = self.sockets.get_mut(&conn) else {
+    fn send(&mut self, now: SimTime, slot: usize, data: Vec<u8>) {
+        let Some(socket) = self.sockets.get_mut(slot) else {
             return;
         };
         if socket.connection.send(data).is_ok() {
-            self.transmit(now, conn);
+            self.transmit(now, slot);
         }
     }
 
@@ -928,10 +922,12 @@ impl Host {
         });
     }
 
-    /// Moves every segment a connection has ready into the outbox.
-    fn transmit(&mut self, now: SimTime, conn: ConnId) {
-        self.connection_timers.changed.mark(conn);
-        let Some(socket) = self.sockets.get_mut(&conn) else {
+    /// Moves every segment a connection has ready into the outbox, and
+    /// files the connection's deadline: the host calls this after
+    /// everything it does to a connection (a segment, a timer, a write,
+    /// a close), so a deadline that moved is filed before the turn ends.
+    fn transmit(&mut self, now: SimTime, slot: usize) {
+        let Some(socket) = self.sockets.get_mut(slot) else {
             return;
         };
         while let Some((segment, reason)) = socket.connection.poll_transmit_with_reason(now) {
@@ -947,82 +943,91 @@ impl Host {
                 origin: Origin::of_segment(reason),
             });
         }
+        self.connection_timers.file(&mut self.sockets, slot);
     }
 
     /// Drops a connection that reached CLOSED.
-    fn forget_if_closed(&mut self, conn: ConnId) {
-        let Some(socket) = self.sockets.get(&conn) else {
+    fn forget_if_closed(&mut self, slot: usize) {
+        let Some(socket) = self.sockets.get(slot) else {
             return;
         };
         if socket.connection.state() != tcp::State::Closed {
             return;
         }
-        let key = (
-            socket.connection.local_port(),
-            socket.remote,
-            socket.connection.remote_port(),
-        );
-        self.endpoints.remove(&key);
-        self.sockets.remove(&conn);
+        let key = socket.key();
+        self.remove_socket(slot);
         self.closed.push(Ends {
             local_port: key.0,
             remote: key.1,
             remote_port: key.2,
         });
-        self.connection_timers.changed.mark(conn);
     }
 
     /// Parks a connection that waits quietly in TIME-WAIT as a small
     /// record, unless its settings are no longer the host's or its
     /// deadline would come before the last parked one's.
-    fn park_if_time_wait(&mut self, conn: ConnId) {
-        let Some(socket) = self.sockets.get(&conn) else {
+    fn park_if_time_wait(&mut self, slot: usize) {
+        let Some(socket) = self.sockets.get(slot) else {
+            return;
+        };
+        let Some((sequence, until)) = socket.connection.to_time_wait() else {
             return;
         };
         if *socket.connection.config() != self.tcp_config {
             return;
         }
-        let Some((sequence, until)) = socket.connection.to_time_wait() else {
-            return;
-        };
         let Ok(app) = u16::try_from(socket.app) else {
             return;
         };
         let parked = Parked {
             until,
-            conn,
+            conn: socket.conn,
             remote: socket.remote,
             app,
             accepted: socket.accepted,
             sequence,
         };
         if self.time_wait.park(parked).is_ok() {
-            self.endpoints.remove(&parked.key());
-            self.sockets.remove(&conn);
-            self.connection_timers.changed.mark(conn);
+            self.remove_socket(slot);
         }
     }
 
     /// Rebuilds a parked connection among the host's connections.
     fn unpark(&mut self, parked: Parked) {
         let connection = Connection::from_time_wait(self.tcp_config, parked.sequence, parked.until);
-        self.endpoints.insert(parked.key(), parked.conn);
-        self.connection_timers.changed.mark(parked.conn);
-        self.sockets.insert(
-            parked.conn,
-            Socket {
-                connection: Box::new(connection),
-                remote: parked.remote,
-                app: usize::from(parked.app),
-                accepted: parked.accepted,
-            },
-        );
+        self.add_socket(Socket {
+            conn: parked.conn,
+            connection,
+            remote: parked.remote,
+            app: usize::from(parked.app),
+            accepted: parked.accepted,
+            filed: None,
+        });
     }
 
-    /// Runs `action` on a connection if it still exists.
-    fn with_socket(&mut self, conn: ConnId, action: impl FnOnce(&mut Connection)) {
-        self.connection_timers.changed.mark(conn);
-        if let Some(socket) = self.sockets.get_mut(&conn) {
+    /// Puts a new connection in a slot, files its timer and returns the slot.
+    fn add_socket(&mut self, socket: Socket) -> usize {
+        let slot = self.sockets.insert(socket);
+        self.connection_timers.file(&mut self.sockets, slot);
+        slot
+    }
+
+    /// Takes a connection out of its slot; its filed timer is left to be
+    /// dropped when it surfaces, or with all the others when no
+    /// connection is left.
+    fn remove_socket(&mut self, slot: usize) {
+        self.sockets.remove(slot);
+        if self.sockets.is_empty() {
+            self.connection_timers.clear();
+        }
+    }
+
+    /// Runs `action` on the connection in `slot`, if any.
+    ///
+    /// The deadline `action` may move is filed by the [`Self::transmit`]
+    /// that follows every input a connection is given.
+    fn with_connection(&mut self, slot: usize, action: impl FnOnce(&mut Connection)) {
+        if let Some(socket) = self.sockets.get_mut(slot) {
             action(&mut socket.connection);
         }
     }
@@ -1038,7 +1043,7 @@ impl Host {
             let candidate = FIRST_EPHEMERAL_PORT + (self.next_port_offset % EPHEMERAL_SPAN) as u16;
             self.next_port_offset = self.next_port_offset.wrapping_add(1);
             let key = (candidate, remote, port);
-            if !self.endpoints.contains_key(&key) && !self.time_wait.contains(&key) {
+            if !self.sockets.contains_ends(&key) && !self.time_wait.contains(&key) {
                 return candidate;
             }
         }
@@ -1046,8 +1051,17 @@ impl Host {
 
     /// Draws the ISN of one endpoint from its own named stream.
     fn initial_sequence_number(&self, local_port: u16, remote: Ipv4Addr, port: u16) -> SeqNumber {
-        let name = format!("tcp-isn/{}:{local_port}/{remote}:{port}", self.id);
-        SeqNumber(random::stream(self.seed, &name).next_u32())
+        let name = format_args!("tcp-isn/{}:{local_port}/{remote}:{port}", self.id);
+        SeqNumber(random::stream_formatted(self.seed, name).next_u32())
+    }
+}
+
+/// Returns the earlier of two deadlines, or the one there is.
+fn earliest(a: Option<SimTime>, b: Option<SimTime>) -> Option<SimTime> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
     }
 }
 
@@ -1107,7 +1121,7 @@ mod tests {
     /// Hands the host's segments to the client and returns its replies.
     fn to_client(client: &mut Connection, segments: &[Segment]) -> Vec<Segment> {
         for segment in segments {
-            client.handle_segment(SimTime::ZERO, segment);
+            client.handle_segment(SimTime::ZERO, segment.clone());
             client.flush_deferred_ack();
         }
         std::iter::from_fn(|| client.poll_transmit(SimTime::ZERO)).collect()
@@ -1150,7 +1164,7 @@ mod tests {
             host.connection_state(SERVER_ENDS),
             Some(tcp::State::TimeWait)
         );
-        assert!(host.sockets.is_empty() && host.endpoints.is_empty());
+        assert!(host.sockets.is_empty());
         assert_eq!(host.time_wait.len(), 1);
         assert_eq!(host.next_deadline(), Some(ms(20) + TWO_MSL));
         assert!(std::mem::size_of::<Parked>() <= 40);
@@ -1206,10 +1220,10 @@ mod tests {
     fn marked_connections_come_once_each_in_order() {
         let mut marked = MarkedConns::default();
         for conn in [3, 1, 3, 3, 2, 1] {
-            marked.mark(ConnId(conn));
+            marked.mark(ConnId(conn), conn as usize + 10);
         }
         let taken = marked.take();
-        assert_eq!(taken, [ConnId(1), ConnId(2), ConnId(3)]);
+        assert_eq!(taken, [(ConnId(1), 11), (ConnId(2), 12), (ConnId(3), 13)]);
         marked.give_back(taken);
         assert!(marked.take().is_empty(), "a list given back holds nothing");
     }
@@ -1217,10 +1231,18 @@ mod tests {
     #[test]
     fn a_mark_made_while_handed_over_is_kept() {
         let mut marked = MarkedConns::default();
-        marked.mark(ConnId(7));
+        marked.mark(ConnId(7), 0);
         let taken = marked.take();
-        marked.mark(ConnId(5));
+        marked.mark(ConnId(5), 1);
         marked.give_back(taken);
-        assert_eq!(marked.take(), [ConnId(5)]);
+        assert_eq!(marked.take(), [(ConnId(5), 1)]);
+    }
+
+    #[test]
+    fn a_connection_marked_in_two_slots_comes_once() {
+        let mut marked = MarkedConns::default();
+        marked.mark(ConnId(4), 2);
+        marked.mark(ConnId(4), 0);
+        assert_eq!(marked.take().len(), 1);
     }
 }

@@ -553,11 +553,11 @@ impl<'a> World<'a> {
     /// has no wait, else as an event of its own.
     fn follow_script(&mut self, now: SimTime, host: usize) {
         loop {
-            let observations = self.hosts[host].take_observations();
+            let mut observations = self.hosts[host].take_observations();
             if observations.is_empty() {
                 return;
             }
-            for observation in observations {
+            for observation in observations.drain(..) {
                 let Some(next) = self.script.observe(host, &observation) else {
                     continue;
                 };
@@ -568,6 +568,7 @@ impl<'a> World<'a> {
                     self.queue.push(now + wait, Event::Script { step: next });
                 }
             }
+            self.hosts[host].give_back_observations(observations);
         }
     }
 

@@ -6,26 +6,66 @@
 //! consumer's name. Adding a host therefore never shifts another
 //! consumer's draws.
 
+use std::fmt::{self, Write};
+
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
 /// Returns the stream named `name` under `seed`.
 pub fn stream(seed: u64, name: &str) -> ChaCha20Rng {
+    stream_numbered(seed, stable_hash(name))
+}
+
+/// Returns the stream whose name `name` formats to, under `seed`: the
+/// same stream as [`stream`] with the formatted name, without building
+/// the name as a string.
+pub fn stream_formatted(seed: u64, name: fmt::Arguments) -> ChaCha20Rng {
+    let mut hash = Fnv1a::new();
+    hash.write_fmt(name).expect("hashing never fails");
+    stream_numbered(seed, hash.0)
+}
+
+/// Returns the ChaCha20 stream number `number` under `seed`.
+fn stream_numbered(seed: u64, number: u64) -> ChaCha20Rng {
     let mut key = [0u8; 32];
     key[..8].copy_from_slice(&seed.to_le_bytes());
     let mut random = ChaCha20Rng::from_seed(key);
-    random.set_stream(stable_hash(name));
+    random.set_stream(number);
     random
 }
 
 /// Hashes a name with 64-bit FNV-1a, whose result never varies by
 /// platform, process or version.
 fn stable_hash(name: &str) -> u64 {
-    const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    name.bytes().fold(OFFSET_BASIS, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(PRIME)
-    })
+    let mut hash = Fnv1a::new();
+    hash.add(name);
+    hash.0
+}
+
+/// A 64-bit FNV-1a hash being computed, fed text in pieces.
+struct Fnv1a(u64);
+
+impl Fnv1a {
+    /// Starts the hash of the empty text.
+    fn new() -> Fnv1a {
+        const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+        Fnv1a(OFFSET_BASIS)
+    }
+
+    /// Feeds the bytes of `text`.
+    fn add(&mut self, text: &str) {
+        const PRIME: u64 = 0x0000_0100_0000_01b3;
+        self.0 = text.bytes().fold(self.0, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(PRIME)
+        });
+    }
+}
+
+impl Write for Fnv1a {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        self.add(text);
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -47,6 +87,15 @@ mod tests {
         let base = stream(7, "link/a-b").next_u64();
         assert_ne!(base, stream(7, "link/a-c").next_u64());
         assert_ne!(base, stream(8, "link/a-b").next_u64());
+    }
+
+    #[test]
+    fn a_formatted_name_gives_the_stream_of_the_name_written_out() {
+        let (host, port) = ("sender-1", 49152);
+        assert_eq!(
+            stream_formatted(7, format_args!("tcp-isn/{host}:{port}")).next_u64(),
+            stream(7, "tcp-isn/sender-1:49152").next_u64()
+        );
     }
 
     #[test]

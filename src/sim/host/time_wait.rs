@@ -11,8 +11,9 @@
 //! Records wait in a queue in the order of their deadlines. Every wait
 //! lasts the host's 2 x MSL from the moment it starts or restarts, so a
 //! record parked later ends later: the next deadline is the front's, and
-//! no sorted timer index is needed. An index by ends finds the record a
-//! segment is for.
+//! no sorted timer index is needed. An index by ends, a hash map looked
+//! up for every segment the host receives, finds the record a segment is
+//! for.
 //!
 //! Whatever reaches a parked connection (a segment, its deadline) takes
 //! its record out, and the host rebuilds the connection and handles it
@@ -20,9 +21,10 @@
 //! is parked again at the back. A record taken out leaves its slot in
 //! the queue until the slot reaches the front.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::Ipv4Addr;
 
+use super::id_hash::IdMap;
 use crate::protocol::host_api::ConnId;
 use crate::protocol::tcp;
 use crate::time::SimTime;
@@ -69,7 +71,7 @@ pub struct TimeWaitTable {
     /// were filled, wrapping at 2^32.
     front_number: u32,
     /// The slot number of each parked connection, by its ends.
-    index: BTreeMap<EndsKey, u32>,
+    index: IdMap<EndsKey, u32>,
 }
 
 impl TimeWaitTable {
