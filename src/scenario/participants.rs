@@ -189,7 +189,9 @@ impl Participants {
 
     /// Returns the index of the participant with this address, if any.
     pub fn index_at(&self, address: Ipv4Addr) -> Option<usize> {
-        let after = self.by_first_address.partition_point(|&(first, _)| first <= address);
+        let after = self
+            .by_first_address
+            .partition_point(|&(first, _)| first <= address);
         let (first, written) = self.by_first_address[after.checked_sub(1)?];
         let offset = u32::from(address) - u32::from(first);
         let span = &self.spans[written];

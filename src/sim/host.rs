@@ -31,7 +31,6 @@
 //! Not modelled: IP fragmentation, ICMP (a datagram to a closed UDP port
 //! is dropped silently), more than one address per host.
 
-mod id_hash;
 mod sockets;
 mod time_wait;
 mod timers;

@@ -17,8 +17,8 @@
 //! closed shows absolute sequence numbers, not relative ones. A query
 //! that no answer reaches is remembered to the end of the run.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use rustc_hash::FxHashMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
 use crate::protocol::tcp;
@@ -41,7 +41,9 @@ pub type Endpoint = (Ipv4Addr, u16);
 pub struct Recorder {
     initial_seq: BTreeMap<(Endpoint, Endpoint), u32>,
     time_wait_initial_seqs: BTreeMap<(Endpoint, Endpoint), (u32, u32)>,
-    transmissions: HashMap<Direction, SentSegments, BuildHasherDefault<DirectionHasher>>,
+    /// Looked up with a fast non-cryptographic hash, never walked, so
+    /// the order of its entries cannot reach a trace.
+    transmissions: FxHashMap<Direction, SentSegments>,
     queries: BTreeMap<QueryKey, Transmissions>,
     answered: BTreeSet<(SimTime, QueryKey)>,
     response_described: Option<QueryKey>,
@@ -66,37 +68,6 @@ impl Direction {
         let end =
             |(address, port): Endpoint| u128::from(address.to_bits()) << 16 | u128::from(port);
         Direction(end(from) << 48 | end(to))
-    }
-}
-
-/// Hashes a [`Direction`] by folding its two halves and multiplying, so
-/// its map is looked up without the cost of a general-purpose hash.
-///
-/// The map is only looked up, never walked, so neither the hash nor the
-/// order of its entries reaches a trace.
-#[derive(Debug, Default)]
-struct DirectionHasher(u64);
-
-impl DirectionHasher {
-    /// An odd constant with well-mixed bits (2^64 divided by the golden ratio).
-    const MULTIPLIER: u64 = 0x9E37_79B9_7F4A_7C15;
-}
-
-impl Hasher for DirectionHasher {
-    fn finish(&self) -> u64 {
-        self.0 ^ (self.0 >> 32)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(byte)).wrapping_mul(Self::MULTIPLIER);
-        }
-    }
-
-    fn write_u128(&mut self, number: u128) {
-        let (high, low) = ((number >> 64) as u64, number as u64);
-        let folded = low ^ high.wrapping_mul(Self::MULTIPLIER).rotate_left(32);
-        self.0 = (self.0 ^ folded).wrapping_mul(Self::MULTIPLIER);
     }
 }
 

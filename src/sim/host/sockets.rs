@@ -7,15 +7,17 @@
 //! a connection closes or is parked are filled again by the next one, so
 //! the slots never outnumber the connections open at once. Slot numbers
 //! say nothing of order: whatever the host does in turn across
-//! connections it does in [`ConnId`] order.
+//! connections it does in [`ConnId`] order. The lookups hash with
+//! rustc-hash's fast non-cryptographic hash (keys come from the
+//! scenario, not from an adversary); the maps are never walked.
 
 use std::net::Ipv4Addr;
 
-use super::id_hash::IdMap;
 use super::time_wait::EndsKey;
 use crate::protocol::host_api::ConnId;
 use crate::protocol::tcp::Connection;
 use crate::time::SimTime;
+use rustc_hash::FxHashMap;
 
 /// A TCP connection, who owns it, and where its timer is filed.
 #[derive(Debug)]
@@ -55,9 +57,9 @@ pub struct Sockets {
     /// The empty slots, the last freed on top.
     free: Vec<usize>,
     /// The slot of each connection, by id.
-    by_id: IdMap<ConnId, usize>,
+    by_id: FxHashMap<ConnId, usize>,
     /// The slot of a connection, by its ends.
-    by_ends: IdMap<EndsKey, usize>,
+    by_ends: FxHashMap<EndsKey, usize>,
 }
 
 impl Sockets {

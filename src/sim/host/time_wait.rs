@@ -24,10 +24,10 @@
 use std::collections::VecDeque;
 use std::net::Ipv4Addr;
 
-use super::id_hash::IdMap;
 use crate::protocol::host_api::ConnId;
 use crate::protocol::tcp;
 use crate::time::SimTime;
+use rustc_hash::FxHashMap;
 
 /// The ends of a connection as a host keys them: its own port, the
 /// peer's address and the peer's port.
@@ -71,7 +71,7 @@ pub struct TimeWaitTable {
     /// were filled, wrapping at 2^32.
     front_number: u32,
     /// The slot number of each parked connection, by its ends.
-    index: IdMap<EndsKey, u32>,
+    index: FxHashMap<EndsKey, u32>,
 }
 
 impl TimeWaitTable {
