@@ -40,6 +40,7 @@ use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use petgraph::graph::{NodeIndex, UnGraph};
 use rand_chacha::ChaCha20Rng;
 use rand_core::Rng;
+use rustc_hash::FxHashMap;
 
 use crate::scenario::Participants;
 use crate::sim::random;
@@ -134,7 +135,10 @@ pub struct Topology {
     copy_links: BTreeMap<(usize, usize), LinkState>,
     copied: Vec<bool>,
     hops: Vec<Hop>,
-    site_path: Vec<usize>,
+    /// The links of the path between two written participants, or none
+    /// when no path joins them, worked out the first time a packet
+    /// goes that way; only looked up, never walked.
+    site_paths: FxHashMap<(usize, usize), Option<Box<[usize]>>>,
     weighs_packets: bool,
     trees: Vec<Option<Tree>>,
     participants: Participants,
@@ -188,7 +192,7 @@ impl Topology {
             copy_links: BTreeMap::new(),
             copied,
             hops: Vec::new(),
-            site_path: Vec::new(),
+            site_paths: FxHashMap::default(),
             weighs_packets,
             trees: (0..written).map(|_| None).collect(),
             participants: participants.clone(),
@@ -350,8 +354,15 @@ impl Topology {
         if from_site == to_site && from != to {
             return false;
         }
-        let mut links = std::mem::take(&mut self.site_path);
-        let found = self.route_sites(from_site, to_site, &mut links);
+        let key = (from_site, to_site);
+        if !self.site_paths.contains_key(&key) {
+            let mut links = Vec::new();
+            let found = self.route_sites(from_site, to_site, &mut links);
+            self.site_paths.insert(key, found.then(|| links.into()));
+        }
+        let Some(links) = &self.site_paths[&key] else {
+            return false;
+        };
         let hops = links.iter().map(|&link| {
             let copied_end = self.links[link].copied_end;
             let copy = match copied_end {
@@ -362,8 +373,7 @@ impl Topology {
             Hop { link, copy }
         });
         self.hops.extend(hops);
-        self.site_path = links;
-        found
+        true
     }
 
     /// Returns the written participant of a host, and the host itself
