@@ -263,7 +263,21 @@ fn wrap_label(label: &[Cluster], limit: usize) -> Vec<Line> {
     if pieces.len() <= 1 {
         return wrap(label, limit);
     }
-    pieces.iter().flat_map(|piece| wrap(piece, limit)).collect()
+    let first = pieces[0];
+    let rest = pieces[1..]
+        .iter()
+        .map(|piece| without_leading_spaces(piece));
+    std::iter::once(first)
+        .chain(rest)
+        .flat_map(|piece| wrap(piece, limit))
+        .collect()
+}
+
+/// Returns a piece of a label from its first cluster that is not a
+/// space, so a line that starts after a `\n` is centred on its text.
+fn without_leading_spaces(piece: &[Cluster]) -> &[Cluster] {
+    let spaces = piece.iter().take_while(|c| c.text == " ").count();
+    &piece[spaces..]
 }
 
 /// Starts an empty line with a word, breaking it where it passes the limit.
@@ -1571,5 +1585,18 @@ mod tests {
         );
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
         assert_lifelines(&output, &lifeline_columns(&output, &refs), '|');
+    }
+
+    #[test]
+    fn a_line_after_an_escaped_line_end_starts_under_the_one_above() {
+        // "Hi\r\n (retransmission #1)" breaks after \n; the space that
+        // joined the note must not push the second line one column right.
+        let label = super::clusters(r"Hi\r\n (retransmission #1)");
+        let lines = super::wrap_label(&label, 40);
+        let texts: Vec<String> = lines
+            .iter()
+            .map(|line| line.iter().map(|c| c.text.as_str()).collect())
+            .collect();
+        assert_eq!(texts, [r"Hi\r\n", "(retransmission #1)"]);
     }
 }
