@@ -242,11 +242,14 @@ impl Host {
         resolver: Option<(Ipv4Addr, ResolverConfig)>,
     ) -> Host {
         let resolver = resolver.map(|(server, config)| {
-            let random = random::stream_formatted(seed, format_args!("dns-resolver/{id}"));
+            let name = random::StreamName::new().text("dns-resolver/").text(id);
+            let random = name.stream(seed);
             Resolver::new(server, config, random)
         });
-        let mut port_random =
-            random::stream_formatted(seed, format_args!("tcp-ephemeral-port/{id}"));
+        let mut port_random = random::StreamName::new()
+            .text("tcp-ephemeral-port/")
+            .text(id)
+            .stream(seed);
         Host {
             id: id.to_string(),
             address,

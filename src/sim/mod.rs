@@ -580,20 +580,24 @@ impl<'a> World<'a> {
     /// Notes come first: a timer that fired is drawn above what it sent.
     fn flush_host(&mut self, now: SimTime, host: usize) {
         let mut notes = self.hosts[host].take_notes();
-        for stamped in notes.drain(..) {
-            self.mark_lifeline(host, stamped.at, stamped.note);
+        if !notes.is_empty() {
+            for stamped in notes.drain(..) {
+                self.mark_lifeline(host, stamped.at, stamped.note);
+            }
+            self.hosts[host].give_back_notes(notes);
         }
-        self.hosts[host].give_back_notes(notes);
         let mut outbox = self.hosts[host].take_outbox();
         for outgoing in outbox.drain(..) {
             self.send(now, host, outgoing);
         }
         self.hosts[host].give_back_outbox(outbox);
         let mut reports = self.hosts[host].take_reports();
-        for report in reports.drain(..) {
-            self.keep_report(host, report.at, report.outcome);
+        if !reports.is_empty() {
+            for report in reports.drain(..) {
+                self.keep_report(host, report.at, report.outcome);
+            }
+            self.hosts[host].give_back_reports(reports);
         }
-        self.hosts[host].give_back_reports(reports);
         self.schedule_wake(host);
     }
 
