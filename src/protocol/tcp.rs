@@ -569,6 +569,20 @@ fn end_of(segment: &Segment) -> SeqNumber {
     segment.seq.plus(segment.sequence_len())
 }
 
+/// A segment sent and not yet fully acknowledged, without its payload,
+/// which waits in [`Connection`]'s `unacked_bytes`.
+#[derive(Clone, Copy, Debug)]
+struct Unacked {
+    /// SYN, FIN or none.
+    control: Control,
+    /// Its first sequence number.
+    seq: SeqNumber,
+    /// The sequence number just past it.
+    end: SeqNumber,
+    /// How many payload octets it carries.
+    payload_len: usize,
+}
+
 /// One TCP connection, driven by segments and virtual time.
 #[derive(Debug)]
 pub struct Connection {
@@ -580,8 +594,13 @@ pub struct Connection {
     rcv: ReceiveSequence,
     /// Application data not yet put in segments, one entry per `send` call.
     writes: VecDeque<Vec<u8>>,
-    /// Segments sent and not yet fully acknowledged, in sequence order.
-    unacked: VecDeque<Segment>,
+    /// Segments sent and not yet fully acknowledged, in sequence order,
+    /// without their payloads.
+    unacked: VecDeque<Unacked>,
+    /// The payloads of the segments in `unacked`, one after the other:
+    /// one buffer reused for the connection's life instead of a copy of
+    /// every segment kept until acknowledged.
+    unacked_bytes: VecDeque<u8>,
     /// Whether the application called `close()`.
     close_requested: bool,
     /// Whether our FIN has been sent.
@@ -643,6 +662,7 @@ impl Connection {
             },
             writes: VecDeque::new(),
             unacked: VecDeque::new(),
+            unacked_bytes: VecDeque::new(),
             close_requested: false,
             fin_sent: false,
             fin_ack_deferred: false,
@@ -792,6 +812,7 @@ impl Connection {
         }
         self.writes.shrink_to_fit();
         self.unacked.shrink_to_fit();
+        self.unacked_bytes.shrink_to_fit();
         self.outbox.shrink_to_fit();
         self.events.shrink_to_fit();
         self.expiries.shrink_to_fit();
@@ -1045,11 +1066,12 @@ impl Connection {
 
     /// Drops the segments SND.UNA fully covers from the front of the queue.
     fn forget_acknowledged(&mut self) {
-        while let Some(oldest) = self.unacked.front() {
-            if self.snd.una.precedes(end_of(oldest)) {
+        while let Some(&oldest) = self.unacked.front() {
+            if self.snd.una.precedes(oldest.end) {
                 break;
             }
             self.unacked.pop_front();
+            self.unacked_bytes.drain(..oldest.payload_len);
         }
     }
 
@@ -1241,6 +1263,7 @@ impl Connection {
         self.state = State::Closed;
         self.writes.clear();
         self.unacked.clear();
+        self.unacked_bytes.clear();
         self.outbox.clear();
         self.reassembly.clear();
         self.fin_ack_deferred = false;
@@ -1311,10 +1334,15 @@ impl Connection {
     /// The segment being timed is dropped: no RTT sample may come from a
     /// resent segment or from one whose ACK waits for it (Karn's rule).
     fn resend_oldest(&mut self, reason: SendReason) {
-        let Some(oldest) = self.unacked.front() else {
+        let Some(&oldest) = self.unacked.front() else {
             return;
         };
-        let segment = self.build(oldest.control, oldest.seq, oldest.payload.clone());
+        let payload = self
+            .unacked_bytes
+            .range(..oldest.payload_len)
+            .copied()
+            .collect();
+        let segment = self.build(oldest.control, oldest.seq, payload);
         if segment.ack.is_some() {
             self.fin_ack_deferred = false;
         }
@@ -1447,11 +1475,18 @@ impl Connection {
         self.outbox.push_back((segment, SendReason::First));
     }
 
-    /// Builds the segment at SND.NXT, moves SND.NXT past it and keeps a copy until acked.
+    /// Builds the segment at SND.NXT, moves SND.NXT past it and keeps
+    /// what it takes to resend it until acked.
     fn sequenced(&mut self, control: Control, payload: Vec<u8>) -> Segment {
         let segment = self.build(control, self.snd.nxt, payload);
         self.snd.nxt = end_of(&segment);
-        self.unacked.push_back(segment.clone());
+        self.unacked.push_back(Unacked {
+            control,
+            seq: segment.seq,
+            end: self.snd.nxt,
+            payload_len: segment.payload.len(),
+        });
+        self.unacked_bytes.extend(&segment.payload);
         if segment.ack.is_some() {
             self.fin_ack_deferred = false;
         }

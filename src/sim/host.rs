@@ -190,6 +190,11 @@ pub struct Host {
     /// The deadlines of the live connections; those in TIME-WAIT keep
     /// theirs in the [`TimeWaitTable`].
     connection_timers: ConnectionTimers,
+    /// Whether a connection was ever opened on ends still parked in
+    /// TIME-WAIT; the parked record then wins the ends back when a
+    /// segment comes, so every segment looks for a parked record first.
+    /// Otherwise a segment for a live connection skips that look-up.
+    parked_ends_reused: bool,
 }
 
 /// Connections marked during a turn, each with the slot it was in,
@@ -237,11 +242,14 @@ impl Host {
         resolver: Option<(Ipv4Addr, ResolverConfig)>,
     ) -> Host {
         let resolver = resolver.map(|(server, config)| {
-            let random = random::stream_formatted(seed, format_args!("dns-resolver/{id}"));
+            let name = random::StreamName::new().text("dns-resolver/").text(id);
+            let random = name.stream(seed);
             Resolver::new(server, config, random)
         });
-        let mut port_random =
-            random::stream_formatted(seed, format_args!("tcp-ephemeral-port/{id}"));
+        let mut port_random = random::StreamName::new()
+            .text("tcp-ephemeral-port/")
+            .text(id)
+            .stream(seed);
         Host {
             id: id.to_string(),
             address,
@@ -265,6 +273,7 @@ impl Host {
             closed: Vec::new(),
             tcp_config: tcp::Config::default(),
             connection_timers: ConnectionTimers::default(),
+            parked_ends_reused: false,
         }
     }
 
@@ -332,7 +341,13 @@ impl Host {
     /// Hands over the ends of the connections forgotten since the last
     /// call, because they reached CLOSED.
     pub fn take_closed(&mut self) -> Vec<Ends> {
-        std::mem::take(&mut self.closed)
+        take_filled(&mut self.closed)
+    }
+
+    /// Takes back a list handed over by [`Self::take_closed`], emptied,
+    /// to reuse its memory.
+    pub fn give_back_closed(&mut self, closed: Vec<Ends>) {
+        give_back(&mut self.closed, closed);
     }
 
     /// Returns the state of the connection with these ends, if the host
@@ -368,16 +383,13 @@ impl Host {
 
     /// Hands over what arrived since the last call, in order.
     pub fn take_observations(&mut self) -> Vec<Observation> {
-        std::mem::take(&mut self.observations)
+        take_filled(&mut self.observations)
     }
 
     /// Takes back a list handed over by [`Self::take_observations`],
     /// emptied, to reuse its memory, unless something arrived meanwhile.
-    pub fn give_back_observations(&mut self, mut observations: Vec<Observation>) {
-        if self.observations.is_empty() {
-            observations.clear();
-            self.observations = observations;
-        }
+    pub fn give_back_observations(&mut self, observations: Vec<Observation>) {
+        give_back(&mut self.observations, observations);
     }
 
     /// Adds the script endpoint, listening on `ports`, and returns its index.
@@ -587,12 +599,24 @@ impl Host {
 
     /// Hands over the application reports produced since the last call.
     pub fn take_reports(&mut self) -> Vec<Report> {
-        std::mem::take(&mut self.reports)
+        take_filled(&mut self.reports)
+    }
+
+    /// Takes back a list handed over by [`Self::take_reports`], emptied,
+    /// to reuse its memory.
+    pub fn give_back_reports(&mut self, reports: Vec<Report>) {
+        give_back(&mut self.reports, reports);
     }
 
     /// Hands over the lifeline notes made since the last call, in order.
     pub fn take_notes(&mut self) -> Vec<StampedNote> {
-        std::mem::take(&mut self.notes)
+        take_filled(&mut self.notes)
+    }
+
+    /// Takes back a list handed over by [`Self::take_notes`], emptied, to
+    /// reuse its memory.
+    pub fn give_back_notes(&mut self, notes: Vec<StampedNote>) {
+        give_back(&mut self.notes, notes);
     }
 
     /// Returns the host's address.
@@ -604,10 +628,16 @@ impl Host {
     /// parked, or opens one on a listening port.
     fn receive_segment(&mut self, now: SimTime, from: Ipv4Addr, segment: Segment) {
         let key = (segment.dst_port, from, segment.src_port);
-        if let Some(parked) = self.time_wait.take(&key) {
+        let live = match self.parked_ends_reused {
+            false => self.sockets.slot_at(&key),
+            true => None,
+        };
+        if live.is_none()
+            && let Some(parked) = self.time_wait.take(&key)
+        {
             self.unpark(parked);
         }
-        if let Some(slot) = self.sockets.slot_at(&key) {
+        if let Some(slot) = live.or_else(|| self.sockets.slot_at(&key)) {
             self.with_connection(slot, |connection| connection.handle_segment(now, segment));
             return self.after_connection_input(now, slot);
         }
@@ -812,7 +842,10 @@ impl Host {
         port: u16,
         local_port: Option<u16>,
     ) -> u16 {
-        let local_port = local_port.unwrap_or_else(|| self.fresh_ephemeral_port(remote, port));
+        let local_port = match local_port {
+            Some(chosen) => self.note_parked_ends_reused(chosen, remote, port),
+            None => self.fresh_ephemeral_port(remote, port),
+        };
         let isn = self.initial_sequence_number(local_port, remote, port);
         let connection = Connection::connect(self.tcp_config, local_port, port, isn);
         let slot = self.add_socket(Socket {
@@ -1048,10 +1081,45 @@ impl Host {
         }
     }
 
+    /// Returns a local port the caller chose, noting whether its ends are
+    /// still parked in TIME-WAIT (a fresh port never is).
+    fn note_parked_ends_reused(&mut self, local_port: u16, remote: Ipv4Addr, port: u16) -> u16 {
+        if self.time_wait.contains(&(local_port, remote, port)) {
+            self.parked_ends_reused = true;
+        }
+        local_port
+    }
+
     /// Draws the ISN of one endpoint from its own named stream.
     fn initial_sequence_number(&self, local_port: u16, remote: Ipv4Addr, port: u16) -> SeqNumber {
-        let name = format_args!("tcp-isn/{}:{local_port}/{remote}:{port}", self.id);
-        SeqNumber(random::stream_formatted(self.seed, name).next_u32())
+        let name = random::StreamName::new()
+            .text("tcp-isn/")
+            .text(&self.id)
+            .text(":")
+            .decimal(local_port.into())
+            .text("/")
+            .address(remote)
+            .text(":")
+            .decimal(port.into());
+        SeqNumber(name.stream(self.seed).next_u32())
+    }
+}
+
+/// Hands over what `list` holds; an empty list stays, with its memory,
+/// and an empty new one (which allocates nothing) is handed over instead.
+fn take_filled<T>(list: &mut Vec<T>) -> Vec<T> {
+    if list.is_empty() {
+        return Vec::new();
+    }
+    std::mem::take(list)
+}
+
+/// Puts a handed-over list back in place of `list`, emptied, to reuse its
+/// memory, unless `list` holds something again or has memory of its own.
+fn give_back<T>(list: &mut Vec<T>, mut handed: Vec<T>) {
+    if list.is_empty() && list.capacity() < handed.capacity() {
+        handed.clear();
+        *list = handed;
     }
 }
 

@@ -427,7 +427,8 @@ impl<'a> World<'a> {
     /// their other ends allow.
     fn forget_closed(&mut self, host: usize) {
         let address = self.scenario.participants.address(host);
-        for ends in self.hosts[host].take_closed() {
+        let mut closed = self.hosts[host].take_closed();
+        for ends in closed.drain(..) {
             let peer_ends = Ends {
                 local_port: ends.remote_port,
                 remote: address,
@@ -441,6 +442,7 @@ impl<'a> World<'a> {
             let remote = (ends.remote, ends.remote_port);
             self.recorder.forget_connection(local, remote, peer_state);
         }
+        self.hosts[host].give_back_closed(closed);
     }
 
     /// Processes events until none is left; returns how many there were.
@@ -577,16 +579,24 @@ impl<'a> World<'a> {
     ///
     /// Notes come first: a timer that fired is drawn above what it sent.
     fn flush_host(&mut self, now: SimTime, host: usize) {
-        for stamped in self.hosts[host].take_notes() {
-            self.mark_lifeline(host, stamped.at, stamped.note);
+        let mut notes = self.hosts[host].take_notes();
+        if !notes.is_empty() {
+            for stamped in notes.drain(..) {
+                self.mark_lifeline(host, stamped.at, stamped.note);
+            }
+            self.hosts[host].give_back_notes(notes);
         }
         let mut outbox = self.hosts[host].take_outbox();
         for outgoing in outbox.drain(..) {
             self.send(now, host, outgoing);
         }
         self.hosts[host].give_back_outbox(outbox);
-        for report in self.hosts[host].take_reports() {
-            self.keep_report(host, report.at, report.outcome);
+        let mut reports = self.hosts[host].take_reports();
+        if !reports.is_empty() {
+            for report in reports.drain(..) {
+                self.keep_report(host, report.at, report.outcome);
+            }
+            self.hosts[host].give_back_reports(reports);
         }
         self.schedule_wake(host);
     }
