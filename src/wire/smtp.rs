@@ -290,9 +290,9 @@ impl Reply {
     /// then CRLF, without building the reply.
     pub fn encode(code: u16, text: &str) -> Vec<u8> {
         let mut digits = [0; 5];
-        let code = decimal(code, &mut digits);
+        let code = decimal_digits(code, &mut digits);
         let mut line = Vec::with_capacity(code.len() + 1 + text.len() + 2);
-        line.extend_from_slice(code.as_bytes());
+        line.extend_from_slice(code);
         if !text.is_empty() {
             line.push(b' ');
             line.extend_from_slice(text.as_bytes());
@@ -321,6 +321,13 @@ impl fmt::Display for Reply {
 
 /// Writes `value` in decimal at the end of `buffer`; returns the digits.
 fn decimal(value: u16, buffer: &mut [u8; 5]) -> &str {
+    let digits = decimal_digits(value, buffer);
+    std::str::from_utf8(digits).expect("decimal digits are ASCII")
+}
+
+/// Writes `value` in decimal at the end of `buffer`; returns the digits
+/// as bytes, ready to go on the wire.
+fn decimal_digits(value: u16, buffer: &mut [u8; 5]) -> &[u8] {
     let mut start = buffer.len();
     let mut rest = value;
     loop {
@@ -331,7 +338,7 @@ fn decimal(value: u16, buffer: &mut [u8; 5]) -> &str {
             break;
         }
     }
-    std::str::from_utf8(&buffer[start..]).expect("decimal digits are ASCII")
+    &buffer[start..]
 }
 
 /// Collects received bytes and hands out complete CRLF-ended lines.
@@ -348,9 +355,19 @@ pub struct LineReader {
 impl LineReader {
     /// Adds received bytes.
     pub fn push(&mut self, bytes: &[u8]) {
-        self.pending.drain(..self.read);
-        self.read = 0;
+        self.forget_read_lines();
         self.pending.extend_from_slice(bytes);
+    }
+
+    /// Drops the bytes of the lines handed out; when every byte was,
+    /// as after a segment of whole lines, the buffer is only emptied.
+    fn forget_read_lines(&mut self) {
+        if self.read == self.pending.len() {
+            self.pending.clear();
+        } else {
+            self.pending.drain(..self.read);
+        }
+        self.read = 0;
     }
 
     /// Returns the next complete line without its CRLF, if one has arrived.
