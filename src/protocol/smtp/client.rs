@@ -130,25 +130,40 @@ impl ReplyTimeouts {
     }
 }
 
-/// A recipient as the client's lists hold it: shared, so that moving it
-/// from list to list copies no text. Compared by value, like an address.
-type Recipient = Arc<Address>;
+/// A recipient as the client's lists hold it: its place in the mail's
+/// recipient list, so that moving it from list to list copies no text.
+/// A mail that names one address twice has both taken as the first
+/// place, so that equal recipients are equal addresses, as when they
+/// were compared by value.
+type Recipient = usize;
 
 /// One attempt to deliver a mail to some of its recipients at one domain.
 ///
-/// The jobs of one mail, one per domain and attempt, share the mail.
+/// The jobs share the client's mails, and say which one they deliver.
 #[derive(Clone, Debug)]
 struct Job {
-    mail: Arc<Mail>,
+    mails: Arc<[Mail]>,
+    mail: usize,
     domain: Name,
     recipients: Vec<Recipient>,
     attempt: u32,
 }
 
 impl Job {
+    /// Returns the mail the job delivers.
+    fn mail(&self) -> &Mail {
+        &self.mails[self.mail]
+    }
+
+    /// Returns the address of one of the mail's recipients.
+    fn address(&self, recipient: Recipient) -> &Address {
+        &self.mail().recipients[recipient]
+    }
+
     /// Returns copies of the job's recipients.
     fn addresses(&self) -> Vec<Address> {
-        self.recipients.iter().map(|r| Address::clone(r)).collect()
+        let addresses = self.recipients.iter();
+        addresses.map(|&r| self.address(r).clone()).collect()
     }
 }
 
@@ -217,7 +232,7 @@ impl Session {
     fn open_recipients(&self) -> Vec<Address> {
         let recipients = self.job.recipients.iter();
         let open = recipients.filter(|r| !self.concluded.contains(r));
-        open.map(|r| Address::clone(r)).collect()
+        open.map(|&r| self.job.address(r).clone()).collect()
     }
 }
 
@@ -233,9 +248,12 @@ pub struct Client {
 }
 
 impl Client {
-    /// Builds a client that names itself `host_name` in HELO.
-    pub fn new(host_name: Name, mails: Vec<Mail>, policy: RetryPolicy) -> Client {
-        let jobs = mails.into_iter().flat_map(jobs_of).collect();
+    /// Builds a client that names itself `host_name` in HELO; the copies
+    /// of a population can share one list of mails.
+    pub fn new(host_name: Name, mails: impl Into<Arc<[Mail]>>, policy: RetryPolicy) -> Client {
+        let mails = mails.into();
+        let jobs = (0..mails.len()).flat_map(|mail| jobs_of(&mails, mail));
+        let jobs = jobs.collect();
         Client {
             host_name,
             policy,
@@ -484,7 +502,7 @@ impl Client {
             return self.refuse_all(calls, reply);
         }
         let session = self.session.as_ref().expect("a reply belongs to a session");
-        if session.job.mail.verify_first && !session.pending.is_empty() {
+        if session.job.mail().verify_first && !session.pending.is_empty() {
             return self.send_vrfy(calls, 0);
         }
         self.send_mail_from(calls);
@@ -496,7 +514,7 @@ impl Client {
             .session
             .as_ref()
             .expect("verifying belongs to a session");
-        let local = session.pending[index].local.clone();
+        let local = session.job.address(session.pending[index]).local.clone();
         self.send_command(calls, &Command::Vrfy(local), Step::AwaitingVrfy(index));
     }
 
@@ -512,7 +530,7 @@ impl Client {
         if matches!(reply.code, 550 | 551 | 553) {
             let session = self.session.as_mut().expect("a reply belongs to a session");
             let recipient = session.pending.remove(index);
-            self.conclude(calls, &recipient, false, &reply.to_string());
+            self.conclude(calls, recipient, false, &reply.to_string());
             next = index;
         }
         let session = self.session.as_ref().expect("a reply belongs to a session");
@@ -534,7 +552,7 @@ impl Client {
             .expect("a transaction belongs to a session");
         session.candidates = session.pending.clone();
         session.accepted.clear();
-        let from = Path::of(&session.job.mail.from);
+        let from = Path::of(&session.job.mail().from);
         self.send_command(calls, &Command::Mail(from), Step::AwaitingMailFrom);
     }
 
@@ -552,7 +570,7 @@ impl Client {
             .session
             .as_ref()
             .expect("a transaction belongs to a session");
-        let to = Path::of(&session.candidates[index]);
+        let to = Path::of(session.job.address(session.candidates[index]));
         self.send_command(calls, &Command::Rcpt(to), Step::AwaitingRcpt(index));
     }
 
@@ -560,15 +578,15 @@ impl Client {
     /// DATA. After 452 the rest wait for the next transaction.
     fn after_rcpt(&mut self, calls: &mut HostCalls, index: usize, reply: &Reply) {
         let session = self.session.as_mut().expect("a reply belongs to a session");
-        let recipient = session.candidates[index].clone();
+        let recipient = session.candidates[index];
         if reply.code == 452 {
             return self.after_too_many_recipients(calls, reply);
         }
-        session.pending.retain(|r| r != &recipient);
+        session.pending.retain(|&r| r != recipient);
         match reply.code / 100 {
             2 => session.accepted.push(recipient),
             4 => session.later.push((recipient, reply.to_string())),
-            _ => self.conclude(calls, &recipient, false, &reply.to_string()),
+            _ => self.conclude(calls, recipient, false, &reply.to_string()),
         }
         let session = self.session.as_ref().expect("a reply belongs to a session");
         if index + 1 < session.candidates.len() {
@@ -611,7 +629,7 @@ impl Client {
         }
         let session = self.session.as_mut().expect("a reply belongs to a session");
         let conn = session.conn.expect("DATA is sent on a connection");
-        calls.send(conn, dot_stuff(&session.job.mail.content));
+        calls.send(conn, dot_stuff(&session.job.mail().content));
         calls.send(conn, ".\r\n");
         session.message_sent = true;
         self.await_step(calls, Step::AwaitingEndOfData);
@@ -633,7 +651,7 @@ impl Client {
             4 => defer_all(session, &accepted, &reply.to_string()),
             digit => {
                 let reason = reply.to_string();
-                for recipient in &accepted {
+                for &recipient in &accepted {
                     self.conclude(calls, recipient, digit == 2, &reason);
                 }
             }
@@ -654,7 +672,7 @@ impl Client {
         if reply.code / 100 == 4 {
             defer_all(session, &pending, &reason);
         } else {
-            for recipient in &pending {
+            for &recipient in &pending {
                 self.conclude(calls, recipient, false, &reason);
             }
         }
@@ -748,7 +766,7 @@ impl Client {
     fn give_up_permanently(&mut self, calls: &mut HostCalls, reason: &str) {
         let session = self.session.as_mut().expect("a session is in progress");
         for recipient in std::mem::take(&mut session.pending) {
-            self.conclude(calls, &recipient, false, reason);
+            self.conclude(calls, recipient, false, reason);
         }
         self.finish_session(calls);
     }
@@ -767,7 +785,7 @@ impl Client {
                 session.last_problem
             );
             for recipient in std::mem::take(&mut session.accepted) {
-                conclude_in(calls, &mut session, &recipient, false, &unknown);
+                conclude_in(calls, &mut session, recipient, false, &unknown);
             }
         }
         let mut left = std::mem::take(&mut session.pending);
@@ -794,7 +812,7 @@ impl Client {
             calls.note(LifelineEventKind::GaveUp, label);
             for (recipient, reason) in &later {
                 let reason = format!("{reason} (gave up after {attempt} attempts)");
-                conclude_in(calls, session, recipient, false, &reason);
+                conclude_in(calls, session, *recipient, false, &reason);
             }
             return;
         }
@@ -825,7 +843,7 @@ impl Client {
     fn conclude(
         &mut self,
         calls: &mut HostCalls,
-        recipient: &Recipient,
+        recipient: Recipient,
         delivered: bool,
         reason: &str,
     ) {
@@ -858,10 +876,10 @@ impl Client {
 
 /// Keeps recipients for a later attempt, with the reason.
 fn defer_all(session: &mut Session, recipients: &[Recipient], reason: &str) {
-    for recipient in recipients {
-        let deferred = session.later.iter().any(|(r, _)| r == recipient);
-        if !deferred && !session.concluded.contains(recipient) {
-            session.later.push((recipient.clone(), reason.to_string()));
+    for &recipient in recipients {
+        let deferred = session.later.iter().any(|&(r, _)| r == recipient);
+        if !deferred && !session.concluded.contains(&recipient) {
+            session.later.push((recipient, reason.to_string()));
         }
     }
 }
@@ -870,40 +888,54 @@ fn defer_all(session: &mut Session, recipients: &[Recipient], reason: &str) {
 fn conclude_in(
     calls: &mut HostCalls,
     session: &mut Session,
-    recipient: &Recipient,
+    recipient: Recipient,
     delivered: bool,
     reason: &str,
 ) {
-    if session.concluded.contains(recipient) {
+    if session.concluded.contains(&recipient) {
         return;
     }
-    session.concluded.push(Arc::clone(recipient));
+    session.concluded.push(recipient);
     calls.record(Outcome::Concluded {
-        recipient: recipient.to_text(),
+        recipient: session.job.address(recipient).to_text(),
         delivered,
         reason: reason.to_string(),
     });
 }
 
-/// Splits a mail into one job per recipient domain, in first-seen order.
-fn jobs_of(mail: Mail) -> Vec<Job> {
-    let mail = Arc::new(mail);
+/// Splits mail number `mail` into one job per recipient domain, in
+/// first-seen order.
+fn jobs_of(mails: &Arc<[Mail]>, mail: usize) -> Vec<Job> {
+    let addresses = &mails[mail].recipients;
     let mut jobs: Vec<Job> = Vec::new();
-    for recipient in &mail.recipients {
+    for (place, address) in addresses.iter().enumerate() {
+        let recipient = first_place_of(addresses, place);
         match jobs
             .iter_mut()
-            .find(|job| is_domain_of(&job.domain, recipient))
+            .find(|job| is_domain_of(&job.domain, address))
         {
-            Some(job) => job.recipients.push(Arc::new(recipient.clone())),
+            Some(job) => job.recipients.push(recipient),
             None => jobs.push(Job {
-                mail: Arc::clone(&mail),
-                domain: Name::parse(&recipient.domain).expect("addresses hold valid domains"),
-                recipients: vec![Arc::new(recipient.clone())],
+                mails: Arc::clone(mails),
+                mail,
+                domain: Name::parse(&address.domain).expect("addresses hold valid domains"),
+                recipients: vec![recipient],
                 attempt: 1,
             }),
         }
     }
     jobs
+}
+
+/// Returns the first place in `addresses` that holds the address at
+/// `place`: the recipient that stands for it.
+///
+/// Quadratic in the recipients of a mail, which name few.
+fn first_place_of(addresses: &[Address], place: usize) -> Recipient {
+    let mut earlier = addresses[..place].iter();
+    earlier
+        .position(|address| *address == addresses[place])
+        .unwrap_or(place)
 }
 
 /// Tells whether `domain` is the recipient's domain; the text is compared
@@ -1467,6 +1499,24 @@ mod tests {
         reply(&mut client, &mut calls, "550 Unknown user: aibo");
         reply(&mut client, &mut calls, "251 User not local; will forward");
         reply(&mut client, &mut calls, "354 Enter e-mail");
+        reply(&mut client, &mut calls, "250 OK Mail accepted");
+        assert_eq!(
+            requests(&mut calls),
+            [
+                "<c3po@receiver.com delivered 250 OK Mail accepted>",
+                "QUIT\r\n"
+            ]
+        );
+    }
+
+    #[test]
+    fn recipient_named_twice_is_concluded_once() {
+        let twice = ["c3po@receiver.com", "c3po@receiver.com"];
+        let (mut client, mut calls) = in_session(quick_retries(3), &twice);
+        for line in ["250 OK", "250 OK", "250 OK", "354 Enter e-mail"] {
+            reply(&mut client, &mut calls, line);
+        }
+        calls.take_requests();
         reply(&mut client, &mut calls, "250 OK Mail accepted");
         assert_eq!(
             requests(&mut calls),
