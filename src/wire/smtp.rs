@@ -70,25 +70,29 @@ impl fmt::Display for Address {
 }
 
 /// The address in a MAIL FROM or RCPT TO, and whether it was bracketed.
+///
+/// A path read from a line borrows its address from the line.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Path {
+pub struct Path<'a> {
     /// The address as written between the brackets (empty for `<>`).
-    pub address: String,
+    pub address: Cow<'a, str>,
     /// True when written `<...>` as RFC 5321 §4.1.2 requires.
     pub bracketed: bool,
 }
 
-impl Path {
+impl Path<'_> {
     /// Returns the bracketed path `<local@domain>` of an address.
-    pub fn of(address: &Address) -> Path {
+    pub fn of(address: &Address) -> Path<'static> {
         Path {
-            address: address.to_text(),
+            address: Cow::Owned(address.to_text()),
             bracketed: true,
         }
     }
+}
 
+impl<'a> Path<'a> {
     /// Reads a path after `FROM:` or `TO:`, with or without brackets.
-    fn parse(text: &str) -> Path {
+    fn parse(text: &'a str) -> Path<'a> {
         let text = text.trim();
         let text = text
             .split_once(' ')
@@ -98,18 +102,18 @@ impl Path {
             .and_then(|rest| rest.strip_suffix('>'))
         {
             Some(inner) => Path {
-                address: inner.to_string(),
+                address: Cow::Borrowed(inner),
                 bracketed: true,
             },
             None => Path {
-                address: text.to_string(),
+                address: Cow::Borrowed(text),
                 bracketed: false,
             },
         }
     }
 }
 
-impl fmt::Display for Path {
+impl fmt::Display for Path<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (open, address, close) = self.surrounded();
         f.write_str(open)?;
@@ -121,7 +125,7 @@ impl fmt::Display for Path {
 /// A text with what is written before and after it, e.g. `("<", a, ">")`.
 type Surrounded<'a> = (&'static str, &'a str, &'static str);
 
-impl Path {
+impl Path<'_> {
     /// Returns what is written before and after the address.
     fn brackets(&self) -> (&'static str, &'static str) {
         if self.bracketed { ("<", ">") } else { ("", "") }
@@ -135,20 +139,23 @@ impl Path {
 }
 
 /// One SMTP command line (RFC 5321 §4.1.1).
+///
+/// A command read from a line borrows its argument from the line; one
+/// built to be sent may borrow it from the value it names.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Command {
+pub enum Command<'a> {
     /// `HELO domain`.
-    Helo(String),
+    Helo(Cow<'a, str>),
     /// `EHLO domain`.
-    Ehlo(String),
+    Ehlo(Cow<'a, str>),
     /// `MAIL FROM:<path>`.
-    Mail(Path),
+    Mail(Path<'a>),
     /// `RCPT TO:<path>`.
-    Rcpt(Path),
+    Rcpt(Path<'a>),
     /// `DATA`.
     Data,
     /// `VRFY string`.
-    Vrfy(String),
+    Vrfy(Cow<'a, str>),
     /// `RSET`.
     Rset,
     /// `NOOP`.
@@ -156,23 +163,23 @@ pub enum Command {
     /// `QUIT`.
     Quit,
     /// Anything else, kept as written.
-    Unknown(String),
+    Unknown(Cow<'a, str>),
 }
 
-impl Command {
+impl<'a> Command<'a> {
     /// Reads a command line (without its CRLF); verbs are case-insensitive.
-    pub fn parse(line: &str) -> Command {
+    pub fn parse(line: &'a str) -> Command<'a> {
         let (verb, argument) = line.split_once(' ').unwrap_or((line, ""));
         let argument = argument.trim();
         let verb_is = |name: &str| verb.eq_ignore_ascii_case(name);
         if verb_is("HELO") {
-            Command::Helo(argument.to_string())
+            Command::Helo(Cow::Borrowed(argument))
         } else if verb_is("EHLO") {
-            Command::Ehlo(argument.to_string())
+            Command::Ehlo(Cow::Borrowed(argument))
         } else if verb_is("DATA") && argument.is_empty() {
             Command::Data
         } else if verb_is("VRFY") {
-            Command::Vrfy(argument.to_string())
+            Command::Vrfy(Cow::Borrowed(argument))
         } else if verb_is("RSET") {
             Command::Rset
         } else if verb_is("NOOP") {
@@ -185,14 +192,14 @@ impl Command {
     }
 
     /// Reads `MAIL FROM:` and `RCPT TO:`, whose verb ends at a colon.
-    fn parse_with_colon(line: &str) -> Command {
+    fn parse_with_colon(line: &'a str) -> Command<'a> {
         if let Some(path) = strip_prefix_ignoring_case(line, "MAIL FROM:") {
             return Command::Mail(Path::parse(path));
         }
         if let Some(path) = strip_prefix_ignoring_case(line, "RCPT TO:") {
             return Command::Rcpt(Path::parse(path));
         }
-        Command::Unknown(line.to_string())
+        Command::Unknown(Cow::Borrowed(line))
     }
 
     /// Returns the command as it goes on the wire, CRLF included.
@@ -209,8 +216,10 @@ impl Command {
 
     /// Splits the command into the text before its argument and the
     /// argument with what surrounds it: `("MAIL FROM:", ("<", a, ">"))`.
-    fn parts<'a>(&'a self) -> (&'static str, Surrounded<'a>) {
-        let plain = |argument: &'a str| -> Surrounded<'a> { ("", argument, "") };
+    fn parts(&self) -> (&'static str, Surrounded<'_>) {
+        fn plain(argument: &str) -> Surrounded<'_> {
+            ("", argument, "")
+        }
         let path_parts = Path::surrounded;
         match self {
             Command::Helo(domain) => ("HELO ", plain(domain)),
@@ -237,7 +246,7 @@ fn strip_prefix_ignoring_case<'a>(line: &'a str, prefix: &str) -> Option<&'a str
     Some(&line[prefix.len()..])
 }
 
-impl fmt::Display for Command {
+impl fmt::Display for Command<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (verb, (open, argument, close)) = self.parts();
         for piece in [verb, open, argument, close] {

@@ -38,6 +38,7 @@
 //! delay that grows, sending to the exchangers of several domains at
 //! once, picking at random among exchangers of equal preference.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, VecDeque};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
@@ -492,8 +493,8 @@ impl Client {
         if !reply.is_positive() {
             return self.refuse_all(calls, reply);
         }
-        let helo = Command::Helo(self.host_name.to_string());
-        self.send_command(calls, &helo, Step::AwaitingHelo);
+        let helo = Command::Helo(Cow::Borrowed(self.host_name.as_str())).to_line();
+        self.send_line(calls, helo, Step::AwaitingHelo);
     }
 
     /// Starts verifying, or goes straight to the transaction.
@@ -514,8 +515,9 @@ impl Client {
             .session
             .as_ref()
             .expect("verifying belongs to a session");
-        let local = session.job.address(session.pending[index]).local.clone();
-        self.send_command(calls, &Command::Vrfy(local), Step::AwaitingVrfy(index));
+        let local = &session.job.address(session.pending[index]).local;
+        let vrfy = Command::Vrfy(Cow::Borrowed(local)).to_line();
+        self.send_line(calls, vrfy, Step::AwaitingVrfy(index));
     }
 
     /// Drops a recipient the server says is unknown, then verifies the
@@ -553,7 +555,7 @@ impl Client {
         session.candidates = session.pending.clone();
         session.accepted.clear();
         let from = Path::of(&session.job.mail().from);
-        self.send_command(calls, &Command::Mail(from), Step::AwaitingMailFrom);
+        self.send_line(calls, Command::Mail(from).to_line(), Step::AwaitingMailFrom);
     }
 
     /// Names the first recipient once the sender is accepted.
@@ -571,7 +573,11 @@ impl Client {
             .as_ref()
             .expect("a transaction belongs to a session");
         let to = Path::of(session.job.address(session.candidates[index]));
-        self.send_command(calls, &Command::Rcpt(to), Step::AwaitingRcpt(index));
+        self.send_line(
+            calls,
+            Command::Rcpt(to).to_line(),
+            Step::AwaitingRcpt(index),
+        );
     }
 
     /// Keeps, defers or fails a recipient, then names the next or sends
@@ -616,7 +622,7 @@ impl Client {
         if session.accepted.is_empty() {
             return self.send_quit(calls);
         }
-        self.send_command(calls, &Command::Data, Step::AwaitingData);
+        self.send_line(calls, Command::Data.to_line(), Step::AwaitingData);
     }
 
     /// Sends the message and then the end-of-data line after 354.
@@ -681,14 +687,15 @@ impl Client {
 
     /// Ends the session politely.
     fn send_quit(&mut self, calls: &mut HostCalls) {
-        self.send_command(calls, &Command::Quit, Step::AwaitingQuit);
+        self.send_line(calls, Command::Quit.to_line(), Step::AwaitingQuit);
     }
 
-    /// Writes one command line and notes what to wait for.
-    fn send_command(&mut self, calls: &mut HostCalls, command: &Command, next: Step) {
+    /// Writes one command line, as [`Command::to_line`] gives it, and
+    /// notes what to wait for.
+    fn send_line(&mut self, calls: &mut HostCalls, line: Vec<u8>, next: Step) {
         let session = self.session.as_mut().expect("commands belong to a session");
         let conn = session.conn.expect("commands are sent on a connection");
-        calls.send(conn, command.to_line());
+        calls.send(conn, line);
         self.await_step(calls, next);
     }
 

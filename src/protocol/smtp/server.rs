@@ -369,7 +369,7 @@ impl Session {
     /// Answers one command.
     fn handle_command(&mut self, settings: &Settings, calls: &mut HostCalls, command: Command) {
         match command {
-            Command::Helo(name) | Command::Ehlo(name) => self.on_helo(settings, calls, name),
+            Command::Helo(name) | Command::Ehlo(name) => self.on_helo(settings, calls, &name),
             Command::Vrfy(argument) => self.on_vrfy(settings, calls, &argument),
             Command::Mail(path) => self.on_mail(settings, calls, path),
             Command::Rcpt(path) => self.on_rcpt(settings, calls, &path),
@@ -390,7 +390,7 @@ impl Session {
     }
 
     /// Checks the HELO name by PTR, or accepts it at once.
-    fn on_helo(&mut self, settings: &Settings, calls: &mut HostCalls, name: String) {
+    fn on_helo(&mut self, settings: &Settings, calls: &mut HostCalls, name: &str) {
         if self.impose(settings, calls, ReplyPoint::Helo) {
             return;
         }
@@ -399,6 +399,7 @@ impl Session {
             return self.reply(calls, 250, settings.config.host_name.as_str());
         }
         let query = calls.resolve(Name::reverse_of(self.peer), RecordType::Ptr);
+        let name = name.to_string();
         self.phase = Phase::CheckingHelo { query, name };
     }
 
@@ -444,7 +445,7 @@ impl Session {
         if self.impose(settings, calls, ReplyPoint::Mail) {
             return;
         }
-        self.sender = Some(path.address);
+        self.sender = Some(path.address.into_owned());
         self.reply(calls, 250, "OK");
     }
 
