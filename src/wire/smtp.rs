@@ -257,18 +257,20 @@ impl fmt::Display for Command<'_> {
 }
 
 /// One single-line reply: a three-digit code and text (RFC 5321 §4.2).
+///
+/// A reply read from a line borrows its text from the line.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reply {
+pub struct Reply<'a> {
     /// The code; its first digit says success (2), more input (3),
     /// temporary failure (4) or permanent failure (5).
     pub code: u16,
     /// The human-readable text after the code.
-    pub text: String,
+    pub text: Cow<'a, str>,
 }
 
-impl Reply {
+impl<'a> Reply<'a> {
     /// Builds a reply.
-    pub fn new(code: u16, text: impl Into<String>) -> Reply {
+    pub fn new(code: u16, text: impl Into<Cow<'a, str>>) -> Reply<'a> {
         Reply {
             code,
             text: text.into(),
@@ -276,7 +278,7 @@ impl Reply {
     }
 
     /// Reads a reply line (without CRLF), e.g. `250 OK`.
-    pub fn parse(line: &str) -> Option<Reply> {
+    pub fn parse(line: &'a str) -> Option<Reply<'a>> {
         let code_text = line.get(..3)?;
         if !code_text.bytes().all(|b| b.is_ascii_digit()) {
             return None;
@@ -290,7 +292,7 @@ impl Reply {
             .fold(0, |code, digit| code * 10 + u16::from(digit - b'0'));
         Some(Reply {
             code,
-            text: rest.get(1..).unwrap_or("").to_string(),
+            text: Cow::Borrowed(rest.get(1..).unwrap_or("")),
         })
     }
 
@@ -316,7 +318,7 @@ impl Reply {
     }
 }
 
-impl fmt::Display for Reply {
+impl fmt::Display for Reply<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut digits = [0; 5];
         f.write_str(decimal(self.code, &mut digits))?;

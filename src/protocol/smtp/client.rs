@@ -222,13 +222,6 @@ struct Session {
 }
 
 impl Session {
-    /// Reads the next complete reply line; a line that is not a reply
-    /// reads as a 500 carrying it.
-    fn next_reply(&mut self) -> Option<Reply> {
-        let line = self.reader.next_line_text()?;
-        Some(Reply::parse(&line).unwrap_or_else(|| Reply::new(500, line)))
-    }
-
     /// Returns the session's recipients not yet concluded.
     fn open_recipients(&self) -> Vec<Address> {
         let recipients = self.job.recipients.iter();
@@ -295,7 +288,9 @@ impl Client {
             Notice::Connected(conn) if self.owns(conn) => {
                 self.await_step(calls, Step::AwaitingGreeting)
             }
-            Notice::Received(conn, bytes) if self.owns(conn) => self.on_received(calls, &bytes),
+            Notice::Received(conn, bytes) if self.owns(conn) => {
+                self.on_received(calls, conn, &bytes)
+            }
             Notice::PeerFinished(conn) if self.owns(conn) => self.on_peer_finished(calls, conn),
             Notice::Closed(conn) if self.owns(conn) => self.on_connection_end(calls, "closed"),
             Notice::Reset(conn) if self.owns(conn) => self.on_connection_end(calls, "reset"),
@@ -444,34 +439,48 @@ impl Client {
         session.step = Step::Connecting;
     }
 
-    /// Feeds received bytes to the reply reader, one reply at a time.
-    fn on_received(&mut self, calls: &mut HostCalls, bytes: &[u8]) {
+    /// Feeds received bytes to the reply reader and handles the complete
+    /// replies, one at a time, while the session on `conn` lasts; a line
+    /// that is not a reply reads as a 500 carrying it.
+    ///
+    /// The reader is taken out of the session meanwhile, so that each
+    /// reply can borrow its text from it; it goes back unless the session
+    /// ended, taking its unread lines with it.
+    fn on_received(&mut self, calls: &mut HostCalls, conn: ConnId, bytes: &[u8]) {
         let Some(session) = self.session.as_mut() else {
             return;
         };
         session.reader.push(bytes);
-        while let Some(reply) = self.session.as_mut().and_then(Session::next_reply) {
-            self.on_reply(calls, reply);
+        let mut reader = std::mem::take(&mut session.reader);
+        while let Some(line) = reader.next_line_text() {
+            let reply = Reply::parse(&line).unwrap_or_else(|| Reply::new(500, line.as_ref()));
+            self.on_reply(calls, &reply);
+            if !self.owns(conn) {
+                return;
+            }
+        }
+        if let Some(session) = self.session.as_mut() {
+            session.reader = reader;
         }
     }
 
     /// Moves the session on by one reply.
-    fn on_reply(&mut self, calls: &mut HostCalls, reply: Reply) {
+    fn on_reply(&mut self, calls: &mut HostCalls, reply: &Reply) {
         let Some(step) = self.session.as_ref().map(|s| s.step) else {
             return;
         };
         let closing = matches!(step, Step::AwaitingQuit | Step::AwaitingServerClose);
         if reply.code == 421 && !closing {
-            return self.on_service_closing(calls, &reply);
+            return self.on_service_closing(calls, reply);
         }
         match step {
-            Step::AwaitingGreeting => self.after_greeting(calls, &reply),
-            Step::AwaitingHelo => self.after_helo(calls, &reply),
-            Step::AwaitingVrfy(index) => self.after_vrfy(calls, index, &reply),
-            Step::AwaitingMailFrom => self.after_mail_from(calls, &reply),
-            Step::AwaitingRcpt(index) => self.after_rcpt(calls, index, &reply),
-            Step::AwaitingData => self.after_data(calls, &reply),
-            Step::AwaitingEndOfData => self.after_end_of_data(calls, &reply),
+            Step::AwaitingGreeting => self.after_greeting(calls, reply),
+            Step::AwaitingHelo => self.after_helo(calls, reply),
+            Step::AwaitingVrfy(index) => self.after_vrfy(calls, index, reply),
+            Step::AwaitingMailFrom => self.after_mail_from(calls, reply),
+            Step::AwaitingRcpt(index) => self.after_rcpt(calls, index, reply),
+            Step::AwaitingData => self.after_data(calls, reply),
+            Step::AwaitingEndOfData => self.after_end_of_data(calls, reply),
             Step::AwaitingQuit => self.await_step(calls, Step::AwaitingServerClose),
             _ => {}
         }

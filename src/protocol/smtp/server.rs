@@ -192,7 +192,8 @@ struct Settings {
 /// An SMTP server handling any number of sessions.
 #[derive(Debug)]
 pub struct Server {
-    settings: Settings,
+    /// Boxed, so that a server stays small among a host's applications.
+    settings: Box<Settings>,
     connections: Connections,
     sessions_opened: u32,
 }
@@ -202,10 +203,10 @@ impl Server {
     pub fn new(config: ServerConfig) -> Server {
         let closing_text = format!("{} Service closing transmission channel", config.host_name);
         Server {
-            settings: Settings {
+            settings: Box::new(Settings {
                 config,
                 closing_text,
-            },
+            }),
             connections: Connections::default(),
             sessions_opened: 0,
         }
