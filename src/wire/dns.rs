@@ -64,6 +64,12 @@ impl Name {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Returns the name's text, as [`as_str`](Name::as_str) gives it,
+    /// without copying it.
+    pub fn into_string(self) -> String {
+        self.0
+    }
 }
 
 /// Checks one label of a host name.
@@ -74,10 +80,11 @@ fn check_label(label: &str) -> Result<(), String> {
     if label.len() > 63 {
         return Err(format!("label `{label}` is longer than 63 characters"));
     }
-    if let Some(bad) = label
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
-    {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '-';
+    // Bytes are checked first, as names are ASCII; characters are read
+    // only to name the one that is not allowed.
+    let all_allowed = label.bytes().all(|b| allowed(char::from(b)));
+    if !all_allowed && let Some(bad) = label.chars().find(|c| !allowed(*c)) {
         return Err(format!(
             "`{bad}` is not allowed (letters, digits and `-` only)"
         ));

@@ -28,7 +28,7 @@ impl Address {
             .map_err(|why| format!("`{text}` is not a mail address: {why}"))?;
         Ok(Address {
             local: local.to_string(),
-            domain: domain.as_str().to_string(),
+            domain: domain.into_string(),
         })
     }
 }
@@ -171,23 +171,15 @@ impl<'a> Command<'a> {
     pub fn parse(line: &'a str) -> Command<'a> {
         let (verb, argument) = line.split_once(' ').unwrap_or((line, ""));
         let argument = argument.trim();
-        let verb_is = |name: &str| verb.eq_ignore_ascii_case(name);
-        if verb_is("HELO") {
-            Command::Helo(Cow::Borrowed(argument))
-        } else if verb_is("EHLO") {
-            Command::Ehlo(Cow::Borrowed(argument))
-        } else if verb_is("DATA") && argument.is_empty() {
-            Command::Data
-        } else if verb_is("VRFY") {
-            Command::Vrfy(Cow::Borrowed(argument))
-        } else if verb_is("RSET") {
-            Command::Rset
-        } else if verb_is("NOOP") {
-            Command::Noop
-        } else if verb_is("QUIT") {
-            Command::Quit
-        } else {
-            Self::parse_with_colon(line)
+        match four_letters_in_capitals(verb).as_ref() {
+            Some(b"HELO") => Command::Helo(Cow::Borrowed(argument)),
+            Some(b"EHLO") => Command::Ehlo(Cow::Borrowed(argument)),
+            Some(b"DATA") if argument.is_empty() => Command::Data,
+            Some(b"VRFY") => Command::Vrfy(Cow::Borrowed(argument)),
+            Some(b"RSET") => Command::Rset,
+            Some(b"NOOP") => Command::Noop,
+            Some(b"QUIT") => Command::Quit,
+            _ => Self::parse_with_colon(line),
         }
     }
 
@@ -234,6 +226,14 @@ impl<'a> Command<'a> {
             Command::Unknown(line) => ("", plain(line)),
         }
     }
+}
+
+/// Returns a verb of four bytes with its ASCII letters in capitals, as
+/// RFC 5321 writes verbs, so that one comparison reads it whatever its
+/// case; `None` for a verb of another length.
+fn four_letters_in_capitals(verb: &str) -> Option<[u8; 4]> {
+    let letters: [u8; 4] = verb.as_bytes().try_into().ok()?;
+    Some(letters.map(|letter| letter.to_ascii_uppercase()))
 }
 
 /// Returns what follows `prefix` at the start of `line`, letters
@@ -520,6 +520,10 @@ mod tests {
             Command::Rcpt(path)
         );
         assert_eq!(Command::parse("data"), Command::Data);
+        assert_eq!(
+            Command::parse("HELOS a.example"),
+            Command::Unknown("HELOS a.example".into())
+        );
         assert_eq!(
             Command::parse("DATA now"),
             Command::Unknown("DATA now".into())
