@@ -354,36 +354,24 @@ fn decimal_digits(value: u16, buffer: &mut [u8; 5]) -> &[u8] {
 
 /// Collects received bytes and hands out complete CRLF-ended lines.
 ///
-/// The bytes are read as UTF-8 once, as they arrive; bad sequences read
-/// as U+FFFD, as [`String::from_utf8_lossy`] reads each line, and a
-/// sequence cut off at the end of the bytes waits for the rest. A bad
-/// sequence never swallows a CR or LF (both are ASCII), so the lines are
-/// the same as when each is read on its own. Lines are lent out of the
-/// text rather than copied; the text of the lines handed out is dropped
-/// at the next [`push`](LineReader::push).
+/// Lines are lent out of the buffer rather than copied; the bytes of the
+/// lines handed out are dropped at the next [`push`](LineReader::push).
 #[derive(Clone, Debug, Default)]
 pub struct LineReader {
-    pending: String,
+    pending: Vec<u8>,
     /// Where the first byte not yet handed out is in `pending`.
     read: usize,
-    /// The start of a UTF-8 sequence that the last bytes cut off.
-    cut: Vec<u8>,
 }
 
 impl LineReader {
     /// Adds received bytes.
     pub fn push(&mut self, bytes: &[u8]) {
         self.forget_read_lines();
-        if self.cut.is_empty() {
-            return self.push_text(bytes);
-        }
-        let mut joined = std::mem::take(&mut self.cut);
-        joined.extend_from_slice(bytes);
-        self.push_text(&joined);
+        self.pending.extend_from_slice(bytes);
     }
 
-    /// Drops the text of the lines handed out; when all of it was, as
-    /// after a segment of whole lines, the buffer is only emptied.
+    /// Drops the bytes of the lines handed out; when every byte was,
+    /// as after a segment of whole lines, the buffer is only emptied.
     fn forget_read_lines(&mut self) {
         if self.read == self.pending.len() {
             self.pending.clear();
@@ -393,47 +381,41 @@ impl LineReader {
         self.read = 0;
     }
 
-    /// Appends bytes read as UTF-8, each bad sequence as U+FFFD, and
-    /// keeps back a sequence cut off at their end.
-    fn push_text(&mut self, mut bytes: &[u8]) {
-        loop {
-            let error = match std::str::from_utf8(bytes) {
-                Ok(text) => return self.pending.push_str(text),
-                Err(error) => error,
-            };
-            let (valid, rest) = bytes.split_at(error.valid_up_to());
-            self.pending
-                .push_str(std::str::from_utf8(valid).expect("checked as UTF-8"));
-            let Some(bad_length) = error.error_len() else {
-                self.cut = rest.to_vec();
-                return;
-            };
-            self.pending.push(char::REPLACEMENT_CHARACTER);
-            bytes = &rest[bad_length..];
-        }
-    }
-
     /// Returns the next complete line without its CRLF, if one has arrived.
     pub fn next_line(&mut self) -> Option<String> {
-        self.next_line_text().map(str::to_string)
+        self.next_line_text().map(Cow::into_owned)
     }
 
-    /// Lends the next complete line without its CRLF, if one has arrived.
-    pub fn next_line_text(&mut self) -> Option<&str> {
+    /// Lends the next complete line without its CRLF, if one has arrived;
+    /// bytes that are not UTF-8 read as U+FFFD, as in
+    /// [`String::from_utf8_lossy`].
+    pub fn next_line_text(&mut self) -> Option<Cow<'_, str>> {
         let unread = &self.pending[self.read..];
         let end = crlf_position(unread)?;
         let start = self.read;
         self.read += end + 2;
-        Some(&self.pending[start..start + end])
+        Some(text_of(&self.pending[start..start + end]))
     }
 }
 
-/// Finds the first CRLF in `text`: the position of its CR.
-fn crlf_position(text: &str) -> Option<usize> {
+/// Reads bytes as UTF-8, lent when they are valid, else copied with each
+/// bad sequence replaced by U+FFFD.
+///
+/// The same as [`String::from_utf8_lossy`], which takes a slower path
+/// built for text with errors even when there are none.
+fn text_of(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+/// Finds the first CRLF in `bytes`: the position of its CR.
+fn crlf_position(bytes: &[u8]) -> Option<usize> {
     let mut from = 0;
     loop {
-        let newline = from + text[from..].find('\n')?;
-        if text[..newline].ends_with('\r') {
+        let newline = from + bytes[from..].iter().position(|&b| b == b'\n')?;
+        if newline > 0 && bytes[newline - 1] == b'\r' {
             return Some(newline - 1);
         }
         from = newline + 1;
@@ -592,10 +574,10 @@ mod tests {
     fn line_reader_keeps_a_partial_line_after_lending_the_complete_ones() {
         let mut reader = LineReader::default();
         reader.push(b"250 OK\r\n354 Go");
-        assert_eq!(reader.next_line_text(), Some("250 OK"));
+        assert_eq!(reader.next_line_text().as_deref(), Some("250 OK"));
         assert_eq!(reader.next_line_text(), None);
         reader.push(b" ahead\r\n");
-        assert_eq!(reader.next_line_text(), Some("354 Go ahead"));
+        assert_eq!(reader.next_line_text().as_deref(), Some("354 Go ahead"));
         assert_eq!(reader.next_line_text(), None);
     }
 
@@ -611,25 +593,6 @@ mod tests {
         let mut reader = LineReader::default();
         reader.push(b"VRFY \xffaibo\r\n");
         assert_eq!(reader.next_line().as_deref(), Some("VRFY \u{FFFD}aibo"));
-    }
-
-    #[test]
-    fn line_reader_joins_a_character_cut_between_two_pushes() {
-        let mut reader = LineReader::default();
-        reader.push(b"caf\xc3");
-        assert_eq!(reader.next_line(), None);
-        reader.push(b"\xa9\r\n");
-        assert_eq!(reader.next_line().as_deref(), Some("caf\u{e9}"));
-    }
-
-    #[test]
-    fn line_reader_reads_a_sequence_cut_by_the_crlf_as_one_replacement() {
-        // E2 82 begins the three bytes of U+20AC; a CR cannot continue it.
-        let mut reader = LineReader::default();
-        reader.push(b"a\xe2\x82\r\nb\xe2");
-        reader.push(b"\x82\r\n");
-        assert_eq!(reader.next_line().as_deref(), Some("a\u{FFFD}"));
-        assert_eq!(reader.next_line().as_deref(), Some("b\u{FFFD}"));
     }
 
     #[test]

@@ -453,7 +453,7 @@ impl Client {
         session.reader.push(bytes);
         let mut reader = std::mem::take(&mut session.reader);
         while let Some(line) = reader.next_line_text() {
-            let reply = Reply::parse(line).unwrap_or_else(|| Reply::new(500, line));
+            let reply = Reply::parse(&line).unwrap_or_else(|| Reply::new(500, line.as_ref()));
             self.on_reply(calls, &reply);
             if !self.owns(conn) {
                 return;

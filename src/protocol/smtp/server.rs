@@ -292,7 +292,7 @@ impl Connection {
             let Some(line) = self.reader.next_line_text() else {
                 return;
             };
-            self.session.handle_line(settings, calls, line);
+            self.session.handle_line(settings, calls, &line);
         }
     }
 }
