@@ -596,6 +596,25 @@ mod tests {
     }
 
     #[test]
+    fn line_reader_joins_a_character_cut_between_two_pushes() {
+        let mut reader = LineReader::default();
+        reader.push(b"caf\xc3");
+        assert_eq!(reader.next_line(), None);
+        reader.push(b"\xa9\r\n");
+        assert_eq!(reader.next_line().as_deref(), Some("caf\u{e9}"));
+    }
+
+    #[test]
+    fn line_reader_reads_a_sequence_cut_by_the_crlf_as_one_replacement() {
+        // E2 82 begins the three bytes of U+20AC; a CR cannot continue it.
+        let mut reader = LineReader::default();
+        reader.push(b"a\xe2\x82\r\nb\xe2");
+        reader.push(b"\x82\r\n");
+        assert_eq!(reader.next_line().as_deref(), Some("a\u{FFFD}"));
+        assert_eq!(reader.next_line().as_deref(), Some("b\u{FFFD}"));
+    }
+
+    #[test]
     fn only_dots_that_start_a_crlf_line_are_doubled() {
         assert_eq!(dot_stuff("..a\r\nb.c\r\n.\r\n"), "...a\r\nb.c\r\n..\r\n");
         assert_eq!(dot_stuff("a\n.b\r.c\r\n"), "a\n.b\r.c\r\n");
