@@ -312,6 +312,20 @@ impl<'a> Reply<'a> {
         line
     }
 
+    /// Returns `code text`, the text [`Display`](fmt::Display) writes,
+    /// built in one allocation.
+    pub fn to_text(&self) -> String {
+        let mut digits = [0; 5];
+        let code = decimal(self.code, &mut digits);
+        let mut text = String::with_capacity(code.len() + 1 + self.text.len());
+        text.push_str(code);
+        if !self.text.is_empty() {
+            text.push(' ');
+            text.push_str(&self.text);
+        }
+        text
+    }
+
     /// Tells whether the reply is positive completion (2yz).
     pub fn is_positive(&self) -> bool {
         self.code / 100 == 2
@@ -568,6 +582,11 @@ mod tests {
             "550 No such user"
         );
         assert_eq!(Reply::new(7, "").to_string(), "7");
+        assert_eq!(
+            Reply::new(550, "No such user").to_text(),
+            "550 No such user"
+        );
+        assert_eq!(Reply::new(221, "").to_text(), "221");
     }
 
     #[test]

@@ -492,7 +492,7 @@ impl Client {
         let session = self.session.as_mut().expect("a reply belongs to a session");
         let mut open = std::mem::take(&mut session.pending);
         open.append(&mut session.accepted);
-        defer_all(session, &open, &reply.to_string());
+        defer_all(session, &open, &reply.to_text());
         session.message_sent = false;
         self.await_step(calls, Step::AwaitingServerClose);
     }
@@ -541,7 +541,7 @@ impl Client {
         if matches!(reply.code, 550 | 551 | 553) {
             let session = self.session.as_mut().expect("a reply belongs to a session");
             let recipient = session.pending.remove(index);
-            self.conclude(calls, recipient, false, &reply.to_string());
+            self.conclude(calls, recipient, false, &reply.to_text());
             next = index;
         }
         let session = self.session.as_ref().expect("a reply belongs to a session");
@@ -600,8 +600,8 @@ impl Client {
         session.pending.retain(|&r| r != recipient);
         match reply.code / 100 {
             2 => session.accepted.push(recipient),
-            4 => session.later.push((recipient, reply.to_string())),
-            _ => self.conclude(calls, recipient, false, &reply.to_string()),
+            4 => session.later.push((recipient, reply.to_text())),
+            _ => self.conclude(calls, recipient, false, &reply.to_text()),
         }
         let session = self.session.as_ref().expect("a reply belongs to a session");
         if index + 1 < session.candidates.len() {
@@ -617,7 +617,7 @@ impl Client {
         let session = self.session.as_mut().expect("a reply belongs to a session");
         if session.accepted.is_empty() {
             let pending = std::mem::take(&mut session.pending);
-            defer_all(session, &pending, &reply.to_string());
+            defer_all(session, &pending, &reply.to_text());
         }
         self.send_data_or_quit(calls);
     }
@@ -663,9 +663,9 @@ impl Client {
         let session = self.session.as_mut().expect("a reply belongs to a session");
         let accepted = std::mem::take(&mut session.accepted);
         match reply.code / 100 {
-            4 => defer_all(session, &accepted, &reply.to_string()),
+            4 => defer_all(session, &accepted, &reply.to_text()),
             digit => {
-                let reason = reply.to_string();
+                let reason = reply.to_text();
                 for &recipient in &accepted {
                     self.conclude(calls, recipient, digit == 2, &reason);
                 }
@@ -683,7 +683,7 @@ impl Client {
     fn refuse_all(&mut self, calls: &mut HostCalls, reply: &Reply) {
         let session = self.session.as_mut().expect("a reply belongs to a session");
         let pending = std::mem::take(&mut session.pending);
-        let reason = reply.to_string();
+        let reason = reply.to_text();
         if reply.code / 100 == 4 {
             defer_all(session, &pending, &reason);
         } else {

@@ -434,7 +434,7 @@ impl Session {
         if settings.holds_mailbox(local) {
             self.reply(calls, 250, "OK");
         } else {
-            self.reply(calls, 550, &format!("Unknown user: {argument}"));
+            self.reply(calls, 550, &["Unknown user: ", argument].concat());
         }
     }
 
@@ -468,7 +468,7 @@ impl Session {
             return self.reply(calls, 452, "Too many recipients");
         }
         if !settings.holds_mailbox(&address.local) {
-            let text = format!("Unknown user: {}", address.local);
+            let text = ["Unknown user: ", &address.local].concat();
             return self.reply(calls, 550, &text);
         }
         self.recipients.push(address);
