@@ -147,7 +147,7 @@ fn reply(line: &str) -> SmtpLine {
     match Reply::parse(line) {
         Some(reply) => SmtpLine::Reply {
             code: reply.code,
-            text: reply.text,
+            text: reply.text.into_owned(),
             last_line: line.as_bytes().get(3) != Some(&b'-'),
         },
         None => SmtpLine::Other {

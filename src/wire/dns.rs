@@ -23,14 +23,8 @@ impl Name {
     /// trailing dot is accepted and dropped.
     pub fn parse(text: &str) -> Result<Name, String> {
         let trimmed = text.strip_suffix('.').unwrap_or(text);
-        if trimmed.is_empty() {
-            return Err("a domain name cannot be empty".to_string());
-        }
-        if trimmed.len() > 253 {
-            return Err(format!("`{text}` is longer than 253 characters"));
-        }
-        for label in trimmed.split('.') {
-            check_label(label).map_err(|why| format!("`{text}` is not a domain name: {why}"))?;
+        if !is_host_name(trimmed) {
+            explain_bad_name(text, trimmed)?;
         }
         Ok(Name(trimmed.to_ascii_lowercase()))
     }
@@ -64,6 +58,44 @@ impl Name {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Returns the name's text, as [`as_str`](Name::as_str) gives it,
+    /// without copying it.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// Tells whether `text` (without a trailing dot) is a host name, as
+/// [`Name::parse`] describes it, in one pass over its bytes;
+/// [`explain_bad_name`] says why one is not.
+fn is_host_name(text: &str) -> bool {
+    let length = text.len();
+    length > 0 && length <= 253 && text.as_bytes().split(|&b| b == b'.').all(is_label)
+}
+
+/// Tells whether `label` is one label of a host name.
+fn is_label(label: &[u8]) -> bool {
+    let (Some(&first), Some(&last)) = (label.first(), label.last()) else {
+        return false;
+    };
+    let allowed = |b: &u8| b.is_ascii_alphanumeric() || *b == b'-';
+    label.len() <= 63 && first != b'-' && last != b'-' && label.iter().all(allowed)
+}
+
+/// Says what makes `text` (`trimmed` without its trailing dot) no host
+/// name: the first rule it breaks, checked in the order written.
+fn explain_bad_name(text: &str, trimmed: &str) -> Result<(), String> {
+    if trimmed.is_empty() {
+        return Err("a domain name cannot be empty".to_string());
+    }
+    if trimmed.len() > 253 {
+        return Err(format!("`{text}` is longer than 253 characters"));
+    }
+    for label in trimmed.split('.') {
+        check_label(label).map_err(|why| format!("`{text}` is not a domain name: {why}"))?;
+    }
+    Ok(())
 }
 
 /// Checks one label of a host name.
@@ -452,6 +484,25 @@ mod tests {
         ] {
             assert!(Name::parse(bad).is_err(), "{bad} was accepted");
         }
+    }
+
+    #[test]
+    fn names_at_the_length_limits_are_accepted() {
+        let longest_label = "x".repeat(63);
+        // Labels of 63, 63, 63, 59 and 1 characters and four dots: 253.
+        let label = &longest_label;
+        let longest_name = format!("{label}.{label}.{label}.{}.a", "x".repeat(59));
+        assert_eq!(longest_name.len(), 253);
+        for good in [
+            longest_label.as_str(),
+            &longest_name,
+            "a-b.c0m",
+            "9.example.",
+        ] {
+            assert!(Name::parse(good).is_ok(), "{good} was refused");
+        }
+        assert!(Name::parse(&format!("{longest_name}b")).is_err());
+        assert!(Name::parse(".").is_err());
     }
 
     #[test]

@@ -28,7 +28,7 @@ impl Address {
             .map_err(|why| format!("`{text}` is not a mail address: {why}"))?;
         Ok(Address {
             local: local.to_string(),
-            domain: domain.as_str().to_string(),
+            domain: domain.into_string(),
         })
     }
 }
@@ -70,25 +70,29 @@ impl fmt::Display for Address {
 }
 
 /// The address in a MAIL FROM or RCPT TO, and whether it was bracketed.
+///
+/// A path read from a line borrows its address from the line.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Path {
+pub struct Path<'a> {
     /// The address as written between the brackets (empty for `<>`).
-    pub address: String,
+    pub address: Cow<'a, str>,
     /// True when written `<...>` as RFC 5321 §4.1.2 requires.
     pub bracketed: bool,
 }
 
-impl Path {
+impl Path<'_> {
     /// Returns the bracketed path `<local@domain>` of an address.
-    pub fn of(address: &Address) -> Path {
+    pub fn of(address: &Address) -> Path<'static> {
         Path {
-            address: address.to_text(),
+            address: Cow::Owned(address.to_text()),
             bracketed: true,
         }
     }
+}
 
+impl<'a> Path<'a> {
     /// Reads a path after `FROM:` or `TO:`, with or without brackets.
-    fn parse(text: &str) -> Path {
+    fn parse(text: &'a str) -> Path<'a> {
         let text = text.trim();
         let text = text
             .split_once(' ')
@@ -98,18 +102,18 @@ impl Path {
             .and_then(|rest| rest.strip_suffix('>'))
         {
             Some(inner) => Path {
-                address: inner.to_string(),
+                address: Cow::Borrowed(inner),
                 bracketed: true,
             },
             None => Path {
-                address: text.to_string(),
+                address: Cow::Borrowed(text),
                 bracketed: false,
             },
         }
     }
 }
 
-impl fmt::Display for Path {
+impl fmt::Display for Path<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (open, address, close) = self.surrounded();
         f.write_str(open)?;
@@ -121,7 +125,7 @@ impl fmt::Display for Path {
 /// A text with what is written before and after it, e.g. `("<", a, ">")`.
 type Surrounded<'a> = (&'static str, &'a str, &'static str);
 
-impl Path {
+impl Path<'_> {
     /// Returns what is written before and after the address.
     fn brackets(&self) -> (&'static str, &'static str) {
         if self.bracketed { ("<", ">") } else { ("", "") }
@@ -135,20 +139,23 @@ impl Path {
 }
 
 /// One SMTP command line (RFC 5321 §4.1.1).
+///
+/// A command read from a line borrows its argument from the line; one
+/// built to be sent may borrow it from the value it names.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Command {
+pub enum Command<'a> {
     /// `HELO domain`.
-    Helo(String),
+    Helo(Cow<'a, str>),
     /// `EHLO domain`.
-    Ehlo(String),
+    Ehlo(Cow<'a, str>),
     /// `MAIL FROM:<path>`.
-    Mail(Path),
+    Mail(Path<'a>),
     /// `RCPT TO:<path>`.
-    Rcpt(Path),
+    Rcpt(Path<'a>),
     /// `DATA`.
     Data,
     /// `VRFY string`.
-    Vrfy(String),
+    Vrfy(Cow<'a, str>),
     /// `RSET`.
     Rset,
     /// `NOOP`.
@@ -156,43 +163,35 @@ pub enum Command {
     /// `QUIT`.
     Quit,
     /// Anything else, kept as written.
-    Unknown(String),
+    Unknown(Cow<'a, str>),
 }
 
-impl Command {
+impl<'a> Command<'a> {
     /// Reads a command line (without its CRLF); verbs are case-insensitive.
-    pub fn parse(line: &str) -> Command {
+    pub fn parse(line: &'a str) -> Command<'a> {
         let (verb, argument) = line.split_once(' ').unwrap_or((line, ""));
         let argument = argument.trim();
-        let verb_is = |name: &str| verb.eq_ignore_ascii_case(name);
-        if verb_is("HELO") {
-            Command::Helo(argument.to_string())
-        } else if verb_is("EHLO") {
-            Command::Ehlo(argument.to_string())
-        } else if verb_is("DATA") && argument.is_empty() {
-            Command::Data
-        } else if verb_is("VRFY") {
-            Command::Vrfy(argument.to_string())
-        } else if verb_is("RSET") {
-            Command::Rset
-        } else if verb_is("NOOP") {
-            Command::Noop
-        } else if verb_is("QUIT") {
-            Command::Quit
-        } else {
-            Self::parse_with_colon(line)
+        match four_letters_in_capitals(verb).as_ref() {
+            Some(b"HELO") => Command::Helo(Cow::Borrowed(argument)),
+            Some(b"EHLO") => Command::Ehlo(Cow::Borrowed(argument)),
+            Some(b"DATA") if argument.is_empty() => Command::Data,
+            Some(b"VRFY") => Command::Vrfy(Cow::Borrowed(argument)),
+            Some(b"RSET") => Command::Rset,
+            Some(b"NOOP") => Command::Noop,
+            Some(b"QUIT") => Command::Quit,
+            _ => Self::parse_with_colon(line),
         }
     }
 
     /// Reads `MAIL FROM:` and `RCPT TO:`, whose verb ends at a colon.
-    fn parse_with_colon(line: &str) -> Command {
+    fn parse_with_colon(line: &'a str) -> Command<'a> {
         if let Some(path) = strip_prefix_ignoring_case(line, "MAIL FROM:") {
             return Command::Mail(Path::parse(path));
         }
         if let Some(path) = strip_prefix_ignoring_case(line, "RCPT TO:") {
             return Command::Rcpt(Path::parse(path));
         }
-        Command::Unknown(line.to_string())
+        Command::Unknown(Cow::Borrowed(line))
     }
 
     /// Returns the command as it goes on the wire, CRLF included.
@@ -209,8 +208,10 @@ impl Command {
 
     /// Splits the command into the text before its argument and the
     /// argument with what surrounds it: `("MAIL FROM:", ("<", a, ">"))`.
-    fn parts<'a>(&'a self) -> (&'static str, Surrounded<'a>) {
-        let plain = |argument: &'a str| -> Surrounded<'a> { ("", argument, "") };
+    fn parts(&self) -> (&'static str, Surrounded<'_>) {
+        fn plain(argument: &str) -> Surrounded<'_> {
+            ("", argument, "")
+        }
         let path_parts = Path::surrounded;
         match self {
             Command::Helo(domain) => ("HELO ", plain(domain)),
@@ -227,6 +228,14 @@ impl Command {
     }
 }
 
+/// Returns a verb of four bytes with its ASCII letters in capitals, as
+/// RFC 5321 writes verbs, so that one comparison reads it whatever its
+/// case; `None` for a verb of another length.
+fn four_letters_in_capitals(verb: &str) -> Option<[u8; 4]> {
+    let letters: [u8; 4] = verb.as_bytes().try_into().ok()?;
+    Some(letters.map(|letter| letter.to_ascii_uppercase()))
+}
+
 /// Returns what follows `prefix` at the start of `line`, letters
 /// compared without case; `prefix` is ASCII.
 fn strip_prefix_ignoring_case<'a>(line: &'a str, prefix: &str) -> Option<&'a str> {
@@ -237,7 +246,7 @@ fn strip_prefix_ignoring_case<'a>(line: &'a str, prefix: &str) -> Option<&'a str
     Some(&line[prefix.len()..])
 }
 
-impl fmt::Display for Command {
+impl fmt::Display for Command<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (verb, (open, argument, close)) = self.parts();
         for piece in [verb, open, argument, close] {
@@ -248,18 +257,20 @@ impl fmt::Display for Command {
 }
 
 /// One single-line reply: a three-digit code and text (RFC 5321 §4.2).
+///
+/// A reply read from a line borrows its text from the line.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reply {
+pub struct Reply<'a> {
     /// The code; its first digit says success (2), more input (3),
     /// temporary failure (4) or permanent failure (5).
     pub code: u16,
     /// The human-readable text after the code.
-    pub text: String,
+    pub text: Cow<'a, str>,
 }
 
-impl Reply {
+impl<'a> Reply<'a> {
     /// Builds a reply.
-    pub fn new(code: u16, text: impl Into<String>) -> Reply {
+    pub fn new(code: u16, text: impl Into<Cow<'a, str>>) -> Reply<'a> {
         Reply {
             code,
             text: text.into(),
@@ -267,7 +278,7 @@ impl Reply {
     }
 
     /// Reads a reply line (without CRLF), e.g. `250 OK`.
-    pub fn parse(line: &str) -> Option<Reply> {
+    pub fn parse(line: &'a str) -> Option<Reply<'a>> {
         let code_text = line.get(..3)?;
         if !code_text.bytes().all(|b| b.is_ascii_digit()) {
             return None;
@@ -281,7 +292,7 @@ impl Reply {
             .fold(0, |code, digit| code * 10 + u16::from(digit - b'0'));
         Some(Reply {
             code,
-            text: rest.get(1..).unwrap_or("").to_string(),
+            text: Cow::Borrowed(rest.get(1..).unwrap_or("")),
         })
     }
 
@@ -290,9 +301,9 @@ impl Reply {
     /// then CRLF, without building the reply.
     pub fn encode(code: u16, text: &str) -> Vec<u8> {
         let mut digits = [0; 5];
-        let code = decimal(code, &mut digits);
+        let code = decimal_digits(code, &mut digits);
         let mut line = Vec::with_capacity(code.len() + 1 + text.len() + 2);
-        line.extend_from_slice(code.as_bytes());
+        line.extend_from_slice(code);
         if !text.is_empty() {
             line.push(b' ');
             line.extend_from_slice(text.as_bytes());
@@ -301,13 +312,27 @@ impl Reply {
         line
     }
 
+    /// Returns `code text`, the text [`Display`](fmt::Display) writes,
+    /// built in one allocation.
+    pub fn to_text(&self) -> String {
+        let mut digits = [0; 5];
+        let code = decimal(self.code, &mut digits);
+        let mut text = String::with_capacity(code.len() + 1 + self.text.len());
+        text.push_str(code);
+        if !self.text.is_empty() {
+            text.push(' ');
+            text.push_str(&self.text);
+        }
+        text
+    }
+
     /// Tells whether the reply is positive completion (2yz).
     pub fn is_positive(&self) -> bool {
         self.code / 100 == 2
     }
 }
 
-impl fmt::Display for Reply {
+impl fmt::Display for Reply<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut digits = [0; 5];
         f.write_str(decimal(self.code, &mut digits))?;
@@ -321,6 +346,13 @@ impl fmt::Display for Reply {
 
 /// Writes `value` in decimal at the end of `buffer`; returns the digits.
 fn decimal(value: u16, buffer: &mut [u8; 5]) -> &str {
+    let digits = decimal_digits(value, buffer);
+    std::str::from_utf8(digits).expect("decimal digits are ASCII")
+}
+
+/// Writes `value` in decimal at the end of `buffer`; returns the digits
+/// as bytes, ready to go on the wire.
+fn decimal_digits(value: u16, buffer: &mut [u8; 5]) -> &[u8] {
     let mut start = buffer.len();
     let mut rest = value;
     loop {
@@ -331,7 +363,7 @@ fn decimal(value: u16, buffer: &mut [u8; 5]) -> &str {
             break;
         }
     }
-    std::str::from_utf8(&buffer[start..]).expect("decimal digits are ASCII")
+    &buffer[start..]
 }
 
 /// Collects received bytes and hands out complete CRLF-ended lines.
@@ -348,9 +380,19 @@ pub struct LineReader {
 impl LineReader {
     /// Adds received bytes.
     pub fn push(&mut self, bytes: &[u8]) {
-        self.pending.drain(..self.read);
-        self.read = 0;
+        self.forget_read_lines();
         self.pending.extend_from_slice(bytes);
+    }
+
+    /// Drops the bytes of the lines handed out; when every byte was,
+    /// as after a segment of whole lines, the buffer is only emptied.
+    fn forget_read_lines(&mut self) {
+        if self.read == self.pending.len() {
+            self.pending.clear();
+        } else {
+            self.pending.drain(..self.read);
+        }
+        self.read = 0;
     }
 
     /// Returns the next complete line without its CRLF, if one has arrived.
@@ -493,6 +535,10 @@ mod tests {
         );
         assert_eq!(Command::parse("data"), Command::Data);
         assert_eq!(
+            Command::parse("HELOS a.example"),
+            Command::Unknown("HELOS a.example".into())
+        );
+        assert_eq!(
             Command::parse("DATA now"),
             Command::Unknown("DATA now".into())
         );
@@ -536,6 +582,11 @@ mod tests {
             "550 No such user"
         );
         assert_eq!(Reply::new(7, "").to_string(), "7");
+        assert_eq!(
+            Reply::new(550, "No such user").to_text(),
+            "550 No such user"
+        );
+        assert_eq!(Reply::new(221, "").to_text(), "221");
     }
 
     #[test]
@@ -561,6 +612,25 @@ mod tests {
         let mut reader = LineReader::default();
         reader.push(b"VRFY \xffaibo\r\n");
         assert_eq!(reader.next_line().as_deref(), Some("VRFY \u{FFFD}aibo"));
+    }
+
+    #[test]
+    fn line_reader_joins_a_character_cut_between_two_pushes() {
+        let mut reader = LineReader::default();
+        reader.push(b"caf\xc3");
+        assert_eq!(reader.next_line(), None);
+        reader.push(b"\xa9\r\n");
+        assert_eq!(reader.next_line().as_deref(), Some("caf\u{e9}"));
+    }
+
+    #[test]
+    fn line_reader_reads_a_sequence_cut_by_the_crlf_as_one_replacement() {
+        // E2 82 begins the three bytes of U+20AC; a CR cannot continue it.
+        let mut reader = LineReader::default();
+        reader.push(b"a\xe2\x82\r\nb\xe2");
+        reader.push(b"\x82\r\n");
+        assert_eq!(reader.next_line().as_deref(), Some("a\u{FFFD}"));
+        assert_eq!(reader.next_line().as_deref(), Some("b\u{FFFD}"));
     }
 
     #[test]

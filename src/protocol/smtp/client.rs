@@ -38,6 +38,7 @@
 //! delay that grows, sending to the exchangers of several domains at
 //! once, picking at random among exchangers of equal preference.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, VecDeque};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
@@ -130,25 +131,40 @@ impl ReplyTimeouts {
     }
 }
 
-/// A recipient as the client's lists hold it: shared, so that moving it
-/// from list to list copies no text. Compared by value, like an address.
-type Recipient = Arc<Address>;
+/// A recipient as the client's lists hold it: its place in the mail's
+/// recipient list, so that moving it from list to list copies no text.
+/// A mail that names one address twice has both taken as the first
+/// place, so that equal recipients are equal addresses, as when they
+/// were compared by value.
+type Recipient = usize;
 
 /// One attempt to deliver a mail to some of its recipients at one domain.
 ///
-/// The jobs of one mail, one per domain and attempt, share the mail.
+/// The jobs share the client's mails, and say which one they deliver.
 #[derive(Clone, Debug)]
 struct Job {
-    mail: Arc<Mail>,
+    mails: Arc<[Mail]>,
+    mail: usize,
     domain: Name,
     recipients: Vec<Recipient>,
     attempt: u32,
 }
 
 impl Job {
+    /// Returns the mail the job delivers.
+    fn mail(&self) -> &Mail {
+        &self.mails[self.mail]
+    }
+
+    /// Returns the address of one of the mail's recipients.
+    fn address(&self, recipient: Recipient) -> &Address {
+        &self.mail().recipients[recipient]
+    }
+
     /// Returns copies of the job's recipients.
     fn addresses(&self) -> Vec<Address> {
-        self.recipients.iter().map(|r| Address::clone(r)).collect()
+        let addresses = self.recipients.iter();
+        addresses.map(|&r| self.address(r).clone()).collect()
     }
 }
 
@@ -206,18 +222,11 @@ struct Session {
 }
 
 impl Session {
-    /// Reads the next complete reply line; a line that is not a reply
-    /// reads as a 500 carrying it.
-    fn next_reply(&mut self) -> Option<Reply> {
-        let line = self.reader.next_line_text()?;
-        Some(Reply::parse(&line).unwrap_or_else(|| Reply::new(500, line)))
-    }
-
     /// Returns the session's recipients not yet concluded.
     fn open_recipients(&self) -> Vec<Address> {
         let recipients = self.job.recipients.iter();
         let open = recipients.filter(|r| !self.concluded.contains(r));
-        open.map(|r| Address::clone(r)).collect()
+        open.map(|&r| self.job.address(r).clone()).collect()
     }
 }
 
@@ -233,9 +242,12 @@ pub struct Client {
 }
 
 impl Client {
-    /// Builds a client that names itself `host_name` in HELO.
-    pub fn new(host_name: Name, mails: Vec<Mail>, policy: RetryPolicy) -> Client {
-        let jobs = mails.into_iter().flat_map(jobs_of).collect();
+    /// Builds a client that names itself `host_name` in HELO; the copies
+    /// of a population can share one list of mails.
+    pub fn new(host_name: Name, mails: impl Into<Arc<[Mail]>>, policy: RetryPolicy) -> Client {
+        let mails = mails.into();
+        let jobs = (0..mails.len()).flat_map(|mail| jobs_of(&mails, mail));
+        let jobs = jobs.collect();
         Client {
             host_name,
             policy,
@@ -276,7 +288,9 @@ impl Client {
             Notice::Connected(conn) if self.owns(conn) => {
                 self.await_step(calls, Step::AwaitingGreeting)
             }
-            Notice::Received(conn, bytes) if self.owns(conn) => self.on_received(calls, &bytes),
+            Notice::Received(conn, bytes) if self.owns(conn) => {
+                self.on_received(calls, conn, &bytes)
+            }
             Notice::PeerFinished(conn) if self.owns(conn) => self.on_peer_finished(calls, conn),
             Notice::Closed(conn) if self.owns(conn) => self.on_connection_end(calls, "closed"),
             Notice::Reset(conn) if self.owns(conn) => self.on_connection_end(calls, "reset"),
@@ -425,34 +439,48 @@ impl Client {
         session.step = Step::Connecting;
     }
 
-    /// Feeds received bytes to the reply reader, one reply at a time.
-    fn on_received(&mut self, calls: &mut HostCalls, bytes: &[u8]) {
+    /// Feeds received bytes to the reply reader and handles the complete
+    /// replies, one at a time, while the session on `conn` lasts; a line
+    /// that is not a reply reads as a 500 carrying it.
+    ///
+    /// The reader is taken out of the session meanwhile, so that each
+    /// reply can borrow its text from it; it goes back unless the session
+    /// ended, taking its unread lines with it.
+    fn on_received(&mut self, calls: &mut HostCalls, conn: ConnId, bytes: &[u8]) {
         let Some(session) = self.session.as_mut() else {
             return;
         };
         session.reader.push(bytes);
-        while let Some(reply) = self.session.as_mut().and_then(Session::next_reply) {
-            self.on_reply(calls, reply);
+        let mut reader = std::mem::take(&mut session.reader);
+        while let Some(line) = reader.next_line_text() {
+            let reply = Reply::parse(&line).unwrap_or_else(|| Reply::new(500, line.as_ref()));
+            self.on_reply(calls, &reply);
+            if !self.owns(conn) {
+                return;
+            }
+        }
+        if let Some(session) = self.session.as_mut() {
+            session.reader = reader;
         }
     }
 
     /// Moves the session on by one reply.
-    fn on_reply(&mut self, calls: &mut HostCalls, reply: Reply) {
+    fn on_reply(&mut self, calls: &mut HostCalls, reply: &Reply) {
         let Some(step) = self.session.as_ref().map(|s| s.step) else {
             return;
         };
         let closing = matches!(step, Step::AwaitingQuit | Step::AwaitingServerClose);
         if reply.code == 421 && !closing {
-            return self.on_service_closing(calls, &reply);
+            return self.on_service_closing(calls, reply);
         }
         match step {
-            Step::AwaitingGreeting => self.after_greeting(calls, &reply),
-            Step::AwaitingHelo => self.after_helo(calls, &reply),
-            Step::AwaitingVrfy(index) => self.after_vrfy(calls, index, &reply),
-            Step::AwaitingMailFrom => self.after_mail_from(calls, &reply),
-            Step::AwaitingRcpt(index) => self.after_rcpt(calls, index, &reply),
-            Step::AwaitingData => self.after_data(calls, &reply),
-            Step::AwaitingEndOfData => self.after_end_of_data(calls, &reply),
+            Step::AwaitingGreeting => self.after_greeting(calls, reply),
+            Step::AwaitingHelo => self.after_helo(calls, reply),
+            Step::AwaitingVrfy(index) => self.after_vrfy(calls, index, reply),
+            Step::AwaitingMailFrom => self.after_mail_from(calls, reply),
+            Step::AwaitingRcpt(index) => self.after_rcpt(calls, index, reply),
+            Step::AwaitingData => self.after_data(calls, reply),
+            Step::AwaitingEndOfData => self.after_end_of_data(calls, reply),
             Step::AwaitingQuit => self.await_step(calls, Step::AwaitingServerClose),
             _ => {}
         }
@@ -464,7 +492,7 @@ impl Client {
         let session = self.session.as_mut().expect("a reply belongs to a session");
         let mut open = std::mem::take(&mut session.pending);
         open.append(&mut session.accepted);
-        defer_all(session, &open, &reply.to_string());
+        defer_all(session, &open, &reply.to_text());
         session.message_sent = false;
         self.await_step(calls, Step::AwaitingServerClose);
     }
@@ -474,8 +502,8 @@ impl Client {
         if !reply.is_positive() {
             return self.refuse_all(calls, reply);
         }
-        let helo = Command::Helo(self.host_name.to_string());
-        self.send_command(calls, &helo, Step::AwaitingHelo);
+        let helo = Command::Helo(Cow::Borrowed(self.host_name.as_str())).to_line();
+        self.send_line(calls, helo, Step::AwaitingHelo);
     }
 
     /// Starts verifying, or goes straight to the transaction.
@@ -484,7 +512,7 @@ impl Client {
             return self.refuse_all(calls, reply);
         }
         let session = self.session.as_ref().expect("a reply belongs to a session");
-        if session.job.mail.verify_first && !session.pending.is_empty() {
+        if session.job.mail().verify_first && !session.pending.is_empty() {
             return self.send_vrfy(calls, 0);
         }
         self.send_mail_from(calls);
@@ -496,8 +524,9 @@ impl Client {
             .session
             .as_ref()
             .expect("verifying belongs to a session");
-        let local = session.pending[index].local.clone();
-        self.send_command(calls, &Command::Vrfy(local), Step::AwaitingVrfy(index));
+        let local = &session.job.address(session.pending[index]).local;
+        let vrfy = Command::Vrfy(Cow::Borrowed(local)).to_line();
+        self.send_line(calls, vrfy, Step::AwaitingVrfy(index));
     }
 
     /// Drops a recipient the server says is unknown, then verifies the
@@ -512,7 +541,7 @@ impl Client {
         if matches!(reply.code, 550 | 551 | 553) {
             let session = self.session.as_mut().expect("a reply belongs to a session");
             let recipient = session.pending.remove(index);
-            self.conclude(calls, &recipient, false, &reply.to_string());
+            self.conclude(calls, recipient, false, &reply.to_text());
             next = index;
         }
         let session = self.session.as_ref().expect("a reply belongs to a session");
@@ -534,8 +563,8 @@ impl Client {
             .expect("a transaction belongs to a session");
         session.candidates = session.pending.clone();
         session.accepted.clear();
-        let from = Path::of(&session.job.mail.from);
-        self.send_command(calls, &Command::Mail(from), Step::AwaitingMailFrom);
+        let from = Path::of(&session.job.mail().from);
+        self.send_line(calls, Command::Mail(from).to_line(), Step::AwaitingMailFrom);
     }
 
     /// Names the first recipient once the sender is accepted.
@@ -552,23 +581,27 @@ impl Client {
             .session
             .as_ref()
             .expect("a transaction belongs to a session");
-        let to = Path::of(&session.candidates[index]);
-        self.send_command(calls, &Command::Rcpt(to), Step::AwaitingRcpt(index));
+        let to = Path::of(session.job.address(session.candidates[index]));
+        self.send_line(
+            calls,
+            Command::Rcpt(to).to_line(),
+            Step::AwaitingRcpt(index),
+        );
     }
 
     /// Keeps, defers or fails a recipient, then names the next or sends
     /// DATA. After 452 the rest wait for the next transaction.
     fn after_rcpt(&mut self, calls: &mut HostCalls, index: usize, reply: &Reply) {
         let session = self.session.as_mut().expect("a reply belongs to a session");
-        let recipient = session.candidates[index].clone();
+        let recipient = session.candidates[index];
         if reply.code == 452 {
             return self.after_too_many_recipients(calls, reply);
         }
-        session.pending.retain(|r| r != &recipient);
+        session.pending.retain(|&r| r != recipient);
         match reply.code / 100 {
             2 => session.accepted.push(recipient),
-            4 => session.later.push((recipient, reply.to_string())),
-            _ => self.conclude(calls, &recipient, false, &reply.to_string()),
+            4 => session.later.push((recipient, reply.to_text())),
+            _ => self.conclude(calls, recipient, false, &reply.to_text()),
         }
         let session = self.session.as_ref().expect("a reply belongs to a session");
         if index + 1 < session.candidates.len() {
@@ -584,7 +617,7 @@ impl Client {
         let session = self.session.as_mut().expect("a reply belongs to a session");
         if session.accepted.is_empty() {
             let pending = std::mem::take(&mut session.pending);
-            defer_all(session, &pending, &reply.to_string());
+            defer_all(session, &pending, &reply.to_text());
         }
         self.send_data_or_quit(calls);
     }
@@ -598,7 +631,7 @@ impl Client {
         if session.accepted.is_empty() {
             return self.send_quit(calls);
         }
-        self.send_command(calls, &Command::Data, Step::AwaitingData);
+        self.send_line(calls, Command::Data.to_line(), Step::AwaitingData);
     }
 
     /// Sends the message and then the end-of-data line after 354.
@@ -611,7 +644,7 @@ impl Client {
         }
         let session = self.session.as_mut().expect("a reply belongs to a session");
         let conn = session.conn.expect("DATA is sent on a connection");
-        calls.send(conn, dot_stuff(&session.job.mail.content));
+        calls.send(conn, dot_stuff(&session.job.mail().content));
         calls.send(conn, ".\r\n");
         session.message_sent = true;
         self.await_step(calls, Step::AwaitingEndOfData);
@@ -630,10 +663,10 @@ impl Client {
         let session = self.session.as_mut().expect("a reply belongs to a session");
         let accepted = std::mem::take(&mut session.accepted);
         match reply.code / 100 {
-            4 => defer_all(session, &accepted, &reply.to_string()),
+            4 => defer_all(session, &accepted, &reply.to_text()),
             digit => {
-                let reason = reply.to_string();
-                for recipient in &accepted {
+                let reason = reply.to_text();
+                for &recipient in &accepted {
                     self.conclude(calls, recipient, digit == 2, &reason);
                 }
             }
@@ -650,11 +683,11 @@ impl Client {
     fn refuse_all(&mut self, calls: &mut HostCalls, reply: &Reply) {
         let session = self.session.as_mut().expect("a reply belongs to a session");
         let pending = std::mem::take(&mut session.pending);
-        let reason = reply.to_string();
+        let reason = reply.to_text();
         if reply.code / 100 == 4 {
             defer_all(session, &pending, &reason);
         } else {
-            for recipient in &pending {
+            for &recipient in &pending {
                 self.conclude(calls, recipient, false, &reason);
             }
         }
@@ -663,14 +696,15 @@ impl Client {
 
     /// Ends the session politely.
     fn send_quit(&mut self, calls: &mut HostCalls) {
-        self.send_command(calls, &Command::Quit, Step::AwaitingQuit);
+        self.send_line(calls, Command::Quit.to_line(), Step::AwaitingQuit);
     }
 
-    /// Writes one command line and notes what to wait for.
-    fn send_command(&mut self, calls: &mut HostCalls, command: &Command, next: Step) {
+    /// Writes one command line, as [`Command::to_line`] gives it, and
+    /// notes what to wait for.
+    fn send_line(&mut self, calls: &mut HostCalls, line: Vec<u8>, next: Step) {
         let session = self.session.as_mut().expect("commands belong to a session");
         let conn = session.conn.expect("commands are sent on a connection");
-        calls.send(conn, command.to_line());
+        calls.send(conn, line);
         self.await_step(calls, next);
     }
 
@@ -748,7 +782,7 @@ impl Client {
     fn give_up_permanently(&mut self, calls: &mut HostCalls, reason: &str) {
         let session = self.session.as_mut().expect("a session is in progress");
         for recipient in std::mem::take(&mut session.pending) {
-            self.conclude(calls, &recipient, false, reason);
+            self.conclude(calls, recipient, false, reason);
         }
         self.finish_session(calls);
     }
@@ -767,7 +801,7 @@ impl Client {
                 session.last_problem
             );
             for recipient in std::mem::take(&mut session.accepted) {
-                conclude_in(calls, &mut session, &recipient, false, &unknown);
+                conclude_in(calls, &mut session, recipient, false, &unknown);
             }
         }
         let mut left = std::mem::take(&mut session.pending);
@@ -794,7 +828,7 @@ impl Client {
             calls.note(LifelineEventKind::GaveUp, label);
             for (recipient, reason) in &later {
                 let reason = format!("{reason} (gave up after {attempt} attempts)");
-                conclude_in(calls, session, recipient, false, &reason);
+                conclude_in(calls, session, *recipient, false, &reason);
             }
             return;
         }
@@ -825,7 +859,7 @@ impl Client {
     fn conclude(
         &mut self,
         calls: &mut HostCalls,
-        recipient: &Recipient,
+        recipient: Recipient,
         delivered: bool,
         reason: &str,
     ) {
@@ -858,10 +892,10 @@ impl Client {
 
 /// Keeps recipients for a later attempt, with the reason.
 fn defer_all(session: &mut Session, recipients: &[Recipient], reason: &str) {
-    for recipient in recipients {
-        let deferred = session.later.iter().any(|(r, _)| r == recipient);
-        if !deferred && !session.concluded.contains(recipient) {
-            session.later.push((recipient.clone(), reason.to_string()));
+    for &recipient in recipients {
+        let deferred = session.later.iter().any(|&(r, _)| r == recipient);
+        if !deferred && !session.concluded.contains(&recipient) {
+            session.later.push((recipient, reason.to_string()));
         }
     }
 }
@@ -870,40 +904,54 @@ fn defer_all(session: &mut Session, recipients: &[Recipient], reason: &str) {
 fn conclude_in(
     calls: &mut HostCalls,
     session: &mut Session,
-    recipient: &Recipient,
+    recipient: Recipient,
     delivered: bool,
     reason: &str,
 ) {
-    if session.concluded.contains(recipient) {
+    if session.concluded.contains(&recipient) {
         return;
     }
-    session.concluded.push(Arc::clone(recipient));
+    session.concluded.push(recipient);
     calls.record(Outcome::Concluded {
-        recipient: recipient.to_text(),
+        recipient: session.job.address(recipient).to_text(),
         delivered,
         reason: reason.to_string(),
     });
 }
 
-/// Splits a mail into one job per recipient domain, in first-seen order.
-fn jobs_of(mail: Mail) -> Vec<Job> {
-    let mail = Arc::new(mail);
+/// Splits mail number `mail` into one job per recipient domain, in
+/// first-seen order.
+fn jobs_of(mails: &Arc<[Mail]>, mail: usize) -> Vec<Job> {
+    let addresses = &mails[mail].recipients;
     let mut jobs: Vec<Job> = Vec::new();
-    for recipient in &mail.recipients {
+    for (place, address) in addresses.iter().enumerate() {
+        let recipient = first_place_of(addresses, place);
         match jobs
             .iter_mut()
-            .find(|job| is_domain_of(&job.domain, recipient))
+            .find(|job| is_domain_of(&job.domain, address))
         {
-            Some(job) => job.recipients.push(Arc::new(recipient.clone())),
+            Some(job) => job.recipients.push(recipient),
             None => jobs.push(Job {
-                mail: Arc::clone(&mail),
-                domain: Name::parse(&recipient.domain).expect("addresses hold valid domains"),
-                recipients: vec![Arc::new(recipient.clone())],
+                mails: Arc::clone(mails),
+                mail,
+                domain: Name::parse(&address.domain).expect("addresses hold valid domains"),
+                recipients: vec![recipient],
                 attempt: 1,
             }),
         }
     }
     jobs
+}
+
+/// Returns the first place in `addresses` that holds the address at
+/// `place`: the recipient that stands for it.
+///
+/// Quadratic in the recipients of a mail, which name few.
+fn first_place_of(addresses: &[Address], place: usize) -> Recipient {
+    let mut earlier = addresses[..place].iter();
+    earlier
+        .position(|address| *address == addresses[place])
+        .unwrap_or(place)
 }
 
 /// Tells whether `domain` is the recipient's domain; the text is compared
@@ -1467,6 +1515,24 @@ mod tests {
         reply(&mut client, &mut calls, "550 Unknown user: aibo");
         reply(&mut client, &mut calls, "251 User not local; will forward");
         reply(&mut client, &mut calls, "354 Enter e-mail");
+        reply(&mut client, &mut calls, "250 OK Mail accepted");
+        assert_eq!(
+            requests(&mut calls),
+            [
+                "<c3po@receiver.com delivered 250 OK Mail accepted>",
+                "QUIT\r\n"
+            ]
+        );
+    }
+
+    #[test]
+    fn recipient_named_twice_is_concluded_once() {
+        let twice = ["c3po@receiver.com", "c3po@receiver.com"];
+        let (mut client, mut calls) = in_session(quick_retries(3), &twice);
+        for line in ["250 OK", "250 OK", "250 OK", "354 Enter e-mail"] {
+            reply(&mut client, &mut calls, line);
+        }
+        calls.take_requests();
         reply(&mut client, &mut calls, "250 OK Mail accepted");
         assert_eq!(
             requests(&mut calls),

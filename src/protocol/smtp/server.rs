@@ -19,8 +19,10 @@
 //! when it has nothing left to send; the run still ends, as nothing more
 //! happens.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
+
+use rustc_hash::FxHashMap;
 
 use crate::protocol::host_api::{ConnId, HostCalls, Notice, Outcome, QueryId, ResolveError};
 use crate::wire::dns::{self, Name, RecordData, RecordType};
@@ -115,6 +117,57 @@ struct Connection {
     session: Session,
 }
 
+/// The open connections, each in a numbered slot that is reused once
+/// it closes, and found by its [`ConnId`] through one hash look-up.
+///
+/// Nothing iterates the index, so hash order never reaches the output.
+#[derive(Debug, Default)]
+struct Connections {
+    slots: Vec<Option<Connection>>,
+    free_slots: Vec<usize>,
+    slot_of: FxHashMap<ConnId, usize>,
+}
+
+impl Connections {
+    /// Adds the connection `conn`, replacing any under the same id.
+    fn insert(&mut self, conn: ConnId, connection: Connection) {
+        if let Some(&slot) = self.slot_of.get(&conn) {
+            self.slots[slot] = Some(connection);
+            return;
+        }
+        let slot = match self.free_slots.pop() {
+            Some(slot) => {
+                self.slots[slot] = Some(connection);
+                slot
+            }
+            None => {
+                self.slots.push(Some(connection));
+                self.slots.len() - 1
+            }
+        };
+        self.slot_of.insert(conn, slot);
+    }
+
+    /// Returns the connection `conn`, if it is open.
+    fn get_mut(&mut self, conn: ConnId) -> Option<&mut Connection> {
+        let slot = *self.slot_of.get(&conn)?;
+        self.slots[slot].as_mut()
+    }
+
+    /// Forgets the connection `conn` and frees its slot.
+    fn remove(&mut self, conn: ConnId) {
+        if let Some(slot) = self.slot_of.remove(&conn) {
+            self.slots[slot] = None;
+            self.free_slots.push(slot);
+        }
+    }
+
+    /// Returns the first open connection, in slot order, that `wanted` picks.
+    fn find_mut(&mut self, wanted: impl Fn(&Connection) -> bool) -> Option<&mut Connection> {
+        self.slots.iter_mut().flatten().find(|c| wanted(c))
+    }
+}
+
 /// One client's session.
 #[derive(Debug)]
 struct Session {
@@ -139,8 +192,9 @@ struct Settings {
 /// An SMTP server handling any number of sessions.
 #[derive(Debug)]
 pub struct Server {
-    settings: Settings,
-    connections: BTreeMap<ConnId, Connection>,
+    /// Boxed, so that a server stays small among a host's applications.
+    settings: Box<Settings>,
+    connections: Connections,
     sessions_opened: u32,
 }
 
@@ -149,11 +203,11 @@ impl Server {
     pub fn new(config: ServerConfig) -> Server {
         let closing_text = format!("{} Service closing transmission channel", config.host_name);
         Server {
-            settings: Settings {
+            settings: Box::new(Settings {
                 config,
                 closing_text,
-            },
-            connections: BTreeMap::new(),
+            }),
+            connections: Connections::default(),
             sessions_opened: 0,
         }
     }
@@ -166,7 +220,7 @@ impl Server {
             Notice::Resolved(query, answer) => self.on_resolved(calls, query, answer),
             Notice::PeerFinished(conn) => self.on_peer_finished(calls, conn),
             Notice::Closed(conn) | Notice::Reset(conn) => {
-                self.connections.remove(&conn);
+                self.connections.remove(conn);
             }
             Notice::Start | Notice::Connected(_) | Notice::Timer(_) => {}
         }
@@ -192,7 +246,7 @@ impl Server {
 
     /// Buffers received bytes and handles the complete lines.
     fn on_received(&mut self, calls: &mut HostCalls, conn: ConnId, bytes: &[u8]) {
-        let Some(connection) = self.connections.get_mut(&conn) else {
+        let Some(connection) = self.connections.get_mut(conn) else {
             return;
         };
         connection.reader.push(bytes);
@@ -206,8 +260,8 @@ impl Server {
         query: QueryId,
         answer: Result<dns::Message, ResolveError>,
     ) {
-        let waiting = |connection: &&mut Connection| connection.session.awaits(query);
-        let Some(connection) = self.connections.values_mut().find(waiting) else {
+        let waiting = |connection: &Connection| connection.session.awaits(query);
+        let Some(connection) = self.connections.find_mut(waiting) else {
             return;
         };
         connection
@@ -218,7 +272,7 @@ impl Server {
 
     /// Closes too when the client closes first.
     fn on_peer_finished(&mut self, calls: &mut HostCalls, conn: ConnId) {
-        let Some(connection) = self.connections.get_mut(&conn) else {
+        let Some(connection) = self.connections.get_mut(conn) else {
             return;
         };
         let session = &mut connection.session;
@@ -227,7 +281,7 @@ impl Server {
             calls.close(conn);
             return;
         }
-        self.connections.remove(&conn);
+        self.connections.remove(conn);
     }
 }
 
@@ -316,7 +370,7 @@ impl Session {
     /// Answers one command.
     fn handle_command(&mut self, settings: &Settings, calls: &mut HostCalls, command: Command) {
         match command {
-            Command::Helo(name) | Command::Ehlo(name) => self.on_helo(settings, calls, name),
+            Command::Helo(name) | Command::Ehlo(name) => self.on_helo(settings, calls, &name),
             Command::Vrfy(argument) => self.on_vrfy(settings, calls, &argument),
             Command::Mail(path) => self.on_mail(settings, calls, path),
             Command::Rcpt(path) => self.on_rcpt(settings, calls, &path),
@@ -337,7 +391,7 @@ impl Session {
     }
 
     /// Checks the HELO name by PTR, or accepts it at once.
-    fn on_helo(&mut self, settings: &Settings, calls: &mut HostCalls, name: String) {
+    fn on_helo(&mut self, settings: &Settings, calls: &mut HostCalls, name: &str) {
         if self.impose(settings, calls, ReplyPoint::Helo) {
             return;
         }
@@ -346,6 +400,7 @@ impl Session {
             return self.reply(calls, 250, settings.config.host_name.as_str());
         }
         let query = calls.resolve(Name::reverse_of(self.peer), RecordType::Ptr);
+        let name = name.to_string();
         self.phase = Phase::CheckingHelo { query, name };
     }
 
@@ -379,7 +434,7 @@ impl Session {
         if settings.holds_mailbox(local) {
             self.reply(calls, 250, "OK");
         } else {
-            self.reply(calls, 550, &format!("Unknown user: {argument}"));
+            self.reply(calls, 550, &["Unknown user: ", argument].concat());
         }
     }
 
@@ -391,7 +446,7 @@ impl Session {
         if self.impose(settings, calls, ReplyPoint::Mail) {
             return;
         }
-        self.sender = Some(path.address);
+        self.sender = Some(path.address.into_owned());
         self.reply(calls, 250, "OK");
     }
 
@@ -413,7 +468,7 @@ impl Session {
             return self.reply(calls, 452, "Too many recipients");
         }
         if !settings.holds_mailbox(&address.local) {
-            let text = format!("Unknown user: {}", address.local);
+            let text = ["Unknown user: ", &address.local].concat();
             return self.reply(calls, 550, &text);
         }
         self.recipients.push(address);
