@@ -415,7 +415,7 @@ impl<'a> World<'a> {
         }
         if let Some(setup) = &participant.smtp_client {
             let name = participants.host(index).into_owned();
-            let client = smtp::Client::new(name, setup.mails.to_vec(), setup.retry)
+            let client = smtp::Client::new(name, std::sync::Arc::clone(&setup.mails), setup.retry)
                 .with_timeouts(setup.timeouts);
             let app = host.add_app(App::SmtpClient(Box::new(client)));
             self.client_apps[participants.origin(index).0] = Some(app);
