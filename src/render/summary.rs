@@ -71,12 +71,9 @@ impl Summary {
 
     /// Counts one message put on the network.
     pub fn add_message(&mut self, message: &Message) {
-        let slot = LAYERS
-            .iter()
-            .position(|(layer, _)| *layer == message.layer)
-            .expect("every layer is listed");
-        self.by_layer[slot].messages += 1;
-        self.by_layer[slot].octets += payload_octets(message);
+        let count = &mut self.by_layer[slot_of(message.layer)];
+        count.messages += 1;
+        count.octets += payload_octets(message);
         self.lost += u64::from(message.lost.is_some());
         let resent = matches!(message.why, SendReason::Retransmission { .. });
         self.retransmissions += u64::from(resent);
@@ -101,8 +98,7 @@ impl Summary {
 
     /// Returns the messages and octets of one layer.
     pub fn layer(&self, layer: Layer) -> LayerCount {
-        let slot = LAYERS.iter().position(|(l, _)| *l == layer);
-        self.by_layer[slot.expect("every layer is listed")]
+        self.by_layer[slot_of(layer)]
     }
 
     /// Returns the number of messages of every layer together.
@@ -155,8 +151,8 @@ impl Sink for Summary {
         Detail::Counts
     }
 
-    fn message(&mut self, message: Message) {
-        self.add_message(&message);
+    fn message(&mut self, message: &Message) {
+        self.add_message(message);
     }
 
     fn lifeline_event(&mut self, _event: LifelineEvent) {}
@@ -165,6 +161,17 @@ impl Sink for Summary {
 
     fn outcome(&mut self, outcome: MailOutcome) {
         self.add_outcome(&outcome);
+    }
+}
+
+/// Returns where a layer stands in [`LAYERS`].
+fn slot_of(layer: Layer) -> usize {
+    match layer {
+        Layer::Dns => 0,
+        Layer::Tcp => 1,
+        Layer::Smtp => 2,
+        Layer::Http => 3,
+        Layer::Data => 4,
     }
 }
 
@@ -271,6 +278,13 @@ mod tests {
         assert_eq!(nearest_rank(&times, 50), Some(SimDuration::from_millis(2)));
         assert_eq!(nearest_rank(&times, 34), Some(SimDuration::from_millis(2)));
         assert_eq!(nearest_rank(&times, 33), Some(SimDuration::from_millis(1)));
+    }
+
+    #[test]
+    fn every_layer_has_its_own_slot() {
+        for (slot, (layer, _)) in LAYERS.iter().enumerate() {
+            assert_eq!(slot_of(*layer), slot, "{layer:?}");
+        }
     }
 
     #[test]

@@ -598,11 +598,12 @@ impl<'a> World<'a> {
     /// is recorded as lost and never arrives.
     fn send(&mut self, now: SimTime, from: usize, outgoing: Outgoing) {
         let target = self.scenario.participants.index_at(outgoing.packet.dst);
-        let message = self.describe(now, from, target, &outgoing);
+        let mut message = self.describe(now, from, target, &outgoing);
         let (arrival, verdict) = self.passage(now, from, target, &message);
         let copy =
             (verdict == Verdict::Duplicate).then(|| (message.clone(), outgoing.packet.clone()));
-        self.keep(message, arrival, target, outgoing.packet);
+        self.keep(&mut message, arrival, target, outgoing.packet);
+        self.hand_over(message);
         if let Some((copy, packet)) = copy {
             self.send_copy(now, from, target, copy, packet);
         }
@@ -625,7 +626,8 @@ impl<'a> World<'a> {
             Some(to) => self.carry(now, from, to, &copy, SimDuration::ZERO),
             None => Err(no_host_at(copy.dst_address)),
         };
-        self.keep(copy, arrival, target, packet);
+        self.keep(&mut copy, arrival, target, packet);
+        self.hand_over(copy);
     }
 
     /// Describes a packet leaving `from` as the next trace message.
@@ -718,10 +720,11 @@ impl<'a> World<'a> {
         }
     }
 
-    /// Keeps a message in the trace and schedules its arrival.
+    /// Fills in a message's arrival or loss, counts it as recorded and
+    /// schedules its arrival; [`Self::hand_over`] gives it to the sink.
     fn keep(
         &mut self,
-        mut message: Message,
+        message: &mut Message,
         arrival: Result<SimTime, Loss>,
         target: Option<usize>,
         packet: Packet,
@@ -732,8 +735,7 @@ impl<'a> World<'a> {
             Err(loss) => message.lost = Some(loss),
         }
         let arrives = message.received_at;
-        self.recorder.keep(&message);
-        self.sink.message(message);
+        self.recorder.keep(message);
         if let (Some(to), Some(at)) = (target, arrives) {
             let arrive = Event::Arrive {
                 host: to,
@@ -741,6 +743,17 @@ impl<'a> World<'a> {
                 message: index,
             };
             self.queue.push(at, arrive);
+        }
+    }
+
+    /// Gives a kept message to the sink: whole when messages are filled
+    /// in full, so a sink keeping them needs no copy, else to read only.
+    #[inline(always)]
+    fn hand_over(&mut self, message: Message) {
+        if self.recorder.detail() == Detail::Full {
+            self.sink.take_message(message);
+        } else {
+            self.sink.message(&message);
         }
     }
 
