@@ -12,8 +12,6 @@
 //! virtual time. Percentiles are nearest-rank: p90 of n times is the
 //! ⌈0.9 n⌉-th smallest.
 
-use crate::sim::ClientStarts;
-
 use crate::provenance::Provenance;
 use crate::sim::sink::{Detail, Sink};
 use crate::time::{SimDuration, SimTime};
@@ -31,7 +29,6 @@ const LAYERS: [(Layer, &str); 5] = [
 /// The figures of one run, gathered record by record.
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
-    starts: ClientStarts,
     by_layer: [LayerCount; LAYERS.len()],
     lost: u64,
     retransmissions: u64,
@@ -51,18 +48,14 @@ pub struct LayerCount {
 }
 
 impl Summary {
-    /// Starts an empty summary; `starts` gives each sending client's start
-    /// time by participant id, from which delivery times are measured.
-    pub fn new(starts: ClientStarts) -> Summary {
-        Summary {
-            starts,
-            ..Summary::default()
-        }
+    /// Starts an empty summary.
+    pub fn new() -> Summary {
+        Summary::default()
     }
 
     /// Builds the summary of a finished trace.
-    pub fn of_trace(trace: &Trace, starts: ClientStarts, events: u64) -> Summary {
-        let mut summary = Summary::new(starts);
+    pub fn of_trace(trace: &Trace, events: u64) -> Summary {
+        let mut summary = Summary::new();
         trace.messages.iter().for_each(|m| summary.add_message(m));
         trace.outcomes.iter().for_each(|o| summary.add_outcome(o));
         summary.set_events(events);
@@ -86,9 +79,8 @@ impl Summary {
             return;
         }
         self.delivered += 1;
-        let start = self.starts.of(&outcome.participant);
-        let start = start.unwrap_or(SimTime::ZERO);
-        self.delivery_times.push(outcome.at.since(start));
+        let time = outcome.at.since(outcome.client_started);
+        self.delivery_times.push(time);
     }
 
     /// Records how many events the engine processed.

@@ -760,10 +760,11 @@ impl<'a> World<'a> {
     /// Keeps something that happened on a host's lifeline for the trace,
     /// placed before the next message sent.
     fn mark_lifeline(&mut self, host: usize, at: SimTime, note: Note) {
+        let full = self.recorder.detail() == Detail::Full;
         self.sink.lifeline_event(LifelineEvent {
             at,
-            at_text: at.to_string(),
-            participant: self.scenario.participants.id(host).into_owned(),
+            at_text: if full { at.to_string() } else { String::new() },
+            participant: self.participant_id(host),
             before: self.recorder.next_index(),
             kind: note.kind,
             label: note.label,
@@ -772,7 +773,7 @@ impl<'a> World<'a> {
 
     /// Keeps an application's report for the trace.
     fn keep_report(&mut self, host: usize, at: SimTime, outcome: Outcome) {
-        let participant = self.scenario.participants.id(host).into_owned();
+        let participant = self.participant_id(host);
         match outcome {
             Outcome::Stored {
                 mailbox,
@@ -791,14 +792,26 @@ impl<'a> World<'a> {
                 reason,
             } => {
                 let status = if delivered { "delivered" } else { "failed" }.to_string();
+                let start = self.scenario.participants.client_start(host);
                 self.sink.outcome(MailOutcome {
                     at,
                     participant,
                     recipient,
                     status,
                     reason,
+                    client_started: SimTime::ZERO + start.unwrap_or_default(),
                 })
             }
+        }
+    }
+
+    /// Returns a host's participant id for a record, or nothing when
+    /// records are kept only to be counted.
+    fn participant_id(&self, host: usize) -> String {
+        if self.recorder.detail() == Detail::Full {
+            self.scenario.participants.id(host).into_owned()
+        } else {
+            String::new()
         }
     }
 
@@ -822,30 +835,6 @@ fn detail_for(scenario: &Scenario, sink: &dyn Sink) -> Detail {
         sink.detail()
     } else {
         Detail::Full
-    }
-}
-
-/// Each sending client's start time, found by participant id without a
-/// table of every copy.
-#[derive(Clone, Debug, Default)]
-pub struct ClientStarts {
-    participants: crate::scenario::Participants,
-}
-
-impl ClientStarts {
-    /// Returns when the client of the participant with this id started,
-    /// if it has a client.
-    pub fn of(&self, id: &str) -> Option<SimTime> {
-        let index = self.participants.index_of(id)?;
-        let start = self.participants.client_start(index)?;
-        Some(SimTime::ZERO + start)
-    }
-}
-
-/// Returns each sending client's start time, by participant id.
-pub fn client_starts(scenario: &Scenario) -> ClientStarts {
-    ClientStarts {
-        participants: scenario.participants.clone(),
     }
 }
 

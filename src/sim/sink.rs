@@ -23,7 +23,9 @@ pub enum Detail {
     /// connection state, payload text, DNS fields, SMTP lines,
     /// participant ids and time text are left empty, and sequence numbers
     /// relative to the initial ones are not worked out (they equal the
-    /// absolute ones). The protocol models run the same either way.
+    /// absolute ones). Lifeline events, mails stored and outcomes carry
+    /// no participant id and no time text either. The protocol models
+    /// run the same either way.
     Counts,
 }
 
