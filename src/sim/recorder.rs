@@ -18,7 +18,7 @@
 //! that no answer reaches is remembered to the end of the run.
 
 use rustc_hash::FxHashMap;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
 use crate::protocol::tcp;
@@ -39,12 +39,12 @@ pub type Endpoint = (Ipv4Addr, u16);
 /// Builds trace messages, remembering initial sequence numbers.
 #[derive(Debug, Default)]
 pub struct Recorder {
-    initial_seq: BTreeMap<(Endpoint, Endpoint), u32>,
-    time_wait_initial_seqs: BTreeMap<(Endpoint, Endpoint), (u32, u32)>,
-    /// Looked up with a fast non-cryptographic hash, never walked, so
-    /// the order of its entries cannot reach a trace.
+    // The maps are looked up with a fast non-cryptographic hash, never
+    // walked, so the order of their entries cannot reach a trace.
+    initial_seq: FxHashMap<Direction, u32>,
+    time_wait_initial_seqs: FxHashMap<Direction, (u32, u32)>,
     transmissions: FxHashMap<Direction, SentSegments>,
-    queries: BTreeMap<QueryKey, Transmissions>,
+    queries: FxHashMap<QueryKey, Transmissions>,
     answered: BTreeSet<(SimTime, QueryKey)>,
     response_described: Option<QueryKey>,
     smtp: SmtpLines,
@@ -59,20 +59,20 @@ type SequencedKey = (Direction, (u32, SequencedKind));
 
 /// One way of a TCP conversation, from one endpoint to the other, packed
 /// into one number, cheap to hash and compare.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-struct Direction(u128);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(super) struct Direction(u128);
 
 impl Direction {
     /// Packs the way from `from` to `to`.
-    fn new(from: Endpoint, to: Endpoint) -> Direction {
+    pub(super) fn new(from: Endpoint, to: Endpoint) -> Direction {
         let end =
             |(address, port): Endpoint| u128::from(address.to_bits()) << 16 | u128::from(port);
         Direction(end(from) << 48 | end(to))
     }
 }
 
-/// Names one DNS query: its ends and its message id.
-type QueryKey = (Endpoint, Endpoint, u16);
+/// Names one DNS query: from its sender to its server, and its message id.
+type QueryKey = (Direction, u16);
 
 /// What a sequenced segment carries, as far as resending is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -259,9 +259,10 @@ impl Recorder {
         match peer {
             None => {
                 self.forget_resends(local, remote);
-                for ends in [(local, remote), (remote, local)] {
-                    self.initial_seq.remove(&ends);
-                    self.time_wait_initial_seqs.remove(&ends);
+                for (from, to) in [(local, remote), (remote, local)] {
+                    let direction = Direction::new(from, to);
+                    self.initial_seq.remove(&direction);
+                    self.time_wait_initial_seqs.remove(&direction);
                 }
             }
             Some(tcp::State::TimeWait) => {
@@ -275,26 +276,28 @@ impl Recorder {
     /// Keeps the initial sequence numbers of both ends of a connection
     /// as one entry, once both are known.
     fn pair_initial_seqs(&mut self, local: Endpoint, remote: Endpoint) {
-        let own = self.initial_seq.get(&(local, remote));
-        let peer = self.initial_seq.get(&(remote, local));
+        let (outward, inward) = (Direction::new(local, remote), Direction::new(remote, local));
+        let own = self.initial_seq.get(&outward);
+        let peer = self.initial_seq.get(&inward);
         let (Some(&own), Some(&peer)) = (own, peer) else {
             return;
         };
-        self.initial_seq.remove(&(local, remote));
-        self.initial_seq.remove(&(remote, local));
-        self.time_wait_initial_seqs
-            .insert((local, remote), (own, peer));
+        self.initial_seq.remove(&outward);
+        self.initial_seq.remove(&inward);
+        self.time_wait_initial_seqs.insert(outward, (own, peer));
     }
 
     /// Returns the initial sequence number `from` used toward `to`, if
     /// its SYN was seen.
     fn initial_seq_of(&self, from: Endpoint, to: Endpoint) -> Option<u32> {
-        if let Some(&isn) = self.initial_seq.get(&(from, to)) {
+        let outward = Direction::new(from, to);
+        if let Some(&isn) = self.initial_seq.get(&outward) {
             return Some(isn);
         }
         let paired = &self.time_wait_initial_seqs;
-        let as_first = paired.get(&(from, to)).map(|&(isn, _)| isn);
-        as_first.or_else(|| paired.get(&(to, from)).map(|&(_, isn)| isn))
+        let as_first = paired.get(&outward).map(|&(isn, _)| isn);
+        let inward = Direction::new(to, from);
+        as_first.or_else(|| paired.get(&inward).map(|&(_, isn)| isn))
     }
 
     /// Forgets the first sends of a connection's segments, both ways, and
@@ -384,13 +387,13 @@ impl Recorder {
         let local = (message.src_address, message.src_port);
         let remote = (message.dst_address, message.dst_port);
         if dns.response.is_some() {
-            self.response_described = Some((remote, local, dns.id));
+            self.response_described = Some((Direction::new(remote, local), dns.id));
             return;
         }
         let index = message.index;
         let sent = self
             .queries
-            .entry((local, remote, dns.id))
+            .entry((Direction::new(local, remote), dns.id))
             .or_insert(Transmissions {
                 original: index,
                 resends: 0,
@@ -413,7 +416,8 @@ impl Recorder {
         let remote = (message.dst_address, segment.dst_port);
         let full = self.detail == Detail::Full;
         if segment.control == Control::Syn && full {
-            self.initial_seq.insert((local, remote), segment.seq.0);
+            self.initial_seq
+                .insert(Direction::new(local, remote), segment.seq.0);
             if segment.ack.is_none() {
                 self.smtp.note_opener(local, remote);
             }
