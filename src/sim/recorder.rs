@@ -104,22 +104,35 @@ impl SentSegments {
 
     /// Returns the transmissions of a segment, first noting message
     /// `index` as its first transmission if it was not sent before.
+    ///
+    /// A segment past every one kept, the usual case, goes at the end
+    /// without a search.
     fn first_sent(&mut self, segment: (u32, SequencedKind), index: usize) -> &mut Transmissions {
-        let slot = match self.0.binary_search_by_key(&segment, |(key, _)| *key) {
+        let past_all = self.0.last().is_none_or(|(last, _)| *last < segment);
+        let found = if past_all {
+            Err(self.0.len())
+        } else {
+            self.0.binary_search_by_key(&segment, |(key, _)| *key)
+        };
+        let slot = match found {
             Ok(slot) => slot,
-            Err(slot) => {
-                if self.0.capacity() == 0 {
-                    self.0.reserve_exact(Self::USUAL);
-                }
-                let first = Transmissions {
-                    original: index,
-                    resends: 0,
-                };
-                self.0.insert(slot, (segment, first));
-                slot
-            }
+            Err(slot) => self.note_first(slot, segment, index),
         };
         &mut self.0[slot].1
+    }
+
+    /// Notes message `index` as the first transmission of a segment,
+    /// at `slot` in the order; returns the slot.
+    fn note_first(&mut self, slot: usize, segment: (u32, SequencedKind), index: usize) -> usize {
+        if self.0.capacity() == 0 {
+            self.0.reserve_exact(Self::USUAL);
+        }
+        let first = Transmissions {
+            original: index,
+            resends: 0,
+        };
+        self.0.insert(slot, (segment, first));
+        slot
     }
 }
 
@@ -892,6 +905,24 @@ mod tests {
         // 12 + receiver.com (14) + type and class (4).
         assert_eq!(message.dns_len, 30);
         assert!(message.dns.is_none() && message.label.is_empty());
+    }
+
+    #[test]
+    fn a_resent_segment_pairs_with_its_first_send_in_any_order() {
+        let mut sent = SentSegments::default();
+        let data = |seq| (seq, SequencedKind::Data);
+        let originals: Vec<usize> = [(300, 0), (100, 1), (300, 2), (200, 3), (100, 4)]
+            .into_iter()
+            .map(|(seq, index)| sent.first_sent(data(seq), index).original)
+            .collect();
+        assert_eq!(originals, [0, 1, 0, 3, 1]);
+        let order: Vec<u32> = sent.0.iter().map(|((seq, _), _)| *seq).collect();
+        assert_eq!(order, [100, 200, 300], "kept sorted for the binary search");
+        let fin = sent.first_sent((300, SequencedKind::Fin), 5);
+        assert_eq!(
+            fin.original, 5,
+            "a FIN at a data segment's number is its own"
+        );
     }
 
     #[test]
