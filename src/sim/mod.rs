@@ -598,7 +598,8 @@ impl<'a> World<'a> {
     /// is recorded as lost and never arrives.
     fn send(&mut self, now: SimTime, from: usize, outgoing: Outgoing) {
         let target = self.scenario.participants.index_at(outgoing.packet.dst);
-        let mut message = self.describe(now, from, target, &outgoing);
+        let mut message = self.start_message(now, from, target, &outgoing.packet);
+        self.recorder.describe(&mut message, &outgoing);
         let (arrival, verdict) = self.passage(now, from, target, &message);
         let copy =
             (verdict == Verdict::Duplicate).then(|| (message.clone(), outgoing.packet.clone()));
@@ -640,13 +641,13 @@ impl<'a> World<'a> {
         }
     }
 
-    /// Describes a packet leaving `from` as the next trace message.
-    fn describe(
-        &mut self,
+    /// Starts the next trace message, for a packet leaving `from`.
+    fn start_message(
+        &self,
         now: SimTime,
         from: usize,
         target: Option<usize>,
-        outgoing: &Outgoing,
+        packet: &Packet,
     ) -> Message {
         let participants = &self.scenario.participants;
         let named = self.recorder.detail() == Detail::Full;
@@ -664,7 +665,7 @@ impl<'a> World<'a> {
             sent_at: now,
             reacting_to,
         };
-        self.recorder.describe(passage, outgoing)
+        self.recorder.start(passage, packet)
     }
 
     /// Settles a message's fate: a sender that is down or a partition

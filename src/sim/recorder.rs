@@ -22,7 +22,7 @@ use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
 use crate::protocol::tcp;
-use crate::sim::packet::{Body, Origin, Outgoing};
+use crate::sim::packet::{Body, Origin, Outgoing, Packet};
 use crate::sim::sink::Detail;
 use crate::sim::smtp_lines::SmtpLines;
 use crate::time::SimTime;
@@ -166,10 +166,12 @@ impl Recorder {
         self.detail
     }
 
-    /// Describes one packet leaving a host, as the next message of the
-    /// trace; its arrival is the caller's to fill in before [`Self::keep`].
-    pub fn describe(&mut self, passage: Passage<'_>, outgoing: &Outgoing) -> Message {
-        let packet = &outgoing.packet;
+    /// Starts the next message of the trace: who sent a packet to whom
+    /// and when, and why; [`Self::describe`] fills in the rest.
+    ///
+    /// It is returned as it is built, so that it lands in the caller's
+    /// place without a copy of its 400 octets.
+    pub fn start(&self, passage: Passage<'_>, packet: &Packet) -> Message {
         let full = self.detail == Detail::Full;
         let text = |text: &dyn std::fmt::Display| {
             if full {
@@ -178,7 +180,7 @@ impl Recorder {
                 String::new()
             }
         };
-        let mut message = Message {
+        Message {
             index: self.recorded,
             sent_at: passage.sent_at,
             sent_at_text: text(&passage.sent_at),
@@ -206,27 +208,31 @@ impl Recorder {
             payload_len: 0,
             dns_len: 0,
             remark: None,
-        };
-        match &packet.body {
+        }
+    }
+
+    /// Describes the packet leaving a host in a message [`Self::start`]
+    /// began; its arrival is the caller's to fill in before [`Self::keep`].
+    pub fn describe(&mut self, message: &mut Message, outgoing: &Outgoing) {
+        match &outgoing.packet.body {
             Body::Tcp(segment) => {
-                self.fill_tcp(&mut message, segment, outgoing.tcp_state);
-                self.explain_segment(&mut message, segment, outgoing.origin);
+                self.fill_tcp(message, segment, outgoing.tcp_state);
+                self.explain_segment(message, segment, outgoing.origin);
             }
             Body::Dns {
                 src_port,
                 dst_port,
                 message: dns,
             } => {
-                fill_dns(&mut message, (*src_port, *dst_port), dns, self.detail);
-                self.explain_query(&mut message, dns, outgoing.origin);
+                fill_dns(message, (*src_port, *dst_port), dns, self.detail);
+                self.explain_query(message, dns, outgoing.origin);
             }
             Body::Udp {
                 src_port,
                 dst_port,
                 payload,
-            } => fill_udp(&mut message, (*src_port, *dst_port), payload, self.detail),
+            } => fill_udp(message, (*src_port, *dst_port), payload, self.detail),
         }
-        message
     }
 
     /// Counts a described message as kept, with its arrival or loss filled in.
@@ -652,6 +658,15 @@ fn record_data(data: &dns::RecordData) -> DnsRecordData {
 mod tests {
     use super::*;
 
+    impl Recorder {
+        /// Starts and describes the message of a packet leaving a host.
+        fn started_and_described(&mut self, passage: Passage<'_>, outgoing: &Outgoing) -> Message {
+            let mut message = self.start(passage, &outgoing.packet);
+            self.describe(&mut message, outgoing);
+            message
+        }
+    }
+
     const CLIENT: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
     const SERVER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 53);
     const CLIENT_PORT: u16 = 50000;
@@ -697,7 +712,7 @@ mod tests {
             sent_at,
             reacting_to: None,
         };
-        let mut message = recorder.describe(passage, outgoing);
+        let mut message = recorder.started_and_described(passage, outgoing);
         message.received_at = Some(arrives);
         recorder.keep(&message);
         message.why
@@ -739,7 +754,7 @@ mod tests {
             sent_at: s(10),
             reacting_to: None,
         };
-        let answer = recorder.describe(passage, &dns(true, Origin::Fresh));
+        let answer = recorder.started_and_described(passage, &dns(true, Origin::Fresh));
         recorder.keep(&answer);
 
         record(&mut recorder, s(99), s(109), &dns(true, Origin::Fresh));
@@ -781,7 +796,7 @@ mod tests {
             sent_at: SimTime::ZERO,
             reacting_to: None,
         };
-        let message = recorder.describe(passage, outgoing);
+        let message = recorder.started_and_described(passage, outgoing);
         recorder.keep(&message);
         let fields = message.tcp.expect("TCP fields");
         (fields.relative_seq, fields.relative_ack)
@@ -901,7 +916,7 @@ mod tests {
             sent_at: SimTime::ZERO,
             reacting_to: None,
         };
-        let message = recorder.describe(passage, &dns(false, Origin::Fresh));
+        let message = recorder.started_and_described(passage, &dns(false, Origin::Fresh));
         // 12 + receiver.com (14) + type and class (4).
         assert_eq!(message.dns_len, 30);
         assert!(message.dns.is_none() && message.label.is_empty());
