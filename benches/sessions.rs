@@ -79,7 +79,7 @@ fn measure_in_child(sessions: usize) -> Figures {
 /// Measures one size in this process and prints its figures on one line.
 fn print_child_figures(sessions: usize) {
     let scenario = population_scenario(sessions);
-    let mut summary = Summary::new(seqsim::sim::client_starts(&scenario));
+    let mut summary = Summary::new();
     let started = Instant::now();
     let streamed = seqsim::sim::run_into(&scenario, &mut summary).expect("the run ends");
     let wall_ns = started.elapsed().as_nanos();

@@ -503,7 +503,7 @@ fn summarize(
     scenario: &scenario::Scenario,
     provenance: &Provenance,
 ) -> Result<Vec<u8>, ExitCode> {
-    let mut figures = summary::Summary::new(sim::client_starts(scenario));
+    let mut figures = summary::Summary::new();
     let streamed = sim::run_into(scenario, &mut figures)
         .map_err(|error| fail(1, &format!("{}: {error}", args.scenario)))?;
     warn_about_ending(args, &streamed);

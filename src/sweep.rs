@@ -367,7 +367,7 @@ fn run_one(file: &str, text: &str, parameters: &[Parameter], spec: &RunSpec) -> 
             return row;
         }
     };
-    let mut figures = Summary::new(sim::client_starts(&scenario));
+    let mut figures = Summary::new();
     match sim::run_into(&scenario, &mut figures) {
         Ok(streamed) => {
             figures.set_events(streamed.events);

@@ -488,6 +488,10 @@ pub struct MailOutcome {
     pub status: String,
     /// The reply or event the conclusion rests on.
     pub reason: String,
+    /// When the sending client started, from which the time to deliver
+    /// is measured; it is not written out.
+    #[serde(skip)]
+    pub client_started: SimTime,
 }
 
 #[cfg(test)]

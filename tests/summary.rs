@@ -117,13 +117,12 @@ fn figures_kept_while_running_equal_those_of_the_whole_trace() {
             continue;
         }
         let scenario = scenario::load(path.to_str().unwrap(), &Overrides::default()).unwrap();
-        let starts = seqsim::sim::client_starts(&scenario);
-        let mut streamed = Summary::new(starts.clone());
+        let mut streamed = Summary::new();
         let events = seqsim::sim::run_into(&scenario, &mut streamed)
             .unwrap()
             .events;
         let run = seqsim::sim::run(&scenario).unwrap();
-        let whole = Summary::of_trace(&run.trace, starts, run.events);
+        let whole = Summary::of_trace(&run.trace, run.events);
         assert_eq!(events, run.events, "{}", path.display());
         for layer in [
             Layer::Dns,

@@ -187,9 +187,9 @@ impl<W: Write> Stream<W> {
 }
 
 impl<W: Write> Sink for Stream<W> {
-    fn message(&mut self, message: Message) {
+    fn message(&mut self, message: &Message) {
         self.release_before(Some(message.sent_at));
-        self.write(&Line::Message(&message));
+        self.write(&Line::Message(message));
     }
 
     fn lifeline_event(&mut self, event: LifelineEvent) {

@@ -12,8 +12,6 @@
 //! virtual time. Percentiles are nearest-rank: p90 of n times is the
 //! ⌈0.9 n⌉-th smallest.
 
-use crate::sim::ClientStarts;
-
 use crate::provenance::Provenance;
 use crate::sim::sink::{Detail, Sink};
 use crate::time::{SimDuration, SimTime};
@@ -31,7 +29,6 @@ const LAYERS: [(Layer, &str); 5] = [
 /// The figures of one run, gathered record by record.
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
-    starts: ClientStarts,
     by_layer: [LayerCount; LAYERS.len()],
     lost: u64,
     retransmissions: u64,
@@ -51,18 +48,14 @@ pub struct LayerCount {
 }
 
 impl Summary {
-    /// Starts an empty summary; `starts` gives each sending client's start
-    /// time by participant id, from which delivery times are measured.
-    pub fn new(starts: ClientStarts) -> Summary {
-        Summary {
-            starts,
-            ..Summary::default()
-        }
+    /// Starts an empty summary.
+    pub fn new() -> Summary {
+        Summary::default()
     }
 
     /// Builds the summary of a finished trace.
-    pub fn of_trace(trace: &Trace, starts: ClientStarts, events: u64) -> Summary {
-        let mut summary = Summary::new(starts);
+    pub fn of_trace(trace: &Trace, events: u64) -> Summary {
+        let mut summary = Summary::new();
         trace.messages.iter().for_each(|m| summary.add_message(m));
         trace.outcomes.iter().for_each(|o| summary.add_outcome(o));
         summary.set_events(events);
@@ -71,12 +64,9 @@ impl Summary {
 
     /// Counts one message put on the network.
     pub fn add_message(&mut self, message: &Message) {
-        let slot = LAYERS
-            .iter()
-            .position(|(layer, _)| *layer == message.layer)
-            .expect("every layer is listed");
-        self.by_layer[slot].messages += 1;
-        self.by_layer[slot].octets += payload_octets(message);
+        let count = &mut self.by_layer[slot_of(message.layer)];
+        count.messages += 1;
+        count.octets += payload_octets(message);
         self.lost += u64::from(message.lost.is_some());
         let resent = matches!(message.why, SendReason::Retransmission { .. });
         self.retransmissions += u64::from(resent);
@@ -89,9 +79,8 @@ impl Summary {
             return;
         }
         self.delivered += 1;
-        let start = self.starts.of(&outcome.participant);
-        let start = start.unwrap_or(SimTime::ZERO);
-        self.delivery_times.push(outcome.at.since(start));
+        let time = outcome.at.since(outcome.client_started);
+        self.delivery_times.push(time);
     }
 
     /// Records how many events the engine processed.
@@ -101,8 +90,7 @@ impl Summary {
 
     /// Returns the messages and octets of one layer.
     pub fn layer(&self, layer: Layer) -> LayerCount {
-        let slot = LAYERS.iter().position(|(l, _)| *l == layer);
-        self.by_layer[slot.expect("every layer is listed")]
+        self.by_layer[slot_of(layer)]
     }
 
     /// Returns the number of messages of every layer together.
@@ -155,8 +143,8 @@ impl Sink for Summary {
         Detail::Counts
     }
 
-    fn message(&mut self, message: Message) {
-        self.add_message(&message);
+    fn message(&mut self, message: &Message) {
+        self.add_message(message);
     }
 
     fn lifeline_event(&mut self, _event: LifelineEvent) {}
@@ -165,6 +153,17 @@ impl Sink for Summary {
 
     fn outcome(&mut self, outcome: MailOutcome) {
         self.add_outcome(&outcome);
+    }
+}
+
+/// Returns where a layer stands in [`LAYERS`].
+fn slot_of(layer: Layer) -> usize {
+    match layer {
+        Layer::Dns => 0,
+        Layer::Tcp => 1,
+        Layer::Smtp => 2,
+        Layer::Http => 3,
+        Layer::Data => 4,
     }
 }
 
@@ -271,6 +270,13 @@ mod tests {
         assert_eq!(nearest_rank(&times, 50), Some(SimDuration::from_millis(2)));
         assert_eq!(nearest_rank(&times, 34), Some(SimDuration::from_millis(2)));
         assert_eq!(nearest_rank(&times, 33), Some(SimDuration::from_millis(1)));
+    }
+
+    #[test]
+    fn every_layer_has_its_own_slot() {
+        for (slot, (layer, _)) in LAYERS.iter().enumerate() {
+            assert_eq!(slot_of(*layer), slot, "{layer:?}");
+        }
     }
 
     #[test]

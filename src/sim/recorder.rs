@@ -18,11 +18,11 @@
 //! that no answer reaches is remembered to the end of the run.
 
 use rustc_hash::FxHashMap;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
 use crate::protocol::tcp;
-use crate::sim::packet::{Body, Origin, Outgoing};
+use crate::sim::packet::{Body, Origin, Outgoing, Packet};
 use crate::sim::sink::Detail;
 use crate::sim::smtp_lines::SmtpLines;
 use crate::time::SimTime;
@@ -39,12 +39,12 @@ pub type Endpoint = (Ipv4Addr, u16);
 /// Builds trace messages, remembering initial sequence numbers.
 #[derive(Debug, Default)]
 pub struct Recorder {
-    initial_seq: BTreeMap<(Endpoint, Endpoint), u32>,
-    time_wait_initial_seqs: BTreeMap<(Endpoint, Endpoint), (u32, u32)>,
-    /// Looked up with a fast non-cryptographic hash, never walked, so
-    /// the order of its entries cannot reach a trace.
+    // The maps are looked up with a fast non-cryptographic hash, never
+    // walked, so the order of their entries cannot reach a trace.
+    initial_seq: FxHashMap<Direction, u32>,
+    time_wait_initial_seqs: FxHashMap<Direction, (u32, u32)>,
     transmissions: FxHashMap<Direction, SentSegments>,
-    queries: BTreeMap<QueryKey, Transmissions>,
+    queries: FxHashMap<QueryKey, Transmissions>,
     answered: BTreeSet<(SimTime, QueryKey)>,
     response_described: Option<QueryKey>,
     smtp: SmtpLines,
@@ -59,20 +59,20 @@ type SequencedKey = (Direction, (u32, SequencedKind));
 
 /// One way of a TCP conversation, from one endpoint to the other, packed
 /// into one number, cheap to hash and compare.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-struct Direction(u128);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(super) struct Direction(u128);
 
 impl Direction {
     /// Packs the way from `from` to `to`.
-    fn new(from: Endpoint, to: Endpoint) -> Direction {
+    pub(super) fn new(from: Endpoint, to: Endpoint) -> Direction {
         let end =
             |(address, port): Endpoint| u128::from(address.to_bits()) << 16 | u128::from(port);
         Direction(end(from) << 48 | end(to))
     }
 }
 
-/// Names one DNS query: its ends and its message id.
-type QueryKey = (Endpoint, Endpoint, u16);
+/// Names one DNS query: from its sender to its server, and its message id.
+type QueryKey = (Direction, u16);
 
 /// What a sequenced segment carries, as far as resending is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -104,22 +104,35 @@ impl SentSegments {
 
     /// Returns the transmissions of a segment, first noting message
     /// `index` as its first transmission if it was not sent before.
+    ///
+    /// A segment past every one kept, the usual case, goes at the end
+    /// without a search.
     fn first_sent(&mut self, segment: (u32, SequencedKind), index: usize) -> &mut Transmissions {
-        let slot = match self.0.binary_search_by_key(&segment, |(key, _)| *key) {
+        let past_all = self.0.last().is_none_or(|(last, _)| *last < segment);
+        let found = if past_all {
+            Err(self.0.len())
+        } else {
+            self.0.binary_search_by_key(&segment, |(key, _)| *key)
+        };
+        let slot = match found {
             Ok(slot) => slot,
-            Err(slot) => {
-                if self.0.capacity() == 0 {
-                    self.0.reserve_exact(Self::USUAL);
-                }
-                let first = Transmissions {
-                    original: index,
-                    resends: 0,
-                };
-                self.0.insert(slot, (segment, first));
-                slot
-            }
+            Err(slot) => self.note_first(slot, segment, index),
         };
         &mut self.0[slot].1
+    }
+
+    /// Notes message `index` as the first transmission of a segment,
+    /// at `slot` in the order; returns the slot.
+    fn note_first(&mut self, slot: usize, segment: (u32, SequencedKind), index: usize) -> usize {
+        if self.0.capacity() == 0 {
+            self.0.reserve_exact(Self::USUAL);
+        }
+        let first = Transmissions {
+            original: index,
+            resends: 0,
+        };
+        self.0.insert(slot, (segment, first));
+        slot
     }
 }
 
@@ -153,10 +166,12 @@ impl Recorder {
         self.detail
     }
 
-    /// Describes one packet leaving a host, as the next message of the
-    /// trace; its arrival is the caller's to fill in before [`Self::keep`].
-    pub fn describe(&mut self, passage: Passage<'_>, outgoing: &Outgoing) -> Message {
-        let packet = &outgoing.packet;
+    /// Starts the next message of the trace: who sent a packet to whom
+    /// and when, and why; [`Self::describe`] fills in the rest.
+    ///
+    /// It is returned as it is built, so that it lands in the caller's
+    /// place without a copy of its 400 octets.
+    pub fn start(&self, passage: Passage<'_>, packet: &Packet) -> Message {
         let full = self.detail == Detail::Full;
         let text = |text: &dyn std::fmt::Display| {
             if full {
@@ -165,7 +180,7 @@ impl Recorder {
                 String::new()
             }
         };
-        let mut message = Message {
+        Message {
             index: self.recorded,
             sent_at: passage.sent_at,
             sent_at_text: text(&passage.sent_at),
@@ -193,27 +208,31 @@ impl Recorder {
             payload_len: 0,
             dns_len: 0,
             remark: None,
-        };
-        match &packet.body {
+        }
+    }
+
+    /// Describes the packet leaving a host in a message [`Self::start`]
+    /// began; its arrival is the caller's to fill in before [`Self::keep`].
+    pub fn describe(&mut self, message: &mut Message, outgoing: &Outgoing) {
+        match &outgoing.packet.body {
             Body::Tcp(segment) => {
-                self.fill_tcp(&mut message, segment, outgoing.tcp_state);
-                self.explain_segment(&mut message, segment, outgoing.origin);
+                self.fill_tcp(message, segment, outgoing.tcp_state);
+                self.explain_segment(message, segment, outgoing.origin);
             }
             Body::Dns {
                 src_port,
                 dst_port,
                 message: dns,
             } => {
-                fill_dns(&mut message, (*src_port, *dst_port), dns, self.detail);
-                self.explain_query(&mut message, dns, outgoing.origin);
+                fill_dns(message, (*src_port, *dst_port), dns, self.detail);
+                self.explain_query(message, dns, outgoing.origin);
             }
             Body::Udp {
                 src_port,
                 dst_port,
                 payload,
-            } => fill_udp(&mut message, (*src_port, *dst_port), payload, self.detail),
+            } => fill_udp(message, (*src_port, *dst_port), payload, self.detail),
         }
-        message
     }
 
     /// Counts a described message as kept, with its arrival or loss filled in.
@@ -259,9 +278,10 @@ impl Recorder {
         match peer {
             None => {
                 self.forget_resends(local, remote);
-                for ends in [(local, remote), (remote, local)] {
-                    self.initial_seq.remove(&ends);
-                    self.time_wait_initial_seqs.remove(&ends);
+                for (from, to) in [(local, remote), (remote, local)] {
+                    let direction = Direction::new(from, to);
+                    self.initial_seq.remove(&direction);
+                    self.time_wait_initial_seqs.remove(&direction);
                 }
             }
             Some(tcp::State::TimeWait) => {
@@ -275,26 +295,28 @@ impl Recorder {
     /// Keeps the initial sequence numbers of both ends of a connection
     /// as one entry, once both are known.
     fn pair_initial_seqs(&mut self, local: Endpoint, remote: Endpoint) {
-        let own = self.initial_seq.get(&(local, remote));
-        let peer = self.initial_seq.get(&(remote, local));
+        let (outward, inward) = (Direction::new(local, remote), Direction::new(remote, local));
+        let own = self.initial_seq.get(&outward);
+        let peer = self.initial_seq.get(&inward);
         let (Some(&own), Some(&peer)) = (own, peer) else {
             return;
         };
-        self.initial_seq.remove(&(local, remote));
-        self.initial_seq.remove(&(remote, local));
-        self.time_wait_initial_seqs
-            .insert((local, remote), (own, peer));
+        self.initial_seq.remove(&outward);
+        self.initial_seq.remove(&inward);
+        self.time_wait_initial_seqs.insert(outward, (own, peer));
     }
 
     /// Returns the initial sequence number `from` used toward `to`, if
     /// its SYN was seen.
     fn initial_seq_of(&self, from: Endpoint, to: Endpoint) -> Option<u32> {
-        if let Some(&isn) = self.initial_seq.get(&(from, to)) {
+        let outward = Direction::new(from, to);
+        if let Some(&isn) = self.initial_seq.get(&outward) {
             return Some(isn);
         }
         let paired = &self.time_wait_initial_seqs;
-        let as_first = paired.get(&(from, to)).map(|&(isn, _)| isn);
-        as_first.or_else(|| paired.get(&(to, from)).map(|&(_, isn)| isn))
+        let as_first = paired.get(&outward).map(|&(isn, _)| isn);
+        let inward = Direction::new(to, from);
+        as_first.or_else(|| paired.get(&inward).map(|&(_, isn)| isn))
     }
 
     /// Forgets the first sends of a connection's segments, both ways, and
@@ -384,13 +406,13 @@ impl Recorder {
         let local = (message.src_address, message.src_port);
         let remote = (message.dst_address, message.dst_port);
         if dns.response.is_some() {
-            self.response_described = Some((remote, local, dns.id));
+            self.response_described = Some((Direction::new(remote, local), dns.id));
             return;
         }
         let index = message.index;
         let sent = self
             .queries
-            .entry((local, remote, dns.id))
+            .entry((Direction::new(local, remote), dns.id))
             .or_insert(Transmissions {
                 original: index,
                 resends: 0,
@@ -413,7 +435,8 @@ impl Recorder {
         let remote = (message.dst_address, segment.dst_port);
         let full = self.detail == Detail::Full;
         if segment.control == Control::Syn && full {
-            self.initial_seq.insert((local, remote), segment.seq.0);
+            self.initial_seq
+                .insert(Direction::new(local, remote), segment.seq.0);
             if segment.ack.is_none() {
                 self.smtp.note_opener(local, remote);
             }
@@ -635,6 +658,15 @@ fn record_data(data: &dns::RecordData) -> DnsRecordData {
 mod tests {
     use super::*;
 
+    impl Recorder {
+        /// Starts and describes the message of a packet leaving a host.
+        fn started_and_described(&mut self, passage: Passage<'_>, outgoing: &Outgoing) -> Message {
+            let mut message = self.start(passage, &outgoing.packet);
+            self.describe(&mut message, outgoing);
+            message
+        }
+    }
+
     const CLIENT: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
     const SERVER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 53);
     const CLIENT_PORT: u16 = 50000;
@@ -680,7 +712,7 @@ mod tests {
             sent_at,
             reacting_to: None,
         };
-        let mut message = recorder.describe(passage, outgoing);
+        let mut message = recorder.started_and_described(passage, outgoing);
         message.received_at = Some(arrives);
         recorder.keep(&message);
         message.why
@@ -722,7 +754,7 @@ mod tests {
             sent_at: s(10),
             reacting_to: None,
         };
-        let answer = recorder.describe(passage, &dns(true, Origin::Fresh));
+        let answer = recorder.started_and_described(passage, &dns(true, Origin::Fresh));
         recorder.keep(&answer);
 
         record(&mut recorder, s(99), s(109), &dns(true, Origin::Fresh));
@@ -764,7 +796,7 @@ mod tests {
             sent_at: SimTime::ZERO,
             reacting_to: None,
         };
-        let message = recorder.describe(passage, outgoing);
+        let message = recorder.started_and_described(passage, outgoing);
         recorder.keep(&message);
         let fields = message.tcp.expect("TCP fields");
         (fields.relative_seq, fields.relative_ack)
@@ -884,10 +916,28 @@ mod tests {
             sent_at: SimTime::ZERO,
             reacting_to: None,
         };
-        let message = recorder.describe(passage, &dns(false, Origin::Fresh));
+        let message = recorder.started_and_described(passage, &dns(false, Origin::Fresh));
         // 12 + receiver.com (14) + type and class (4).
         assert_eq!(message.dns_len, 30);
         assert!(message.dns.is_none() && message.label.is_empty());
+    }
+
+    #[test]
+    fn a_resent_segment_pairs_with_its_first_send_in_any_order() {
+        let mut sent = SentSegments::default();
+        let data = |seq| (seq, SequencedKind::Data);
+        let originals: Vec<usize> = [(300, 0), (100, 1), (300, 2), (200, 3), (100, 4)]
+            .into_iter()
+            .map(|(seq, index)| sent.first_sent(data(seq), index).original)
+            .collect();
+        assert_eq!(originals, [0, 1, 0, 3, 1]);
+        let order: Vec<u32> = sent.0.iter().map(|((seq, _), _)| *seq).collect();
+        assert_eq!(order, [100, 200, 300], "kept sorted for the binary search");
+        let fin = sent.first_sent((300, SequencedKind::Fin), 5);
+        assert_eq!(
+            fin.original, 5,
+            "a FIN at a data segment's number is its own"
+        );
     }
 
     #[test]

@@ -23,7 +23,9 @@ pub enum Detail {
     /// connection state, payload text, DNS fields, SMTP lines,
     /// participant ids and time text are left empty, and sequence numbers
     /// relative to the initial ones are not worked out (they equal the
-    /// absolute ones). The protocol models run the same either way.
+    /// absolute ones). Lifeline events, mails stored and outcomes carry
+    /// no participant id and no time text either. The protocol models
+    /// run the same either way.
     Counts,
 }
 
@@ -34,8 +36,14 @@ pub trait Sink {
     fn detail(&self) -> Detail {
         Detail::Full
     }
-    /// Takes a message just put on the network (its index counts from 0).
-    fn message(&mut self, message: Message);
+    /// Reads a message just put on the network (its index counts from 0).
+    fn message(&mut self, message: &Message);
+    /// Takes a message just put on the network to own, when messages are
+    /// filled in full: a sink that keeps them keeps it without a copy;
+    /// any other reads it as [`Self::message`] does.
+    fn take_message(&mut self, message: Message) {
+        self.message(&message);
+    }
     /// Takes something that happened on a lifeline, before the message
     /// numbered `event.before` was sent.
     fn lifeline_event(&mut self, event: LifelineEvent);
@@ -59,7 +67,11 @@ pub struct TraceSink {
 }
 
 impl Sink for TraceSink {
-    fn message(&mut self, message: Message) {
+    fn message(&mut self, message: &Message) {
+        self.messages.push(message.clone());
+    }
+
+    fn take_message(&mut self, message: Message) {
         self.messages.push(message);
     }
 

@@ -11,9 +11,10 @@
 //! Not modelled: pipelined commands whose replies arrive after the mail
 //! content has started (PIPELINING), BDAT chunks, and TLS after STARTTLS.
 
-use std::collections::{BTreeMap, BTreeSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::net::Ipv4Addr;
 
+use crate::sim::recorder::Direction;
 use crate::trace::{SmtpFields, SmtpLine, SmtpRole};
 use crate::wire::smtp::{LineReader, Reply};
 
@@ -32,16 +33,21 @@ struct Conversation {
 }
 
 /// The SMTP state of every TCP conversation seen so far.
+///
+/// Its sets are looked up with a fast non-cryptographic hash, never
+/// walked, so the order of their entries cannot reach a trace.
 #[derive(Debug, Default)]
 pub struct SmtpLines {
-    openers: BTreeSet<(Endpoint, Endpoint)>,
-    conversations: BTreeMap<(Endpoint, Endpoint), Conversation>,
+    /// The ways from a client to its server.
+    openers: FxHashSet<Direction>,
+    /// Each conversation, by the way from its client to its server.
+    conversations: FxHashMap<Direction, Conversation>,
 }
 
 impl SmtpLines {
     /// Notes that `local` sent a SYN without ACK to `remote`: it is the client.
     pub fn note_opener(&mut self, local: Endpoint, remote: Endpoint) {
-        self.openers.insert((local, remote));
+        self.openers.insert(Direction::new(local, remote));
     }
 
     /// Tells whether it follows no conversation.
@@ -52,7 +58,7 @@ impl SmtpLines {
 
     /// Forgets the conversation between two ends, whose connection closed.
     pub fn forget(&mut self, a: Endpoint, b: Endpoint) {
-        for key in [(a, b), (b, a)] {
+        for key in [Direction::new(a, b), Direction::new(b, a)] {
             self.openers.remove(&key);
             self.conversations.remove(&key);
         }
@@ -62,8 +68,8 @@ impl SmtpLines {
     pub fn read(&mut self, local: Endpoint, remote: Endpoint, payload: &[u8]) -> SmtpFields {
         let role = self.role_of(local, remote);
         let key = match role {
-            SmtpRole::Client => (local, remote),
-            SmtpRole::Server => (remote, local),
+            SmtpRole::Client => Direction::new(local, remote),
+            SmtpRole::Server => Direction::new(remote, local),
         };
         let conversation = self.conversations.entry(key).or_default();
         let lines = match role {
@@ -78,10 +84,10 @@ impl SmtpLines {
     /// Without a SYN on record, the side writing to the lower port is
     /// taken for the client, as clients call well-known ports.
     fn role_of(&self, local: Endpoint, remote: Endpoint) -> SmtpRole {
-        if self.openers.contains(&(local, remote)) {
+        if self.openers.contains(&Direction::new(local, remote)) {
             return SmtpRole::Client;
         }
-        if self.openers.contains(&(remote, local)) || local.1 < remote.1 {
+        if self.openers.contains(&Direction::new(remote, local)) || local.1 < remote.1 {
             return SmtpRole::Server;
         }
         SmtpRole::Client

@@ -110,11 +110,11 @@ impl<W: std::io::Write> Stream<W> {
 }
 
 impl<W: std::io::Write> Sink for Stream<W> {
-    fn message(&mut self, message: Message) {
+    fn message(&mut self, message: &Message) {
         if self.error.is_some() {
             return;
         }
-        let written = packet(&message, &mut self.ip_ids)
+        let written = packet(message, &mut self.ip_ids)
             .and_then(|block| Ok(self.writer.write_pcapng_block(block)?));
         if let Err(error) = written {
             self.error = Some(error);
