@@ -567,20 +567,37 @@ fn sweep(args: &SweepArgs) -> ExitCode {
     let threads = args.threads.map_or_else(default_threads, usize::from);
     let progress = progress_bar(runs.len());
     let tick = || progress.inc(1);
-    let rows = sweep::run_all(&args.scenario, &text, &parameters, &runs, threads, &tick);
-    progress.finish_and_clear();
-    let rendering = match args.format {
-        RowFormat::Csv => sweep::to_csv(&parameters, &rows),
-        RowFormat::Jsonl => sweep::to_jsonl(&parameters, &rows),
+    let mut any_failed = false;
+    let produce = |out: &mut dyn Write| {
+        if args.format == RowFormat::Csv {
+            out.write_all(&sweep::csv_header(&parameters))?;
+        }
+        let emit = |rows: &[sweep::Row]| {
+            any_failed |= rows.iter().any(|row| row.outcome.starts_with("error"));
+            match args.format {
+                RowFormat::Csv => out.write_all(&sweep::to_csv_rows(rows)),
+                RowFormat::Jsonl => out.write_all(&sweep::to_jsonl(&parameters, rows)),
+            }
+        };
+        sweep::run_in_batches(
+            &args.scenario,
+            &text,
+            &parameters,
+            &runs,
+            threads,
+            &tick,
+            emit,
+        )
     };
     let written = match &args.output {
-        Some(path) => output::write_file(path, &rendering),
-        None => output::write_stdout(&rendering),
+        Some(path) => output::write_file_with(path, produce),
+        None => output::write_stdout_with(produce),
     };
+    progress.finish_and_clear();
     if let Err(error) = written {
         return fail(error.exit_status(), &error.to_string());
     }
-    if rows.iter().any(|row| row.outcome.starts_with("error")) {
+    if any_failed {
         return fail(1, "some runs failed; their rows say why");
     }
     ExitCode::SUCCESS

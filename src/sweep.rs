@@ -321,29 +321,41 @@ pub struct Row {
     pub delivery_max_ns: Option<u64>,
 }
 
-/// Runs every run of `runs` on `threads` threads; `tick` is called once
-/// after each run. Rows come back in the order of `runs`.
-pub fn run_all(
+/// How many runs go to the threads at once; their rows are written
+/// before the next runs start, so a sweep's memory does not grow with
+/// its length. The rows are the same whatever this number.
+const RUNS_PER_BATCH: usize = 1024;
+
+/// Runs every run of `runs` on `threads` threads, a batch at a time, and
+/// hands each batch's rows to `emit` in the order of `runs`; `tick` is
+/// called once after each run. Stops at the first error `emit` returns.
+pub fn run_in_batches(
     file: &str,
     text: &str,
     parameters: &[Parameter],
     runs: &[RunSpec],
     threads: usize,
     tick: &(dyn Fn() + Sync),
-) -> Vec<Row> {
+    mut emit: impl FnMut(&[Row]) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .expect("a thread pool can be built");
-    pool.install(|| {
-        runs.par_iter()
-            .map(|spec| {
-                let row = run_one(file, text, parameters, spec);
-                tick();
-                row
-            })
-            .collect()
-    })
+    for batch in runs.chunks(RUNS_PER_BATCH) {
+        let rows: Vec<Row> = pool.install(|| {
+            batch
+                .par_iter()
+                .map(|spec| {
+                    let row = run_one(file, text, parameters, spec);
+                    tick();
+                    row
+                })
+                .collect()
+        });
+        emit(&rows)?;
+    }
+    Ok(())
 }
 
 /// Loads the scenario with one run's seed and values, as a check before
@@ -445,18 +457,25 @@ fn fill_row(row: &mut Row, figures: &Summary) {
     row.delivery_max_ns = nanos(100);
 }
 
-/// Writes the rows as CSV, a header first: run, seed, each parameter by
-/// its key path, then the figures.
-pub fn to_csv(parameters: &[Parameter], rows: &[Row]) -> Vec<u8> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
+/// Returns the CSV header: run, seed, each parameter by its key path,
+/// then the figures.
+pub fn csv_header(parameters: &[Parameter]) -> Vec<u8> {
     let mut header = vec!["run".to_string(), "seed".to_string()];
     header.extend(parameters.iter().map(|p| p.path.clone()));
     header.extend(FIGURE_COLUMNS.iter().map(|c| c.to_string()));
-    writer.write_record(&header).expect("CSV writes to memory");
-    for row in rows {
-        writer
-            .write_record(csv_fields(row))
-            .expect("CSV writes to memory");
+    csv_records([header])
+}
+
+/// Writes the rows as CSV records, with no header.
+pub fn to_csv_rows(rows: &[Row]) -> Vec<u8> {
+    csv_records(rows.iter().map(csv_fields))
+}
+
+/// Writes records as CSV lines, quoted where a field needs it.
+fn csv_records(records: impl IntoIterator<Item = Vec<String>>) -> Vec<u8> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for record in records {
+        writer.write_record(&record).expect("CSV writes to memory");
     }
     writer.into_inner().expect("CSV writes to memory")
 }
@@ -625,5 +644,25 @@ mod tests {
         assert!(Shard::parse("0/3").is_err());
         assert!(Shard::parse("4/3").is_err());
         assert_eq!(Shard::parse("2/3"), Ok(Shard { number: 2, of: 3 }));
+    }
+
+    #[test]
+    fn rows_come_a_batch_at_a_time_in_the_order_of_the_runs() {
+        // One run more than a batch: a full batch, then a batch of one,
+        // each written before the next starts, every run once in order.
+        let text = include_str!("../scenarios/tcp-connection.yaml");
+        let last = RUNS_PER_BATCH as u64 + 1;
+        let runs = plan(&[], 1..last + 1);
+        let mut batches = Vec::new();
+        let emit = |rows: &[Row]| {
+            batches.push(rows.iter().map(|r| (r.run, r.seed)).collect::<Vec<_>>());
+            Ok(())
+        };
+        run_in_batches("tcp-connection.yaml", text, &[], &runs, 2, &|| {}, emit)
+            .expect("nothing fails to write");
+        let sizes: Vec<usize> = batches.iter().map(Vec::len).collect();
+        assert_eq!(sizes, [RUNS_PER_BATCH, 1]);
+        let expected: Vec<(usize, u64)> = (0..=RUNS_PER_BATCH).map(|i| (i, i as u64 + 1)).collect();
+        assert_eq!(batches.concat(), expected);
     }
 }
