@@ -46,18 +46,7 @@ impl StreamName {
 
     /// Appends `number` in decimal, as `{}` writes it.
     pub fn decimal(mut self, number: u64) -> StreamName {
-        let mut digits = [0u8; 20];
-        let mut start = digits.len();
-        let mut rest = number;
-        loop {
-            start -= 1;
-            digits[start] = b'0' + (rest % 10) as u8;
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
-        }
-        self.0.add_bytes(&digits[start..]);
+        self.0.add(itoa::Buffer::new().format(number));
         self
     }
 

@@ -300,8 +300,8 @@ impl<'a> Reply<'a> {
     /// wire, CRLF included: the bytes `Reply::new(code, text)` displays,
     /// then CRLF, without building the reply.
     pub fn encode(code: u16, text: &str) -> Vec<u8> {
-        let mut digits = [0; 5];
-        let code = decimal_digits(code, &mut digits);
+        let mut digits = itoa::Buffer::new();
+        let code = digits.format(code).as_bytes();
         let mut line = Vec::with_capacity(code.len() + 1 + text.len() + 2);
         line.extend_from_slice(code);
         if !text.is_empty() {
@@ -315,8 +315,8 @@ impl<'a> Reply<'a> {
     /// Returns `code text`, the text [`Display`](fmt::Display) writes,
     /// built in one allocation.
     pub fn to_text(&self) -> String {
-        let mut digits = [0; 5];
-        let code = decimal(self.code, &mut digits);
+        let mut digits = itoa::Buffer::new();
+        let code = digits.format(self.code);
         let mut text = String::with_capacity(code.len() + 1 + self.text.len());
         text.push_str(code);
         if !self.text.is_empty() {
@@ -334,36 +334,13 @@ impl<'a> Reply<'a> {
 
 impl fmt::Display for Reply<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut digits = [0; 5];
-        f.write_str(decimal(self.code, &mut digits))?;
+        f.write_str(itoa::Buffer::new().format(self.code))?;
         if self.text.is_empty() {
             return Ok(());
         }
         f.write_str(" ")?;
         f.write_str(&self.text)
     }
-}
-
-/// Writes `value` in decimal at the end of `buffer`; returns the digits.
-fn decimal(value: u16, buffer: &mut [u8; 5]) -> &str {
-    let digits = decimal_digits(value, buffer);
-    std::str::from_utf8(digits).expect("decimal digits are ASCII")
-}
-
-/// Writes `value` in decimal at the end of `buffer`; returns the digits
-/// as bytes, ready to go on the wire.
-fn decimal_digits(value: u16, buffer: &mut [u8; 5]) -> &[u8] {
-    let mut start = buffer.len();
-    let mut rest = value;
-    loop {
-        start -= 1;
-        buffer[start] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    &buffer[start..]
 }
 
 /// Collects received bytes and hands out complete CRLF-ended lines.
