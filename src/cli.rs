@@ -629,6 +629,8 @@ fn plan_sweep(args: &SweepArgs) -> Result<SweepPlan, ExitCode> {
         None => None,
     };
     let text = scenario::read_text(&args.scenario).map_err(|e| fail(2, &e.to_string()))?;
+    scenario::positions::check_nesting(&args.scenario, &text)
+        .map_err(|e| fail(2, &e.to_string()))?;
     let total = parameters
         .iter()
         .try_fold(seeds.end - seeds.start, |runs, p| {
@@ -737,6 +739,7 @@ fn load_parsed(
     let overrides = Overrides { seed, sets };
     let refuse = |error: scenario::ScenarioError| fail(2, &error.to_string());
     let text = scenario::read_text(file).map_err(refuse)?;
+    scenario::positions::check_nesting(file, &text).map_err(refuse)?;
     let scenario = scenario::parse(file, &text, &overrides).map_err(refuse)?;
     Ok((scenario, text))
 }

@@ -12,6 +12,8 @@ use std::fmt;
 
 use serde_yaml::{Mapping, Value};
 
+use super::positions;
+
 /// One step of a path: a mapping key or a list index.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Segment {
@@ -45,6 +47,14 @@ impl Setting {
             format!("{flag} `{argument}`: expected path=value, e.g. links[0].latency=50ms")
         })?;
         let segments = parse_path(path).map_err(|why| format!("{flag} `{argument}`: {why}"))?;
+        if let Some(place) = positions::too_deep(value) {
+            // The argument is not repeated: it is thousands of brackets.
+            return Err(format!(
+                "{flag} {path}=...: at column {} of the value: {}",
+                place.column,
+                positions::nesting_limit()
+            ));
+        }
         let value = serde_yaml::from_str(value)
             .map_err(|error| format!("{flag} `{argument}`: the value is not YAML: {error}"))?;
         Ok(Setting {

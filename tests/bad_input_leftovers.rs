@@ -1,0 +1,136 @@
+//! Runs the `seqsim` binary on the bad inputs that were left over after
+//! the first rounds: YAML nested absurdly deep, clap's own usage errors,
+//! seed ranges reaching the largest seed, and `--set` paths through keys
+//! the scenario does not have. Each must give a clear error naming the
+//! place, and exit status 2, quickly; the places and values expected are
+//! counted by hand from the input each test writes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+const SCENARIO: &str = "scenarios/smtp-send.yaml";
+
+/// Far above the tenth of a second these take, far below the minutes a
+/// debug build took before (the time grew with the square of the depth).
+const QUICK: Duration = Duration::from_secs(5);
+
+/// Runs the binary with `args` from the repository root.
+fn seqsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_seqsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+/// Runs the binary and tells how long it took.
+fn timed(args: &[&str]) -> (Output, Duration) {
+    let start = Instant::now();
+    let output = seqsim(args);
+    (output, start.elapsed())
+}
+
+/// Writes `text` to a file in `dir` and returns its path as a string.
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path: PathBuf = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// The standard error of a run that refused its input: status 2, no
+/// panic, nothing on stdout.
+fn refusal(output: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert!(output.stdout.is_empty(), "nothing goes to stdout");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+/// The first line of a refusal.
+fn first_line(output: &Output) -> String {
+    refusal(output)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// What the nesting check says after the place.
+const TOO_DEEP: &str = "lists and mappings may be nested at most 64 deep \
+                        (the top mapping counts as one); no scenario needs more";
+
+#[test]
+fn flow_lists_nested_100_000_deep_are_refused_quickly() {
+    let dir = tempfile::tempdir().unwrap();
+    let depth = 100_000;
+    let text = format!("title: {}{}\n", "[".repeat(depth), "]".repeat(depth));
+    let file = write(dir.path(), "deep.yaml", &text);
+    let (output, took) = timed(&["run", &file]);
+    // The YAML reader stops at the 256th open `[`; `title: ` takes
+    // columns 1 to 7, so it stands at column 7 + 256.
+    assert_eq!(
+        first_line(&output),
+        format!("seqsim: error: {file}:1:263: {TOO_DEEP}")
+    );
+    assert!(took < QUICK, "took {took:?}");
+}
+
+#[test]
+fn block_lists_nested_100_000_deep_are_refused_at_level_65() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("title: x\nparticipants:\n{}x\n", "- ".repeat(100_000));
+    let file = write(dir.path(), "deep.yaml", &text);
+    let (output, took) = timed(&["check", &file]);
+    // Level 1 is the top mapping, level 2 the list at column 1 of line
+    // 3, and each `- ` opens one more two columns on: level 65 opens at
+    // column 1 + 2 * 63.
+    assert_eq!(
+        first_line(&output),
+        format!("seqsim: error: {file}:3:127: {TOO_DEEP}")
+    );
+    assert!(took < QUICK, "took {took:?}");
+}
+
+#[test]
+fn nesting_up_to_the_limit_gets_the_usual_error() {
+    let dir = tempfile::tempdir().unwrap();
+    // The top mapping and 63 lists: 64 levels, allowed; the title must
+    // still be text, which serde reports at the first `[`, column 8.
+    let text = format!("title: {}{}\n", "[".repeat(63), "]".repeat(63));
+    let file = write(dir.path(), "deep.yaml", &text);
+    assert_eq!(
+        first_line(&seqsim(&["run", &file])),
+        format!("seqsim: error: {file}:1:8: at `title`: invalid type: sequence, expected a string")
+    );
+}
+
+#[test]
+fn a_deeply_nested_file_is_refused_by_sweep_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("title: {}{}\n", "{a: ".repeat(70), "}".repeat(70));
+    let file = write(dir.path(), "deep.yaml", &text);
+    let (output, took) = timed(&["sweep", &file, "--seeds", "1..2"]);
+    // Each `{a: ` is four columns after the seven of `title: `; the
+    // 64th `{`, level 65, starts at column 8 + 4 * 63.
+    assert_eq!(
+        first_line(&output),
+        format!("seqsim: error: {file}:1:260: {TOO_DEEP}")
+    );
+    assert!(took < QUICK, "took {took:?}");
+}
+
+#[test]
+fn a_deeply_nested_set_value_is_refused_without_repeating_it() {
+    let depth = 60_000;
+    let argument = format!("title={}{}", "[".repeat(depth), "]".repeat(depth));
+    let (output, took) = timed(&["run", SCENARIO, "--set", &argument]);
+    // The value itself is read on its own: its 256th `[` is column 256.
+    assert_eq!(
+        refusal(&output),
+        "seqsim: error: --set title=...: at column 256 of the value: lists and mappings \
+         may be nested at most 64 deep (the top mapping counts as one)\n"
+    );
+    assert!(took < QUICK, "took {took:?}");
+}
