@@ -134,3 +134,88 @@ fn a_deeply_nested_set_value_is_refused_without_repeating_it() {
     );
     assert!(took < QUICK, "took {took:?}");
 }
+
+#[test]
+fn a_negative_seed_is_refused_with_the_range_a_seed_has() {
+    // 2^64 - 1 is the largest u64.
+    let range = "a seed is a whole number from 0 to 18446744073709551615";
+    for (args, flag, value) in [
+        (vec!["run", SCENARIO, "--seed", "-1"], "--seed <SEED>", "-1"),
+        (
+            vec!["check", SCENARIO, "--seed", "1.5"],
+            "--seed <SEED>",
+            "1.5",
+        ),
+        (
+            vec!["run", SCENARIO, "--seed", "18446744073709551616"],
+            "--seed <SEED>",
+            "18446744073709551616",
+        ),
+        (
+            vec!["diff", SCENARIO, "--seed-b", "-7"],
+            "--seed-b <SEED_B>",
+            "-7",
+        ),
+    ] {
+        assert_eq!(
+            first_line(&seqsim(&args)),
+            format!("seqsim: error: invalid value '{value}' for '{flag}': {range}"),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn the_largest_seed_is_accepted() {
+    let output = seqsim(&["check", SCENARIO, "--seed", "18446744073709551615"]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+}
+
+#[test]
+fn usage_errors_carry_the_same_prefix_and_clap_tips() {
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["run", SCENARIO, "--bogus"],
+            "unexpected argument '--bogus' found",
+        ),
+        (
+            &["run", SCENARIO, "--sed", "3"],
+            "unexpected argument '--sed' found",
+        ),
+        (
+            &["run", SCENARIO, "--seed"],
+            "a value is required for '--seed <SEED>' but none was supplied",
+        ),
+        (
+            &["run", SCENARIO, "--width", "-5"],
+            "invalid value '-5' for '--width <WIDTH>': -5 is not in 40..=1000",
+        ),
+        (&["runn"], "unrecognized subcommand 'runn'"),
+        (&[], "a command is required"),
+    ];
+    for (args, message) in cases {
+        assert_eq!(
+            first_line(&seqsim(args)),
+            format!("seqsim: error: {message}"),
+            "{args:?}"
+        );
+    }
+    let typo = refusal(&seqsim(&["run", SCENARIO, "--sed", "3"]));
+    assert!(
+        typo.contains("tip: a similar argument exists: '--seed'"),
+        "{typo}"
+    );
+    let bare = refusal(&seqsim(&[]));
+    assert!(bare.contains("\nUsage: seqsim <COMMAND>\n"), "{bare}");
+}
+
+#[test]
+fn help_and_version_still_go_to_stdout_with_status_zero() {
+    for args in [["--version"], ["--help"]] {
+        let output = seqsim(&args);
+        assert_eq!(output.status.code(), Some(0), "{args:?}");
+        assert!(output.stderr.is_empty(), "{args:?}");
+    }
+    let version = String::from_utf8(seqsim(&["--version"]).stdout).unwrap();
+    assert_eq!(version, format!("seqsim {}\n", env!("CARGO_PKG_VERSION")));
+}
