@@ -664,18 +664,21 @@ fn plan_sweep(args: &SweepArgs) -> Result<SweepPlan, ExitCode> {
     let text = scenario::read_text(&args.scenario).map_err(|e| fail(2, &e.to_string()))?;
     scenario::positions::check_nesting(&args.scenario, &text)
         .map_err(|e| fail(2, &e.to_string()))?;
-    let total = parameters
-        .iter()
-        .try_fold(seeds.end - seeds.start, |runs, p| {
-            runs.checked_mul(p.values.len() as u64)
-        });
+    // Every seed from 0 to u64::MAX is 2^64 seeds, one more than a u64
+    // holds: that count overflows, as it should, to "too many".
+    let seed_count = (seeds.end() - seeds.start()).checked_add(1);
+    let total = seed_count.and_then(|seeds| {
+        parameters
+            .iter()
+            .try_fold(seeds, |runs, p| runs.checked_mul(p.values.len() as u64))
+    });
     if total.is_none_or(|total| total > MAX_SWEEP_RUNS) {
         let why =
             format!("the sweep has more than {MAX_SWEEP_RUNS} runs; split it into smaller ones");
         return Err(fail(2, &why));
     }
     let all = sweep::plan(&parameters, seeds.clone());
-    let per_combination = (seeds.end - seeds.start) as usize;
+    let per_combination = (seeds.end() - seeds.start()) as usize + 1;
     for first_of_combination in all.iter().step_by(per_combination.max(1)) {
         sweep::check(&args.scenario, &text, &parameters, first_of_combination)
             .map_err(|e| fail(2, &e.to_string()))?;

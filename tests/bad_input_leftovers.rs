@@ -219,3 +219,75 @@ fn help_and_version_still_go_to_stdout_with_status_zero() {
     let version = String::from_utf8(seqsim(&["--version"]).stdout).unwrap();
     assert_eq!(version, format!("seqsim {}\n", env!("CARGO_PKG_VERSION")));
 }
+
+/// Runs a sweep of the TCP scenario on one thread and returns its rows.
+fn sweep_rows(seeds: &str) -> Vec<String> {
+    let output = seqsim(&[
+        "sweep",
+        "scenarios/tcp-connection.yaml",
+        "--seeds",
+        seeds,
+        "--threads",
+        "1",
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    stdout.lines().skip(1).map(str::to_string).collect()
+}
+
+/// The seed column of CSV rows.
+fn seeds_of(rows: &[String]) -> Vec<String> {
+    rows.iter()
+        .map(|row| row.split(',').nth(1).unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_seed_range_can_end_at_the_largest_seed() {
+    // 2^64 - 1 = 18446744073709551615; the range holds six seeds.
+    let rows = sweep_rows("18446744073709551610..18446744073709551615");
+    let expected: Vec<String> = (0..6).map(|i| format!("1844674407370955161{i}")).collect();
+    assert_eq!(seeds_of(&rows), expected);
+    assert_eq!(
+        seeds_of(&sweep_rows("18446744073709551615")),
+        ["18446744073709551615"]
+    );
+    assert_eq!(seeds_of(&sweep_rows("1..=3")), ["1", "2", "3"]);
+}
+
+#[test]
+fn empty_reversed_and_unreachable_seed_ranges_are_explained() {
+    let expected_range = "a whole number from 0 to 18446744073709551615";
+    let cases = [
+        (
+            "5..3",
+            "--seeds 5..3: the range is empty: the last seed, 3, is below the first, 5 \
+             (write 3..5 to run them all)"
+                .to_string(),
+        ),
+        (
+            "5..",
+            "--seeds 5..: the last seed is missing; expected A..B, e.g. 1..1000".to_string(),
+        ),
+        (
+            "-1..2",
+            format!("--seeds -1..2: `-1` is not {expected_range}; expected A..B, e.g. 1..1000"),
+        ),
+        (
+            "1..18446744073709551616",
+            format!(
+                "--seeds 1..18446744073709551616: `18446744073709551616` is not \
+                 {expected_range}; expected A..B, e.g. 1..1000"
+            ),
+        ),
+        (
+            // 2^64 seeds: more than a sweep may run, not an overflow.
+            "0..18446744073709551615",
+            "the sweep has more than 100000000 runs; split it into smaller ones".to_string(),
+        ),
+    ];
+    for (seeds, message) in cases {
+        let output = seqsim(&["sweep", "scenarios/tcp-connection.yaml", "--seeds", seeds]);
+        assert_eq!(refusal(&output), format!("seqsim: error: {message}\n"));
+    }
+}
