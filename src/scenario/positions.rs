@@ -123,9 +123,8 @@ pub fn check_nesting(file: &str, text: &str) -> Result<(), ScenarioError> {
 
 /// Says how deep lists and mappings may nest, for errors.
 pub fn nesting_limit() -> String {
-    format!(
-        "lists and mappings may be nested at most {MAX_NESTING} deep (the top mapping counts as one)"
-    )
+    let limit = MAX_NESTING;
+    format!("lists and mappings may be nested at most {limit} deep (the top mapping counts as one)")
 }
 
 /// Strips the last `.key` or `[n]` of a path.
