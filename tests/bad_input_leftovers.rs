@@ -291,3 +291,44 @@ fn empty_reversed_and_unreachable_seed_ranges_are_explained() {
         assert_eq!(refusal(&output), format!("seqsim: error: {message}\n"));
     }
 }
+
+#[test]
+fn a_set_through_a_missing_mapping_says_how_to_write_it() {
+    // The sender, participants[0] of smtp-send.yaml, has no `tcp` key.
+    let output = seqsim(&[
+        "check",
+        SCENARIO,
+        "--set",
+        "participants[0].tcp.max_retransmissions=2",
+    ]);
+    assert_eq!(
+        refusal(&output),
+        "seqsim: error: --set participants[0].tcp.max_retransmissions=2: no key \
+         `participants[0].tcp` in the scenario; only the last key of a path may be new, \
+         so set `participants[0].tcp` whole: \
+         --set 'participants[0].tcp={max_retransmissions: 2}'\n"
+    );
+    let deeper = seqsim(&[
+        "diff",
+        SCENARIO,
+        "--set-a",
+        "participants[0].tcp.a.b=[x, y]",
+    ]);
+    assert_eq!(
+        first_line(&deeper),
+        "seqsim: error: --set-a participants[0].tcp.a.b=[x, y]: no key `participants[0].tcp` \
+         in the scenario; only the last key of a path may be new, so set \
+         `participants[0].tcp` whole: --set-a 'participants[0].tcp={a: {b: [x, y]}}'"
+    );
+}
+
+#[test]
+fn the_way_the_error_shows_works() {
+    let output = seqsim(&[
+        "check",
+        SCENARIO,
+        "--set",
+        "participants[0].tcp={max_retransmissions: 2}",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+}
