@@ -61,14 +61,18 @@ struct SweepArgs {
     /// The scenario file (YAML).
     scenario: String,
     /// The seeds, both ends included, e.g. 1..1000.
-    #[arg(long, value_name = "A..B")]
+    #[arg(long, value_name = "A..B", allow_hyphen_values = true)]
     seeds: String,
     /// Gives one key each of these values in turn, e.g.
     /// links[0].loss=0,0.05,0.1 (repeatable; every combination runs).
     #[arg(long = "set", value_name = "PATH=VALUE[,VALUE...]")]
     sets: Vec<String>,
     /// How many runs go at once [default: the number of processors].
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(
+        long,
+        value_parser = clap::value_parser!(u16).range(1..),
+        allow_negative_numbers = true
+    )]
     threads: Option<u16>,
     /// Runs only the i-th of n equal slices of the sweep, e.g. 3/8.
     #[arg(long, value_name = "i/n")]
@@ -108,17 +112,21 @@ struct DiffArgs {
     #[arg(long = "set-b", value_name = "PATH=VALUE")]
     sets_b: Vec<String>,
     /// Replaces A's seed.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_seed, allow_negative_numbers = true)]
     seed_a: Option<u64>,
     /// Replaces B's seed.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_seed, allow_negative_numbers = true)]
     seed_b: Option<u64>,
     /// Draws with Unicode box-drawing characters instead of ASCII.
     #[arg(long)]
     unicode: bool,
     /// Total width of the diagram in columns [default: the terminal's
     /// width, or 120 when not printing to a terminal].
-    #[arg(long, value_parser = clap::value_parser!(u16).range(40..=1000))]
+    #[arg(
+        long,
+        value_parser = clap::value_parser!(u16).range(40..=1000),
+        allow_negative_numbers = true
+    )]
     width: Option<u16>,
 }
 
@@ -128,7 +136,7 @@ struct CheckArgs {
     /// The scenario file (YAML).
     scenario: String,
     /// Replaces the scenario's seed (the same as --set seed=N).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_seed, allow_negative_numbers = true)]
     seed: Option<u64>,
     /// Changes one value of the scenario, e.g. links[0].latency=50ms (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
@@ -148,7 +156,7 @@ struct RunArgs {
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
     /// Replaces the scenario's seed (the same as --set seed=N).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_seed, allow_negative_numbers = true)]
     seed: Option<u64>,
     /// Changes one value of the scenario, e.g. links[0].latency=50ms (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
@@ -158,7 +166,11 @@ struct RunArgs {
     unicode: bool,
     /// Total width of the text diagram in columns [default: the
     /// terminal's width, or 120 when not printing to a terminal].
-    #[arg(long, value_parser = clap::value_parser!(u16).range(40..=1000))]
+    #[arg(
+        long,
+        value_parser = clap::value_parser!(u16).range(40..=1000),
+        allow_negative_numbers = true
+    )]
     width: Option<u16>,
 }
 
@@ -196,14 +208,18 @@ fn standard_output_as_none(output: Option<PathBuf>) -> Option<PathBuf> {
     output.filter(|path| path.as_os_str() != "-")
 }
 
+/// Reads a seed flag's value; a negative number or a fraction is
+/// refused with the range a seed has.
+fn parse_seed(text: &str) -> Result<u64, String> {
+    text.parse()
+        .map_err(|_| format!("a seed is a whole number from 0 to {}", u64::MAX))
+}
+
 /// Runs the command line and returns the exit status.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(error) => {
-            let _ = error.print();
-            return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
-        }
+        Err(error) => return clap_refusal(&error),
     };
     match cli.command {
         Command::Run(mut args) => {
@@ -218,6 +234,23 @@ pub fn main() -> ExitCode {
         }
         Command::Schema => write_stdout(&scenario::json_schema()),
     }
+}
+
+/// Prints what clap found wrong with the arguments the way every other
+/// error is printed, `seqsim: error: ...` and exit status 2, keeping its
+/// tips and usage line; `--help` and `--version` go to stdout, status 0.
+fn clap_refusal(error: &clap::Error) -> ExitCode {
+    if !error.use_stderr() {
+        let _ = error.print();
+        return ExitCode::SUCCESS;
+    }
+    let text = error.render().to_string();
+    let message = match text.strip_prefix("error: ") {
+        Some(message) => message.to_string(),
+        // Only the bare `seqsim` comes here, and clap's text is the help.
+        None => format!("a command is required\n\n{text}"),
+    };
+    fail(2, message.trim_end())
 }
 
 /// Runs both sides of a diff and draws the merged exchange.
@@ -629,18 +662,23 @@ fn plan_sweep(args: &SweepArgs) -> Result<SweepPlan, ExitCode> {
         None => None,
     };
     let text = scenario::read_text(&args.scenario).map_err(|e| fail(2, &e.to_string()))?;
-    let total = parameters
-        .iter()
-        .try_fold(seeds.end - seeds.start, |runs, p| {
-            runs.checked_mul(p.values.len() as u64)
-        });
+    scenario::positions::check_nesting(&args.scenario, &text)
+        .map_err(|e| fail(2, &e.to_string()))?;
+    // Every seed from 0 to u64::MAX is 2^64 seeds, one more than a u64
+    // holds: that count overflows, as it should, to "too many".
+    let seed_count = (seeds.end() - seeds.start()).checked_add(1);
+    let total = seed_count.and_then(|seeds| {
+        parameters
+            .iter()
+            .try_fold(seeds, |runs, p| runs.checked_mul(p.values.len() as u64))
+    });
     if total.is_none_or(|total| total > MAX_SWEEP_RUNS) {
         let why =
             format!("the sweep has more than {MAX_SWEEP_RUNS} runs; split it into smaller ones");
         return Err(fail(2, &why));
     }
     let all = sweep::plan(&parameters, seeds.clone());
-    let per_combination = (seeds.end - seeds.start) as usize;
+    let per_combination = (seeds.end() - seeds.start()) as usize + 1;
     for first_of_combination in all.iter().step_by(per_combination.max(1)) {
         sweep::check(&args.scenario, &text, &parameters, first_of_combination)
             .map_err(|e| fail(2, &e.to_string()))?;
@@ -737,6 +775,7 @@ fn load_parsed(
     let overrides = Overrides { seed, sets };
     let refuse = |error: scenario::ScenarioError| fail(2, &error.to_string());
     let text = scenario::read_text(file).map_err(refuse)?;
+    scenario::positions::check_nesting(file, &text).map_err(refuse)?;
     let scenario = scenario::parse(file, &text, &overrides).map_err(refuse)?;
     Ok((scenario, text))
 }

@@ -9,7 +9,7 @@
 //! n contiguous slices of that order, so the shards' rows, one after
 //! another, are the whole sweep's.
 
-use std::ops::Range;
+use std::ops::{Range, RangeInclusive};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -207,30 +207,48 @@ pub struct RunSpec {
     pub values: Vec<String>,
 }
 
-/// Parses a seed range `A..B` (both ends included) or a single seed.
-pub fn parse_seeds(text: &str) -> Result<Range<u64>, String> {
-    let number = |part: &str| {
-        part.trim().parse::<u64>().map_err(|_| {
-            format!("--seeds {text}: `{part}` is not a whole number; expected A..B, e.g. 1..1000")
-        })
-    };
+/// Parses a seed range `A..B` (both ends included; `A..=B` says the
+/// same) or a single seed. Every seed from 0 to `u64::MAX` can be
+/// reached, as with `--seed`.
+pub fn parse_seeds(text: &str) -> Result<RangeInclusive<u64>, String> {
     let (first, last) = match text.split_once("..") {
-        Some((first, last)) => (number(first)?, number(last)?),
-        None => (number(text)?, number(text)?),
+        Some((first, last)) => {
+            let last = last.strip_prefix('=').unwrap_or(last);
+            (
+                seed_end(text, "first", first)?,
+                seed_end(text, "last", last)?,
+            )
+        }
+        None => (seed_end(text, "only", text)?, seed_end(text, "only", text)?),
     };
     if last < first {
         return Err(format!(
-            "--seeds {text}: the range is empty (the last seed is below the first)"
+            "--seeds {text}: the range is empty: the last seed, {last}, is below the first, \
+             {first} (write {last}..{first} to run them all)"
         ));
     }
-    let end = last
-        .checked_add(1)
-        .ok_or_else(|| format!("--seeds {text}: the last seed must be below {}", u64::MAX))?;
-    Ok(first..end)
+    Ok(first..=last)
+}
+
+/// Reads the `which` (first, last or only) seed of a `--seeds` range.
+fn seed_end(text: &str, which: &str, part: &str) -> Result<u64, String> {
+    let part = part.trim();
+    if part.is_empty() {
+        return Err(format!(
+            "--seeds {text}: the {which} seed is missing; expected A..B, e.g. 1..1000"
+        ));
+    }
+    part.parse::<u64>().map_err(|_| {
+        format!(
+            "--seeds {text}: `{part}` is not a whole number from 0 to {}; \
+             expected A..B, e.g. 1..1000",
+            u64::MAX
+        )
+    })
 }
 
 /// Lists every run: each combination of parameter values, each seed.
-pub fn plan(parameters: &[Parameter], seeds: Range<u64>) -> Vec<RunSpec> {
+pub fn plan(parameters: &[Parameter], seeds: RangeInclusive<u64>) -> Vec<RunSpec> {
     let mut combinations: Vec<Vec<String>> = vec![Vec::new()];
     for parameter in parameters {
         combinations = combinations
@@ -604,10 +622,13 @@ mod tests {
 
     #[test]
     fn seed_ranges_include_both_ends() {
-        assert_eq!(parse_seeds("1..3"), Ok(1..4));
-        assert_eq!(parse_seeds("7"), Ok(7..8));
+        assert_eq!(parse_seeds("1..3"), Ok(1..=3));
+        assert_eq!(parse_seeds("1..=3"), Ok(1..=3));
+        assert_eq!(parse_seeds("7"), Ok(7..=7));
+        assert_eq!(parse_seeds("18446744073709551615"), Ok(u64::MAX..=u64::MAX));
         assert!(parse_seeds("3..1").is_err());
         assert!(parse_seeds("a..b").is_err());
+        assert!(parse_seeds("1..").is_err());
     }
 
     #[test]
@@ -616,7 +637,7 @@ mod tests {
             Parameter::parse("a=1,2").unwrap(),
             Parameter::parse("b=x,y").unwrap(),
         ];
-        let runs = plan(&parameters, 5..7);
+        let runs = plan(&parameters, 5..=6);
         let listed: Vec<(u64, String)> = runs.iter().map(|r| (r.seed, r.values.join(""))).collect();
         let expected = [
             (5, "1x"),
@@ -652,7 +673,7 @@ mod tests {
         // each written before the next starts, every run once in order.
         let text = include_str!("../scenarios/tcp-connection.yaml");
         let last = RUNS_PER_BATCH as u64 + 1;
-        let runs = plan(&[], 1..last + 1);
+        let runs = plan(&[], 1..=last);
         let mut batches = Vec::new();
         let emit = |rows: &[Row]| {
             batches.push(rows.iter().map(|r| (r.run, r.seed)).collect::<Vec<_>>());

@@ -5,12 +5,16 @@
 //! The value is read as YAML and put into the document's tree, so it is
 //! checked exactly like a value written in the file; an error about it
 //! names the `--set` argument instead of a line. A path must lead to an
-//! existing mapping or list item; only its last key may be new, and an
-//! unknown key is refused when the scenario is read.
+//! existing mapping or list item; only its last key may be new (an error
+//! about a missing key on the way shows how to set it whole, e.g.
+//! `a.b={c: 1}` for `a.b.c=1`), and an unknown key is refused when the
+//! scenario is read.
 
 use std::fmt;
 
 use serde_yaml::{Mapping, Value};
+
+use super::positions;
 
 /// One step of a path: a mapping key or a list index.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,6 +49,14 @@ impl Setting {
             format!("{flag} `{argument}`: expected path=value, e.g. links[0].latency=50ms")
         })?;
         let segments = parse_path(path).map_err(|why| format!("{flag} `{argument}`: {why}"))?;
+        if let Some(place) = positions::too_deep(value) {
+            // The argument is not repeated: it is thousands of brackets.
+            return Err(format!(
+                "{flag} {path}=...: at column {} of the value: {}",
+                place.column,
+                positions::nesting_limit()
+            ));
+        }
         let value = serde_yaml::from_str(value)
             .map_err(|error| format!("{flag} `{argument}`: the value is not YAML: {error}"))?;
         Ok(Setting {
@@ -64,7 +76,10 @@ impl Setting {
             .segments
             .split_last()
             .expect("a parsed path has a segment");
-        for segment in leading {
+        for (at, segment) in leading.iter().enumerate() {
+            if lacks_key(node, segment) {
+                return Err(self.missing_key(&walked, at));
+            }
             node = step_into(node, segment, &walked)?;
             walked = join(&walked, segment);
         }
@@ -79,6 +94,25 @@ impl Setting {
             (segment, _) => Err(not_a_container(&walked, segment)),
         }
         .map(|slot| *slot = self.value.clone())
+    }
+
+    /// Describes a key on the way that the scenario lacks, `at` being its
+    /// segment, and says how to add it: only the last key of a path may
+    /// be new, so the missing key is given its whole value instead.
+    ///
+    /// Keys are not created on the way: a misspelt one would then be
+    /// refused as an unknown key of the file, not of the `--set`.
+    fn missing_key(&self, walked: &str, at: usize) -> String {
+        let missing = join(walked, &self.segments[at]);
+        let rest = &self.segments[at + 1..];
+        let written_value = self.argument.split_once('=').map_or("", |(_, v)| v).trim();
+        let flag = &self.flag;
+        let example = match nest_in_mappings(rest, written_value) {
+            Some(whole) => format!(": {flag} '{missing}={whole}'"),
+            None => format!(", e.g. {flag} '{missing}=[...]'"),
+        };
+        let how = format!("only the last key of a path may be new, so set `{missing}` whole");
+        format!("no key `{missing}` in the scenario; {how}{example}")
     }
 
     /// Tells whether `path` is the set path or lies under it.
@@ -137,6 +171,26 @@ fn check_key(key: &str) -> Result<(), String> {
         Some(bad) => Err(format!("`{bad}` is not allowed in a key name")),
         None => Ok(()),
     }
+}
+
+/// Tells whether `segment` is a key that the mapping `node` lacks.
+fn lacks_key(node: &Value, segment: &Segment) -> bool {
+    match (segment, node) {
+        (Segment::Key(key), Value::Mapping(mapping)) => !mapping.contains_key(key.as_str()),
+        _ => false,
+    }
+}
+
+/// Writes `value` under the keys of `path` as YAML flow mappings, e.g.
+/// `{c: {d: 1}}` for the keys `c`, `d` and the value `1`; `None` when
+/// the path holds a list index.
+fn nest_in_mappings(path: &[Segment], value: &str) -> Option<String> {
+    path.iter()
+        .rev()
+        .try_fold(value.to_string(), |inner, segment| match segment {
+            Segment::Key(key) => Some(format!("{{{key}: {inner}}}")),
+            Segment::Index(_) => None,
+        })
 }
 
 /// Moves one segment down the tree; the key or item must exist.
@@ -251,7 +305,20 @@ mod tests {
             .unwrap()
             .apply(&mut doc)
             .unwrap_err();
-        assert_eq!(error, "no key `participants` in the scenario");
+        assert_eq!(
+            error,
+            "no key `participants` in the scenario; only the last key of a path may be new, \
+             so set `participants` whole, e.g. --set 'participants=[...]'"
+        );
+        let error = Setting::parse("tcp.limits.mss=536")
+            .unwrap()
+            .apply(&mut doc)
+            .unwrap_err();
+        assert_eq!(
+            error,
+            "no key `tcp` in the scenario; only the last key of a path may be new, \
+             so set `tcp` whole: --set 'tcp={limits: {mss: 536}}'"
+        );
         let error = Setting::parse("seed.x=1")
             .unwrap()
             .apply(&mut doc)

@@ -7,11 +7,24 @@
 //! `participants[2].smtp_server.mailboxes[0]`. A path whose value is a
 //! scalar is found at the scalar, since that is what an error is about;
 //! a mapping or list is found at its key.
+//!
+//! It also finds where a document nests lists and mappings deeper than
+//! any scenario needs, before serde_yaml reads it: libyaml's scanner,
+//! under serde_yaml, takes time growing with the square of the nesting
+//! depth (40,000 levels of `[` take seconds), so such a document is
+//! refused first, reading no further than the place it goes too deep.
 
 use std::collections::BTreeMap;
 
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+use super::error::ScenarioError;
+
+/// The most lists and mappings a scenario may hold inside one another,
+/// the document's own top mapping counting as one. The bundled
+/// scenarios need 6; serde_yaml gives up at 128 with a vaguer message.
+pub const MAX_NESTING: usize = 64;
 
 /// A line and column, both counted from one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,6 +63,68 @@ impl Positions {
             path = parent_of(path)?;
         }
     }
+}
+
+/// Returns where `text` first opens a list or mapping deeper than
+/// [`MAX_NESTING`], reading no further; `None` when it never does or
+/// stops being YAML first (that error is serde_yaml's to report).
+///
+/// Known shortcoming: yaml-rust2 reads flow lists and mappings (`[`,
+/// `{`) ahead to their end before it reports them, and gives up at 256
+/// levels; when they nest that deep the place found is that 256th
+/// level, not the first one past the limit.
+pub fn too_deep(text: &str) -> Option<Position> {
+    let mut parser = Parser::new_from_str(text);
+    let mut depth = 0usize;
+    loop {
+        match parser.next_token() {
+            Ok((Event::MappingStart(..) | Event::SequenceStart(..), mark)) => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(position_of(mark));
+                }
+            }
+            Ok((Event::MappingEnd | Event::SequenceEnd, _)) => depth = depth.saturating_sub(1),
+            Ok((Event::StreamEnd, _)) => return None,
+            Err(error) if error.info() == SCANNER_DEPTH_LIMIT => {
+                return Some(position_of(*error.marker()));
+            }
+            Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
+}
+
+/// How yaml-rust2 says flow collections nest deeper than it reads.
+const SCANNER_DEPTH_LIMIT: &str = "recursion limit exceeded";
+
+/// Converts a parser's mark (column from zero) into a position.
+fn position_of(mark: Marker) -> Position {
+    Position {
+        line: mark.line(),
+        column: mark.col() + 1,
+    }
+}
+
+/// Refuses a scenario `file` whose `text` nests deeper than
+/// [`MAX_NESTING`], naming the place.
+pub fn check_nesting(file: &str, text: &str) -> Result<(), ScenarioError> {
+    match too_deep(text) {
+        Some(position) => Err(ScenarioError::at(
+            file,
+            text,
+            Some(position),
+            None,
+            format!("{}; no scenario needs more", nesting_limit()),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Says how deep lists and mappings may nest, for errors.
+pub fn nesting_limit() -> String {
+    let limit = MAX_NESTING;
+    format!("lists and mappings may be nested at most {limit} deep (the top mapping counts as one)")
 }
 
 /// Strips the last `.key` or `[n]` of a path.
@@ -233,6 +308,33 @@ mod tests {
         assert_eq!(
             positions.find("participants[1].tags"),
             Some(Position { line: 6, column: 5 })
+        );
+    }
+
+    #[test]
+    fn nesting_too_deep_is_found_where_the_level_past_the_limit_opens() {
+        // The top mapping is level 1, so the 64th `[` opens level 65: on
+        // line 2, after `title: ` (7 columns) and 63 other `[`.
+        let deep = format!("seed: 1\ntitle: {}{}\n", "[".repeat(70), "]".repeat(70));
+        assert_eq!(
+            too_deep(&deep),
+            Some(Position {
+                line: 2,
+                column: 71
+            })
+        );
+        let limit = format!("title: {}{}\n", "[".repeat(63), "]".repeat(63));
+        assert_eq!(too_deep(&limit), None);
+        assert_eq!(too_deep(DOCUMENT), None);
+        // Past 255 open `[` the scanner stops: the 256th is at column
+        // 7 + 256.
+        let deeper = format!("title: {}{}\n", "[".repeat(300), "]".repeat(300));
+        assert_eq!(
+            too_deep(&deeper),
+            Some(Position {
+                line: 1,
+                column: 263
+            })
         );
     }
 

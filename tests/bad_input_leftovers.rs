@@ -1,0 +1,334 @@
+//! Runs the `seqsim` binary on the bad inputs that were left over after
+//! the first rounds: YAML nested absurdly deep, clap's own usage errors,
+//! seed ranges reaching the largest seed, and `--set` paths through keys
+//! the scenario does not have. Each must give a clear error naming the
+//! place, and exit status 2, quickly; the places and values expected are
+//! counted by hand from the input each test writes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+const SCENARIO: &str = "scenarios/smtp-send.yaml";
+
+/// Far above the tenth of a second these take, far below the minutes a
+/// debug build took before (the time grew with the square of the depth).
+const QUICK: Duration = Duration::from_secs(5);
+
+/// Runs the binary with `args` from the repository root.
+fn seqsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_seqsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+/// Runs the binary and tells how long it took.
+fn timed(args: &[&str]) -> (Output, Duration) {
+    let start = Instant::now();
+    let output = seqsim(args);
+    (output, start.elapsed())
+}
+
+/// Writes `text` to a file in `dir` and returns its path as a string.
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path: PathBuf = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// The standard error of a run that refused its input: status 2, no
+/// panic, nothing on stdout.
+fn refusal(output: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert!(output.stdout.is_empty(), "nothing goes to stdout");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+/// The first line of a refusal.
+fn first_line(output: &Output) -> String {
+    refusal(output)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// What the nesting check says after the place.
+const TOO_DEEP: &str = "lists and mappings may be nested at most 64 deep \
+                        (the top mapping counts as one); no scenario needs more";
+
+#[test]
+fn flow_lists_nested_100_000_deep_are_refused_quickly() {
+    let dir = tempfile::tempdir().unwrap();
+    let depth = 100_000;
+    let text = format!("title: {}{}\n", "[".repeat(depth), "]".repeat(depth));
+    let file = write(dir.path(), "deep.yaml", &text);
+    let (output, took) = timed(&["run", &file]);
+    // The YAML reader stops at the 256th open `[`; `title: ` takes
+    // columns 1 to 7, so it stands at column 7 + 256.
+    assert_eq!(
+        first_line(&output),
+        format!("seqsim: error: {file}:1:263: {TOO_DEEP}")
+    );
+    assert!(took < QUICK, "took {took:?}");
+}
+
+#[test]
+fn block_lists_nested_100_000_deep_are_refused_at_level_65() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("title: x\nparticipants:\n{}x\n", "- ".repeat(100_000));
+    let file = write(dir.path(), "deep.yaml", &text);
+    let (output, took) = timed(&["check", &file]);
+    // Level 1 is the top mapping, level 2 the list at column 1 of line
+    // 3, and each `- ` opens one more two columns on: level 65 opens at
+    // column 1 + 2 * 63.
+    assert_eq!(
+        first_line(&output),
+        format!("seqsim: error: {file}:3:127: {TOO_DEEP}")
+    );
+    assert!(took < QUICK, "took {took:?}");
+}
+
+#[test]
+fn nesting_up_to_the_limit_gets_the_usual_error() {
+    let dir = tempfile::tempdir().unwrap();
+    // The top mapping and 63 lists: 64 levels, allowed; the title must
+    // still be text, which serde reports at the first `[`, column 8.
+    let text = format!("title: {}{}\n", "[".repeat(63), "]".repeat(63));
+    let file = write(dir.path(), "deep.yaml", &text);
+    assert_eq!(
+        first_line(&seqsim(&["run", &file])),
+        format!("seqsim: error: {file}:1:8: at `title`: invalid type: sequence, expected a string")
+    );
+}
+
+#[test]
+fn a_deeply_nested_file_is_refused_by_sweep_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("title: {}{}\n", "{a: ".repeat(70), "}".repeat(70));
+    let file = write(dir.path(), "deep.yaml", &text);
+    let (output, took) = timed(&["sweep", &file, "--seeds", "1..2"]);
+    // Each `{a: ` is four columns after the seven of `title: `; the
+    // 64th `{`, level 65, starts at column 8 + 4 * 63.
+    assert_eq!(
+        first_line(&output),
+        format!("seqsim: error: {file}:1:260: {TOO_DEEP}")
+    );
+    assert!(took < QUICK, "took {took:?}");
+}
+
+#[test]
+fn a_deeply_nested_set_value_is_refused_without_repeating_it() {
+    let depth = 60_000;
+    let argument = format!("title={}{}", "[".repeat(depth), "]".repeat(depth));
+    let (output, took) = timed(&["run", SCENARIO, "--set", &argument]);
+    // The value itself is read on its own: its 256th `[` is column 256.
+    assert_eq!(
+        refusal(&output),
+        "seqsim: error: --set title=...: at column 256 of the value: lists and mappings \
+         may be nested at most 64 deep (the top mapping counts as one)\n"
+    );
+    assert!(took < QUICK, "took {took:?}");
+}
+
+#[test]
+fn a_negative_seed_is_refused_with_the_range_a_seed_has() {
+    // 2^64 - 1 is the largest u64.
+    let range = "a seed is a whole number from 0 to 18446744073709551615";
+    for (args, flag, value) in [
+        (vec!["run", SCENARIO, "--seed", "-1"], "--seed <SEED>", "-1"),
+        (
+            vec!["check", SCENARIO, "--seed", "1.5"],
+            "--seed <SEED>",
+            "1.5",
+        ),
+        (
+            vec!["run", SCENARIO, "--seed", "18446744073709551616"],
+            "--seed <SEED>",
+            "18446744073709551616",
+        ),
+        (
+            vec!["diff", SCENARIO, "--seed-b", "-7"],
+            "--seed-b <SEED_B>",
+            "-7",
+        ),
+    ] {
+        assert_eq!(
+            first_line(&seqsim(&args)),
+            format!("seqsim: error: invalid value '{value}' for '{flag}': {range}"),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn the_largest_seed_is_accepted() {
+    let output = seqsim(&["check", SCENARIO, "--seed", "18446744073709551615"]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+}
+
+#[test]
+fn usage_errors_carry_the_same_prefix_and_clap_tips() {
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["run", SCENARIO, "--bogus"],
+            "unexpected argument '--bogus' found",
+        ),
+        (
+            &["run", SCENARIO, "--sed", "3"],
+            "unexpected argument '--sed' found",
+        ),
+        (
+            &["run", SCENARIO, "--seed"],
+            "a value is required for '--seed <SEED>' but none was supplied",
+        ),
+        (
+            &["run", SCENARIO, "--width", "-5"],
+            "invalid value '-5' for '--width <WIDTH>': -5 is not in 40..=1000",
+        ),
+        (&["runn"], "unrecognized subcommand 'runn'"),
+        (&[], "a command is required"),
+    ];
+    for (args, message) in cases {
+        assert_eq!(
+            first_line(&seqsim(args)),
+            format!("seqsim: error: {message}"),
+            "{args:?}"
+        );
+    }
+    let typo = refusal(&seqsim(&["run", SCENARIO, "--sed", "3"]));
+    assert!(
+        typo.contains("tip: a similar argument exists: '--seed'"),
+        "{typo}"
+    );
+    let bare = refusal(&seqsim(&[]));
+    assert!(bare.contains("\nUsage: seqsim <COMMAND>\n"), "{bare}");
+}
+
+#[test]
+fn help_and_version_still_go_to_stdout_with_status_zero() {
+    for args in [["--version"], ["--help"]] {
+        let output = seqsim(&args);
+        assert_eq!(output.status.code(), Some(0), "{args:?}");
+        assert!(output.stderr.is_empty(), "{args:?}");
+    }
+    let version = String::from_utf8(seqsim(&["--version"]).stdout).unwrap();
+    assert_eq!(version, format!("seqsim {}\n", env!("CARGO_PKG_VERSION")));
+}
+
+/// Runs a sweep of the TCP scenario on one thread and returns its rows.
+fn sweep_rows(seeds: &str) -> Vec<String> {
+    let output = seqsim(&[
+        "sweep",
+        "scenarios/tcp-connection.yaml",
+        "--seeds",
+        seeds,
+        "--threads",
+        "1",
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    stdout.lines().skip(1).map(str::to_string).collect()
+}
+
+/// The seed column of CSV rows.
+fn seeds_of(rows: &[String]) -> Vec<String> {
+    rows.iter()
+        .map(|row| row.split(',').nth(1).unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_seed_range_can_end_at_the_largest_seed() {
+    // 2^64 - 1 = 18446744073709551615; the range holds six seeds.
+    let rows = sweep_rows("18446744073709551610..18446744073709551615");
+    let expected: Vec<String> = (0..6).map(|i| format!("1844674407370955161{i}")).collect();
+    assert_eq!(seeds_of(&rows), expected);
+    assert_eq!(
+        seeds_of(&sweep_rows("18446744073709551615")),
+        ["18446744073709551615"]
+    );
+    assert_eq!(seeds_of(&sweep_rows("1..=3")), ["1", "2", "3"]);
+}
+
+#[test]
+fn empty_reversed_and_unreachable_seed_ranges_are_explained() {
+    let expected_range = "a whole number from 0 to 18446744073709551615";
+    let cases = [
+        (
+            "5..3",
+            "--seeds 5..3: the range is empty: the last seed, 3, is below the first, 5 \
+             (write 3..5 to run them all)"
+                .to_string(),
+        ),
+        (
+            "5..",
+            "--seeds 5..: the last seed is missing; expected A..B, e.g. 1..1000".to_string(),
+        ),
+        (
+            "-1..2",
+            format!("--seeds -1..2: `-1` is not {expected_range}; expected A..B, e.g. 1..1000"),
+        ),
+        (
+            "1..18446744073709551616",
+            format!(
+                "--seeds 1..18446744073709551616: `18446744073709551616` is not \
+                 {expected_range}; expected A..B, e.g. 1..1000"
+            ),
+        ),
+        (
+            // 2^64 seeds: more than a sweep may run, not an overflow.
+            "0..18446744073709551615",
+            "the sweep has more than 100000000 runs; split it into smaller ones".to_string(),
+        ),
+    ];
+    for (seeds, message) in cases {
+        let output = seqsim(&["sweep", "scenarios/tcp-connection.yaml", "--seeds", seeds]);
+        assert_eq!(refusal(&output), format!("seqsim: error: {message}\n"));
+    }
+}
+
+#[test]
+fn a_set_through_a_missing_mapping_says_how_to_write_it() {
+    // The sender, participants[0] of smtp-send.yaml, has no `tcp` key.
+    let output = seqsim(&[
+        "check",
+        SCENARIO,
+        "--set",
+        "participants[0].tcp.max_retransmissions=2",
+    ]);
+    assert_eq!(
+        refusal(&output),
+        "seqsim: error: --set participants[0].tcp.max_retransmissions=2: no key \
+         `participants[0].tcp` in the scenario; only the last key of a path may be new, \
+         so set `participants[0].tcp` whole: \
+         --set 'participants[0].tcp={max_retransmissions: 2}'\n"
+    );
+    let deeper = seqsim(&[
+        "diff",
+        SCENARIO,
+        "--set-a",
+        "participants[0].tcp.a.b=[x, y]",
+    ]);
+    assert_eq!(
+        first_line(&deeper),
+        "seqsim: error: --set-a participants[0].tcp.a.b=[x, y]: no key `participants[0].tcp` \
+         in the scenario; only the last key of a path may be new, so set \
+         `participants[0].tcp` whole: --set-a 'participants[0].tcp={a: {b: [x, y]}}'"
+    );
+}
+
+#[test]
+fn the_way_the_error_shows_works() {
+    let output = seqsim(&[
+        "check",
+        SCENARIO,
+        "--set",
+        "participants[0].tcp={max_retransmissions: 2}",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+}
