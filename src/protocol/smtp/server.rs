@@ -430,7 +430,7 @@ impl Session {
         if self.impose(settings, calls, ReplyPoint::Vrfy) {
             return;
         }
-        let local = argument.split('@').next().unwrap_or(argument);
+        let local = local_part_of(argument);
         if settings.holds_mailbox(local) {
             self.reply(calls, 250, "OK");
         } else {
@@ -551,6 +551,13 @@ impl Session {
     fn reply(&self, calls: &mut HostCalls, code: u16, text: &str) {
         calls.send(self.conn, Reply::encode(code, text));
     }
+}
+
+/// Returns what comes before the first `@` of a VRFY argument, all of
+/// it when it has none; `@` is ASCII, so a byte search finds it.
+fn local_part_of(argument: &str) -> &str {
+    let at = argument.bytes().position(|b| b == b'@');
+    at.map_or(argument, |at| &argument[..at])
 }
 
 /// Words an imposed reply that gives no text of its own.
