@@ -386,6 +386,11 @@ impl LineReader {
         self.read = 0;
     }
 
+    /// Returns how many received bytes have not been handed out yet.
+    pub fn unread_len(&self) -> usize {
+        self.pending.len() - self.read
+    }
+
     /// Returns the next complete line without its CRLF, if one has arrived.
     pub fn next_line(&mut self) -> Option<String> {
         self.next_line_text().map(Cow::into_owned)
@@ -592,6 +597,17 @@ mod tests {
         reader.push(b" ahead\r\n");
         assert_eq!(reader.next_line_text().as_deref(), Some("354 Go ahead"));
         assert_eq!(reader.next_line_text(), None);
+    }
+
+    #[test]
+    fn line_reader_counts_the_bytes_not_yet_handed_out() {
+        let mut reader = LineReader::default();
+        reader.push(b"HELO a\r\nVR");
+        assert_eq!(reader.unread_len(), 10);
+        reader.next_line_text();
+        assert_eq!(reader.unread_len(), 2);
+        reader.push(b"FY b\r\n");
+        assert_eq!(reader.unread_len(), 8);
     }
 
     #[test]
