@@ -381,9 +381,12 @@ impl Message {
 
 /// The names written so far in one message, as far as compression needs
 /// them: the endings a later name may point at, kept without allocating.
+///
+/// The endings are options so that the empty table is all zero bytes,
+/// which is cheap to set up once per message.
 #[derive(Debug)]
 struct NameCompression<'a> {
-    endings: [&'a str; POINTER_TARGETS_LIMIT],
+    endings: [Option<&'a str>; POINTER_TARGETS_LIMIT],
     remembered: usize,
     compressed_names: usize,
 }
@@ -392,7 +395,7 @@ impl<'a> NameCompression<'a> {
     /// Starts a message with no name written.
     fn new() -> NameCompression<'a> {
         NameCompression {
-            endings: [""; POINTER_TARGETS_LIMIT],
+            endings: [None; POINTER_TARGETS_LIMIT],
             remembered: 0,
             compressed_names: 0,
         }
@@ -423,7 +426,7 @@ impl<'a> NameCompression<'a> {
         }
         for start in label_starts(text) {
             let ending = &text[start..];
-            if compress && self.endings[..self.remembered].contains(&ending) {
+            if compress && self.endings[..self.remembered].contains(&Some(ending)) {
                 return start + POINTER_OCTETS;
             }
             self.remember(ending);
@@ -434,7 +437,7 @@ impl<'a> NameCompression<'a> {
     /// Remembers an ending written in full, while the encoder would.
     fn remember(&mut self, ending: &'a str) {
         if self.remembered < POINTER_TARGETS_LIMIT {
-            self.endings[self.remembered] = ending;
+            self.endings[self.remembered] = Some(ending);
             self.remembered += 1;
         }
     }
@@ -446,9 +449,11 @@ fn labels_octets(text: &str) -> usize {
     if text.is_empty() { 0 } else { text.len() + 1 }
 }
 
-/// Returns where each label of a name's text starts.
+/// Returns where each label of a name's text starts, finding the dots
+/// by a byte search.
 fn label_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
-    let after_dots = text.match_indices('.').map(|(dot, _)| dot + 1);
+    let dots = text.bytes().enumerate().filter(|&(_, byte)| byte == b'.');
+    let after_dots = dots.map(|(dot, _)| dot + 1);
     let first = (!text.is_empty()).then_some(0);
     first.into_iter().chain(after_dots)
 }

@@ -20,8 +20,7 @@ pub struct Address {
 impl Address {
     /// Parses `local@domain`, e.g. `luke@sender.com`.
     pub fn parse(text: &str) -> Result<Address, String> {
-        let (local, domain) = text
-            .rsplit_once('@')
+        let (local, domain) = split_at_last_at_sign(text)
             .ok_or_else(|| format!("`{text}` is not a mail address (no `@`)"))?;
         check_local_part(local).map_err(|why| format!("`{text}` is not a mail address: {why}"))?;
         let domain = crate::wire::dns::Name::parse(domain)
@@ -33,13 +32,20 @@ impl Address {
     }
 }
 
+/// Splits `local@domain` at its last `@`, by a byte search: `@` is
+/// ASCII, so no character is decoded to find it.
+fn split_at_last_at_sign(text: &str) -> Option<(&str, &str)> {
+    let at = text.bytes().rposition(|b| b == b'@')?;
+    Some((&text[..at], &text[at + 1..]))
+}
+
 /// Checks a dot-atom local part (RFC 5322 §3.2.3 atext).
 fn check_local_part(local: &str) -> Result<(), String> {
     const SPECIALS: &str = "!#$%&'*+-/=?^_`{|}~";
     if local.is_empty() || local.len() > 64 {
         return Err("the local part must have 1 to 64 characters".to_string());
     }
-    if local.split('.').any(str::is_empty) {
+    if local.as_bytes().split(|&b| b == b'.').any(<[u8]>::is_empty) {
         return Err("the local part has an empty dot-separated piece".to_string());
     }
     let allowed = |c: char| c.is_ascii_alphanumeric() || c == '.' || SPECIALS.contains(c);
@@ -94,9 +100,7 @@ impl<'a> Path<'a> {
     /// Reads a path after `FROM:` or `TO:`, with or without brackets.
     fn parse(text: &'a str) -> Path<'a> {
         let text = text.trim();
-        let text = text
-            .split_once(' ')
-            .map_or(text, |(path, _parameters)| path);
+        let (text, _parameters) = split_at_first_space(text);
         match text
             .strip_prefix('<')
             .and_then(|rest| rest.strip_suffix('>'))
@@ -169,7 +173,7 @@ pub enum Command<'a> {
 impl<'a> Command<'a> {
     /// Reads a command line (without its CRLF); verbs are case-insensitive.
     pub fn parse(line: &'a str) -> Command<'a> {
-        let (verb, argument) = line.split_once(' ').unwrap_or((line, ""));
+        let (verb, argument) = split_at_first_space(line);
         let argument = argument.trim();
         match four_letters_in_capitals(verb).as_ref() {
             Some(b"HELO") => Command::Helo(Cow::Borrowed(argument)),
@@ -225,6 +229,16 @@ impl<'a> Command<'a> {
             Command::Quit => ("QUIT", plain("")),
             Command::Unknown(line) => ("", plain(line)),
         }
+    }
+}
+
+/// Splits `text` at its first space into what comes before and after
+/// it (`text` and nothing when there is none), by a byte search: a
+/// space is ASCII, so no character is decoded to find it.
+fn split_at_first_space(text: &str) -> (&str, &str) {
+    match text.bytes().position(|b| b == b' ') {
+        Some(space) => (&text[..space], &text[space + 1..]),
+        None => (text, ""),
     }
 }
 
@@ -372,6 +386,11 @@ impl LineReader {
         self.read = 0;
     }
 
+    /// Returns how many received bytes have not been handed out yet.
+    pub fn unread_len(&self) -> usize {
+        self.pending.len() - self.read
+    }
+
     /// Returns the next complete line without its CRLF, if one has arrived.
     pub fn next_line(&mut self) -> Option<String> {
         self.next_line_text().map(Cow::into_owned)
@@ -418,14 +437,17 @@ fn crlf_position(bytes: &[u8]) -> Option<usize> {
 /// `text` holds lines ended by CRLF; the result is ready to follow DATA,
 /// to be ended by `.` CRLF.
 pub fn dot_stuff(text: &str) -> String {
+    let bytes = text.as_bytes();
     let mut stuffed = String::with_capacity(text.len() + 8);
     let mut copied = 0;
-    for (dot, _) in text.match_indices('.') {
-        if dot == 0 || text[..dot].ends_with("\r\n") {
-            stuffed.push_str(&text[copied..dot]);
+    let mut line = Some(0);
+    while let Some(start) = line {
+        if bytes.get(start) == Some(&b'.') {
+            stuffed.push_str(&text[copied..start]);
             stuffed.push('.');
-            copied = dot;
+            copied = start;
         }
+        line = crlf_position(&bytes[start..]).map(|cr| start + cr + 2);
     }
     stuffed.push_str(&text[copied..]);
     stuffed
@@ -575,6 +597,17 @@ mod tests {
         reader.push(b" ahead\r\n");
         assert_eq!(reader.next_line_text().as_deref(), Some("354 Go ahead"));
         assert_eq!(reader.next_line_text(), None);
+    }
+
+    #[test]
+    fn line_reader_counts_the_bytes_not_yet_handed_out() {
+        let mut reader = LineReader::default();
+        reader.push(b"HELO a\r\nVR");
+        assert_eq!(reader.unread_len(), 10);
+        reader.next_line_text();
+        assert_eq!(reader.unread_len(), 2);
+        reader.push(b"FY b\r\n");
+        assert_eq!(reader.unread_len(), 8);
     }
 
     #[test]

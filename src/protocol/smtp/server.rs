@@ -250,6 +250,8 @@ impl Server {
             return;
         };
         connection.reader.push(bytes);
+        let unread = connection.reader.unread_len();
+        connection.session.make_room_for_message(unread);
         connection.handle_ready_lines(&self.settings, calls);
     }
 
@@ -430,7 +432,7 @@ impl Session {
         if self.impose(settings, calls, ReplyPoint::Vrfy) {
             return;
         }
-        let local = argument.split('@').next().unwrap_or(argument);
+        let local = local_part_of(argument);
         if settings.holds_mailbox(local) {
             self.reply(calls, 250, "OK");
         } else {
@@ -487,6 +489,15 @@ impl Session {
         self.reply(calls, 354, "Enter e-mail");
     }
 
+    /// Makes room for `bytes` more octets of message while receiving
+    /// one: a message mostly arrives in one segment, so its text then
+    /// grows once instead of line by line.
+    fn make_room_for_message(&mut self, bytes: usize) {
+        if self.phase == Phase::ReceivingData {
+            self.content.reserve(bytes);
+        }
+    }
+
     /// Collects one message line, or stores the mail at the lone dot.
     fn on_data_line(&mut self, settings: &Settings, calls: &mut HostCalls, line: &str) {
         if line == "." {
@@ -506,13 +517,12 @@ impl Session {
         }
         let from = self.sender.take().unwrap_or_default();
         let content = std::mem::take(&mut self.content);
-        for recipient in std::mem::take(&mut self.recipients) {
-            let mailbox = recipient.local.to_ascii_lowercase();
-            calls.record(Outcome::Stored {
-                mailbox,
-                from: from.clone(),
-                content: content.clone(),
-            });
+        let mut recipients = std::mem::take(&mut self.recipients);
+        if let Some(last) = recipients.pop() {
+            for recipient in recipients {
+                calls.record(stored(recipient, from.clone(), content.clone()));
+            }
+            calls.record(stored(last, from, content));
         }
         self.reply(calls, 250, "OK Mail accepted");
     }
@@ -551,6 +561,25 @@ impl Session {
     fn reply(&self, calls: &mut HostCalls, code: u16, text: &str) {
         calls.send(self.conn, Reply::encode(code, text));
     }
+}
+
+/// Returns the outcome of storing a mail for one recipient: the mailbox
+/// is its local part folded to lower case, in the address's own buffer.
+fn stored(recipient: Address, from: String, content: String) -> Outcome {
+    let mut mailbox = recipient.local;
+    mailbox.make_ascii_lowercase();
+    Outcome::Stored {
+        mailbox,
+        from,
+        content,
+    }
+}
+
+/// Returns what comes before the first `@` of a VRFY argument, all of
+/// it when it has none; `@` is ASCII, so a byte search finds it.
+fn local_part_of(argument: &str) -> &str {
+    let at = argument.bytes().position(|b| b == b'@');
+    at.map_or(argument, |at| &argument[..at])
 }
 
 /// Words an imposed reply that gives no text of its own.
