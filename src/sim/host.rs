@@ -333,11 +333,23 @@ impl Host {
             if socket.is_some_and(|socket| socket.connection.has_segment_due()) {
                 self.transmit(now, slot);
             }
-            self.with_connection(slot, Connection::release_spare_capacity);
             self.forget_if_closed(slot);
             self.park_if_time_wait(slot);
+            self.release_if_time_wait(slot);
         }
         self.touched.give_back(touched);
+    }
+
+    /// Gives back the spare memory of a connection left in TIME-WAIT in
+    /// its slot, because it could not be parked; one parked is dropped
+    /// whole, and one in any other state still uses its queues.
+    fn release_if_time_wait(&mut self, slot: usize) {
+        let Some(socket) = self.sockets.get_mut(slot) else {
+            return;
+        };
+        if socket.connection.state() == tcp::State::TimeWait {
+            socket.connection.release_spare_capacity();
+        }
     }
 
     /// Hands over the ends of the connections forgotten since the last
