@@ -31,6 +31,7 @@
 //! Not modelled: IP fragmentation, ICMP (a datagram to a closed UDP port
 //! is dropped silently), more than one address per host.
 
+mod app_timers;
 mod sockets;
 mod time_wait;
 mod timers;
@@ -45,7 +46,7 @@ use crate::protocol::dns::{
     self as dns_model, OutgoingQuery, QueryExpiry, Resolver, ResolverConfig,
 };
 use crate::protocol::host_api::{
-    ConnId, HostCalls, Note, Notice, Outcome, QueryId, Request, ResolveError, TimerId,
+    ConnId, HostCalls, Note, Notice, Outcome, QueryId, Request, ResolveError,
 };
 use crate::protocol::smtp;
 use crate::protocol::tcp::{self, Connection, Event};
@@ -55,6 +56,7 @@ use crate::time::{SimDuration, SimTime};
 use crate::trace::LifelineEventKind;
 use crate::wire::dns;
 use crate::wire::tcp::{Control, Segment, SeqNumber};
+use app_timers::AppTimers;
 use sockets::{Socket, Sockets};
 use time_wait::{EndsKey, Parked, TimeWaitTable};
 use timers::ConnectionTimers;
@@ -172,7 +174,7 @@ pub struct Host {
     time_wait: TimeWaitTable,
     resolver: Option<Resolver>,
     queries: BTreeMap<QueryId, usize>,
-    app_timers: BTreeMap<(SimTime, TimerId), usize>,
+    app_timers: AppTimers,
     next_port_offset: u32,
     script_random: Option<ChaCha20Rng>,
     calls: HostCalls,
@@ -259,7 +261,7 @@ impl Host {
             time_wait: TimeWaitTable::default(),
             resolver,
             queries: BTreeMap::new(),
-            app_timers: BTreeMap::new(),
+            app_timers: AppTimers::default(),
             next_port_offset: port_random.next_u32(),
             script_random: None,
             calls: HostCalls::default(),
@@ -331,11 +333,23 @@ impl Host {
             if socket.is_some_and(|socket| socket.connection.has_segment_due()) {
                 self.transmit(now, slot);
             }
-            self.with_connection(slot, Connection::release_spare_capacity);
             self.forget_if_closed(slot);
             self.park_if_time_wait(slot);
+            self.release_if_time_wait(slot);
         }
         self.touched.give_back(touched);
+    }
+
+    /// Gives back the spare memory of a connection left in TIME-WAIT in
+    /// its slot, because it could not be parked; one parked is dropped
+    /// whole, and one in any other state still uses its queues.
+    fn release_if_time_wait(&mut self, slot: usize) {
+        let Some(socket) = self.sockets.get_mut(slot) else {
+            return;
+        };
+        if socket.connection.state() == tcp::State::TimeWait {
+            socket.connection.release_spare_capacity();
+        }
     }
 
     /// Hands over the ends of the connections forgotten since the last
@@ -546,11 +560,7 @@ impl Host {
 
     /// Fires the application timers that are due at `now`, earliest first.
     fn wake_apps(&mut self, now: SimTime) {
-        while let Some((&(at, timer), &app)) = self.app_timers.first_key_value() {
-            if at > now {
-                return;
-            }
-            self.app_timers.remove(&(at, timer));
+        while let Some((timer, app)) = self.app_timers.take_due(now) {
             self.notify(now, app, Notice::Timer(timer));
         }
     }
@@ -579,7 +589,7 @@ impl Host {
         let connections = self.connection_timers.next_deadline(&mut self.sockets);
         let parked = self.time_wait.next_deadline();
         let resolver = self.resolver.as_ref().and_then(Resolver::poll_timeout);
-        let apps = self.app_timers.keys().next().map(|(at, _)| *at);
+        let apps = self.app_timers.next_deadline();
         earliest(earliest(connections, parked), earliest(resolver, apps))
     }
 
@@ -825,9 +835,9 @@ impl Host {
             Request::Record(outcome) => self.reports.push(Report { at: now, outcome }),
             Request::Note(note) => self.notes.push(StampedNote { at: now, note }),
             Request::SetTimer { timer, after } => {
-                self.app_timers.insert((now + after, timer), app);
+                self.app_timers.set(now + after, timer, app);
             }
-            Request::CancelTimer { timer } => self.app_timers.retain(|&(_, set), _| set != timer),
+            Request::CancelTimer { timer } => self.app_timers.cancel(timer),
         }
     }
 
