@@ -428,8 +428,12 @@ impl<'a> World<'a> {
     /// Lets the recorder forget the connections `host` closed, as far as
     /// their other ends allow.
     fn forget_closed(&mut self, host: usize) {
-        let address = self.scenario.participants.address(host);
         let mut closed = self.hosts[host].take_closed();
+        if closed.is_empty() {
+            self.hosts[host].give_back_closed(closed);
+            return;
+        }
+        let address = self.scenario.participants.address(host);
         for ends in closed.drain(..) {
             let peer_ends = Ends {
                 local_port: ends.remote_port,
