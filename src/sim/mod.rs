@@ -80,9 +80,11 @@ enum Event {
     /// The start time of the client of a population's copy has come;
     /// `number` is the insertion number kept for the next copy's start.
     CopyStart { host: usize, number: u64 },
-    /// A packet reaches a host; `message` is its index in the trace.
+    /// A packet from host `sender` reaches a host; `message` is its
+    /// index in the trace.
     Arrive {
         host: usize,
+        sender: usize,
         packet: Packet,
         message: usize,
     },
@@ -426,8 +428,12 @@ impl<'a> World<'a> {
     /// Lets the recorder forget the connections `host` closed, as far as
     /// their other ends allow.
     fn forget_closed(&mut self, host: usize) {
-        let address = self.scenario.participants.address(host);
         let mut closed = self.hosts[host].take_closed();
+        if closed.is_empty() {
+            self.hosts[host].give_back_closed(closed);
+            return;
+        }
+        let address = self.scenario.participants.address(host);
         for ends in closed.drain(..) {
             let peer_ends = Ends {
                 local_port: ends.remote_port,
@@ -499,11 +505,11 @@ impl<'a> World<'a> {
             }
             Event::Arrive {
                 host,
+                sender,
                 packet,
                 message,
             } => {
-                let sender = self.scenario.participants.index_at(packet.src);
-                self.reacting_to = sender.map(|sender| (message, sender));
+                self.reacting_to = Some((message, sender));
                 self.build_copy(host);
                 self.hosts[host].receive(now, packet);
                 host
@@ -613,7 +619,7 @@ impl<'a> World<'a> {
         let (arrival, verdict) = self.passage(now, from, target, &message);
         let copy =
             (verdict == Verdict::Duplicate).then(|| (message.clone(), outgoing.packet.clone()));
-        self.keep(&mut message, arrival, target, outgoing.packet);
+        self.keep(&mut message, arrival, (from, target), outgoing.packet);
         // Handed over here, not in a function taking it by value: in a
         // counting run that move cost a 400-octet copy per message.
         if self.recorder.detail() == Detail::Full {
@@ -643,7 +649,7 @@ impl<'a> World<'a> {
             Some(to) => self.carry(now, from, to, &copy, SimDuration::ZERO),
             None => Err(no_host_at(copy.dst_address)),
         };
-        self.keep(&mut copy, arrival, target, packet);
+        self.keep(&mut copy, arrival, (from, target), packet);
         if self.recorder.detail() == Detail::Full {
             self.sink.take_message(copy);
         } else {
@@ -749,7 +755,7 @@ impl<'a> World<'a> {
         &mut self,
         message: &mut Message,
         arrival: Result<SimTime, Loss>,
-        target: Option<usize>,
+        (sender, target): (usize, Option<usize>),
         packet: Packet,
     ) {
         let index = message.index;
@@ -762,6 +768,7 @@ impl<'a> World<'a> {
         if let (Some(to), Some(at)) = (target, arrives) {
             let arrive = Event::Arrive {
                 host: to,
+                sender,
                 packet,
                 message: index,
             };

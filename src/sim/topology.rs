@@ -36,6 +36,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::ops::Range;
 
 use petgraph::graph::{NodeIndex, UnGraph};
 use rand_chacha::ChaCha20Rng;
@@ -104,6 +105,9 @@ struct Link {
     /// The population end of a link that joins one: each of its copies
     /// has a link of its own, whose state is kept apart.
     copied_end: Option<usize>,
+    /// Whether crossing it draws random numbers or queues packets
+    /// (see [`LinkSpec::keeps_state`]).
+    keeps_state: bool,
     state: LinkState,
 }
 
@@ -134,11 +138,12 @@ pub struct Topology {
     links: Vec<Link>,
     copy_links: BTreeMap<(usize, usize), LinkState>,
     copied: Vec<bool>,
-    hops: Vec<Hop>,
-    /// The links of the path between two written participants, or none
-    /// when no path joins them, worked out the first time a packet
-    /// goes that way; only looked up, never walked.
-    site_paths: FxHashMap<(usize, usize), Option<Box<[usize]>>>,
+    /// The links of every path worked out, one path after another.
+    path_links: Vec<usize>,
+    /// Where in `path_links` the path between two written participants
+    /// lies, or none when no path joins them, worked out the first time
+    /// a packet goes that way; only looked up, never walked.
+    site_paths: FxHashMap<(usize, usize), Option<Range<usize>>>,
     weighs_packets: bool,
     trees: Vec<Option<Tree>>,
     participants: Participants,
@@ -148,6 +153,10 @@ pub struct Topology {
 /// The lowest-latency ways toward one written participant: for each
 /// written participant, the link to take and the one it leads to.
 type Tree = Vec<Option<(usize, usize)>>;
+
+/// The two ends of a packet's way, each as its written participant and,
+/// for a population's copy, the copy's host.
+type Ends = ((usize, Option<usize>), (usize, Option<usize>));
 
 /// One link crossed by a packet: its index, and the copy whose own link
 /// it is when it joins a population.
@@ -177,6 +186,7 @@ impl Topology {
                 Link {
                     spec: spec.clone(),
                     copied_end,
+                    keeps_state: spec.keeps_state(),
                     state: LinkState::default(),
                 }
             })
@@ -191,7 +201,7 @@ impl Topology {
             links,
             copy_links: BTreeMap::new(),
             copied,
-            hops: Vec::new(),
+            path_links: Vec::new(),
             site_paths: FxHashMap::default(),
             weighs_packets,
             trees: (0..written).map(|_| None).collect(),
@@ -243,11 +253,12 @@ impl Topology {
     /// Returns the ends of every link on the path from `from` to `to`,
     /// as hosts.
     pub fn path_ends(&mut self, from: usize, to: usize) -> Vec<(usize, usize)> {
-        if !self.route(from, to) {
+        let ends = (self.site_of(from), self.site_of(to));
+        let Some(path) = self.path(ends, from == to) else {
             return Vec::new();
-        }
-        let ends = self.hops.iter().map(|hop| self.hop_ends(*hop));
-        ends.collect()
+        };
+        let hops = path.map(|position| self.hop(self.path_links[position], ends));
+        hops.map(|hop| self.hop_ends(hop)).collect()
     }
 
     /// Returns the hosts a hop joins: the copy for a population's end.
@@ -270,7 +281,8 @@ impl Topology {
         now: SimTime,
         octets: usize,
     ) -> Result<SimTime, Loss> {
-        if !self.route(from, to) {
+        let ends = (self.site_of(from), self.site_of(to));
+        let Some(path) = self.path(ends, from == to) else {
             return Err(Loss {
                 cause: LossCause::NoRoute,
                 detail: format!(
@@ -281,14 +293,14 @@ impl Topology {
             });
         };
         let mut at = now;
-        let mut here = from;
-        for index in 0..self.hops.len() {
-            let hop = self.hops[index];
-            let (a, b) = self.hop_ends(hop);
-            let direction = usize::from(a != here);
+        let mut here = ends.0.0;
+        for position in path {
+            let hop = self.hop(self.path_links[position], ends);
+            let spec = &self.links[hop.link].spec;
+            let direction = usize::from(spec.a != here);
+            here = if direction == 0 { spec.b } else { spec.a };
             let crossing = self.cross(hop, direction, at, octets);
-            at = crossing.map_err(|cause| self.loss_on(cause, (a, b)))?;
-            here = if direction == 0 { b } else { a };
+            at = crossing.map_err(|cause| self.loss_on(cause, self.hop_ends(hop)))?;
         }
         Ok(at)
     }
@@ -302,17 +314,26 @@ impl Topology {
         at: SimTime,
         octets: usize,
     ) -> Result<SimTime, LossCause> {
-        let spec = self.links[hop.link].spec.directions[direction].clone();
-        let mut fresh = LinkState::default();
+        if let Some(copy) = hop.copy {
+            if !self.links[hop.link].keeps_state {
+                let spec = &self.links[hop.link].spec.directions[direction];
+                return Ok(at + spec.latency);
+            }
+            self.make_copy_state(hop, copy);
+        }
+        let link = &mut self.links[hop.link];
+        let spec = &link.spec.directions[direction];
         let state = match hop.copy {
-            None => &mut self.links[hop.link].state,
-            Some(copy) if self.links[hop.link].spec.keeps_state() => self.copy_state(hop, copy),
-            Some(_) => &mut fresh,
+            None => &mut link.state,
+            Some(copy) => self
+                .copy_links
+                .get_mut(&(hop.link, copy))
+                .expect("the copy's link state was made"),
         };
         let arrival = state
-            .cross(at, &spec, direction, octets)
+            .cross(at, spec, direction, octets)
             .ok_or(LossCause::QueueFull)?;
-        if state.loses_packet(&spec) {
+        if state.loses_packet(spec) {
             return Err(LossCause::LinkLoss);
         }
         Ok(arrival)
@@ -328,9 +349,9 @@ impl Topology {
         Loss { cause, detail }
     }
 
-    /// Returns the state of a population's link for one copy, made when
-    /// the copy first crosses it, with its own random stream if it draws.
-    fn copy_state(&mut self, hop: Hop, copy: usize) -> &mut LinkState {
+    /// Makes the state of a population's link for one copy when the copy
+    /// first crosses it, with its own random stream if it draws.
+    fn make_copy_state(&mut self, hop: Hop, copy: usize) {
         if !self.copy_links.contains_key(&(hop.link, copy)) {
             let draws = self.links[hop.link].spec.draws();
             let random = draws.then(|| self.stream_of(self.hop_ends(hop)));
@@ -340,40 +361,44 @@ impl Topology {
             };
             self.copy_links.insert((hop.link, copy), state);
         }
-        self.copy_links
-            .get_mut(&(hop.link, copy))
-            .expect("the copy's link state was just made")
     }
 
-    /// Puts the hops of the lowest-latency path from host `from` to host
-    /// `to` in `self.hops`; returns false when no path joins them.
-    fn route(&mut self, from: usize, to: usize) -> bool {
-        self.hops.clear();
-        let (from_site, from_copy) = self.site_of(from);
-        let (to_site, to_copy) = self.site_of(to);
-        if from_site == to_site && from != to {
-            return false;
+    /// Returns where in `path_links` the lowest-latency path between
+    /// two hosts lies, each given as its written participant and, for a
+    /// copy, itself; none when no path joins them. `same_host` tells
+    /// whether they are one host: two copies of one population are not
+    /// joined.
+    fn path(
+        &mut self,
+        ((from_site, _), (to_site, _)): Ends,
+        same_host: bool,
+    ) -> Option<Range<usize>> {
+        if from_site == to_site && !same_host {
+            return None;
         }
         let key = (from_site, to_site);
-        if !self.site_paths.contains_key(&key) {
-            let mut links = Vec::new();
-            let found = self.route_sites(from_site, to_site, &mut links);
-            self.site_paths.insert(key, found.then(|| links.into()));
+        if let Some(known) = self.site_paths.get(&key) {
+            return known.clone();
         }
-        let Some(links) = &self.site_paths[&key] else {
-            return false;
+        let mut links = Vec::new();
+        let found = self.route_sites(from_site, to_site, &mut links);
+        let start = self.path_links.len();
+        self.path_links.extend(links);
+        let path = found.then_some(start..self.path_links.len());
+        self.site_paths.insert(key, path.clone());
+        path
+    }
+
+    /// Returns the hop crossing `link` on the way between two hosts,
+    /// each given as its written participant and, for a copy, itself:
+    /// the copy whose own link it is when it joins a population.
+    fn hop(&self, link: usize, ((from_site, from_copy), (_, to_copy)): Ends) -> Hop {
+        let copy = match self.links[link].copied_end {
+            Some(site) if site == from_site => from_copy,
+            Some(_) => to_copy,
+            None => None,
         };
-        let hops = links.iter().map(|&link| {
-            let copied_end = self.links[link].copied_end;
-            let copy = match copied_end {
-                Some(site) if site == from_site => from_copy,
-                Some(_) => to_copy,
-                None => None,
-            };
-            Hop { link, copy }
-        });
-        self.hops.extend(hops);
-        true
+        Hop { link, copy }
     }
 
     /// Returns the written participant of a host, and the host itself
