@@ -179,7 +179,6 @@ pub struct Host {
     script_random: Option<ChaCha20Rng>,
     calls: HostCalls,
     outbox: Vec<Outgoing>,
-    events: Vec<Event>,
     reports: Vec<Report>,
     notes: Vec<StampedNote>,
     observations: Vec<Observation>,
@@ -234,6 +233,36 @@ impl MarkedConns {
     }
 }
 
+/// Who a connection belongs to and its ends, read once for all the
+/// events one input produced.
+#[derive(Clone, Copy, Debug)]
+struct Owner {
+    /// The connection's id.
+    conn: ConnId,
+    /// The index of the application that owns it.
+    app: usize,
+    /// Whether the peer opened it.
+    accepted: bool,
+    /// Its ends.
+    ends: Ends,
+}
+
+impl Owner {
+    /// Reads the owner and ends of the connection in `socket`.
+    fn of(socket: &Socket) -> Owner {
+        Owner {
+            conn: socket.conn,
+            app: socket.app,
+            accepted: socket.accepted,
+            ends: Ends {
+                local_port: socket.connection.local_port(),
+                remote: socket.remote,
+                remote_port: socket.connection.remote_port(),
+            },
+        }
+    }
+}
+
 impl Host {
     /// Builds a host; `resolver` is the address of the DNS server it
     /// asks and how long it waits for answers.
@@ -266,7 +295,6 @@ impl Host {
             script_random: None,
             calls: HostCalls::default(),
             outbox: Vec::new(),
-            events: Vec::new(),
             reports: Vec::new(),
             notes: Vec::new(),
             observations: Vec::new(),
@@ -700,21 +728,20 @@ impl Host {
     /// application or the script can carry it.
     ///
     /// The connection stays in its slot meanwhile: only the end of the
-    /// turn takes connections out.
+    /// turn takes connections out. Its events are taken one at a time, so
+    /// one the application's reaction causes is delivered after the
+    /// others, in the same call.
     fn after_connection_input(&mut self, now: SimTime, slot: usize) {
         self.note_timer_expiries(slot);
         self.transmit(now, slot);
-        let mut events = self.drain_events(slot);
-        for event in events.drain(..) {
-            self.observe_event(slot, &event);
-            self.deliver_event(now, slot, event);
+        let Some(owner) = self.sockets.get(slot).map(Owner::of) else {
+            return;
+        };
+        while let Some(event) = self.next_event(slot) {
+            self.observe_event(&owner, &event);
+            self.deliver_event(now, &owner, event);
         }
-        if self.events.is_empty() {
-            self.events = events;
-        }
-        if let Some(socket) = self.sockets.get(slot) {
-            self.touched.mark(socket.conn, slot);
-        }
+        self.touched.mark(owner.conn, slot);
     }
 
     /// Marks the connection's expired retransmission timers on the lifeline.
@@ -748,20 +775,18 @@ impl Host {
         }
     }
 
+    /// Takes the next event of the connection in `slot`.
+    fn next_event(&mut self, slot: usize) -> Option<Event> {
+        self.sockets.get_mut(slot)?.connection.poll_event()
+    }
+
     /// Notes a connection event a script may be waiting for.
-    fn observe_event(&mut self, slot: usize, event: &Event) {
-        let Some(socket) = self.sockets.get(slot) else {
-            return;
-        };
-        let ends = Ends {
-            local_port: socket.connection.local_port(),
-            remote: socket.remote,
-            remote_port: socket.connection.remote_port(),
-        };
+    fn observe_event(&mut self, owner: &Owner, event: &Event) {
+        let ends = owner.ends;
         let observation = match event {
             Event::Established => Observation::Established {
                 ends,
-                accepted: socket.accepted,
+                accepted: owner.accepted,
             },
             Event::Data(bytes) => Observation::Data(ends, bytes.len()),
             Event::PeerFinished => Observation::PeerFinished(ends),
@@ -770,31 +795,21 @@ impl Host {
         self.observations.push(observation);
     }
 
-    /// Collects a connection's events for its application, in the
-    /// host's spare list of events when it has one.
-    fn drain_events(&mut self, slot: usize) -> Vec<Event> {
-        let mut events = std::mem::take(&mut self.events);
-        if let Some(socket) = self.sockets.get_mut(slot) {
-            events.extend(std::iter::from_fn(|| socket.connection.poll_event()));
-        }
-        events
-    }
-
     /// Turns one connection event into a notice for its application.
-    fn deliver_event(&mut self, now: SimTime, slot: usize, event: Event) {
-        let Some(socket) = self.sockets.get(slot) else {
-            return;
-        };
-        let (conn, app, remote) = (socket.conn, socket.app, socket.remote);
+    fn deliver_event(&mut self, now: SimTime, owner: &Owner, event: Event) {
+        let conn = owner.conn;
         let notice = match event {
-            Event::Established if socket.accepted => Notice::Accepted { conn, peer: remote },
+            Event::Established if owner.accepted => Notice::Accepted {
+                conn,
+                peer: owner.ends.remote,
+            },
             Event::Established => Notice::Connected(conn),
             Event::Data(bytes) => Notice::Received(conn, bytes),
             Event::PeerFinished => Notice::PeerFinished(conn),
             Event::Closed => Notice::Closed(conn),
             Event::Reset => Notice::Reset(conn),
         };
-        self.notify(now, app, notice);
+        self.notify(now, owner.app, notice);
     }
 
     /// Lets an application react, then carries out its requests in order.
