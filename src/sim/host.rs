@@ -353,29 +353,37 @@ impl Host {
     pub fn end_turn(&mut self, now: SimTime) {
         let touched = self.touched.take();
         for &(conn, hint) in &touched {
-            let Some(slot) = self.sockets.find(conn, hint) else {
-                continue;
-            };
-            self.with_connection(slot, Connection::flush_deferred_ack);
-            let socket = self.sockets.get(slot);
-            if socket.is_some_and(|socket| socket.connection.has_segment_due()) {
-                self.transmit(now, slot);
+            if let Some(slot) = self.sockets.find(conn, hint) {
+                self.end_turn_of(now, slot);
             }
-            self.forget_if_closed(slot);
-            self.park_if_time_wait(slot);
-            self.release_if_time_wait(slot);
         }
         self.touched.give_back(touched);
     }
 
-    /// Gives back the spare memory of a connection left in TIME-WAIT in
-    /// its slot, because it could not be parked; one parked is dropped
-    /// whole, and one in any other state still uses its queues.
-    fn release_if_time_wait(&mut self, slot: usize) {
+    /// Sends the deferred ACK of the connection in `slot`, then forgets
+    /// it if it reached CLOSED, or parks it if it waits in TIME-WAIT; a
+    /// connection in any other state is left as it is.
+    fn end_turn_of(&mut self, now: SimTime, slot: usize) {
         let Some(socket) = self.sockets.get_mut(slot) else {
             return;
         };
-        if socket.connection.state() == tcp::State::TimeWait {
+        socket.connection.flush_deferred_ack();
+        if socket.connection.has_segment_due() {
+            self.transmit(now, slot);
+        }
+        let state = self.sockets.get(slot).map(|s| s.connection.state());
+        match state {
+            Some(tcp::State::Closed) => self.forget_closed(slot),
+            Some(tcp::State::TimeWait) => self.park_or_release(slot),
+            _ => {}
+        }
+    }
+
+    /// Parks the connection in `slot`, which is in TIME-WAIT, or, when it
+    /// cannot be parked, gives back the spare memory it keeps in its slot.
+    fn park_or_release(&mut self, slot: usize) {
+        self.park_if_time_wait(slot);
+        if let Some(socket) = self.sockets.get_mut(slot) {
             socket.connection.release_spare_capacity();
         }
     }
@@ -622,12 +630,14 @@ impl Host {
     }
 
     /// Hands over the packets produced since the last call, in order.
+    #[inline]
     pub fn take_outbox(&mut self) -> Vec<Outgoing> {
         std::mem::take(&mut self.outbox)
     }
 
     /// Takes back an emptied list handed over by [`Self::take_outbox`],
     /// to reuse its memory, unless packets were queued meanwhile.
+    #[inline]
     pub fn give_back_outbox(&mut self, mut outbox: Vec<Outgoing>) {
         if self.outbox.is_empty() {
             outbox.clear();
@@ -1003,14 +1013,11 @@ impl Host {
         self.connection_timers.file(&mut self.sockets, slot);
     }
 
-    /// Drops a connection that reached CLOSED.
-    fn forget_if_closed(&mut self, slot: usize) {
+    /// Drops the connection in `slot`, which reached CLOSED.
+    fn forget_closed(&mut self, slot: usize) {
         let Some(socket) = self.sockets.get(slot) else {
             return;
         };
-        if socket.connection.state() != tcp::State::Closed {
-            return;
-        }
         let key = socket.key();
         self.remove_socket(slot);
         self.closed.push(Ends {
