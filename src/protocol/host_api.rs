@@ -247,6 +247,15 @@ impl HostCalls {
         std::mem::take(&mut self.requests)
     }
 
+    /// Takes over the room of `old`'s list of requests if this one has
+    /// none; whatever `old` still held is dropped.
+    pub fn reuse_memory_of(&mut self, old: &mut HostCalls) {
+        if self.requests.capacity() == 0 {
+            old.requests.clear();
+            std::mem::swap(&mut self.requests, &mut old.requests);
+        }
+    }
+
     /// Takes back a list handed over by [`Self::take_requests`], emptied,
     /// to reuse its memory, unless requests were made meanwhile.
     #[inline]

@@ -307,6 +307,26 @@ impl Host {
         }
     }
 
+    /// Takes over the memory of the lists and maps of `retired`, a host
+    /// that can do nothing more, wherever this host has none yet: a host
+    /// built for each session then allocates little. Only room is taken
+    /// over; whatever `retired` still held is dropped.
+    pub fn reuse_memory_of(&mut self, retired: &mut Host) {
+        self.sockets.reuse_memory_of(&mut retired.sockets);
+        self.time_wait.reuse_memory_of(&mut retired.time_wait);
+        self.app_timers.reuse_memory_of(&mut retired.app_timers);
+        self.connection_timers
+            .reuse_memory_of(&mut retired.connection_timers);
+        self.calls.reuse_memory_of(&mut retired.calls);
+        reuse_list(&mut self.outbox, &mut retired.outbox);
+        reuse_list(&mut self.reports, &mut retired.reports);
+        reuse_list(&mut self.notes, &mut retired.notes);
+        reuse_list(&mut self.observations, &mut retired.observations);
+        reuse_list(&mut self.touched.conns, &mut retired.touched.conns);
+        reuse_list(&mut self.due, &mut retired.due);
+        reuse_list(&mut self.closed, &mut retired.closed);
+    }
+
     /// Sets the settings every connection of this host starts with.
     pub fn set_tcp_config(&mut self, config: tcp::Config) {
         self.tcp_config = config;
@@ -1152,6 +1172,14 @@ fn give_back<T>(list: &mut Vec<T>, mut handed: Vec<T>) {
     if list.is_empty() && list.capacity() < handed.capacity() {
         handed.clear();
         *list = handed;
+    }
+}
+
+/// Takes over the room of `old` if `list` has none, emptied.
+fn reuse_list<T>(list: &mut Vec<T>, old: &mut Vec<T>) {
+    if list.capacity() == 0 {
+        old.clear();
+        std::mem::swap(list, old);
     }
 }
 
