@@ -168,6 +168,7 @@ pub struct HostCalls {
 
 impl HostCalls {
     /// Sets the virtual time the next reaction happens at.
+    #[inline]
     pub fn set_now(&mut self, now: SimTime) {
         self.now = now;
     }
@@ -241,12 +242,23 @@ impl HostCalls {
     }
 
     /// Hands over the requests made so far, oldest first.
+    #[inline]
     pub fn take_requests(&mut self) -> Vec<Request> {
         std::mem::take(&mut self.requests)
     }
 
+    /// Takes over the room of `old`'s list of requests if this one has
+    /// none; whatever `old` still held is dropped.
+    pub fn reuse_memory_of(&mut self, old: &mut HostCalls) {
+        if self.requests.capacity() == 0 {
+            old.requests.clear();
+            std::mem::swap(&mut self.requests, &mut old.requests);
+        }
+    }
+
     /// Takes back a list handed over by [`Self::take_requests`], emptied,
     /// to reuse its memory, unless requests were made meanwhile.
+    #[inline]
     pub fn give_back_requests(&mut self, mut requests: Vec<Request>) {
         if self.requests.is_empty() {
             requests.clear();

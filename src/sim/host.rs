@@ -179,7 +179,6 @@ pub struct Host {
     script_random: Option<ChaCha20Rng>,
     calls: HostCalls,
     outbox: Vec<Outgoing>,
-    events: Vec<Event>,
     reports: Vec<Report>,
     notes: Vec<StampedNote>,
     observations: Vec<Observation>,
@@ -234,6 +233,36 @@ impl MarkedConns {
     }
 }
 
+/// Who a connection belongs to and its ends, read once for all the
+/// events one input produced.
+#[derive(Clone, Copy, Debug)]
+struct Owner {
+    /// The connection's id.
+    conn: ConnId,
+    /// The index of the application that owns it.
+    app: usize,
+    /// Whether the peer opened it.
+    accepted: bool,
+    /// Its ends.
+    ends: Ends,
+}
+
+impl Owner {
+    /// Reads the owner and ends of the connection in `socket`.
+    fn of(socket: &Socket) -> Owner {
+        Owner {
+            conn: socket.conn,
+            app: socket.app,
+            accepted: socket.accepted,
+            ends: Ends {
+                local_port: socket.connection.local_port(),
+                remote: socket.remote,
+                remote_port: socket.connection.remote_port(),
+            },
+        }
+    }
+}
+
 impl Host {
     /// Builds a host; `resolver` is the address of the DNS server it
     /// asks and how long it waits for answers.
@@ -266,7 +295,6 @@ impl Host {
             script_random: None,
             calls: HostCalls::default(),
             outbox: Vec::new(),
-            events: Vec::new(),
             reports: Vec::new(),
             notes: Vec::new(),
             observations: Vec::new(),
@@ -277,6 +305,26 @@ impl Host {
             connection_timers: ConnectionTimers::default(),
             parked_ends_reused: false,
         }
+    }
+
+    /// Takes over the memory of the lists and maps of `retired`, a host
+    /// that can do nothing more, wherever this host has none yet: a host
+    /// built for each session then allocates little. Only room is taken
+    /// over; whatever `retired` still held is dropped.
+    pub fn reuse_memory_of(&mut self, retired: &mut Host) {
+        self.sockets.reuse_memory_of(&mut retired.sockets);
+        self.time_wait.reuse_memory_of(&mut retired.time_wait);
+        self.app_timers.reuse_memory_of(&mut retired.app_timers);
+        self.connection_timers
+            .reuse_memory_of(&mut retired.connection_timers);
+        self.calls.reuse_memory_of(&mut retired.calls);
+        reuse_list(&mut self.outbox, &mut retired.outbox);
+        reuse_list(&mut self.reports, &mut retired.reports);
+        reuse_list(&mut self.notes, &mut retired.notes);
+        reuse_list(&mut self.observations, &mut retired.observations);
+        reuse_list(&mut self.touched.conns, &mut retired.touched.conns);
+        reuse_list(&mut self.due, &mut retired.due);
+        reuse_list(&mut self.closed, &mut retired.closed);
     }
 
     /// Sets the settings every connection of this host starts with.
@@ -325,29 +373,37 @@ impl Host {
     pub fn end_turn(&mut self, now: SimTime) {
         let touched = self.touched.take();
         for &(conn, hint) in &touched {
-            let Some(slot) = self.sockets.find(conn, hint) else {
-                continue;
-            };
-            self.with_connection(slot, Connection::flush_deferred_ack);
-            let socket = self.sockets.get(slot);
-            if socket.is_some_and(|socket| socket.connection.has_segment_due()) {
-                self.transmit(now, slot);
+            if let Some(slot) = self.sockets.find(conn, hint) {
+                self.end_turn_of(now, slot);
             }
-            self.forget_if_closed(slot);
-            self.park_if_time_wait(slot);
-            self.release_if_time_wait(slot);
         }
         self.touched.give_back(touched);
     }
 
-    /// Gives back the spare memory of a connection left in TIME-WAIT in
-    /// its slot, because it could not be parked; one parked is dropped
-    /// whole, and one in any other state still uses its queues.
-    fn release_if_time_wait(&mut self, slot: usize) {
+    /// Sends the deferred ACK of the connection in `slot`, then forgets
+    /// it if it reached CLOSED, or parks it if it waits in TIME-WAIT; a
+    /// connection in any other state is left as it is.
+    fn end_turn_of(&mut self, now: SimTime, slot: usize) {
         let Some(socket) = self.sockets.get_mut(slot) else {
             return;
         };
-        if socket.connection.state() == tcp::State::TimeWait {
+        socket.connection.flush_deferred_ack();
+        if socket.connection.has_segment_due() {
+            self.transmit(now, slot);
+        }
+        let state = self.sockets.get(slot).map(|s| s.connection.state());
+        match state {
+            Some(tcp::State::Closed) => self.forget_closed(slot),
+            Some(tcp::State::TimeWait) => self.park_or_release(slot),
+            _ => {}
+        }
+    }
+
+    /// Parks the connection in `slot`, which is in TIME-WAIT, or, when it
+    /// cannot be parked, gives back the spare memory it keeps in its slot.
+    fn park_or_release(&mut self, slot: usize) {
+        self.park_if_time_wait(slot);
+        if let Some(socket) = self.sockets.get_mut(slot) {
             socket.connection.release_spare_capacity();
         }
     }
@@ -594,12 +650,14 @@ impl Host {
     }
 
     /// Hands over the packets produced since the last call, in order.
+    #[inline]
     pub fn take_outbox(&mut self) -> Vec<Outgoing> {
         std::mem::take(&mut self.outbox)
     }
 
     /// Takes back an emptied list handed over by [`Self::take_outbox`],
     /// to reuse its memory, unless packets were queued meanwhile.
+    #[inline]
     pub fn give_back_outbox(&mut self, mut outbox: Vec<Outgoing>) {
         if self.outbox.is_empty() {
             outbox.clear();
@@ -700,21 +758,20 @@ impl Host {
     /// application or the script can carry it.
     ///
     /// The connection stays in its slot meanwhile: only the end of the
-    /// turn takes connections out.
+    /// turn takes connections out. Its events are taken one at a time, so
+    /// one the application's reaction causes is delivered after the
+    /// others, in the same call.
     fn after_connection_input(&mut self, now: SimTime, slot: usize) {
         self.note_timer_expiries(slot);
         self.transmit(now, slot);
-        let mut events = self.drain_events(slot);
-        for event in events.drain(..) {
-            self.observe_event(slot, &event);
-            self.deliver_event(now, slot, event);
+        let Some(owner) = self.sockets.get(slot).map(Owner::of) else {
+            return;
+        };
+        while let Some(event) = self.next_event(slot) {
+            self.observe_event(&owner, &event);
+            self.deliver_event(now, &owner, event);
         }
-        if self.events.is_empty() {
-            self.events = events;
-        }
-        if let Some(socket) = self.sockets.get(slot) {
-            self.touched.mark(socket.conn, slot);
-        }
+        self.touched.mark(owner.conn, slot);
     }
 
     /// Marks the connection's expired retransmission timers on the lifeline.
@@ -748,20 +805,18 @@ impl Host {
         }
     }
 
+    /// Takes the next event of the connection in `slot`.
+    fn next_event(&mut self, slot: usize) -> Option<Event> {
+        self.sockets.get_mut(slot)?.connection.poll_event()
+    }
+
     /// Notes a connection event a script may be waiting for.
-    fn observe_event(&mut self, slot: usize, event: &Event) {
-        let Some(socket) = self.sockets.get(slot) else {
-            return;
-        };
-        let ends = Ends {
-            local_port: socket.connection.local_port(),
-            remote: socket.remote,
-            remote_port: socket.connection.remote_port(),
-        };
+    fn observe_event(&mut self, owner: &Owner, event: &Event) {
+        let ends = owner.ends;
         let observation = match event {
             Event::Established => Observation::Established {
                 ends,
-                accepted: socket.accepted,
+                accepted: owner.accepted,
             },
             Event::Data(bytes) => Observation::Data(ends, bytes.len()),
             Event::PeerFinished => Observation::PeerFinished(ends),
@@ -770,31 +825,21 @@ impl Host {
         self.observations.push(observation);
     }
 
-    /// Collects a connection's events for its application, in the
-    /// host's spare list of events when it has one.
-    fn drain_events(&mut self, slot: usize) -> Vec<Event> {
-        let mut events = std::mem::take(&mut self.events);
-        if let Some(socket) = self.sockets.get_mut(slot) {
-            events.extend(std::iter::from_fn(|| socket.connection.poll_event()));
-        }
-        events
-    }
-
     /// Turns one connection event into a notice for its application.
-    fn deliver_event(&mut self, now: SimTime, slot: usize, event: Event) {
-        let Some(socket) = self.sockets.get(slot) else {
-            return;
-        };
-        let (conn, app, remote) = (socket.conn, socket.app, socket.remote);
+    fn deliver_event(&mut self, now: SimTime, owner: &Owner, event: Event) {
+        let conn = owner.conn;
         let notice = match event {
-            Event::Established if socket.accepted => Notice::Accepted { conn, peer: remote },
+            Event::Established if owner.accepted => Notice::Accepted {
+                conn,
+                peer: owner.ends.remote,
+            },
             Event::Established => Notice::Connected(conn),
             Event::Data(bytes) => Notice::Received(conn, bytes),
             Event::PeerFinished => Notice::PeerFinished(conn),
             Event::Closed => Notice::Closed(conn),
             Event::Reset => Notice::Reset(conn),
         };
-        self.notify(now, app, notice);
+        self.notify(now, owner.app, notice);
     }
 
     /// Lets an application react, then carries out its requests in order.
@@ -988,14 +1033,11 @@ impl Host {
         self.connection_timers.file(&mut self.sockets, slot);
     }
 
-    /// Drops a connection that reached CLOSED.
-    fn forget_if_closed(&mut self, slot: usize) {
+    /// Drops the connection in `slot`, which reached CLOSED.
+    fn forget_closed(&mut self, slot: usize) {
         let Some(socket) = self.sockets.get(slot) else {
             return;
         };
-        if socket.connection.state() != tcp::State::Closed {
-            return;
-        }
         let key = socket.key();
         self.remove_socket(slot);
         self.closed.push(Ends {
@@ -1130,6 +1172,14 @@ fn give_back<T>(list: &mut Vec<T>, mut handed: Vec<T>) {
     if list.is_empty() && list.capacity() < handed.capacity() {
         handed.clear();
         *list = handed;
+    }
+}
+
+/// Takes over the room of `old` if `list` has none, emptied.
+fn reuse_list<T>(list: &mut Vec<T>, old: &mut Vec<T>) {
+    if list.capacity() == 0 {
+        old.clear();
+        std::mem::swap(list, old);
     }
 }
 

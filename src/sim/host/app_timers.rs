@@ -60,6 +60,12 @@ impl AppTimers {
     pub fn is_empty(&self) -> bool {
         self.armed.is_empty()
     }
+
+    /// Takes over the room of `old`'s list if this one has none;
+    /// whatever `old` still held is dropped.
+    pub fn reuse_memory_of(&mut self, old: &mut AppTimers) {
+        super::reuse_list(&mut self.armed, &mut old.armed);
+    }
 }
 
 #[cfg(test)]

@@ -133,6 +133,23 @@ impl Sockets {
     pub fn contains_ends(&self, key: &EndsKey) -> bool {
         self.by_ends.contains_key(key)
     }
+
+    /// Takes over the room of `old`'s lists and maps wherever these have
+    /// none; whatever `old` still held is dropped.
+    pub fn reuse_memory_of(&mut self, old: &mut Sockets) {
+        super::reuse_list(&mut self.slots, &mut old.slots);
+        super::reuse_list(&mut self.free, &mut old.free);
+        reuse_map(&mut self.by_id, &mut old.by_id);
+        reuse_map(&mut self.by_ends, &mut old.by_ends);
+    }
+}
+
+/// Takes over the room of `old` if `map` has none, emptied.
+fn reuse_map<K, V>(map: &mut FxHashMap<K, V>, old: &mut FxHashMap<K, V>) {
+    if map.capacity() == 0 {
+        old.clear();
+        std::mem::swap(map, old);
+    }
 }
 
 #[cfg(test)]

@@ -122,6 +122,19 @@ impl TimeWaitTable {
         self.index.is_empty()
     }
 
+    /// Takes over the room of `old`'s queue and index wherever this
+    /// table has none; whatever `old` still held is dropped.
+    pub fn reuse_memory_of(&mut self, old: &mut TimeWaitTable) {
+        if self.queue.capacity() == 0 {
+            old.queue.clear();
+            std::mem::swap(&mut self.queue, &mut old.queue);
+        }
+        if self.index.capacity() == 0 {
+            old.index.clear();
+            std::mem::swap(&mut self.index, &mut old.index);
+        }
+    }
+
     /// Returns how many connections are parked.
     #[cfg(test)]
     pub fn len(&self) -> usize {

@@ -122,6 +122,15 @@ impl ConnectionTimers {
         self.heap.clear();
     }
 
+    /// Takes over the room of `old`'s heap if this one has none;
+    /// whatever `old` still held is dropped.
+    pub fn reuse_memory_of(&mut self, old: &mut ConnectionTimers) {
+        if self.heap.capacity() == 0 {
+            old.heap.clear();
+            std::mem::swap(&mut self.heap, &mut old.heap);
+        }
+    }
+
     /// Removes the top entry; its connection, if the entry is its
     /// filing, is no longer filed.
     fn drop_top(&mut self, sockets: &mut Sockets, top: Entry) {
