@@ -437,6 +437,9 @@ fn crlf_position(bytes: &[u8]) -> Option<usize> {
 /// `text` holds lines ended by CRLF; the result is ready to follow DATA,
 /// to be ended by `.` CRLF.
 pub fn dot_stuff(text: &str) -> String {
+    if !has_line_starting_with_dot(text) {
+        return text.to_string();
+    }
     let bytes = text.as_bytes();
     let mut stuffed = String::with_capacity(text.len() + 8);
     let mut copied = 0;
@@ -451,6 +454,12 @@ pub fn dot_stuff(text: &str) -> String {
     }
     stuffed.push_str(&text[copied..]);
     stuffed
+}
+
+/// Tells whether a line of `text`, whose lines end by CRLF, starts with
+/// a dot: most messages have none, and then nothing is stuffed.
+fn has_line_starting_with_dot(text: &str) -> bool {
+    text.starts_with('.') || text.contains("\r\n.")
 }
 
 /// Writes each line break of `text` as CRLF and makes it end with one.
