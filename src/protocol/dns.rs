@@ -233,7 +233,13 @@ impl Resolver {
     }
 
     /// Returns the earliest time-out of the pending questions.
+    ///
+    /// The host asks after every turn, and mostly no question is out:
+    /// then the answer comes without walking the map.
     pub fn poll_timeout(&self) -> Option<SimTime> {
+        if self.pending.is_empty() {
+            return None;
+        }
         self.pending.values().map(|p| p.deadline).min()
     }
 

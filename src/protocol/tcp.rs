@@ -517,8 +517,12 @@ impl Reassembly {
     }
 
     /// Removes and returns the held piece that starts at `next`, after
-    /// dropping what lies before `next`.
+    /// dropping what lies before `next`; with nothing held, as after
+    /// every segment that came in order, there is nothing to look at.
     fn take_at(&mut self, next: SeqNumber) -> Option<Vec<u8>> {
+        if self.pieces.is_empty() {
+            return None;
+        }
         self.drop_before(next);
         let (seq, _) = self.pieces.first()?;
         if *seq != next {

@@ -357,6 +357,10 @@ impl fmt::Display for Reply<'_> {
     }
 }
 
+/// The longest command line and reply line, CRLF included (RFC 5321
+/// §4.5.3.1.4, §4.5.3.1.5).
+const LONGEST_LINE: usize = 512;
+
 /// Collects received bytes and hands out complete CRLF-ended lines.
 ///
 /// Lines are lent out of the buffer rather than copied; the bytes of the
@@ -370,8 +374,15 @@ pub struct LineReader {
 
 impl LineReader {
     /// Adds received bytes.
+    ///
+    /// The buffer starts with room for the longest command or reply line
+    /// RFC 5321 §4.5.3.1 allows, so that lines of growing length do not
+    /// make it grow step by step.
     pub fn push(&mut self, bytes: &[u8]) {
         self.forget_read_lines();
+        if self.pending.capacity() == 0 {
+            self.pending.reserve(bytes.len().max(LONGEST_LINE));
+        }
         self.pending.extend_from_slice(bytes);
     }
 
@@ -437,6 +448,9 @@ fn crlf_position(bytes: &[u8]) -> Option<usize> {
 /// `text` holds lines ended by CRLF; the result is ready to follow DATA,
 /// to be ended by `.` CRLF.
 pub fn dot_stuff(text: &str) -> String {
+    if !has_line_starting_with_dot(text) {
+        return text.to_string();
+    }
     let bytes = text.as_bytes();
     let mut stuffed = String::with_capacity(text.len() + 8);
     let mut copied = 0;
@@ -451,6 +465,12 @@ pub fn dot_stuff(text: &str) -> String {
     }
     stuffed.push_str(&text[copied..]);
     stuffed
+}
+
+/// Tells whether a line of `text`, whose lines end by CRLF, starts with
+/// a dot: most messages have none, and then nothing is stuffed.
+fn has_line_starting_with_dot(text: &str) -> bool {
+    text.starts_with('.') || text.contains("\r\n.")
 }
 
 /// Writes each line break of `text` as CRLF and makes it end with one.

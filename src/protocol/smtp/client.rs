@@ -246,8 +246,10 @@ impl Client {
     /// of a population can share one list of mails.
     pub fn new(host_name: Name, mails: impl Into<Arc<[Mail]>>, policy: RetryPolicy) -> Client {
         let mails = mails.into();
-        let jobs = (0..mails.len()).flat_map(|mail| jobs_of(&mails, mail));
-        let jobs = jobs.collect();
+        let mut jobs = VecDeque::new();
+        for mail in 0..mails.len() {
+            add_jobs_of(&mails, mail, &mut jobs);
+        }
         Client {
             host_name,
             policy,
@@ -767,7 +769,7 @@ impl Client {
             self.note_problem(&problem);
             return self.try_next_exchanger(calls);
         }
-        self.note_problem(&format!("connection {how}"));
+        self.note_problem(&["connection ", how].concat());
         self.finish_session(calls);
     }
 
@@ -872,7 +874,8 @@ impl Client {
     /// when an attempt ends without a reply to quote.
     fn note_problem(&mut self, problem: &str) {
         if let Some(session) = self.session.as_mut() {
-            session.last_problem = problem.to_string();
+            session.last_problem.clear();
+            session.last_problem.push_str(problem);
         }
     }
 
@@ -920,27 +923,33 @@ fn conclude_in(
 }
 
 /// Splits mail number `mail` into one job per recipient domain, in
-/// first-seen order.
-fn jobs_of(mails: &Arc<[Mail]>, mail: usize) -> Vec<Job> {
+/// first-seen order, added at the end of `jobs`.
+///
+/// A job gets room for every recipient from its first on, as a mail
+/// mostly goes to one domain.
+fn add_jobs_of(mails: &Arc<[Mail]>, mail: usize, jobs: &mut VecDeque<Job>) {
     let addresses = &mails[mail].recipients;
-    let mut jobs: Vec<Job> = Vec::new();
+    let first_job = jobs.len();
     for (place, address) in addresses.iter().enumerate() {
         let recipient = first_place_of(addresses, place);
         match jobs
-            .iter_mut()
+            .range_mut(first_job..)
             .find(|job| is_domain_of(&job.domain, address))
         {
             Some(job) => job.recipients.push(recipient),
-            None => jobs.push(Job {
-                mails: Arc::clone(mails),
-                mail,
-                domain: Name::parse(&address.domain).expect("addresses hold valid domains"),
-                recipients: vec![recipient],
-                attempt: 1,
-            }),
+            None => {
+                let mut recipients = Vec::with_capacity(addresses.len() - place);
+                recipients.push(recipient);
+                jobs.push_back(Job {
+                    mails: Arc::clone(mails),
+                    mail,
+                    domain: Name::parse(&address.domain).expect("addresses hold valid domains"),
+                    recipients,
+                    attempt: 1,
+                });
+            }
         }
     }
-    jobs
 }
 
 /// Returns the first place in `addresses` that holds the address at

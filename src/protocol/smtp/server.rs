@@ -807,6 +807,20 @@ mod tests {
     }
 
     #[test]
+    fn recipient_domain_is_compared_without_case_or_trailing_dot() {
+        let (mut server, mut calls) = ready();
+        say(&mut server, &mut calls, "MAIL FROM:<luke@sender.com>\r\n");
+        assert_eq!(
+            say(&mut server, &mut calls, "RCPT TO:<C3PO@Receiver.COM.>\r\n"),
+            ["250 OK"]
+        );
+        assert_eq!(
+            say(&mut server, &mut calls, "RCPT TO:<AIBO@RECEIVER.com>\r\n"),
+            ["550 Unknown user: AIBO"]
+        );
+    }
+
+    #[test]
     fn data_without_recipients_is_a_bad_sequence() {
         let (mut server, mut calls) = ready();
         say(&mut server, &mut calls, "MAIL FROM:<luke@sender.com>\r\n");
