@@ -133,12 +133,17 @@ const MAX_LINKS: usize = 40;
 
 /// Follows symbolic links from `path` to the path they finally name,
 /// which need not exist; a relative link is read from its own directory.
+///
+/// A link that ends at a pipe, a terminal or a device is not followed:
+/// the system opens it as it is. Under `/proc`, such a link (the one
+/// behind `/dev/stdout` when standard output is a pipe) holds a name
+/// like `pipe:[4321]` that is no path at all.
 fn resolve_links(path: &Path) -> std::io::Result<PathBuf> {
     let mut current = path.to_path_buf();
     for _ in 0..=MAX_LINKS {
         let is_link = std::fs::symlink_metadata(&current)
             .is_ok_and(|metadata| metadata.file_type().is_symlink());
-        if !is_link {
+        if !is_link || ends_at_special_file(&current) {
             return Ok(current);
         }
         let link = std::fs::read_link(&current)?;
@@ -150,6 +155,12 @@ fn resolve_links(path: &Path) -> std::io::Result<PathBuf> {
     Err(std::io::Error::other(format!(
         "more than {MAX_LINKS} symbolic links in a row (a loop?)"
     )))
+}
+
+/// Tells whether `path`, followed by the system through every link,
+/// names something other than a regular file or a directory.
+fn ends_at_special_file(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|metadata| !metadata.is_file() && !metadata.is_dir())
 }
 
 /// Refuses binary output when standard output is a terminal.

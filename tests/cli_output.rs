@@ -156,6 +156,24 @@ fn an_output_that_is_a_device_is_written_to_not_replaced() {
 }
 
 #[test]
+fn dev_stdout_reaches_a_pipe() {
+    // `-o /dev/stdout` with standard output a pipe, as in `| tshark -r -`:
+    // the link under /proc names `pipe:[N]`, which is opened, not followed.
+    let to_stdout = seqsim(&["--format", "summary"]);
+    let to_dev_stdout = seqsim(&["--format", "summary", "-o", "/dev/stdout"]);
+    assert!(to_dev_stdout.status.success(), "{}", stderr(&to_dev_stdout));
+    assert!(!to_stdout.stdout.is_empty());
+    assert_eq!(to_dev_stdout.stdout, to_stdout.stdout);
+    let through_proc = seqsim(&["--format", "pcap", "-o", "/proc/self/fd/1"]);
+    assert!(through_proc.status.success(), "{}", stderr(&through_proc));
+    assert_eq!(
+        &through_proc.stdout[..4],
+        &[0x0a, 0x0d, 0x0d, 0x0a],
+        "a pcapng file opens with a section header block (type 0x0A0D0D0A)"
+    );
+}
+
+#[test]
 fn an_unknown_format_is_a_bad_flag() {
     let output = seqsim(&["--format", "svg"]);
     assert_eq!(output.status.code(), Some(2));
