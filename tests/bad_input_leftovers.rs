@@ -1,7 +1,8 @@
 //! Runs the `seqsim` binary on the bad inputs that were left over after
 //! the first rounds: YAML nested absurdly deep, clap's own usage errors,
-//! seed ranges reaching the largest seed, and `--set` paths through keys
-//! the scenario does not have. Each must give a clear error naming the
+//! seed ranges reaching the largest seed, `--set` paths through keys
+//! the scenario does not have, lists left open at the end of the file,
+//! and keys given twice. Each must give a clear error naming the
 //! place, and exit status 2, quickly; the places and values expected are
 //! counted by hand from the input each test writes.
 
@@ -331,4 +332,163 @@ fn the_way_the_error_shows_works() {
         "participants[0].tcp={max_retransmissions: 2}",
     ]);
     assert_eq!(output.status.code(), Some(0), "{output:?}");
+}
+
+/// A participant, written on one line, for files that need one.
+const PARTICIPANT: &str = "  - {id: a, host: a.example, address: 192.0.2.1}\n";
+
+#[test]
+fn a_list_left_open_at_the_end_is_a_syntax_error_at_its_bracket() {
+    let dir = tempfile::tempdir().unwrap();
+    // (text, line:column of the bracket, the file's last line, what closes it)
+    let cases = [
+        // `participants: ` is 14 columns: `[` at 15 on line 2.
+        (
+            "title: x\nparticipants: [\n".to_string(),
+            "2:15",
+            2,
+            "list",
+            '[',
+            ']',
+        ),
+        // `links: ` is 7 columns; `{a: b}` inside would be an unknown
+        // key, but the open `[` is what is wrong.
+        (
+            format!("title: x\nparticipants:\n{PARTICIPANT}links: [ {{a: b}}\n"),
+            "4:8",
+            4,
+            "list",
+            '[',
+            ']',
+        ),
+        // Comments and blank lines after it do not close it.
+        (
+            "title: x\nparticipants: [\n# more\n\n".to_string(),
+            "2:15",
+            4,
+            "list",
+            '[',
+            ']',
+        ),
+        // Without a line break at the end; `seed: ` is 6 columns.
+        (
+            "title: x\nseed: {".to_string(),
+            "2:7",
+            2,
+            "mapping",
+            '{',
+            '}',
+        ),
+    ];
+    for (number, (text, place, last, kind, open, close)) in cases.into_iter().enumerate() {
+        let file = write(dir.path(), &format!("open-{number}.yaml"), &text);
+        let expected = format!(
+            "seqsim: error: {file}:{place}: YAML syntax: the {kind} opened here by `{open}` \
+             is not closed; the file ends after line {last}, where `{close}` was expected"
+        );
+        for args in [
+            vec!["run", file.as_str()],
+            vec!["check", file.as_str(), "--set", "seed=3"],
+            vec!["sweep", file.as_str(), "--seeds", "1..2"],
+        ] {
+            assert_eq!(first_line(&seqsim(&args)), expected, "{args:?}");
+        }
+    }
+}
+
+#[test]
+fn brackets_left_open_inside_one_another_are_all_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("title: x\nparticipants:\n{PARTICIPANT}links: [ {{between: [a, b]");
+    let file = write(dir.path(), "nested.yaml", &text);
+    // Line 4: `[` at column 8, `{` at 10, and `[a, b]` closed.
+    assert_eq!(
+        first_line(&seqsim(&["check", &file])),
+        format!(
+            "seqsim: error: {file}:4:10: YAML syntax: the mapping opened here by `{{` is not \
+             closed; the file ends after line 4, where `}}` was expected (nor is the `[` at \
+             4:8; close both with `}}]`)"
+        )
+    );
+}
+
+#[test]
+fn a_list_left_open_before_more_keys_names_where_it_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    // The participant inside lacks `host`, which is not what is wrong:
+    // line 3 starts a key where `,` or `]` was expected.
+    let file = write(
+        dir.path(),
+        "open.yaml",
+        "title: x\nparticipants: [ {id: a}\nlinks: []\n",
+    );
+    assert_eq!(
+        first_line(&seqsim(&["run", &file])),
+        format!(
+            "seqsim: error: {file}:3:1: did not find expected ',' or ']', while parsing a \
+             flow sequence at 2:15"
+        )
+    );
+}
+
+#[test]
+fn a_quote_left_open_is_named_where_it_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    // `title: ` is 7 columns: the quote is at column 8.
+    let file = write(dir.path(), "quote.yaml", "title: \"SMTP\nseed: 1\n");
+    assert_eq!(
+        first_line(&seqsim(&["check", &file])),
+        format!(
+            "seqsim: error: {file}:1:8: YAML syntax: the text quoted here by `\"` is not \
+             closed; the file ends after line 2, where the closing `\"` was expected"
+        )
+    );
+}
+
+#[test]
+fn a_key_given_twice_is_refused_at_its_second_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        // A block mapping: `host` on line 5 and again on line 7, both
+        // indented by four spaces.
+        (
+            "title: x\nseed: 1\nparticipants:\n  - id: a\n    host: a.example\n    \
+             address: 192.0.2.1\n    host: b.example\n",
+            "7:5",
+            "participants[0].host",
+            "host",
+            "5 (column 5)",
+        ),
+        // A flow mapping: `  - {` is 5 columns, so the first `id` is at
+        // 6; the second follows `id: a, ` (7 columns), `host:
+        // a.example, ` (17) and `address: 192.0.2.1, ` (20), at 50.
+        (
+            "title: x\nparticipants:\n  - {id: a, host: a.example, address: 192.0.2.1, id: b}\n",
+            "3:50",
+            "participants[0].id",
+            "id",
+            "3 (column 6)",
+        ),
+        // At the top: the second `title` is where the error is.
+        (
+            "title: x\nparticipants: []\ntitle: y\n",
+            "3:1",
+            "title",
+            "title",
+            "1 (column 1)",
+        ),
+    ];
+    for (number, (text, place, path, key, first)) in cases.into_iter().enumerate() {
+        let file = write(dir.path(), &format!("twice-{number}.yaml"), text);
+        let expected = format!(
+            "seqsim: error: {file}:{place}: at `{path}`: the key `{key}` is given twice in \
+             this mapping, first at line {first}; expected each key once"
+        );
+        for args in [
+            vec!["check", file.as_str()],
+            vec!["run", file.as_str(), "--set", "seed=2"],
+        ] {
+            assert_eq!(first_line(&seqsim(&args)), expected, "{args:?}");
+        }
+    }
 }

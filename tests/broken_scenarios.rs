@@ -54,7 +54,7 @@ fn cases() -> Vec<Case> {
         case(
             "tab-indentation",
             "title: t\nparticipants:\n\t- { id: a }\n",
-            "FILE:3:1: at `participants`: found character that cannot start any token, while scanning for the next token (a tab: YAML indents with spaces only)",
+            "FILE:3:1: found character that cannot start any token, while scanning for the next token (a tab: YAML indents with spaces only)",
         ),
         case(
             "empty-file",

@@ -44,15 +44,16 @@ pub(super) struct Checker<'a> {
     populations: Vec<bool>,
 }
 
-/// Checks a raw scenario and returns the checked one; `sets` are the
-/// `--set` changes already applied, named in errors about their values.
+/// Checks a raw scenario and returns the checked one; `positions` says
+/// where `text` writes each key, `sets` are the `--set` changes already
+/// applied, named in errors about their values.
 pub fn validate(
     file: &str,
     text: &str,
+    positions: Positions,
     raw: RawScenario,
     sets: &[Setting],
 ) -> Result<Scenario, ScenarioError> {
-    let positions = Positions::of(text);
     let clients = raw
         .participants
         .iter()
