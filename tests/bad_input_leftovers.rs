@@ -2,7 +2,7 @@
 //! the first rounds: YAML nested absurdly deep, clap's own usage errors,
 //! seed ranges reaching the largest seed, `--set` paths through keys
 //! the scenario does not have, lists left open at the end of the file,
-//! and keys given twice. Each must give a clear error naming the
+//! keys given twice, and host addresses no host may have. Each must give a clear error naming the
 //! place, and exit status 2, quickly; the places and values expected are
 //! counted by hand from the input each test writes.
 
@@ -491,4 +491,111 @@ fn a_key_given_twice_is_refused_at_its_second_place() {
             assert_eq!(first_line(&seqsim(&args)), expected, "{args:?}");
         }
     }
+}
+
+#[test]
+fn addresses_no_host_may_have_are_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    // (address, words the reason must hold: the block and the RFC)
+    let cases = [
+        (
+            "0.0.0.0",
+            "in 0.0.0.0/8, which means \"this host\"",
+            "RFC 1122 §3.2.1.3",
+        ),
+        ("0.0.0.7", "in 0.0.0.0/8", "RFC 1122 §3.2.1.3"),
+        (
+            "127.0.0.1",
+            "a loopback address (127.0.0.0/8)",
+            "RFC 1122 §3.2.1.3",
+        ),
+        (
+            "224.0.0.251",
+            "a multicast address (224.0.0.0/4)",
+            "RFC 1112 §4",
+        ),
+        (
+            "239.1.2.3",
+            "a multicast address (224.0.0.0/4)",
+            "RFC 1112 §4",
+        ),
+        ("240.0.0.1", "in 240.0.0.0/4, reserved", "RFC 1112 §4"),
+        (
+            "255.255.255.255",
+            "the limited broadcast address",
+            "RFC 919",
+        ),
+    ];
+    for (address, what, rfc) in cases {
+        let text = format!(
+            "title: x\nparticipants:\n  - {{id: a, host: a.example, address: {address}}}\n"
+        );
+        let file = write(dir.path(), "address.yaml", &text);
+        // `  - {id: a, host: a.example, address: ` is 38 columns.
+        let line = first_line(&seqsim(&["check", &file]));
+        let start = format!(
+            "seqsim: error: {file}:3:39: at `participants[0].address`: {address} cannot be a \
+             host's address: it is {what}"
+        );
+        assert!(line.starts_with(&start), "{line}");
+        assert!(line.contains(rfc), "{line}");
+    }
+    // The ones next to them are ordinary unicast addresses.
+    for address in ["1.0.0.0", "126.255.255.255", "128.0.0.0", "223.255.255.255"] {
+        let text = format!(
+            "title: x\nparticipants:\n  - {{id: a, host: a.example, address: {address}}}\n"
+        );
+        let file = write(dir.path(), "address.yaml", &text);
+        assert_eq!(
+            seqsim(&["check", &file]).status.code(),
+            Some(0),
+            "{address}"
+        );
+    }
+}
+
+#[test]
+fn an_address_set_from_the_command_line_is_refused_naming_the_set() {
+    // participants[0] of smtp-send.yaml is the sender.
+    let output = seqsim(&[
+        "run",
+        SCENARIO,
+        "--set",
+        "participants[0].address=255.255.255.255",
+    ]);
+    assert!(
+        first_line(&output).starts_with(
+            "seqsim: error: --set participants[0].address=255.255.255.255: at \
+             `participants[0].address`: 255.255.255.255 cannot be a host's address"
+        ),
+        "{output:?}"
+    );
+}
+
+#[test]
+fn a_population_running_into_loopback_is_refused_at_its_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "title: x\nparticipants:\n  - id: dns\n    host: ns.example\n    \
+                address: 192.0.2.53\n    dns_server: {records: []}\n  - id: s\n    \
+                host: s.example\n    address: 126.255.255.250\n    resolver: dns\n    \
+                smtp_client: {mails: []}\n    population: {count: 10}\n";
+    let file = write(dir.path(), "population.yaml", text);
+    // 126.255.255.250 to .255 are copies 1 to 6; copy 7 would be
+    // 127.0.0.0. `    population: {count: ` is 24 columns, on line 12.
+    assert_eq!(
+        first_line(&seqsim(&["check", &file])),
+        format!(
+            "seqsim: error: {file}:12:25: at `participants[1].population.count`: copy 7 would \
+             get 127.0.0.0, which cannot be a host's address: it is a loopback address \
+             (127.0.0.0/8), which must not appear outside a host (RFC 1122 §3.2.1.3); copies \
+             take consecutive addresses from 126.255.255.250, so at most 6 fit"
+        )
+    );
+    // Six copies fit.
+    let six = write(
+        dir.path(),
+        "six.yaml",
+        &text.replace("count: 10", "count: 6"),
+    );
+    assert_eq!(seqsim(&["check", &six]).status.code(), Some(0));
 }

@@ -7,6 +7,7 @@
 //! names, durations, references between participants, DNS records and
 //! mail addresses. Every error carries the file, line, column and key path.
 
+mod addresses;
 mod error;
 mod faults;
 mod overrides;

@@ -273,7 +273,7 @@ impl Checker<'_> {
         let path = format!("participants[{index}]");
         let host =
             Name::parse(&raw.host).map_err(|why| self.error(&format!("{path}.host"), why))?;
-        let address = self.address(&format!("{path}.address"), &raw.address)?;
+        let address = self.host_address(&format!("{path}.address"), &raw.address)?;
         let resolver = self.resolver(&path, raw, all)?;
         let dns = self.resolver_config(&path, raw)?;
         let dns_records = match &raw.dns_server {
@@ -324,6 +324,18 @@ impl Checker<'_> {
                 format!("`{text}` is not an IPv4 address like 192.0.2.10"),
             )
         })
+    }
+
+    /// Parses a host's own address, refusing those no host may have.
+    fn host_address(&self, path: &str, text: &str) -> Result<Ipv4Addr, ScenarioError> {
+        let address = self.address(path, text)?;
+        match super::addresses::unusable(address) {
+            Some(why) => Err(self.error(
+                path,
+                format!("{address} cannot be a host's address: it is {why}; expected a unicast address such as 192.0.2.10"),
+            )),
+            None => Ok(address),
+        }
     }
 
     /// Resolves the `resolver` reference to a participant that serves DNS.
