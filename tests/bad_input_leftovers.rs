@@ -2,7 +2,8 @@
 //! the first rounds: YAML nested absurdly deep, clap's own usage errors,
 //! seed ranges reaching the largest seed, `--set` paths through keys
 //! the scenario does not have, lists left open at the end of the file,
-//! keys given twice, and host addresses no host may have. Each must give a clear error naming the
+//! keys given twice, a second YAML document, and host addresses no
+//! host may have. Each must give a clear error naming the
 //! place, and exit status 2, quickly; the places and values expected are
 //! counted by hand from the input each test writes.
 
@@ -598,4 +599,22 @@ fn a_population_running_into_loopback_is_refused_at_its_count() {
         &text.replace("count: 10", "count: 6"),
     );
     assert_eq!(seqsim(&["check", &six]).status.code(), Some(0));
+}
+
+#[test]
+fn a_second_document_is_refused_where_it_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    // The `---` opening the second document is at line 4, column 1.
+    let text = format!("title: x\nparticipants:\n{PARTICIPANT}---\ntitle: y\n");
+    let file = write(dir.path(), "two.yaml", &text);
+    let expected = format!(
+        "seqsim: error: {file}:4:1: YAML syntax: a second document starts here; a scenario \
+         file holds one (remove this `---` and what follows it, or merge the two)"
+    );
+    for args in [
+        vec!["check", file.as_str()],
+        vec!["run", file.as_str(), "--set", "seed=1"],
+    ] {
+        assert_eq!(first_line(&seqsim(&args)), expected, "{args:?}");
+    }
 }

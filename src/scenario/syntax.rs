@@ -13,6 +13,7 @@
 //! own "duplicate field" error at the mapping's start.
 
 use serde::Deserialize;
+use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::{Scanner, TokenType};
 
 use super::error::ScenarioError;
@@ -58,6 +59,13 @@ pub fn describe(file: &str, text: &str, error: &serde_yaml::Error) -> ScenarioEr
         column: l.column(),
     });
     let message = super::strip_location(&error.to_string());
+    if message.contains("more than one document")
+        && let Some(second) = second_document(text)
+    {
+        let why = "YAML syntax: a second document starts here; a scenario file holds one \
+                   (remove this `---` and what follows it, or merge the two)";
+        return ScenarioError::at(file, text, Some(second), None, why);
+    }
     let in_flow = message.contains("while parsing a flow");
     if in_flow
         && reported == Some(end_of(text))
@@ -97,6 +105,27 @@ fn unclosed_quote(message: &str, text: &str) -> Option<(Position, String)> {
          after line {lines}, where the closing `{quote}` was expected"
     );
     Some((at, why))
+}
+
+/// Returns where the second document of `text` starts, if it has one.
+fn second_document(text: &str) -> Option<Position> {
+    let mut parser = Parser::new_from_str(text);
+    let mut documents = 0;
+    loop {
+        match parser.next_token().ok()? {
+            (Event::DocumentStart, mark) => {
+                documents += 1;
+                if documents == 2 {
+                    return Some(Position {
+                        line: mark.line(),
+                        column: mark.col() + 1,
+                    });
+                }
+            }
+            (Event::StreamEnd, _) => return None,
+            _ => {}
+        }
+    }
 }
 
 /// A `[` or `{` not yet closed.
@@ -213,6 +242,15 @@ mod tests {
         );
         assert_eq!(end_of(text), Position { line: 3, column: 1 });
         assert_eq!(end_of("a: ["), Position { line: 2, column: 1 });
+    }
+
+    #[test]
+    fn a_second_document_is_found_at_its_marker() {
+        assert_eq!(
+            second_document("title: x\n---\ntitle: y\n"),
+            Some(Position { line: 2, column: 1 })
+        );
+        assert_eq!(second_document("---\ntitle: x\n"), None);
     }
 
     #[test]
