@@ -2,8 +2,9 @@
 //! the first rounds: YAML nested absurdly deep, clap's own usage errors,
 //! seed ranges reaching the largest seed, `--set` paths through keys
 //! the scenario does not have, lists left open at the end of the file,
-//! keys given twice, a second YAML document, and host addresses no
-//! host may have. Each must give a clear error naming the
+//! keys given twice, a second YAML document, host addresses no host
+//! may have, numbers past 64 bits in `--set`, `-o dir/` and an empty
+//! file name. Each must give a clear error naming the
 //! place, and exit status 2, quickly; the places and values expected are
 //! counted by hand from the input each test writes.
 
@@ -617,4 +618,61 @@ fn a_second_document_is_refused_where_it_starts() {
     ] {
         assert_eq!(first_line(&seqsim(&args)), expected, "{args:?}");
     }
+}
+
+#[test]
+fn a_number_past_64_bits_in_a_set_value_is_named() {
+    // 2^64 = 18446744073709551616, one past the largest u64.
+    let output = seqsim(&["check", SCENARIO, "--set", "seed=18446744073709551616"]);
+    assert_eq!(
+        refusal(&output),
+        "seqsim: error: --set `seed=18446744073709551616`: the number 18446744073709551616 is \
+         out of range: no key of a scenario takes a whole number past 18446744073709551615\n"
+    );
+}
+
+#[test]
+fn a_number_past_64_bits_in_the_file_is_placed_with_a_set_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("title: x\nseed: 18446744073709551616\nparticipants:\n{PARTICIPANT}");
+    let file = write(dir.path(), "big.yaml", &text);
+    // `seed: ` is 6 columns; the error is the same with or without --set.
+    let expected = format!(
+        "seqsim: error: {file}:2:7: at `seed`: invalid type: integer `18446744073709551616`, \
+         expected a whole number from 0 to 18446744073709551615"
+    );
+    assert_eq!(first_line(&seqsim(&["check", &file])), expected);
+    assert_eq!(
+        first_line(&seqsim(&["check", &file, "--set", "title=y"])),
+        expected
+    );
+}
+
+#[test]
+fn an_output_path_ending_in_a_slash_is_refused_before_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = format!("{}/", dir.path().join("not-yet").display());
+    for args in [
+        vec!["run", SCENARIO, "-o", missing.as_str()],
+        vec!["sweep", SCENARIO, "--seeds", "1..2", "-o", missing.as_str()],
+    ] {
+        assert_eq!(
+            refusal(&seqsim(&args)),
+            format!(
+                "seqsim: error: -o {missing}: ends in `/`, so it names a directory; give a \
+                 file name\n"
+            ),
+            "{args:?}"
+        );
+    }
+    assert!(!dir.path().join("not-yet").exists());
+}
+
+#[test]
+fn an_empty_file_name_is_said_in_words() {
+    assert_eq!(
+        refusal(&seqsim(&["check", ""])),
+        "seqsim: error: '': the scenario's file name is empty; expected the path of a YAML \
+         file\n"
+    );
 }

@@ -194,6 +194,10 @@ fn holds_nothing(text: &str) -> bool {
 
 /// Reads a file as UTF-8 text, refusing huge files.
 pub fn read_text(file: &str) -> Result<String, ScenarioError> {
+    if file.is_empty() {
+        let why = "the scenario's file name is empty; expected the path of a YAML file";
+        return Err(ScenarioError::whole_file("''", why));
+    }
     let io_error = |error: std::io::Error| {
         ScenarioError::whole_file(file, format!("cannot read the file: {error}"))
     };
@@ -305,8 +309,10 @@ fn deserialize_with(
     positions: &positions::Positions,
     sets: &[Setting],
 ) -> Result<raw::RawScenario, ScenarioError> {
-    let mut document: serde_yaml::Value =
-        serde_yaml::from_str(text).map_err(|error| syntax::describe(file, text, &error))?;
+    let mut document: serde_yaml::Value = match serde_yaml::from_str(text) {
+        Ok(document) => document,
+        Err(error) => return Err(file_refused(file, text, positions, &error)),
+    };
     for setting in sets {
         setting
             .apply(&mut document)
@@ -333,6 +339,25 @@ fn deserialize_with(
         let position = positions.find(&path);
         ScenarioError::at(file, text, position, (path != ".").then_some(path), message)
     })
+}
+
+/// Says why the file, read as a tree of values before `--set` changes,
+/// was refused: for its syntax, or else for whatever reading it as a
+/// scenario finds first (a tree cannot hold a number past 64 bits, which
+/// the scenario's own types explain better).
+fn file_refused(
+    file: &str,
+    text: &str,
+    positions: &positions::Positions,
+    error: &serde_yaml::Error,
+) -> ScenarioError {
+    if let Some(syntax_error) = syntax::syntax_error(file, text) {
+        return syntax_error;
+    }
+    match deserialize(file, text, positions) {
+        Err(typed) => typed,
+        Ok(_) => syntax::describe(file, text, error),
+    }
 }
 
 /// Tells whether an unknown-field error is about the key a setting added.
