@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::conformance;
 use crate::diff::{self, Comparison, Mark};
-use crate::output::{self, OutputError};
+use crate::output;
 use crate::provenance::Provenance;
 use crate::render::{json, jsonl, mermaid, msc, pcap, plantuml, summary, text};
 use crate::scenario::{self, Overrides, Setting};
@@ -399,8 +399,8 @@ fn check_summary(file: &str, report: &conformance::Report) -> String {
 
 /// Loads, runs and renders one scenario, and writes the rendering.
 fn run(args: &RunArgs) -> ExitCode {
-    if let Err(error) = check_destination(args) {
-        return fail(error.exit_status(), &error.to_string());
+    if let Err(status) = check_destination(args) {
+        return status;
     }
     let (scenario, content) = match load_with_text(&args.scenario, args.seed, &args.sets) {
         Ok(loaded) => loaded,
@@ -646,8 +646,7 @@ type SweepPlan = (String, Vec<sweep::Parameter>, Vec<sweep::RunSpec>);
 /// combination of values is checked before any run starts.
 fn plan_sweep(args: &SweepArgs) -> Result<SweepPlan, ExitCode> {
     if let Some(path) = &args.output {
-        output::check_path(path, Path::new(&args.scenario))
-            .map_err(|error| fail(error.exit_status(), &error.to_string()))?;
+        check_output_path(path, &args.scenario)?;
     }
     let seeds = sweep::parse_seeds(&args.seeds).map_err(|why| fail(2, &why))?;
     let parameters = args
@@ -707,12 +706,26 @@ fn progress_bar(runs: usize) -> indicatif::ProgressBar {
 }
 
 /// Checks, before the run, that the output can go where it is asked to.
-fn check_destination(args: &RunArgs) -> Result<(), OutputError> {
+fn check_destination(args: &RunArgs) -> Result<(), ExitCode> {
     match &args.output {
-        Some(path) => output::check_path(path, Path::new(&args.scenario)),
-        None if args.format.is_binary() => output::check_stdout_for_binary(),
+        Some(path) => check_output_path(path, &args.scenario),
+        None if args.format.is_binary() => {
+            output::check_stdout_for_binary().map_err(|e| fail(e.exit_status(), &e.to_string()))
+        }
         None => Ok(()),
     }
+}
+
+/// Checks an `-o` path before the run; one ending in `/` names a
+/// directory even when none exists there yet.
+fn check_output_path(path: &Path, scenario: &str) -> Result<(), ExitCode> {
+    let written = path.as_os_str().to_string_lossy();
+    if written.ends_with('/') {
+        let why = format!("-o {written}: ends in `/`, so it names a directory; give a file name");
+        return Err(fail(2, &why));
+    }
+    output::check_path(path, Path::new(scenario))
+        .map_err(|error| fail(error.exit_status(), &error.to_string()))
 }
 
 /// Renders the whole trace in the chosen format.

@@ -1,7 +1,10 @@
 //! Runs the `seqsim` binary on the bad inputs that were left over after
 //! the first rounds: YAML nested absurdly deep, clap's own usage errors,
-//! seed ranges reaching the largest seed, and `--set` paths through keys
-//! the scenario does not have. Each must give a clear error naming the
+//! seed ranges reaching the largest seed, `--set` paths through keys
+//! the scenario does not have, lists left open at the end of the file,
+//! keys given twice, a second YAML document, host addresses no host
+//! may have, numbers past 64 bits in `--set`, `-o dir/` and an empty
+//! file name. Each must give a clear error naming the
 //! place, and exit status 2, quickly; the places and values expected are
 //! counted by hand from the input each test writes.
 
@@ -331,4 +334,345 @@ fn the_way_the_error_shows_works() {
         "participants[0].tcp={max_retransmissions: 2}",
     ]);
     assert_eq!(output.status.code(), Some(0), "{output:?}");
+}
+
+/// A participant, written on one line, for files that need one.
+const PARTICIPANT: &str = "  - {id: a, host: a.example, address: 192.0.2.1}\n";
+
+#[test]
+fn a_list_left_open_at_the_end_is_a_syntax_error_at_its_bracket() {
+    let dir = tempfile::tempdir().unwrap();
+    // (text, line:column of the bracket, the file's last line, what closes it)
+    let cases = [
+        // `participants: ` is 14 columns: `[` at 15 on line 2.
+        (
+            "title: x\nparticipants: [\n".to_string(),
+            "2:15",
+            2,
+            "list",
+            '[',
+            ']',
+        ),
+        // `links: ` is 7 columns; `{a: b}` inside would be an unknown
+        // key, but the open `[` is what is wrong.
+        (
+            format!("title: x\nparticipants:\n{PARTICIPANT}links: [ {{a: b}}\n"),
+            "4:8",
+            4,
+            "list",
+            '[',
+            ']',
+        ),
+        // Comments and blank lines after it do not close it.
+        (
+            "title: x\nparticipants: [\n# more\n\n".to_string(),
+            "2:15",
+            4,
+            "list",
+            '[',
+            ']',
+        ),
+        // Without a line break at the end; `seed: ` is 6 columns.
+        (
+            "title: x\nseed: {".to_string(),
+            "2:7",
+            2,
+            "mapping",
+            '{',
+            '}',
+        ),
+    ];
+    for (number, (text, place, last, kind, open, close)) in cases.into_iter().enumerate() {
+        let file = write(dir.path(), &format!("open-{number}.yaml"), &text);
+        let expected = format!(
+            "seqsim: error: {file}:{place}: YAML syntax: the {kind} opened here by `{open}` \
+             is not closed; the file ends after line {last}, where `{close}` was expected"
+        );
+        for args in [
+            vec!["run", file.as_str()],
+            vec!["check", file.as_str(), "--set", "seed=3"],
+            vec!["sweep", file.as_str(), "--seeds", "1..2"],
+        ] {
+            assert_eq!(first_line(&seqsim(&args)), expected, "{args:?}");
+        }
+    }
+}
+
+#[test]
+fn brackets_left_open_inside_one_another_are_all_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("title: x\nparticipants:\n{PARTICIPANT}links: [ {{between: [a, b]");
+    let file = write(dir.path(), "nested.yaml", &text);
+    // Line 4: `[` at column 8, `{` at 10, and `[a, b]` closed.
+    assert_eq!(
+        first_line(&seqsim(&["check", &file])),
+        format!(
+            "seqsim: error: {file}:4:10: YAML syntax: the mapping opened here by `{{` is not \
+             closed; the file ends after line 4, where `}}` was expected (nor is the `[` at \
+             4:8; close both with `}}]`)"
+        )
+    );
+}
+
+#[test]
+fn a_list_left_open_before_more_keys_names_where_it_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    // The participant inside lacks `host`, which is not what is wrong:
+    // line 3 starts a key where `,` or `]` was expected.
+    let file = write(
+        dir.path(),
+        "open.yaml",
+        "title: x\nparticipants: [ {id: a}\nlinks: []\n",
+    );
+    assert_eq!(
+        first_line(&seqsim(&["run", &file])),
+        format!(
+            "seqsim: error: {file}:3:1: did not find expected ',' or ']', while parsing a \
+             flow sequence at 2:15"
+        )
+    );
+}
+
+#[test]
+fn a_quote_left_open_is_named_where_it_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    // `title: ` is 7 columns: the quote is at column 8.
+    let file = write(dir.path(), "quote.yaml", "title: \"SMTP\nseed: 1\n");
+    assert_eq!(
+        first_line(&seqsim(&["check", &file])),
+        format!(
+            "seqsim: error: {file}:1:8: YAML syntax: the text quoted here by `\"` is not \
+             closed; the file ends after line 2, where the closing `\"` was expected"
+        )
+    );
+}
+
+#[test]
+fn a_key_given_twice_is_refused_at_its_second_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        // A block mapping: `host` on line 5 and again on line 7, both
+        // indented by four spaces.
+        (
+            "title: x\nseed: 1\nparticipants:\n  - id: a\n    host: a.example\n    \
+             address: 192.0.2.1\n    host: b.example\n",
+            "7:5",
+            "participants[0].host",
+            "host",
+            "5 (column 5)",
+        ),
+        // A flow mapping: `  - {` is 5 columns, so the first `id` is at
+        // 6; the second follows `id: a, ` (7 columns), `host:
+        // a.example, ` (17) and `address: 192.0.2.1, ` (20), at 50.
+        (
+            "title: x\nparticipants:\n  - {id: a, host: a.example, address: 192.0.2.1, id: b}\n",
+            "3:50",
+            "participants[0].id",
+            "id",
+            "3 (column 6)",
+        ),
+        // At the top: the second `title` is where the error is.
+        (
+            "title: x\nparticipants: []\ntitle: y\n",
+            "3:1",
+            "title",
+            "title",
+            "1 (column 1)",
+        ),
+    ];
+    for (number, (text, place, path, key, first)) in cases.into_iter().enumerate() {
+        let file = write(dir.path(), &format!("twice-{number}.yaml"), text);
+        let expected = format!(
+            "seqsim: error: {file}:{place}: at `{path}`: the key `{key}` is given twice in \
+             this mapping, first at line {first}; expected each key once"
+        );
+        for args in [
+            vec!["check", file.as_str()],
+            vec!["run", file.as_str(), "--set", "seed=2"],
+        ] {
+            assert_eq!(first_line(&seqsim(&args)), expected, "{args:?}");
+        }
+    }
+}
+
+#[test]
+fn addresses_no_host_may_have_are_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    // (address, words the reason must hold: the block and the RFC)
+    let cases = [
+        (
+            "0.0.0.0",
+            "in 0.0.0.0/8, which means \"this host\"",
+            "RFC 1122 §3.2.1.3",
+        ),
+        ("0.0.0.7", "in 0.0.0.0/8", "RFC 1122 §3.2.1.3"),
+        (
+            "127.0.0.1",
+            "a loopback address (127.0.0.0/8)",
+            "RFC 1122 §3.2.1.3",
+        ),
+        (
+            "224.0.0.251",
+            "a multicast address (224.0.0.0/4)",
+            "RFC 1112 §4",
+        ),
+        (
+            "239.1.2.3",
+            "a multicast address (224.0.0.0/4)",
+            "RFC 1112 §4",
+        ),
+        ("240.0.0.1", "in 240.0.0.0/4, reserved", "RFC 1112 §4"),
+        (
+            "255.255.255.255",
+            "the limited broadcast address",
+            "RFC 919",
+        ),
+    ];
+    for (address, what, rfc) in cases {
+        let text = format!(
+            "title: x\nparticipants:\n  - {{id: a, host: a.example, address: {address}}}\n"
+        );
+        let file = write(dir.path(), "address.yaml", &text);
+        // `  - {id: a, host: a.example, address: ` is 38 columns.
+        let line = first_line(&seqsim(&["check", &file]));
+        let start = format!(
+            "seqsim: error: {file}:3:39: at `participants[0].address`: {address} cannot be a \
+             host's address: it is {what}"
+        );
+        assert!(line.starts_with(&start), "{line}");
+        assert!(line.contains(rfc), "{line}");
+    }
+    // The ones next to them are ordinary unicast addresses.
+    for address in ["1.0.0.0", "126.255.255.255", "128.0.0.0", "223.255.255.255"] {
+        let text = format!(
+            "title: x\nparticipants:\n  - {{id: a, host: a.example, address: {address}}}\n"
+        );
+        let file = write(dir.path(), "address.yaml", &text);
+        assert_eq!(
+            seqsim(&["check", &file]).status.code(),
+            Some(0),
+            "{address}"
+        );
+    }
+}
+
+#[test]
+fn an_address_set_from_the_command_line_is_refused_naming_the_set() {
+    // participants[0] of smtp-send.yaml is the sender.
+    let output = seqsim(&[
+        "run",
+        SCENARIO,
+        "--set",
+        "participants[0].address=255.255.255.255",
+    ]);
+    assert!(
+        first_line(&output).starts_with(
+            "seqsim: error: --set participants[0].address=255.255.255.255: at \
+             `participants[0].address`: 255.255.255.255 cannot be a host's address"
+        ),
+        "{output:?}"
+    );
+}
+
+#[test]
+fn a_population_running_into_loopback_is_refused_at_its_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "title: x\nparticipants:\n  - id: dns\n    host: ns.example\n    \
+                address: 192.0.2.53\n    dns_server: {records: []}\n  - id: s\n    \
+                host: s.example\n    address: 126.255.255.250\n    resolver: dns\n    \
+                smtp_client: {mails: []}\n    population: {count: 10}\n";
+    let file = write(dir.path(), "population.yaml", text);
+    // 126.255.255.250 to .255 are copies 1 to 6; copy 7 would be
+    // 127.0.0.0. `    population: {count: ` is 24 columns, on line 12.
+    assert_eq!(
+        first_line(&seqsim(&["check", &file])),
+        format!(
+            "seqsim: error: {file}:12:25: at `participants[1].population.count`: copy 7 would \
+             get 127.0.0.0, which cannot be a host's address: it is a loopback address \
+             (127.0.0.0/8), which must not appear outside a host (RFC 1122 §3.2.1.3); copies \
+             take consecutive addresses from 126.255.255.250, so at most 6 fit"
+        )
+    );
+    // Six copies fit.
+    let six = write(
+        dir.path(),
+        "six.yaml",
+        &text.replace("count: 10", "count: 6"),
+    );
+    assert_eq!(seqsim(&["check", &six]).status.code(), Some(0));
+}
+
+#[test]
+fn a_second_document_is_refused_where_it_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    // The `---` opening the second document is at line 4, column 1.
+    let text = format!("title: x\nparticipants:\n{PARTICIPANT}---\ntitle: y\n");
+    let file = write(dir.path(), "two.yaml", &text);
+    let expected = format!(
+        "seqsim: error: {file}:4:1: YAML syntax: a second document starts here; a scenario \
+         file holds one (remove this `---` and what follows it, or merge the two)"
+    );
+    for args in [
+        vec!["check", file.as_str()],
+        vec!["run", file.as_str(), "--set", "seed=1"],
+    ] {
+        assert_eq!(first_line(&seqsim(&args)), expected, "{args:?}");
+    }
+}
+
+#[test]
+fn a_number_past_64_bits_in_a_set_value_is_named() {
+    // 2^64 = 18446744073709551616, one past the largest u64.
+    let output = seqsim(&["check", SCENARIO, "--set", "seed=18446744073709551616"]);
+    assert_eq!(
+        refusal(&output),
+        "seqsim: error: --set `seed=18446744073709551616`: the number 18446744073709551616 is \
+         out of range: no key of a scenario takes a whole number past 18446744073709551615\n"
+    );
+}
+
+#[test]
+fn a_number_past_64_bits_in_the_file_is_placed_with_a_set_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("title: x\nseed: 18446744073709551616\nparticipants:\n{PARTICIPANT}");
+    let file = write(dir.path(), "big.yaml", &text);
+    // `seed: ` is 6 columns; the error is the same with or without --set.
+    let expected = format!(
+        "seqsim: error: {file}:2:7: at `seed`: invalid type: integer `18446744073709551616`, \
+         expected a whole number from 0 to 18446744073709551615"
+    );
+    assert_eq!(first_line(&seqsim(&["check", &file])), expected);
+    assert_eq!(
+        first_line(&seqsim(&["check", &file, "--set", "title=y"])),
+        expected
+    );
+}
+
+#[test]
+fn an_output_path_ending_in_a_slash_is_refused_before_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = format!("{}/", dir.path().join("not-yet").display());
+    for args in [
+        vec!["run", SCENARIO, "-o", missing.as_str()],
+        vec!["sweep", SCENARIO, "--seeds", "1..2", "-o", missing.as_str()],
+    ] {
+        assert_eq!(
+            refusal(&seqsim(&args)),
+            format!(
+                "seqsim: error: -o {missing}: ends in `/`, so it names a directory; give a \
+                 file name\n"
+            ),
+            "{args:?}"
+        );
+    }
+    assert!(!dir.path().join("not-yet").exists());
+}
+
+#[test]
+fn an_empty_file_name_is_said_in_words() {
+    assert_eq!(
+        refusal(&seqsim(&["check", ""])),
+        "seqsim: error: '': the scenario's file name is empty; expected the path of a YAML \
+         file\n"
+    );
 }

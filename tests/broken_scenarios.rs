@@ -54,7 +54,7 @@ fn cases() -> Vec<Case> {
         case(
             "tab-indentation",
             "title: t\nparticipants:\n\t- { id: a }\n",
-            "FILE:3:1: at `participants`: found character that cannot start any token, while scanning for the next token (a tab: YAML indents with spaces only)",
+            "FILE:3:1: found character that cannot start any token, while scanning for the next token (a tab: YAML indents with spaces only)",
         ),
         case(
             "empty-file",
@@ -623,9 +623,9 @@ fn cases() -> Vec<Case> {
             "FILE:7:7: at `links[1].between`: links[0] already joins these two; give one link, with `one_way` for settings that differ by direction",
         ),
         case(
-            "population-past-the-last-address",
-            population("{ count: 3 }", "").replace("192.0.2.2", "255.255.255.254"),
-            "FILE:6:14: at `participants[1].address`: copy 3 would need an address past 255.255.255.255; start lower",
+            "population-reaching-multicast",
+            population("{ count: 3 }", "").replace("192.0.2.2", "223.255.255.254"),
+            "FILE:7:26: at `participants[1].population.count`: copy 3 would get 224.0.0.0, which cannot be a host's address: it is a multicast address (224.0.0.0/4), which names a group of hosts, not one (RFC 1112 §4); copies take consecutive addresses from 223.255.255.254, so at most 2 fit",
         ),
         case(
             "population-copy-takes-an-address",

@@ -7,6 +7,7 @@
 //! names, durations, references between participants, DNS records and
 //! mail addresses. Every error carries the file, line, column and key path.
 
+mod addresses;
 mod error;
 mod faults;
 mod overrides;
@@ -15,6 +16,7 @@ pub mod population;
 pub mod positions;
 mod raw;
 pub mod script;
+mod syntax;
 mod text;
 mod validate;
 
@@ -167,12 +169,14 @@ pub fn parse(file: &str, text: &str, overrides: &Overrides) -> Result<Scenario, 
             "the scenario is empty (expected at least `title` and `participants`)",
         ));
     }
+    let positions = positions::Positions::of(text);
+    syntax::refuse_duplicate_keys(file, text, &positions)?;
     let raw = if overrides.sets.is_empty() {
-        deserialize(file, text)?
+        deserialize(file, text, &positions)?
     } else {
-        deserialize_with(file, text, &overrides.sets)?
+        deserialize_with(file, text, &positions, &overrides.sets)?
     };
-    let mut scenario = validate::validate(file, text, raw, &overrides.sets)?;
+    let mut scenario = validate::validate(file, text, positions, raw, &overrides.sets)?;
     if let Some(seed) = overrides.seed {
         scenario.seed = seed;
     }
@@ -190,6 +194,10 @@ fn holds_nothing(text: &str) -> bool {
 
 /// Reads a file as UTF-8 text, refusing huge files.
 pub fn read_text(file: &str) -> Result<String, ScenarioError> {
+    if file.is_empty() {
+        let why = "the scenario's file name is empty; expected the path of a YAML file";
+        return Err(ScenarioError::whole_file("''", why));
+    }
     let io_error = |error: std::io::Error| {
         ScenarioError::whole_file(file, format!("cannot read the file: {error}"))
     };
@@ -243,17 +251,25 @@ fn not_utf8(file: &str, error: &std::string::FromUtf8Error) -> ScenarioError {
     )
 }
 
-/// Deserializes the raw scenario, locating any error.
-fn deserialize(file: &str, text: &str) -> Result<raw::RawScenario, ScenarioError> {
+/// Deserializes the raw scenario, locating any error; a YAML syntax
+/// error anywhere in the file comes before any error about a value.
+fn deserialize(
+    file: &str,
+    text: &str,
+    positions: &positions::Positions,
+) -> Result<raw::RawScenario, ScenarioError> {
     let deserializer = serde_yaml::Deserializer::from_str(text);
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        if let Some(syntax_error) = syntax::syntax_error(file, text) {
+            return syntax_error;
+        }
         let path = error.path().to_string();
         let inner = error.into_inner();
         let reported = inner.location().map(|l| Position {
             line: l.line(),
             column: l.column(),
         });
-        let written = positions::Positions::of(text).find(&path);
+        let written = positions.find(&path);
         // A null refused where text is required is placed by serde_yaml at
         // the mapping that holds it or at what follows; the path is exact.
         let position = if text::is_null_refusal(&inner.to_string()) {
@@ -290,10 +306,13 @@ fn locate(reported: Option<Position>, path_start: Option<Position>) -> Option<Po
 fn deserialize_with(
     file: &str,
     text: &str,
+    positions: &positions::Positions,
     sets: &[Setting],
 ) -> Result<raw::RawScenario, ScenarioError> {
-    let mut document: serde_yaml::Value =
-        serde_yaml::from_str(text).map_err(|error| yaml_error(file, text, &error))?;
+    let mut document: serde_yaml::Value = match serde_yaml::from_str(text) {
+        Ok(document) => document,
+        Err(error) => return Err(file_refused(file, text, positions, &error)),
+    };
     for setting in sets {
         setting
             .apply(&mut document)
@@ -317,9 +336,28 @@ fn deserialize_with(
         if let Some(setting) = setting {
             return ScenarioError::at(&setting.to_string(), "", None, Some(path), message);
         }
-        let position = positions::Positions::of(text).find(&path);
+        let position = positions.find(&path);
         ScenarioError::at(file, text, position, (path != ".").then_some(path), message)
     })
+}
+
+/// Says why the file, read as a tree of values before `--set` changes,
+/// was refused: for its syntax, or else for whatever reading it as a
+/// scenario finds first (a tree cannot hold a number past 64 bits, which
+/// the scenario's own types explain better).
+fn file_refused(
+    file: &str,
+    text: &str,
+    positions: &positions::Positions,
+    error: &serde_yaml::Error,
+) -> ScenarioError {
+    if let Some(syntax_error) = syntax::syntax_error(file, text) {
+        return syntax_error;
+    }
+    match deserialize(file, text, positions) {
+        Err(typed) => typed,
+        Ok(_) => syntax::describe(file, text, error),
+    }
 }
 
 /// Tells whether an unknown-field error is about the key a setting added.
@@ -334,21 +372,6 @@ fn names_unknown_key(message: &str, setting: &Setting, path: &str) -> bool {
         .map_or("", |(parent, _)| parent);
     let parent_matches = parent == path || (parent.is_empty() && path == ".");
     parent_matches && message.starts_with(&format!("unknown field `{added}`"))
-}
-
-/// Turns a YAML syntax error into a located error.
-fn yaml_error(file: &str, text: &str, error: &serde_yaml::Error) -> ScenarioError {
-    let position = error.location().map(|l| Position {
-        line: l.line(),
-        column: l.column(),
-    });
-    ScenarioError::at(
-        file,
-        text,
-        position,
-        None,
-        strip_location(&error.to_string()),
-    )
 }
 
 /// Adds a hint when the character at the error is a tab.

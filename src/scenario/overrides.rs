@@ -57,8 +57,11 @@ impl Setting {
                 positions::nesting_limit()
             ));
         }
-        let value = serde_yaml::from_str(value)
-            .map_err(|error| format!("{flag} `{argument}`: the value is not YAML: {error}"))?;
+        let value = serde_yaml::from_str(value).map_err(|error| {
+            let why = out_of_range_number(&error.to_string())
+                .unwrap_or_else(|| format!("the value is not YAML: {error}"));
+            format!("{flag} `{argument}`: {why}")
+        })?;
         Ok(Setting {
             flag: flag.to_string(),
             argument: argument.to_string(),
@@ -127,6 +130,25 @@ impl fmt::Display for Setting {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.flag, self.argument)
     }
+}
+
+/// Says which whole number a tree of YAML values cannot hold, from
+/// serde_yaml's message ("invalid type: integer `N` as u128"), when that
+/// is what it is about: no key of a scenario takes one past 64 bits.
+fn out_of_range_number(message: &str) -> Option<String> {
+    let (_, rest) = message.split_once("integer `")?;
+    let (number, rest) = rest.split_once('`')?;
+    if !(rest.starts_with(" as u128") || rest.starts_with(" as i128")) {
+        return None;
+    }
+    let side = if number.starts_with('-') {
+        format!("below {}", i64::MIN)
+    } else {
+        format!("past {}", u64::MAX)
+    };
+    Some(format!(
+        "the number {number} is out of range: no key of a scenario takes a whole number {side}"
+    ))
 }
 
 /// Parses `a.b[2].c` into segments: keys, each followed by any indexes.

@@ -22,6 +22,7 @@
 
 use std::net::Ipv4Addr;
 
+use super::addresses;
 use super::participants::Participants;
 use super::raw::{RawParticipant, RawPopulation};
 use super::script::{Action, Step};
@@ -106,16 +107,34 @@ impl Checker<'_> {
             copy_host(&template.host, number)
                 .map_err(|why| self.error(&format!("{path}.host"), why))?;
         }
-        copy_address(template.address, copies.count).map_err(|_| {
-            let number = first_copy_past_the_last_address(template.address);
-            let why =
-                format!("copy {number} would need an address past 255.255.255.255; start lower");
-            self.error(&format!("{path}.address"), why)
-        })?;
+        // The last addresses, 240.0.0.0 up, are all refused: copies
+        // reaching past 255.255.255.255 are refused there first.
+        self.copy_addresses(&path, template.address, copies.count)?;
         if let Some(client) = &template.smtp_client {
             self.copy_start(&path, client.start, copies)?;
         }
         Ok(())
+    }
+
+    /// Refuses a population whose copies, taking consecutive addresses
+    /// from `first`, would reach one no host may have; names the first
+    /// copy that would.
+    fn copy_addresses(
+        &self,
+        path: &str,
+        first: Ipv4Addr,
+        count: usize,
+    ) -> Result<(), ScenarioError> {
+        let Some((address, why)) = addresses::first_unusable(first, count as u64) else {
+            return Ok(());
+        };
+        let number = u64::from(u32::from(address) - u32::from(first)) + 1;
+        let message = format!(
+            "copy {number} would get {address}, which cannot be a host's address: it is {why}; \
+             copies take consecutive addresses from {first}, so at most {} fit",
+            number - 1
+        );
+        Err(self.error(&format!("{path}.population.count"), message))
     }
 
     /// Returns the first copy number whose id is a written participant's.
@@ -170,12 +189,6 @@ pub fn split_copy_id(id: &str) -> Option<(&str, usize)> {
 /// length in digits, where a longer host name could first be refused.
 fn first_numbers_of_each_length(count: usize) -> impl Iterator<Item = usize> {
     std::iter::successors(Some(1usize), |n| n.checked_mul(10)).take_while(move |&n| n <= count)
-}
-
-/// Returns the number of the first copy of a population starting at
-/// `first` whose address would be past 255.255.255.255.
-fn first_copy_past_the_last_address(first: Ipv4Addr) -> u64 {
-    u64::from(u32::MAX - u32::from(first)) + 2
 }
 
 /// Returns copy `number`'s host name: `-number` after the first label.
@@ -279,18 +292,5 @@ mod tests {
         let tried: Vec<usize> = first_numbers_of_each_length(1_000_000).collect();
         assert_eq!(tried, [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000]);
         assert_eq!(first_numbers_of_each_length(9).collect::<Vec<_>>(), [1]);
-    }
-
-    #[test]
-    fn the_first_copy_past_the_last_address_is_counted_from_the_first() {
-        // 255.255.255.254 holds copy 1, 255.255.255.255 copy 2; copy 3 has none.
-        assert_eq!(
-            first_copy_past_the_last_address(Ipv4Addr::new(255, 255, 255, 254)),
-            3
-        );
-        assert_eq!(
-            first_copy_past_the_last_address(Ipv4Addr::new(255, 255, 255, 255)),
-            2
-        );
     }
 }

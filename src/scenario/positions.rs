@@ -13,6 +13,10 @@
 //! under serde_yaml, takes time growing with the square of the nesting
 //! depth (40,000 levels of `[` take seconds), so such a document is
 //! refused first, reading no further than the place it goes too deep.
+//!
+//! The same walk notes the first key given twice in one mapping, with
+//! the places of both, since serde only says that a field is duplicated
+//! and places the error at the mapping's start.
 
 use std::collections::BTreeMap;
 
@@ -40,6 +44,20 @@ pub struct Position {
 pub struct Positions {
     by_path: BTreeMap<String, Position>,
     scalars: BTreeMap<String, Position>,
+    first_duplicate: Option<DuplicateKey>,
+}
+
+/// A key written a second time in the same mapping.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DuplicateKey {
+    /// The key path, e.g. `participants[0].host`.
+    pub path: String,
+    /// The key as written.
+    pub key: String,
+    /// Where the key is first written.
+    pub first: Position,
+    /// Where it is written again.
+    pub again: Position,
 }
 
 impl Positions {
@@ -50,7 +68,14 @@ impl Positions {
         Positions {
             by_path: walker.by_path,
             scalars: walker.scalars,
+            first_duplicate: walker.first_duplicate,
         }
+    }
+
+    /// Returns the first key, in the order of the text, that its mapping
+    /// already holds.
+    pub fn first_duplicate(&self) -> Option<&DuplicateKey> {
+        self.first_duplicate.as_ref()
     }
 
     /// Returns where `path` is written, or its nearest written ancestor.
@@ -136,8 +161,15 @@ fn parent_of(path: &str) -> Option<&str> {
 /// One open container while walking.
 #[derive(Debug)]
 enum Frame {
-    Mapping { path: String, key: Option<String> },
-    Sequence { path: String, next: usize },
+    Mapping {
+        path: String,
+        key: Option<String>,
+        keys: BTreeMap<String, Position>,
+    },
+    Sequence {
+        path: String,
+        next: usize,
+    },
 }
 
 /// Receives parse events and records positions.
@@ -146,6 +178,7 @@ struct Walker {
     stack: Vec<Frame>,
     by_path: BTreeMap<String, Position>,
     scalars: BTreeMap<String, Position>,
+    first_duplicate: Option<DuplicateKey>,
 }
 
 impl Walker {
@@ -158,6 +191,7 @@ impl Walker {
             Some(Frame::Mapping {
                 path,
                 key: Some(key),
+                ..
             }) => Some(join_key(path, key)),
             Some(Frame::Sequence { path, next }) => Some(format!("{path}[{next}]")),
         }
@@ -185,10 +219,21 @@ impl Walker {
                 self.finish_value();
             }
             None => {
-                let Some(Frame::Mapping { path, key }) = self.stack.last_mut() else {
+                let Some(Frame::Mapping { path, key, keys }) = self.stack.last_mut() else {
                     return;
                 };
                 let key_path = join_key(path, &text);
+                let position = position_of(mark);
+                if let Some(&first) = keys.get(&text) {
+                    self.first_duplicate.get_or_insert(DuplicateKey {
+                        path: key_path.clone(),
+                        key: text.clone(),
+                        first,
+                        again: position,
+                    });
+                } else {
+                    keys.insert(text.clone(), position);
+                }
                 *key = Some(text);
                 self.remember_key(&key_path, mark);
             }
@@ -213,7 +258,11 @@ impl Walker {
     fn open(&mut self, _mark: Marker, mapping: bool) {
         let path = self.value_path().unwrap_or_default();
         let frame = if mapping {
-            Frame::Mapping { path, key: None }
+            Frame::Mapping {
+                path,
+                key: None,
+                keys: BTreeMap::new(),
+            }
         } else {
             Frame::Sequence { path, next: 0 }
         };
@@ -336,6 +385,30 @@ mod tests {
                 column: 263
             })
         );
+    }
+
+    #[test]
+    fn a_key_given_twice_is_noted_at_both_places() {
+        let text = "title: x\nparticipants:\n  - {id: a, host: h, id: b}\n  - id: c\n    id: d\n";
+        let duplicate = Positions::of(text).first_duplicate().cloned();
+        // Line 3 is `  - {id: a, host: h, id: b}`: the first `id` at
+        // column 6, the second at 22.
+        assert_eq!(
+            duplicate,
+            Some(DuplicateKey {
+                path: "participants[0].id".to_string(),
+                key: "id".to_string(),
+                first: Position { line: 3, column: 6 },
+                again: Position {
+                    line: 3,
+                    column: 22
+                },
+            })
+        );
+        assert_eq!(Positions::of(DOCUMENT).first_duplicate(), None);
+        // The same key in two mappings is no duplicate.
+        let apart = "a: {k: 1}\nb: {k: 2}\n";
+        assert_eq!(Positions::of(apart).first_duplicate(), None);
     }
 
     #[test]

@@ -44,15 +44,16 @@ pub(super) struct Checker<'a> {
     populations: Vec<bool>,
 }
 
-/// Checks a raw scenario and returns the checked one; `sets` are the
-/// `--set` changes already applied, named in errors about their values.
+/// Checks a raw scenario and returns the checked one; `positions` says
+/// where `text` writes each key, `sets` are the `--set` changes already
+/// applied, named in errors about their values.
 pub fn validate(
     file: &str,
     text: &str,
+    positions: Positions,
     raw: RawScenario,
     sets: &[Setting],
 ) -> Result<Scenario, ScenarioError> {
-    let positions = Positions::of(text);
     let clients = raw
         .participants
         .iter()
@@ -272,7 +273,7 @@ impl Checker<'_> {
         let path = format!("participants[{index}]");
         let host =
             Name::parse(&raw.host).map_err(|why| self.error(&format!("{path}.host"), why))?;
-        let address = self.address(&format!("{path}.address"), &raw.address)?;
+        let address = self.host_address(&format!("{path}.address"), &raw.address)?;
         let resolver = self.resolver(&path, raw, all)?;
         let dns = self.resolver_config(&path, raw)?;
         let dns_records = match &raw.dns_server {
@@ -323,6 +324,18 @@ impl Checker<'_> {
                 format!("`{text}` is not an IPv4 address like 192.0.2.10"),
             )
         })
+    }
+
+    /// Parses a host's own address, refusing those no host may have.
+    fn host_address(&self, path: &str, text: &str) -> Result<Ipv4Addr, ScenarioError> {
+        let address = self.address(path, text)?;
+        match super::addresses::unusable(address) {
+            Some(why) => Err(self.error(
+                path,
+                format!("{address} cannot be a host's address: it is {why}; expected a unicast address such as 192.0.2.10"),
+            )),
+            None => Ok(address),
+        }
     }
 
     /// Resolves the `resolver` reference to a participant that serves DNS.
