@@ -13,9 +13,9 @@
 //! ⌈0.9 n⌉-th smallest.
 
 use crate::provenance::Provenance;
-use crate::sim::sink::{Detail, Sink};
+use crate::sim::sink::{Detail, Sink, Tally};
 use crate::time::{SimDuration, SimTime};
-use crate::trace::{Delivery, Layer, LifelineEvent, MailOutcome, Message, SendReason, Trace};
+use crate::trace::{Delivery, Layer, LifelineEvent, MailOutcome, Message, Trace};
 
 /// The layers in the order the summary lists them.
 const LAYERS: [(Layer, &str); 5] = [
@@ -64,12 +64,16 @@ impl Summary {
 
     /// Counts one message put on the network.
     pub fn add_message(&mut self, message: &Message) {
-        let count = &mut self.by_layer[slot_of(message.layer)];
+        self.add_tally(Tally::of(message));
+    }
+
+    /// Counts one message put on the network, by its figures.
+    pub fn add_tally(&mut self, tally: Tally) {
+        let count = &mut self.by_layer[slot_of(tally.layer)];
         count.messages += 1;
-        count.octets += payload_octets(message);
-        self.lost += u64::from(message.lost.is_some());
-        let resent = matches!(message.why, SendReason::Retransmission { .. });
-        self.retransmissions += u64::from(resent);
+        count.octets += tally.octets as u64;
+        self.lost += u64::from(tally.lost);
+        self.retransmissions += u64::from(tally.resent);
     }
 
     /// Counts what a client concluded about one recipient.
@@ -147,6 +151,10 @@ impl Sink for Summary {
         self.add_message(message);
     }
 
+    fn tally(&mut self, tally: Tally) {
+        self.add_tally(tally);
+    }
+
     fn lifeline_event(&mut self, _event: LifelineEvent) {}
 
     fn delivery(&mut self, _delivery: Delivery) {}
@@ -165,16 +173,6 @@ fn slot_of(layer: Layer) -> usize {
         Layer::Http => 3,
         Layer::Data => 4,
     }
-}
-
-/// Returns the octets a message carries above TCP or UDP: the DNS
-/// message itself for DNS, else the application payload.
-fn payload_octets(message: &Message) -> u64 {
-    let octets = match message.layer {
-        Layer::Dns => message.dns_len,
-        _ => message.payload_len,
-    };
-    octets as u64
 }
 
 /// Returns the ⌈percent/100 · n⌉-th smallest of sorted `times` (the

@@ -40,8 +40,8 @@ use crate::scenario::Scenario;
 use crate::scenario::script::Action;
 use crate::time::{SimDuration, SimTime};
 use crate::trace::{
-    Delivery, Layer, LifelineEvent, LifelineEventKind, Loss, LossCause, MailOutcome, Message,
-    Participant, SendReason, Trace, Transport,
+    Delivery, LifelineEvent, LifelineEventKind, Loss, LossCause, MailOutcome, Message, Participant,
+    SendReason, Trace,
 };
 use sink::{Detail, Sink, TraceSink};
 
@@ -613,10 +613,14 @@ impl<'a> World<'a> {
     /// A packet to an address no host has, or with no path to its host,
     /// is recorded as lost and never arrives.
     fn send(&mut self, now: SimTime, from: usize, outgoing: Outgoing) {
+        if self.recorder.detail() == Detail::Counts {
+            self.send_counted(now, from, outgoing);
+            return;
+        }
         let target = self.scenario.participants.index_at(outgoing.packet.dst);
         let mut message = self.start_message(now, from, target, &outgoing.packet);
         self.recorder.describe(&mut message, &outgoing);
-        let (arrival, verdict) = self.passage(now, from, target, &message);
+        let (arrival, verdict) = self.passage(now, from, target, &message, &outgoing.packet);
         let copy =
             (verdict == Verdict::Duplicate).then(|| (message.clone(), outgoing.packet.clone()));
         self.keep(&mut message, arrival, (from, target), outgoing.packet);
@@ -630,6 +634,37 @@ impl<'a> World<'a> {
         if let Some((copy, packet)) = copy {
             self.send_copy(now, from, target, copy, packet);
         }
+    }
+
+    /// Puts a packet on the network for a sink that only counts: the
+    /// sink gets the packet's figures, and no message is built.
+    ///
+    /// A counting run has no fault rules (they would need messages in
+    /// full), so only an outage, a partition or the links settle the
+    /// packet's fate, as [`Self::passage`] would.
+    fn send_counted(&mut self, now: SimTime, from: usize, outgoing: Outgoing) {
+        debug_assert!(self.scenario.faults.rules.is_empty());
+        let target = self.scenario.participants.index_at(outgoing.packet.dst);
+        let index = self.recorder.next_index();
+        let mut tally = self.recorder.count(&outgoing);
+        let arrival = target.and_then(|to| {
+            if self.judge.stopped_on_leaving(from, to, now).is_some() {
+                return None;
+            }
+            let carried = self.carry(now, from, to, &outgoing.packet, SimDuration::ZERO);
+            carried.ok().map(|at| (to, at))
+        });
+        tally.lost = arrival.is_none();
+        if let Some((to, at)) = arrival {
+            let arrive = Event::Arrive {
+                host: to,
+                sender: from,
+                packet: outgoing.packet,
+                message: index,
+            };
+            self.queue.push(at, arrive);
+        }
+        self.sink.tally(tally);
     }
 
     /// Records and sends the copy of message `original.index`; the rules
@@ -646,7 +681,7 @@ impl<'a> World<'a> {
         copy.index = self.recorder.next_index();
         copy.label.push_str(" (duplicate)");
         let arrival = match target {
-            Some(to) => self.carry(now, from, to, &copy, SimDuration::ZERO),
+            Some(to) => self.carry(now, from, to, &packet, SimDuration::ZERO),
             None => Err(no_host_at(copy.dst_address)),
         };
         self.keep(&mut copy, arrival, (from, target), packet);
@@ -692,6 +727,7 @@ impl<'a> World<'a> {
         from: usize,
         target: Option<usize>,
         message: &Message,
+        packet: &Packet,
     ) -> (Result<SimTime, Loss>, Verdict) {
         let Some(to) = target else {
             return (Err(no_host_at(message.dst_address)), Verdict::Pass);
@@ -702,9 +738,9 @@ impl<'a> World<'a> {
         let verdict = self.judge_rules(now, from, to, message);
         let arrival = match &verdict {
             Verdict::Drop(loss) => Err(loss.clone()),
-            Verdict::Delay(by) => self.carry(now, from, to, message, *by),
+            Verdict::Delay(by) => self.carry(now, from, to, packet, *by),
             Verdict::Pass | Verdict::Duplicate => {
-                self.carry(now, from, to, message, SimDuration::ZERO)
+                self.carry(now, from, to, packet, SimDuration::ZERO)
             }
         };
         (arrival, verdict)
@@ -725,18 +761,18 @@ impl<'a> World<'a> {
         self.judge.judge(&sighting, now)
     }
 
-    /// Carries a message over the links, holds it back `delay` more, and
+    /// Carries a packet over the links, holds it back `delay` more, and
     /// loses it if its target is down when it arrives.
     fn carry(
         &mut self,
         now: SimTime,
         from: usize,
         to: usize,
-        message: &Message,
+        packet: &Packet,
         delay: SimDuration,
     ) -> Result<SimTime, Loss> {
         let octets = if self.topology.weighs_packets() {
-            ipv4_size(message)
+            packet.ipv4_size()
         } else {
             0
         };
@@ -872,32 +908,6 @@ fn no_host_at(address: Ipv4Addr) -> Loss {
     Loss {
         cause: LossCause::NoRoute,
         detail: format!("no host has the address {address}"),
-    }
-}
-
-/// Returns a message's size as an IPv4 packet: the IPv4 header, the TCP
-/// header with its options or the UDP header, and the payload, as the
-/// capture writes it.
-fn ipv4_size(message: &Message) -> usize {
-    const IPV4_HEADER: usize = 20;
-    const TCP_HEADER: usize = 20;
-    const MSS_OPTION: usize = 4;
-    const UDP_HEADER: usize = 8;
-    let transport = match (&message.tcp, message.transport) {
-        (Some(tcp), Transport::Tcp) => {
-            TCP_HEADER + tcp.mss.map_or(0, |_| MSS_OPTION) + message.payload_len
-        }
-        _ => UDP_HEADER + udp_payload_size(message),
-    };
-    IPV4_HEADER + transport
-}
-
-/// Returns the octets a UDP datagram carries: the DNS message in wire
-/// format, or the bytes sent.
-fn udp_payload_size(message: &Message) -> usize {
-    match message.layer {
-        Layer::Dns => message.dns_len,
-        _ => message.payload_len,
     }
 }
 

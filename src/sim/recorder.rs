@@ -11,7 +11,9 @@
 //! have closed it, and a DNS query once an answer to it has arrived, and
 //! fills only what counting needs when its sink asks for no more (see
 //! [`Detail`]): then a DNS message gets its size in wire format, counted
-//! without encoding it, and no text at all.
+//! without encoding it, and no text at all. A run whose sink only counts
+//! builds no message: the recorder reads each packet's figures
+//! ([`Recorder::count`]) and keeps nothing about connections or queries.
 //!
 //! Not modelled: a segment recorded after both ends of its connection
 //! closed shows absolute sequence numbers, not relative ones. A query
@@ -23,7 +25,7 @@ use std::net::Ipv4Addr;
 
 use crate::protocol::tcp;
 use crate::sim::packet::{Body, Origin, Outgoing, Packet};
-use crate::sim::sink::Detail;
+use crate::sim::sink::{Detail, Tally};
 use crate::sim::smtp_lines::SmtpLines;
 use crate::time::SimTime;
 use crate::trace::{
@@ -232,6 +234,41 @@ impl Recorder {
                 dst_port,
                 payload,
             } => fill_udp(message, (*src_port, *dst_port), payload, self.detail),
+        }
+    }
+
+    /// Counts the packet leaving a host as the next message without
+    /// describing it: its layer, payload octets and whether it was sent
+    /// again, as [`Tally::of`] reads them from a message described in
+    /// full. Whether it is lost is the caller's to fill in.
+    ///
+    /// A resent segment counts as a resend when it takes sequence space,
+    /// a resent DNS query when it is no response, as [`Self::describe`]
+    /// has it; which first send it repeats is not looked up, so nothing
+    /// is remembered for it.
+    pub fn count(&mut self, outgoing: &Outgoing) -> Tally {
+        self.recorded += 1;
+        let resent = matches!(outgoing.origin, Origin::Resent { .. });
+        let (layer, octets, resent) = match &outgoing.packet.body {
+            Body::Tcp(segment) => {
+                let sequenced = sequenced_kind(segment).is_some();
+                (
+                    segment_layer(segment),
+                    segment.payload.len(),
+                    resent && sequenced,
+                )
+            }
+            Body::Dns { message, .. } => {
+                let query = message.response.is_none();
+                (Layer::Dns, message.wire_size(), resent && query)
+            }
+            Body::Udp { payload, .. } => (Layer::Data, payload.len(), false),
+        };
+        Tally {
+            layer,
+            octets,
+            resent,
+            lost: false,
         }
     }
 
@@ -454,11 +491,7 @@ impl Recorder {
         message.src_port = segment.src_port;
         message.dst_port = segment.dst_port;
         message.transport = Transport::Tcp;
-        message.layer = if segment.payload.is_empty() {
-            Layer::Tcp
-        } else {
-            Layer::of_ports(segment.src_port, segment.dst_port)
-        };
+        message.layer = segment_layer(segment);
         message.payload_len = segment.payload.len();
         if full {
             self.fill_tcp_text(message, segment, &mut fields, state);
@@ -495,15 +528,31 @@ impl Recorder {
 /// Returns the key of a segment that takes sequence space, for matching
 /// a resend with its first transmission; pure ACKs and RSTs have none.
 fn sequenced_key(message: &Message, segment: &Segment) -> Option<SequencedKey> {
-    let kind = match segment.control {
-        Control::Syn => SequencedKind::Syn,
-        Control::Fin => SequencedKind::Fin,
-        Control::None if !segment.payload.is_empty() => SequencedKind::Data,
-        Control::None | Control::Rst => return None,
-    };
+    let kind = sequenced_kind(segment)?;
     let local = (message.src_address, segment.src_port);
     let remote = (message.dst_address, segment.dst_port);
     Some((Direction::new(local, remote), (segment.seq.0, kind)))
+}
+
+/// Returns what a segment that takes sequence space carries; pure ACKs
+/// and RSTs take none.
+fn sequenced_kind(segment: &Segment) -> Option<SequencedKind> {
+    match segment.control {
+        Control::Syn => Some(SequencedKind::Syn),
+        Control::Fin => Some(SequencedKind::Fin),
+        Control::None if !segment.payload.is_empty() => Some(SequencedKind::Data),
+        Control::None | Control::Rst => None,
+    }
+}
+
+/// Returns the layer of a segment: bare TCP without payload, else the
+/// layer its ports name.
+fn segment_layer(segment: &Segment) -> Layer {
+    if segment.payload.is_empty() {
+        Layer::Tcp
+    } else {
+        Layer::of_ports(segment.src_port, segment.dst_port)
+    }
 }
 
 /// Keeps the payload as text, and in hex too when it is not valid UTF-8.
@@ -938,6 +987,79 @@ mod tests {
             fin.original, 5,
             "a FIN at a data segment's number is its own"
         );
+    }
+
+    /// Returns a segment as [`segment`] does, carrying `payload` and
+    /// sent for `origin`.
+    fn sent_for(mut outgoing: Outgoing, payload: &[u8], origin: Origin) -> Outgoing {
+        if let Body::Tcp(segment) = &mut outgoing.packet.body {
+            segment.payload = payload.to_vec();
+        }
+        outgoing.origin = origin;
+        outgoing
+    }
+
+    /// Returns the figures of a message of `layer` carrying `octets`
+    /// above TCP or UDP, that arrived.
+    fn tally(layer: Layer, octets: usize, resent: bool) -> Tally {
+        Tally {
+            layer,
+            octets,
+            resent,
+            lost: false,
+        }
+    }
+
+    #[test]
+    fn counting_a_packet_gives_the_figures_of_its_full_description() {
+        let helo = b"HELO mail.sender.com\r\n";
+        let (fresh, resent) = (Origin::Fresh, Origin::Resent { fast: false });
+        let syn = segment(true, Control::Syn, 1000, None);
+        let syn_ack = segment(false, Control::Syn, 5000, Some(1001));
+        let ack = segment(true, Control::None, 1001, Some(5001));
+        let data = sent_for(segment(true, Control::None, 1001, Some(5001)), helo, fresh);
+        let cases = [
+            (syn.clone(), tally(Layer::Tcp, 0, false)),
+            (syn_ack, tally(Layer::Tcp, 0, false)),
+            (ack.clone(), tally(Layer::Tcp, 0, false)),
+            (data.clone(), tally(Layer::Smtp, 22, false)),
+            (sent_for(data, helo, resent), tally(Layer::Smtp, 22, true)),
+            (sent_for(syn, b"", resent), tally(Layer::Tcp, 0, true)),
+            (
+                sent_for(ack.clone(), b"", resent),
+                tally(Layer::Tcp, 0, false),
+            ),
+            (
+                sent_for(ack, b"", Origin::DuplicateAck),
+                tally(Layer::Tcp, 0, false),
+            ),
+            (
+                segment(true, Control::Rst, 1023, None),
+                tally(Layer::Tcp, 0, false),
+            ),
+            // RFC 1035 4.1: a 12-octet header, receiver.com in 14 octets,
+            // type and class in 4.
+            (dns(false, fresh), tally(Layer::Dns, 30, false)),
+            (dns(false, resent), tally(Layer::Dns, 30, true)),
+            (dns(true, resent), tally(Layer::Dns, 30, false)),
+        ];
+        let mut full = Recorder::new(Detail::Full);
+        let mut counting = Recorder::new(Detail::Counts);
+        for (number, (outgoing, expected)) in cases.iter().enumerate() {
+            let passage = Passage {
+                from: "a",
+                to: "b",
+                sent_at: SimTime::ZERO,
+                reacting_to: None,
+            };
+            let described = full.started_and_described(passage, outgoing);
+            full.keep(&described);
+            assert_eq!(Tally::of(&described), *expected, "case {number} described");
+            assert_eq!(counting.count(outgoing), *expected, "case {number} counted");
+        }
+        assert_eq!(counting.next_index(), cases.len());
+        let kept = counting.holds_connections() || !counting.queries.is_empty();
+        assert!(!kept, "counting keeps nothing");
     }
 
     #[test]

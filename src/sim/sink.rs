@@ -6,9 +6,10 @@
 //! that needs no whole trace (figures, a line per record) takes them one
 //! at a time and keeps only what it needs, so its memory does not grow
 //! with the length of the run. A sink that only counts says so
-//! ([`Detail::Counts`]), and the messages it gets carry no text.
+//! ([`Detail::Counts`]), and gets each message as a [`Tally`] of the
+//! figures a summary reads, never built as a message.
 
-use crate::trace::{Delivery, LifelineEvent, MailOutcome, Message};
+use crate::trace::{Delivery, Layer, LifelineEvent, MailOutcome, Message, SendReason};
 
 /// How much of each message a sink reads.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -17,15 +18,15 @@ pub enum Detail {
     /// lines, participant ids and time texts.
     #[default]
     Full,
-    /// Only what counting needs: the index, times, layer, transport,
-    /// addresses, ports, sizes (a DNS message's too), absolute sequence
-    /// numbers, why it was sent and its fate. The label, flag names,
-    /// connection state, payload text, DNS fields, SMTP lines,
-    /// participant ids and time text are left empty, and sequence numbers
-    /// relative to the initial ones are not worked out (they equal the
-    /// absolute ones). Lifeline events, mails stored and outcomes carry
-    /// no participant id and no time text either. The protocol models
-    /// run the same either way.
+    /// Only what counting needs: each message is handed over as a
+    /// [`Tally`] (its layer, payload octets, whether it was sent again
+    /// and whether it was lost), and no message is built. Lifeline
+    /// events, mails stored and outcomes carry no participant id and no
+    /// time text. The protocol models run the same either way.
+    ///
+    /// When fault rules match messages by their text, messages are built
+    /// in full all the same, and a counting sink reads them through
+    /// [`Sink::message`].
     Counts,
 }
 
@@ -38,6 +39,10 @@ pub trait Sink {
     }
     /// Reads a message just put on the network (its index counts from 0).
     fn message(&mut self, message: &Message);
+    /// Reads the figures of a message just put on the network, in place
+    /// of the message, when the sink asked for [`Detail::Counts`]; a sink
+    /// that reads messages gets none and need not read them.
+    fn tally(&mut self, _tally: Tally) {}
     /// Takes a message just put on the network to own, when messages are
     /// filled in full: a sink that keeps them keeps it without a copy;
     /// any other reads it as [`Self::message`] does.
@@ -51,6 +56,36 @@ pub trait Sink {
     fn delivery(&mut self, delivery: Delivery);
     /// Takes what a client concluded about one recipient.
     fn outcome(&mut self, outcome: MailOutcome);
+}
+
+/// What counting reads of one message put on the network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tally {
+    /// Its layer.
+    pub layer: Layer,
+    /// The octets it carries above TCP or UDP, as a summary counts them:
+    /// the DNS message in wire format for DNS, else the application
+    /// payload.
+    pub octets: usize,
+    /// Whether it was a resend of an earlier message.
+    pub resent: bool,
+    /// Whether it never arrived.
+    pub lost: bool,
+}
+
+impl Tally {
+    /// Reads the figures of a message built in full.
+    pub fn of(message: &Message) -> Tally {
+        Tally {
+            layer: message.layer,
+            octets: match message.layer {
+                Layer::Dns => message.dns_len,
+                _ => message.payload_len,
+            },
+            resent: matches!(message.why, SendReason::Retransmission { .. }),
+            lost: message.lost.is_some(),
+        }
+    }
 }
 
 /// Keeps every record, to build the whole trace at the end.
