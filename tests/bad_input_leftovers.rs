@@ -3,8 +3,8 @@
 //! seed ranges reaching the largest seed, `--set` paths through keys
 //! the scenario does not have, lists left open at the end of the file,
 //! keys given twice, a second YAML document, host addresses no host
-//! may have, numbers past 64 bits in `--set`, `-o dir/` and an empty
-//! file name. Each must give a clear error naming the
+//! may have, numbers past 64 bits in `--set`, `-o dir/`, an empty
+//! file name and UDP datagrams larger than IPv4 can carry. Each must give a clear error naming the
 //! place, and exit status 2, quickly; the places and values expected are
 //! counted by hand from the input each test writes.
 
@@ -675,4 +675,85 @@ fn an_empty_file_name_is_said_in_words() {
         "seqsim: error: '': the scenario's file name is empty; expected the path of a YAML \
          file\n"
     );
+}
+
+/// Two participants joined by a link, then `script:`; the first step is
+/// written on line 8.
+const TWO_HOSTS: &str = "title: t\nparticipants:\n  \
+    - { id: client, host: c.example, address: 192.0.2.1 }\n  \
+    - { id: server, host: s.example, address: 192.0.2.2 }\nlinks:\n  \
+    - { between: [client, server], latency: 1ms }\nscript:\n";
+
+/// What the datagram size check says after the size.
+const UDP_LIMIT: &str = "but a UDP datagram carries at most 65507 over IPv4 (65535 less \
+                         the 20-byte IP and 8-byte UDP headers); send it over TCP, or in \
+                         several datagrams";
+
+#[test]
+fn a_datagram_larger_than_udp_over_ipv4_carries_is_refused_at_its_payload() {
+    let dir = tempfile::tempdir().unwrap();
+    // RFC 791 caps an IPv4 packet at 65535 octets; less 20 for the IP
+    // header and 8 for the UDP header (RFC 768) leaves 65507. In
+    // `  - send: { from: client, to: server, transport: udp, to_port:
+    // 9, ` the payload's key is followed by `: ` and its value starts at
+    // column 12 + 14 + 12 + 16 + 12 + 6 + 1 = 73 for `text`, 74 for
+    // `bytes`.
+    let step = "  - send: { from: client, to: server, transport: udp, to_port: 9, ";
+    let cases = [
+        (
+            format!("text: {} }}\n", "x".repeat(70_000)),
+            "text",
+            73,
+            70_000,
+        ),
+        (
+            format!("bytes: {} }}\n", "ab".repeat(65_508)),
+            "bytes",
+            74,
+            65_508,
+        ),
+    ];
+    for (payload, key, column, size) in cases {
+        let file = write(
+            dir.path(),
+            "big.yaml",
+            &format!("{TWO_HOSTS}{step}{payload}"),
+        );
+        let expected = format!(
+            "seqsim: error: {file}:8:{column}: at `script[0].send.{key}`: this is {size} \
+             bytes, {UDP_LIMIT}"
+        );
+        for args in [
+            vec!["check", file.as_str()],
+            vec!["run", file.as_str(), "--format", "pcap", "-o", "/dev/null"],
+        ] {
+            assert_eq!(first_line(&seqsim(&args)), expected, "{args:?}");
+        }
+    }
+}
+
+#[test]
+fn the_largest_udp_payload_and_a_larger_tcp_send_are_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let udp = format!(
+        "  - send: {{ from: client, to: server, transport: udp, to_port: 9, text: {} }}\n",
+        "x".repeat(65_507)
+    );
+    let tcp = format!(
+        "  - open: {{ from: client, to: server, port: 9 }}\n  \
+         - send: {{ from: client, to: server, text: {} }}\n",
+        "x".repeat(70_000)
+    );
+    for (name, steps) in [("udp", udp), ("tcp", tcp)] {
+        let file = write(
+            dir.path(),
+            &format!("{name}.yaml"),
+            &format!("{TWO_HOSTS}{steps}"),
+        );
+        let output = seqsim(&["run", &file, "--format", "pcap"]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{name}: {stderr}");
+        // The capture holds the whole payload, whatever its framing.
+        assert!(output.stdout.len() > 65_507, "{name}");
+    }
 }
