@@ -4,8 +4,9 @@
 //! the scenario does not have, lists left open at the end of the file,
 //! keys given twice, a second YAML document, host addresses no host
 //! may have, numbers past 64 bits in `--set`, `-o dir/`, an empty
-//! file name and UDP datagrams larger than IPv4 can carry. Each must give a clear error naming the
-//! place, and exit status 2, quickly; the places and values expected are
+//! file name, UDP datagrams larger than IPv4 can carry and bad values
+//! inside DNS records. Each must give a clear error naming the place,
+//! and exit status 2, quickly; the places and values expected are
 //! counted by hand from the input each test writes.
 
 use std::path::{Path, PathBuf};
@@ -756,4 +757,118 @@ fn the_largest_udp_payload_and_a_larger_tcp_send_are_accepted() {
         // The capture holds the whole payload, whatever its framing.
         assert!(output.stdout.len() > 65_507, "{name}");
     }
+}
+
+/// A DNS server whose records start on line 9, each indented by eight
+/// spaces, `- ` and then the record.
+fn dns_server_holding(records: &[&str]) -> String {
+    let mut text = String::from(
+        "title: t\nparticipants:\n  \
+         - { id: client, host: c.example, address: 192.0.2.1 }\n  \
+         - id: dns\n    host: ns.example\n    address: 192.0.2.2\n    \
+         dns_server:\n      records:\n",
+    );
+    for record in records {
+        text.push_str(&format!("        - {record}\n"));
+    }
+    text
+}
+
+#[test]
+fn a_bad_value_inside_a_dns_record_is_named_by_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let mx = "{ type: MX, name: example.org, preference: ";
+    let a = "{ type: A, name: w.example.org, address: 192.0.2.80, ttl: ";
+    let records = "participants[1].dns_server.records";
+    // A preference is 16 bits (RFC 1035 §3.3.9), a TTL 32 bits
+    // (§3.2.1). `        - ` is ten columns, so a record opens at
+    // column 11; in `mx` the value follows 43 more columns, in `a` 58.
+    let cases = [
+        (
+            vec![format!("{mx}70000, exchange: mx.example.org }}")],
+            "9:54",
+            "records[0].preference",
+            "invalid value: integer `70000`",
+            "65535",
+            "^^^^^",
+        ),
+        (
+            vec![format!("{mx}-1, exchange: mx.example.org }}")],
+            "9:54",
+            "records[0].preference",
+            "invalid type: integer `-1`",
+            "65535",
+            "^^",
+        ),
+        (
+            vec![format!("{a}60 }}"), format!("{a}-5 }}")],
+            "10:69",
+            "records[1].ttl",
+            "invalid type: integer `-5`",
+            "4294967295",
+            "^^",
+        ),
+    ];
+    for (number, (lines, place, path, what, top, underline)) in cases.into_iter().enumerate() {
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let file = write(
+            dir.path(),
+            &format!("record-{number}.yaml"),
+            &dns_server_holding(&lines),
+        );
+        let stderr = refusal(&seqsim(&["check", &file]));
+        let path = path.replace("records", records);
+        let expected = format!(
+            "seqsim: error: {file}:{place}: at `{path}`: {what}, expected a whole number from 0 to {top}"
+        );
+        assert_eq!(stderr.lines().next().unwrap(), expected);
+        let column: usize = place.split(':').nth(1).unwrap().parse().unwrap();
+        let drawn = stderr.lines().nth(3).unwrap();
+        let caret = drawn.find('^').unwrap();
+        // The gutter `  | ` (or `   | ` past line 9) comes before the line.
+        let gutter = drawn.find('|').unwrap() + 2;
+        assert_eq!(caret - gutter + 1, column, "{stderr}");
+        assert_eq!(drawn[caret..].trim_end(), underline, "{stderr}");
+    }
+}
+
+#[test]
+fn a_key_a_dns_record_does_not_have_is_named_where_it_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = "participants[1].dns_server.records[0]";
+    // `{ type: A, name: w.example, ` is 28 columns from column 11.
+    let cases = [
+        (
+            "exchange: x }",
+            "exchange",
+            "`type`, `name`, `address`, `ttl`",
+        ),
+        ("text: hi }", "text", "`type`, `name`, `address`, `ttl`"),
+    ];
+    for (number, (rest, key, keys)) in cases.into_iter().enumerate() {
+        let record = format!("{{ type: A, name: w.example, {rest}");
+        let file = write(
+            dir.path(),
+            &format!("key-{number}.yaml"),
+            &dns_server_holding(&[&record]),
+        );
+        assert_eq!(
+            first_line(&seqsim(&["check", &file])),
+            format!(
+                "seqsim: error: {file}:9:39: at `{records}.{key}`: unknown field `{key}`, \
+                 expected one of {keys}"
+            )
+        );
+    }
+    // A null where a record's text goes is refused at that key.
+    let record = "{ type: CNAME, name: ~, target: w.example }";
+    let file = write(dir.path(), "null.yaml", &dns_server_holding(&[record]));
+    let line = first_line(&seqsim(&["check", &file]));
+    // `{ type: CNAME, name: ` is 21 columns from column 11.
+    assert!(
+        line.starts_with(&format!(
+            "seqsim: error: {file}:9:32: at `{records}.name`: expected a string, found null"
+        )),
+        "{line}"
+    );
 }

@@ -15,6 +15,7 @@ pub mod participants;
 pub mod population;
 pub mod positions;
 mod raw;
+mod record;
 pub mod script;
 mod syntax;
 mod text;

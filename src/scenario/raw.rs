@@ -120,8 +120,10 @@ pub struct RawDnsServer {
 /// One resource record, its fields named after its type.
 ///
 /// The variant names are the record types as scenarios write them.
+// It is read key by key in `super::record`; the `serde` attributes here
+// describe it to `seqsim schema` only.
 #[allow(clippy::upper_case_acronyms)]
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, JsonSchema)]
 #[serde(tag = "type", deny_unknown_fields)]
 #[schemars(rename = "Record")]
 pub enum RawRecord {
