@@ -4,8 +4,9 @@
 //! the scenario does not have, lists left open at the end of the file,
 //! keys given twice, a second YAML document, host addresses no host
 //! may have, numbers past 64 bits in `--set`, `-o dir/`, an empty
-//! file name, UDP datagrams larger than IPv4 can carry and bad values
-//! inside DNS records. Each must give a clear error naming the place,
+//! file name, UDP datagrams larger than IPv4 can carry, bad values
+//! inside DNS records, a fault on a link from a participant to itself
+//! and ports of 0. Each must give a clear error naming the place,
 //! and exit status 2, quickly; the places and values expected are
 //! counted by hand from the input each test writes.
 
@@ -871,4 +872,69 @@ fn a_key_a_dns_record_does_not_have_is_named_where_it_is_written() {
         )),
         "{line}"
     );
+}
+
+#[test]
+fn a_fault_on_a_link_from_a_participant_to_itself_is_refused_like_such_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    // Placed at its key, as `links[0].between` is: `  - drop: { ` is
+    // 12 columns, so `link` starts at column 13.
+    let text = format!(
+        "{TWO_HOSTS}  - open: {{ from: client, to: server, port: 9 }}\nfaults:\n  \
+                        - drop: {{ link: [client, client] }}\n"
+    );
+    let file = write(dir.path(), "self-link.yaml", &text);
+    assert_eq!(
+        first_line(&seqsim(&["check", &file])),
+        format!(
+            "seqsim: error: {file}:10:13: at `faults[0].drop.link`: a link joins two different \
+             participants"
+        )
+    );
+}
+
+#[test]
+fn a_port_of_0_is_refused_at_the_key_that_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // `  - open: { from: client, to: server, ` is 38 columns; `port: 9, `
+    // 9 more, then `from_port: ` 11: the 0 is at column 59. In the
+    // datagram, `transport: udp, ` (16) and `to_port: 0` follow the same
+    // 38 columns and `to_port: ` (9): column 64.
+    let cases = [
+        (
+            "  - open: { from: client, to: server, port: 9, from_port: 0 }",
+            "59",
+            "open.from_port",
+        ),
+        (
+            "  - open: { from: client, to: server, port: 0 }",
+            "45",
+            "open.port",
+        ),
+        (
+            "  - send: { from: client, to: server, transport: udp, to_port: 0, text: hi }",
+            "64",
+            "send.to_port",
+        ),
+    ];
+    for (number, (step, column, path)) in cases.into_iter().enumerate() {
+        let file = write(
+            dir.path(),
+            &format!("port-{number}.yaml"),
+            &format!("{TWO_HOSTS}{step}\n"),
+        );
+        let stderr = refusal(&seqsim(&["check", &file]));
+        assert_eq!(
+            stderr.lines().next().unwrap(),
+            format!(
+                "seqsim: error: {file}:8:{column}: at `script[0].{path}`: port 0 is reserved; use \
+                 a port from 1 to 65535"
+            )
+        );
+        let drawn = stderr.lines().nth(3).unwrap();
+        assert!(
+            drawn.ends_with('^') && !drawn.ends_with("^^"),
+            "only the 0: {stderr}"
+        );
+    }
 }

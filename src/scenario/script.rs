@@ -18,6 +18,9 @@ use crate::wire::dns::{self, Name, Question, RecordType, ResponseCode};
 /// The UDP port DNS servers listen on (RFC 1035 §4.2.1).
 const DNS_PORT: u16 = 53;
 
+/// What a port of 0 is told: it is reserved, no service listens on it.
+const PORT_ZERO: &str = "port 0 is reserved; use a port from 1 to 65535";
+
 /// The most a UDP datagram can carry over IPv4: the 65535 octets of an
 /// IPv4 packet (RFC 791 §3.1, Total Length) less its 20-octet header
 /// and the 8-octet UDP header (RFC 768). A TCP send has no such limit:
@@ -267,11 +270,9 @@ impl Checker<'_> {
             );
             return Err(self.error(&format!("script[{index}].open"), message));
         }
-        if raw.port == 0 || raw.from_port == Some(0) {
-            return Err(self.error(
-                &format!("script[{index}].open"),
-                "port 0 is reserved; use a port from 1 to 65535",
-            ));
+        let ports = [("port", Some(raw.port)), ("from_port", raw.from_port)];
+        if let Some((key, _)) = ports.iter().find(|(_, port)| *port == Some(0)) {
+            return Err(self.error(&format!("script[{index}].open.{key}"), PORT_ZERO));
         }
         walk.connections.push(Tracked {
             connection,
@@ -566,10 +567,9 @@ impl Checker<'_> {
                 ));
             }
         };
-        for port in [from_port, to_port] {
-            if port == PortChoice::Given(0) {
-                return Err(self.error(path, "port 0 is reserved; use a port from 1 to 65535"));
-            }
+        let ports = [("from_port", from_port), ("to_port", to_port)];
+        if let Some((key, _)) = ports.iter().find(|(_, port)| *port == PortChoice::Given(0)) {
+            return Err(self.error(&format!("{path}.{key}"), PORT_ZERO));
         }
         Ok((from_port, to_port))
     }
