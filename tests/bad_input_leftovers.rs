@@ -5,10 +5,11 @@
 //! keys given twice, a second YAML document, host addresses no host
 //! may have, numbers past 64 bits in `--set`, `-o dir/`, an empty
 //! file name, UDP datagrams larger than IPv4 can carry, bad values
-//! inside DNS records, a fault on a link from a participant to itself
-//! and ports of 0. Each must give a clear error naming the place,
-//! and exit status 2, quickly; the places and values expected are
-//! counted by hand from the input each test writes.
+//! inside DNS records, a fault on a link from a participant to itself,
+//! ports of 0, and bad SMTP matches and occurrences. Each must give a
+//! clear error naming the place, and exit status 2, quickly; the places
+//! and values expected are counted by hand from the input each test
+//! writes.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -935,6 +936,54 @@ fn a_port_of_0_is_refused_at_the_key_that_names_it() {
         assert!(
             drawn.ends_with('^') && !drawn.ends_with("^^"),
             "only the 0: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_smtp_match_or_occurrence_is_refused_at_its_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = "not an SMTP command verb or reply code, like RCPT or 550";
+    // `  - drop: { smtp: ` is 18 columns; `  - { from: client, message:
+    // SYN, text: hi, occurrence: ` is 56.
+    let cases = [
+        (
+            "faults:\n  - drop: { smtp: 70000 }\n",
+            "8:19",
+            "faults[0].drop.smtp",
+            format!("`70000` is {smtp}"),
+        ),
+        (
+            "faults:\n  - drop: { smtp: -1 }\n",
+            "8:19",
+            "faults[0].drop.smtp",
+            format!("`-1` is {smtp}"),
+        ),
+        (
+            "faults:\n  - drop: { smtp: [a] }\n",
+            "8:19",
+            "faults[0].drop.smtp",
+            "invalid type: sequence, expected an SMTP command verb or reply code, like RCPT or 550"
+                .to_string(),
+        ),
+        (
+            "remarks:\n  - { from: client, message: SYN, text: hi, occurrence: -1 }\n",
+            "8:57",
+            "remarks[0].occurrence",
+            "expected a count from 1, or `last`".to_string(),
+        ),
+    ];
+    for (number, (tail, place, path, message)) in cases.into_iter().enumerate() {
+        // TWO_HOSTS ends with `script:`; an empty script is left out.
+        let head = TWO_HOSTS.trim_end_matches("script:\n");
+        let file = write(
+            dir.path(),
+            &format!("match-{number}.yaml"),
+            &format!("{head}{tail}"),
+        );
+        assert_eq!(
+            first_line(&seqsim(&["check", &file])),
+            format!("seqsim: error: {file}:{place}: at `{path}`: {message}")
         );
     }
 }

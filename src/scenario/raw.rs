@@ -362,7 +362,8 @@ pub struct RawMatch {
 }
 
 /// An SMTP command verb or reply code.
-#[derive(Debug, Deserialize, JsonSchema)]
+// Read in `super::scalar`; `untagged` describes it to `seqsim schema`.
+#[derive(Debug, JsonSchema)]
 #[serde(untagged)]
 #[schemars(rename = "SmtpMatch")]
 pub enum RawSmtpMatch {
@@ -573,7 +574,8 @@ pub struct RawRemark {
 }
 
 /// Which matching message a remark goes with: a count from one, or `last`.
-#[derive(Debug, Deserialize, JsonSchema)]
+// Read in `super::scalar`; `untagged` describes it to `seqsim schema`.
+#[derive(Debug, JsonSchema)]
 #[serde(untagged)]
 #[schemars(rename = "Occurrence")]
 pub enum RawOccurrence {
