@@ -3,10 +3,13 @@
 //! seed ranges reaching the largest seed, `--set` paths through keys
 //! the scenario does not have, lists left open at the end of the file,
 //! keys given twice, a second YAML document, host addresses no host
-//! may have, numbers past 64 bits in `--set`, `-o dir/` and an empty
-//! file name. Each must give a clear error naming the
-//! place, and exit status 2, quickly; the places and values expected are
-//! counted by hand from the input each test writes.
+//! may have, numbers past 64 bits in `--set`, `-o dir/`, an empty
+//! file name, UDP datagrams larger than IPv4 can carry, bad values
+//! inside DNS records, a fault on a link from a participant to itself,
+//! ports of 0, and bad SMTP matches and occurrences. Each must give a
+//! clear error naming the place, and exit status 2, quickly; the places
+//! and values expected are counted by hand from the input each test
+//! writes.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -675,4 +678,312 @@ fn an_empty_file_name_is_said_in_words() {
         "seqsim: error: '': the scenario's file name is empty; expected the path of a YAML \
          file\n"
     );
+}
+
+/// Two participants joined by a link, then `script:`; the first step is
+/// written on line 8.
+const TWO_HOSTS: &str = "title: t\nparticipants:\n  \
+    - { id: client, host: c.example, address: 192.0.2.1 }\n  \
+    - { id: server, host: s.example, address: 192.0.2.2 }\nlinks:\n  \
+    - { between: [client, server], latency: 1ms }\nscript:\n";
+
+/// What the datagram size check says after the size.
+const UDP_LIMIT: &str = "but a UDP datagram carries at most 65507 over IPv4 (65535 less \
+                         the 20-byte IP and 8-byte UDP headers); send it over TCP, or in \
+                         several datagrams";
+
+#[test]
+fn a_datagram_larger_than_udp_over_ipv4_carries_is_refused_at_its_payload() {
+    let dir = tempfile::tempdir().unwrap();
+    // RFC 791 caps an IPv4 packet at 65535 octets; less 20 for the IP
+    // header and 8 for the UDP header (RFC 768) leaves 65507. In
+    // `  - send: { from: client, to: server, transport: udp, to_port:
+    // 9, ` the payload's key is followed by `: ` and its value starts at
+    // column 12 + 14 + 12 + 16 + 12 + 6 + 1 = 73 for `text`, 74 for
+    // `bytes`.
+    let step = "  - send: { from: client, to: server, transport: udp, to_port: 9, ";
+    let cases = [
+        (
+            format!("text: {} }}\n", "x".repeat(70_000)),
+            "text",
+            73,
+            70_000,
+        ),
+        (
+            format!("bytes: {} }}\n", "ab".repeat(65_508)),
+            "bytes",
+            74,
+            65_508,
+        ),
+    ];
+    for (payload, key, column, size) in cases {
+        let file = write(
+            dir.path(),
+            "big.yaml",
+            &format!("{TWO_HOSTS}{step}{payload}"),
+        );
+        let expected = format!(
+            "seqsim: error: {file}:8:{column}: at `script[0].send.{key}`: this is {size} \
+             bytes, {UDP_LIMIT}"
+        );
+        for args in [
+            vec!["check", file.as_str()],
+            vec!["run", file.as_str(), "--format", "pcap", "-o", "/dev/null"],
+        ] {
+            assert_eq!(first_line(&seqsim(&args)), expected, "{args:?}");
+        }
+    }
+}
+
+#[test]
+fn the_largest_udp_payload_and_a_larger_tcp_send_are_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let udp = format!(
+        "  - send: {{ from: client, to: server, transport: udp, to_port: 9, text: {} }}\n",
+        "x".repeat(65_507)
+    );
+    let tcp = format!(
+        "  - open: {{ from: client, to: server, port: 9 }}\n  \
+         - send: {{ from: client, to: server, text: {} }}\n",
+        "x".repeat(70_000)
+    );
+    for (name, steps) in [("udp", udp), ("tcp", tcp)] {
+        let file = write(
+            dir.path(),
+            &format!("{name}.yaml"),
+            &format!("{TWO_HOSTS}{steps}"),
+        );
+        let output = seqsim(&["run", &file, "--format", "pcap"]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{name}: {stderr}");
+        // The capture holds the whole payload, whatever its framing.
+        assert!(output.stdout.len() > 65_507, "{name}");
+    }
+}
+
+/// A DNS server whose records start on line 9, each indented by eight
+/// spaces, `- ` and then the record.
+fn dns_server_holding(records: &[&str]) -> String {
+    let mut text = String::from(
+        "title: t\nparticipants:\n  \
+         - { id: client, host: c.example, address: 192.0.2.1 }\n  \
+         - id: dns\n    host: ns.example\n    address: 192.0.2.2\n    \
+         dns_server:\n      records:\n",
+    );
+    for record in records {
+        text.push_str(&format!("        - {record}\n"));
+    }
+    text
+}
+
+#[test]
+fn a_bad_value_inside_a_dns_record_is_named_by_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let mx = "{ type: MX, name: example.org, preference: ";
+    let a = "{ type: A, name: w.example.org, address: 192.0.2.80, ttl: ";
+    let records = "participants[1].dns_server.records";
+    // A preference is 16 bits (RFC 1035 §3.3.9), a TTL 32 bits
+    // (§3.2.1). `        - ` is ten columns, so a record opens at
+    // column 11; in `mx` the value follows 43 more columns, in `a` 58.
+    let cases = [
+        (
+            vec![format!("{mx}70000, exchange: mx.example.org }}")],
+            "9:54",
+            "records[0].preference",
+            "invalid value: integer `70000`",
+            "65535",
+            "^^^^^",
+        ),
+        (
+            vec![format!("{mx}-1, exchange: mx.example.org }}")],
+            "9:54",
+            "records[0].preference",
+            "invalid type: integer `-1`",
+            "65535",
+            "^^",
+        ),
+        (
+            vec![format!("{a}60 }}"), format!("{a}-5 }}")],
+            "10:69",
+            "records[1].ttl",
+            "invalid type: integer `-5`",
+            "4294967295",
+            "^^",
+        ),
+    ];
+    for (number, (lines, place, path, what, top, underline)) in cases.into_iter().enumerate() {
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let file = write(
+            dir.path(),
+            &format!("record-{number}.yaml"),
+            &dns_server_holding(&lines),
+        );
+        let stderr = refusal(&seqsim(&["check", &file]));
+        let path = path.replace("records", records);
+        let expected = format!(
+            "seqsim: error: {file}:{place}: at `{path}`: {what}, expected a whole number from 0 to {top}"
+        );
+        assert_eq!(stderr.lines().next().unwrap(), expected);
+        let column: usize = place.split(':').nth(1).unwrap().parse().unwrap();
+        let drawn = stderr.lines().nth(3).unwrap();
+        let caret = drawn.find('^').unwrap();
+        // The gutter `  | ` (or `   | ` past line 9) comes before the line.
+        let gutter = drawn.find('|').unwrap() + 2;
+        assert_eq!(caret - gutter + 1, column, "{stderr}");
+        assert_eq!(drawn[caret..].trim_end(), underline, "{stderr}");
+    }
+}
+
+#[test]
+fn a_key_a_dns_record_does_not_have_is_named_where_it_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = "participants[1].dns_server.records[0]";
+    // `{ type: A, name: w.example, ` is 28 columns from column 11.
+    let cases = [
+        (
+            "exchange: x }",
+            "exchange",
+            "`type`, `name`, `address`, `ttl`",
+        ),
+        ("text: hi }", "text", "`type`, `name`, `address`, `ttl`"),
+    ];
+    for (number, (rest, key, keys)) in cases.into_iter().enumerate() {
+        let record = format!("{{ type: A, name: w.example, {rest}");
+        let file = write(
+            dir.path(),
+            &format!("key-{number}.yaml"),
+            &dns_server_holding(&[&record]),
+        );
+        assert_eq!(
+            first_line(&seqsim(&["check", &file])),
+            format!(
+                "seqsim: error: {file}:9:39: at `{records}.{key}`: unknown field `{key}`, \
+                 expected one of {keys}"
+            )
+        );
+    }
+    // A null where a record's text goes is refused at that key.
+    let record = "{ type: CNAME, name: ~, target: w.example }";
+    let file = write(dir.path(), "null.yaml", &dns_server_holding(&[record]));
+    let line = first_line(&seqsim(&["check", &file]));
+    // `{ type: CNAME, name: ` is 21 columns from column 11.
+    assert!(
+        line.starts_with(&format!(
+            "seqsim: error: {file}:9:32: at `{records}.name`: expected a string, found null"
+        )),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_fault_on_a_link_from_a_participant_to_itself_is_refused_like_such_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    // Placed at its key, as `links[0].between` is: `  - drop: { ` is
+    // 12 columns, so `link` starts at column 13.
+    let text = format!(
+        "{TWO_HOSTS}  - open: {{ from: client, to: server, port: 9 }}\nfaults:\n  \
+                        - drop: {{ link: [client, client] }}\n"
+    );
+    let file = write(dir.path(), "self-link.yaml", &text);
+    assert_eq!(
+        first_line(&seqsim(&["check", &file])),
+        format!(
+            "seqsim: error: {file}:10:13: at `faults[0].drop.link`: a link joins two different \
+             participants"
+        )
+    );
+}
+
+#[test]
+fn a_port_of_0_is_refused_at_the_key_that_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // `  - open: { from: client, to: server, ` is 38 columns; `port: 9, `
+    // 9 more, then `from_port: ` 11: the 0 is at column 59. In the
+    // datagram, `transport: udp, ` (16) and `to_port: 0` follow the same
+    // 38 columns and `to_port: ` (9): column 64.
+    let cases = [
+        (
+            "  - open: { from: client, to: server, port: 9, from_port: 0 }",
+            "59",
+            "open.from_port",
+        ),
+        (
+            "  - open: { from: client, to: server, port: 0 }",
+            "45",
+            "open.port",
+        ),
+        (
+            "  - send: { from: client, to: server, transport: udp, to_port: 0, text: hi }",
+            "64",
+            "send.to_port",
+        ),
+    ];
+    for (number, (step, column, path)) in cases.into_iter().enumerate() {
+        let file = write(
+            dir.path(),
+            &format!("port-{number}.yaml"),
+            &format!("{TWO_HOSTS}{step}\n"),
+        );
+        let stderr = refusal(&seqsim(&["check", &file]));
+        assert_eq!(
+            stderr.lines().next().unwrap(),
+            format!(
+                "seqsim: error: {file}:8:{column}: at `script[0].{path}`: port 0 is reserved; use \
+                 a port from 1 to 65535"
+            )
+        );
+        let drawn = stderr.lines().nth(3).unwrap();
+        assert!(
+            drawn.ends_with('^') && !drawn.ends_with("^^"),
+            "only the 0: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_smtp_match_or_occurrence_is_refused_at_its_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = "not an SMTP command verb or reply code, like RCPT or 550";
+    // `  - drop: { smtp: ` is 18 columns; `  - { from: client, message:
+    // SYN, text: hi, occurrence: ` is 56.
+    let cases = [
+        (
+            "faults:\n  - drop: { smtp: 70000 }\n",
+            "8:19",
+            "faults[0].drop.smtp",
+            format!("`70000` is {smtp}"),
+        ),
+        (
+            "faults:\n  - drop: { smtp: -1 }\n",
+            "8:19",
+            "faults[0].drop.smtp",
+            format!("`-1` is {smtp}"),
+        ),
+        (
+            "faults:\n  - drop: { smtp: [a] }\n",
+            "8:19",
+            "faults[0].drop.smtp",
+            "invalid type: sequence, expected an SMTP command verb or reply code, like RCPT or 550"
+                .to_string(),
+        ),
+        (
+            "remarks:\n  - { from: client, message: SYN, text: hi, occurrence: -1 }\n",
+            "8:57",
+            "remarks[0].occurrence",
+            "expected a count from 1, or `last`".to_string(),
+        ),
+    ];
+    for (number, (tail, place, path, message)) in cases.into_iter().enumerate() {
+        // TWO_HOSTS ends with `script:`; an empty script is left out.
+        let head = TWO_HOSTS.trim_end_matches("script:\n");
+        let file = write(
+            dir.path(),
+            &format!("match-{number}.yaml"),
+            &format!("{head}{tail}"),
+        );
+        assert_eq!(
+            first_line(&seqsim(&["check", &file])),
+            format!("seqsim: error: {file}:{place}: at `{path}`: {message}")
+        );
+    }
 }

@@ -247,7 +247,7 @@ fn cases() -> Vec<Case> {
         case(
             "dns-mx-without-preference",
             dns_server("{ type: MX, name: a.example, exchange: mx.a.example }"),
-            "FILE:9:9: at `participants[1].dns_server.records[0]`: missing field `preference`",
+            "FILE:9:11: at `participants[1].dns_server.records[0]`: missing field `preference`",
         ),
         case(
             "dns-second-record-negative-ttl",
@@ -255,7 +255,7 @@ fn cases() -> Vec<Case> {
                 "{ type: A, name: a.example, address: 192.0.2.1 }\n        \
                  - { type: A, name: b.example, address: 192.0.2.2, ttl: -1 }",
             ),
-            "FILE:10:13: at `participants[1].dns_server.records[1]`: invalid value: integer `-1`, expected a whole number from 0 to 4294967295",
+            "FILE:10:64: at `participants[1].dns_server.records[1].ttl`: invalid type: integer `-1`, expected a whole number from 0 to 4294967295",
         ),
         case(
             "dns-timeout-zero",

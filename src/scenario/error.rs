@@ -98,24 +98,30 @@ fn byte_offset(line: &str, column: usize) -> usize {
 /// string, or text up to a flow delimiter, a comment or the line end.
 fn token_len(rest: &str) -> usize {
     let mut chars = rest.char_indices();
+    let negative_number =
+        rest.starts_with('-') && rest[1..].starts_with(|c: char| c.is_ascii_digit());
     match chars.next() {
+        Some((_, '-')) if negative_number => plain_token_len(rest),
         Some((_, '{' | '[' | '-' | '\t')) => 1,
         Some((_, quote @ ('"' | '\''))) => chars
             .find(|(_, c)| *c == quote)
             .map_or(rest.len(), |(i, _)| i + 1),
-        Some(_) => {
-            let delimiter = rest.find([',', ']', '}', '#']).unwrap_or(rest.len());
-            let end = rest
-                .find(": ")
-                .map_or(delimiter, |colon| colon.min(delimiter));
-            let token = rest[..end].trim_end();
-            token
-                .strip_suffix(':')
-                .map_or(token.len(), |key| key.len())
-                .max(1)
-        }
+        Some(_) => plain_token_len(rest),
         None => 0,
     }
+}
+
+/// Returns the length of the plain scalar or key a line starts with.
+fn plain_token_len(rest: &str) -> usize {
+    let delimiter = rest.find([',', ']', '}', '#']).unwrap_or(rest.len());
+    let end = rest
+        .find(": ")
+        .map_or(delimiter, |colon| colon.min(delimiter));
+    let token = rest[..end].trim_end();
+    token
+        .strip_suffix(':')
+        .map_or(token.len(), |key| key.len())
+        .max(1)
 }
 
 #[cfg(test)]
@@ -145,6 +151,8 @@ mod tests {
         assert_eq!(token_len("dsn], latency"), 3);
         assert_eq!(token_len("\"a, b\" x"), 6);
         assert_eq!(token_len("latency: 5"), 7);
+        assert_eq!(token_len("-15, x"), 3);
+        assert_eq!(token_len("- item"), 1);
         assert_eq!(token_len(""), 0);
     }
 }

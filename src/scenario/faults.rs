@@ -127,10 +127,7 @@ impl Checker<'_> {
             None => Ok(None),
         };
         let link = match &raw.link {
-            Some([a, b]) => Some((
-                self.participant_index(&format!("{path}.link[0]"), a)?,
-                self.participant_index(&format!("{path}.link[1]"), b)?,
-            )),
+            Some([a, b]) => Some(self.fault_link(path, a, b)?),
             None => None,
         };
         Ok(Pattern {
@@ -142,6 +139,20 @@ impl Checker<'_> {
             smtp: self.smtp_match(path, raw.smtp.as_ref())?,
             text: self.match_text(path, raw.text.as_deref())?,
         })
+    }
+
+    /// Checks the two ends of the link a rule matches: distinct
+    /// participants, as in `links`.
+    fn fault_link(&self, path: &str, a: &str, b: &str) -> Result<(usize, usize), ScenarioError> {
+        let a = self.participant_index(&format!("{path}.link[0]"), a)?;
+        let b = self.participant_index(&format!("{path}.link[1]"), b)?;
+        if a == b {
+            return Err(self.error(
+                &format!("{path}.link"),
+                "a link joins two different participants",
+            ));
+        }
+        Ok((a, b))
     }
 
     /// Reads a layer name.

@@ -15,6 +15,8 @@ pub mod participants;
 pub mod population;
 pub mod positions;
 mod raw;
+mod record;
+mod scalar;
 pub mod script;
 mod syntax;
 mod text;
@@ -291,9 +293,11 @@ fn deserialize(
 /// unless that is on a line before the one where the error's path is
 /// written.
 ///
-/// serde_yaml reads a tagged enum (a DNS record, a fault) from a buffered
-/// copy and then reports a place earlier in the file, such as the start
-/// of the list; an error about a value cannot stand above that value.
+/// serde reads a tagged or untagged enum from a buffered copy and then
+/// serde_yaml reports a place earlier in the file, such as the start of
+/// the list; an error about a value cannot stand above that value. The
+/// scenario's enums are read in place ([`record`], [`scalar`]); this
+/// guards any read the buffered way.
 fn locate(reported: Option<Position>, path_start: Option<Position>) -> Option<Position> {
     match (reported, path_start) {
         (Some(reported), Some(start)) if reported.line < start.line => Some(start),

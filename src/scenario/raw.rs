@@ -120,8 +120,10 @@ pub struct RawDnsServer {
 /// One resource record, its fields named after its type.
 ///
 /// The variant names are the record types as scenarios write them.
+// It is read key by key in `super::record`; the `serde` attributes here
+// describe it to `seqsim schema` only.
 #[allow(clippy::upper_case_acronyms)]
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, JsonSchema)]
 #[serde(tag = "type", deny_unknown_fields)]
 #[schemars(rename = "Record")]
 pub enum RawRecord {
@@ -360,7 +362,8 @@ pub struct RawMatch {
 }
 
 /// An SMTP command verb or reply code.
-#[derive(Debug, Deserialize, JsonSchema)]
+// Read in `super::scalar`; `untagged` describes it to `seqsim schema`.
+#[derive(Debug, JsonSchema)]
 #[serde(untagged)]
 #[schemars(rename = "SmtpMatch")]
 pub enum RawSmtpMatch {
@@ -571,7 +574,8 @@ pub struct RawRemark {
 }
 
 /// Which matching message a remark goes with: a count from one, or `last`.
-#[derive(Debug, Deserialize, JsonSchema)]
+// Read in `super::scalar`; `untagged` describes it to `seqsim schema`.
+#[derive(Debug, JsonSchema)]
 #[serde(untagged)]
 #[schemars(rename = "Occurrence")]
 pub enum RawOccurrence {

@@ -18,6 +18,15 @@ use crate::wire::dns::{self, Name, Question, RecordType, ResponseCode};
 /// The UDP port DNS servers listen on (RFC 1035 §4.2.1).
 const DNS_PORT: u16 = 53;
 
+/// What a port of 0 is told: it is reserved, no service listens on it.
+const PORT_ZERO: &str = "port 0 is reserved; use a port from 1 to 65535";
+
+/// The most a UDP datagram can carry over IPv4: the 65535 octets of an
+/// IPv4 packet (RFC 791 §3.1, Total Length) less its 20-octet header
+/// and the 8-octet UDP header (RFC 768). A TCP send has no such limit:
+/// it is cut into segments.
+const MAX_UDP_PAYLOAD: usize = 65_535 - 20 - 8;
+
 /// One checked step of a script.
 #[derive(Clone, Debug)]
 pub struct Step {
@@ -261,11 +270,9 @@ impl Checker<'_> {
             );
             return Err(self.error(&format!("script[{index}].open"), message));
         }
-        if raw.port == 0 || raw.from_port == Some(0) {
-            return Err(self.error(
-                &format!("script[{index}].open"),
-                "port 0 is reserved; use a port from 1 to 65535",
-            ));
+        let ports = [("port", Some(raw.port)), ("from_port", raw.from_port)];
+        if let Some((key, _)) = ports.iter().find(|(_, port)| *port == Some(0)) {
+            return Err(self.error(&format!("script[{index}].open.{key}"), PORT_ZERO));
         }
         walk.connections.push(Tracked {
             connection,
@@ -497,12 +504,38 @@ impl Checker<'_> {
             }
             None => Datagram::Bytes(self.payload(path, raw)?),
         };
+        self.fits_one_datagram(path, raw, &payload)?;
         let (from_port, to_port) = self.datagram_ports(path, raw, ends, walk, &payload)?;
         Ok(Action::Datagram {
             from_port,
             to_port,
             payload,
         })
+    }
+
+    /// Refuses a payload larger than one UDP datagram over IPv4 carries.
+    fn fits_one_datagram(
+        &self,
+        path: &str,
+        raw: &RawSend,
+        payload: &Datagram,
+    ) -> Result<(), ScenarioError> {
+        let (key, size) = match payload {
+            Datagram::Bytes(bytes) if raw.text.is_some() => ("text", bytes.len()),
+            Datagram::Bytes(bytes) => ("bytes", bytes.len()),
+            Datagram::Dns { message, .. } => ("dns", message.wire_size()),
+        };
+        if size <= MAX_UDP_PAYLOAD {
+            return Ok(());
+        }
+        Err(self.error(
+            &format!("{path}.{key}"),
+            format!(
+                "this is {size} bytes, but a UDP datagram carries at most \
+                 {MAX_UDP_PAYLOAD} over IPv4 (65535 less the 20-byte IP and \
+                 8-byte UDP headers); send it over TCP, or in several datagrams"
+            ),
+        ))
     }
 
     /// Chooses a datagram's ports: as given, as a reply, or a query's defaults.
@@ -534,10 +567,9 @@ impl Checker<'_> {
                 ));
             }
         };
-        for port in [from_port, to_port] {
-            if port == PortChoice::Given(0) {
-                return Err(self.error(path, "port 0 is reserved; use a port from 1 to 65535"));
-            }
+        let ports = [("from_port", from_port), ("to_port", to_port)];
+        if let Some((key, _)) = ports.iter().find(|(_, port)| *port == PortChoice::Given(0)) {
+            return Err(self.error(&format!("{path}.{key}"), PORT_ZERO));
         }
         Ok((from_port, to_port))
     }

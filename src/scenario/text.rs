@@ -19,7 +19,7 @@ pub fn is_null_refusal(message: &str) -> bool {
 }
 
 /// A string that may not be null.
-struct Text(String);
+pub(super) struct Text(pub(super) String);
 
 impl<'de> Deserialize<'de> for Text {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Text, D::Error> {
