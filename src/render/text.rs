@@ -151,8 +151,9 @@ struct Cluster {
 /// A run of clusters drawn on one row.
 type Line = Vec<Cluster>;
 
-/// Replaces a character that would break the drawing with U+FFFD.
-fn printable(c: char) -> char {
+/// Replaces a character that would break the drawing (or move a
+/// terminal's cursor) with U+FFFD.
+pub(crate) fn printable(c: char) -> char {
     let bidi_control = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
     let separator = matches!(c, '\u{2028}' | '\u{2029}');
     if c.is_control() || bidi_control || separator {
