@@ -179,3 +179,29 @@ fn the_summary_sends_no_control_character_to_the_terminal() {
         .collect();
     assert!(controls.is_empty(), "{controls:?} in {summary:?}");
 }
+
+#[test]
+fn a_line_break_quoted_in_an_error_message_is_shown_escaped() {
+    let directory = tempfile::tempdir().expect("a scratch directory");
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/smtp-send.yaml");
+    let text = std::fs::read_to_string(scenario).expect("the scenario is read");
+    let broken = text.replace("from: luke@sender.com", r#"from: "luke\r\nx@sender.com""#);
+    assert_ne!(broken, text, "the sender's address is where it was");
+    std::fs::write(directory.path().join("crlf.yaml"), broken).expect("written");
+    let output = Command::new(env!("CARGO_BIN_EXE_seqsim"))
+        .current_dir(directory.path())
+        .args(["run", "crlf.yaml"])
+        .output()
+        .expect("seqsim runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).expect("UTF-8");
+    let first = stderr.lines().next().expect("a message");
+    assert!(
+        first.ends_with(
+            "`luke\\r\\nx@sender.com` is not a mail address: \
+             `\\r` is not allowed in the local part"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\r'), "{stderr:?}");
+}
