@@ -205,3 +205,20 @@ fn a_line_break_quoted_in_an_error_message_is_shown_escaped() {
     );
     assert!(!stderr.contains('\r'), "{stderr:?}");
 }
+
+#[test]
+fn a_line_break_in_a_set_argument_is_shown_escaped_in_its_error() {
+    let output = Command::new(env!("CARGO_BIN_EXE_seqsim"))
+        .arg("run")
+        .arg(bundled())
+        .args(["--set", "title='a\n---\nb'"])
+        .output()
+        .expect("seqsim runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).expect("UTF-8");
+    assert!(
+        stderr.starts_with("seqsim: error: --set `title='a\\n---\\nb'`: the value is not YAML"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}

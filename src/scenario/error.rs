@@ -78,7 +78,7 @@ impl fmt::Display for ScenarioError {
 }
 
 /// Returns `text` with each control character written as an escape.
-fn visible(text: &str) -> String {
+pub(crate) fn visible(text: &str) -> String {
     let mut shown = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
