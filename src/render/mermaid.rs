@@ -17,6 +17,7 @@ use std::fmt::Write;
 
 use crate::provenance::Provenance;
 use crate::render::diagram::{self, Arrow, Diagram, Item, Mark, Piece, Style, Wrapped};
+use crate::render::text::printable_title;
 use crate::trace::Trace;
 
 /// The fill of group boxes: a light grey that prints well.
@@ -30,7 +31,12 @@ pub fn render(trace: &Trace, provenance: &Provenance) -> String {
         writeln!(out, "%% {line}").unwrap();
     }
     out.push_str("sequenceDiagram\n");
-    writeln!(out, "    title {}", escape_text(&diagram.title)).unwrap();
+    writeln!(
+        out,
+        "    title {}",
+        escape_text(&printable_title(&diagram.title))
+    )
+    .unwrap();
     write_members(&mut out, &diagram);
     let rightmost = diagram.members.last().map(|member| member.alias.as_str());
     for item in diagram.items() {

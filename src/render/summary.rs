@@ -191,7 +191,7 @@ fn nearest_rank(times: &[SimDuration], percent: u64) -> Option<SimDuration> {
 /// `--set` values' as escapes, as in the provenance comments, so none
 /// reaches a terminal raw.
 pub fn render(summary: &Summary, title: &str, provenance: &Provenance) -> String {
-    let title: String = title.chars().map(text::printable).collect();
+    let title = text::printable_title(title);
     let mut out = format!("{title}\n");
     out.push_str(&format!(
         "scenario {} (sha256 {}), seed {}\n",
