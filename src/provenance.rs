@@ -11,7 +11,9 @@
 //! let the rest be read as diagram source. The scenario line shows such
 //! characters as `\n`, `\r`, `\t` or `\u{..}` (and `\` as `\\`); the
 //! regenerate command quotes each argument for a POSIX shell, and writes
-//! one holding control characters as `"$(printf '...')"`.
+//! one holding control characters as `"$(printf '...')"`. Neither writes
+//! a `{` right after a `%`: Mermaid takes `%%{` for a directive even in a
+//! comment, and reads on to the end of the file for its close.
 //!
 //! Not modelled: an argument that ends in a line break comes back without
 //! it when the printed command is run, as `$(...)` drops trailing ones.
@@ -104,6 +106,7 @@ pub fn escaped_controls(text: &str) -> String {
     for c in text.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
+            '{' if out.ends_with('%') => out.push_str("\\u{7b}"),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
@@ -133,9 +136,11 @@ fn shell_quoted(argument: &str) -> String {
     single_quoted(argument)
 }
 
-/// Writes an argument between single quotes, each `'` as `'\''`.
+/// Writes an argument between single quotes, each `'` as `'\''` and a
+/// `{` after `%` as `'\{'`.
 fn single_quoted(argument: &str) -> String {
-    format!("'{}'", argument.replace('\'', "'\\''"))
+    let quoted = argument.replace('\'', "'\\''").replace("%{", "%'\\{'");
+    format!("'{quoted}'")
 }
 
 /// Writes an argument holding control characters as a `printf` whose
@@ -148,6 +153,7 @@ fn printf_quoted(argument: &str) -> String {
         match c {
             '%' => format.push_str("%%"),
             '\\' => format.push_str("\\\\"),
+            '{' if format.ends_with('%') => format.push_str("\\173"),
             '\n' => format.push_str("\\n"),
             '\r' => format.push_str("\\r"),
             '\t' => format.push_str("\\t"),

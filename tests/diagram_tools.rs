@@ -386,13 +386,14 @@ fn mermaid_parses_every_diagram_and_draws_each_message_and_note_line_as_typed() 
 fn hostile_provenance(path: &Path) -> seqsim::provenance::Provenance {
     let (_, provenance) = common::run_with_provenance(path);
     let renamed = seqsim::provenance::Provenance::new(
-        Path::new("evil\n@enduml\n}\nfoo.yaml"),
+        Path::new("evil\n@enduml\n}\n%%{foo.yaml"),
         b"",
         provenance.seed,
     );
     renamed.with_sets(&[
         "remarks[0].text='a\r\n\n@enduml /''x'".to_string(),
         "title=\u{2028}msc {\u{b}".to_string(),
+        "title=\"%%{x}\"".to_string(),
     ])
 }
 
@@ -400,7 +401,7 @@ fn hostile_provenance(path: &Path) -> seqsim::provenance::Provenance {
 fn every_tool_reads_a_diagram_whose_provenance_and_title_hold_line_breaks() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/tcp-connection.yaml");
     let (mut run, _) = common::run_with_provenance(&path);
-    run.trace.title = "a\nb\r\u{2028}c\u{85}d\n@enduml\n}".to_string();
+    run.trace.title = "a\nb\r\u{2028}c\u{85}d\n@enduml\n} %%{x}".to_string();
     let provenance = hostile_provenance(&path);
     let directory = common::scratch_dir();
     let write = |extension: &str, source: String| {

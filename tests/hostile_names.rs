@@ -222,3 +222,13 @@ fn a_line_break_in_a_set_argument_is_shown_escaped_in_its_error() {
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
+
+#[test]
+fn no_provenance_line_holds_the_start_of_a_mermaid_directive() {
+    let command = regenerates_the_same("a%%{b.yaml", &["title=\"%%{x}\"", "title='%%{\ty'"]);
+    assert!(!command.contains("%{"), "{command}");
+    assert!(
+        command.starts_with("seqsim run 'a%%'\\{'b.yaml' --seed "),
+        "{command}"
+    );
+}
