@@ -402,6 +402,7 @@ fn every_tool_reads_a_diagram_whose_provenance_and_title_hold_line_breaks() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/tcp-connection.yaml");
     let (mut run, _) = common::run_with_provenance(&path);
     run.trace.title = "a\nb\r\u{2028}c\u{85}d\n@enduml\n} %%{x}".to_string();
+    run.trace.messages[0].remark = Some("a\u{2028}@enduml\u{2029}b".to_string());
     let provenance = hostile_provenance(&path);
     let directory = common::scratch_dir();
     let write = |extension: &str, source: String| {
