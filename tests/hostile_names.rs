@@ -1,8 +1,8 @@
 //! Runs `seqsim` on scenario files whose names, `--set` values or titles
 //! hold quotes, spaces and control characters: the provenance comments of
 //! the diagram formats must stay comments, the printed regenerate command
-//! must run the same thing when pasted into `sh`, and the summary must
-//! send no control character to the terminal.
+//! must run the same thing when pasted into `sh`, and neither the summary
+//! nor an error message may send a control character to the terminal.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
