@@ -380,3 +380,60 @@ fn mermaid_parses_every_diagram_and_draws_each_message_and_note_line_as_typed() 
         );
     }
 }
+
+/// A scenario file name and `--set` values that would end a comment line
+/// and start diagram source if written as they are.
+fn hostile_provenance(path: &Path) -> seqsim::provenance::Provenance {
+    let (_, provenance) = common::run_with_provenance(path);
+    let renamed = seqsim::provenance::Provenance::new(
+        Path::new("evil\n@enduml\n}\n%%{foo.yaml"),
+        b"",
+        provenance.seed,
+    );
+    renamed.with_sets(&[
+        "remarks[0].text='a\r\n\n@enduml /''x'".to_string(),
+        "title=\u{2028}msc {\u{b}".to_string(),
+        "title=\"%%{x}\"".to_string(),
+    ])
+}
+
+#[test]
+fn every_tool_reads_a_diagram_whose_provenance_and_title_hold_line_breaks() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/tcp-connection.yaml");
+    let (mut run, _) = common::run_with_provenance(&path);
+    run.trace.title = "a\nb\r\u{2028}c\u{85}d\n@enduml\n} %%{x}".to_string();
+    run.trace.messages[0].remark = Some("a\u{2028}@enduml\u{2029}b".to_string());
+    let provenance = hostile_provenance(&path);
+    let directory = common::scratch_dir();
+    let write = |extension: &str, source: String| {
+        let file = directory.path().join(format!("hostile.{extension}"));
+        std::fs::write(&file, source).expect("the diagram is written");
+        Written {
+            name: format!("hostile.{extension}"),
+            file,
+            trace: run.trace.clone(),
+        }
+    };
+    let participants = diagram::prepare(&run.trace, |_| diagram::LABEL_WIDTH)
+        .members
+        .len();
+    if let Some(plantuml) = common::require_tool("plantuml", "apt-get install plantuml") {
+        let chart = write("puml", plantuml::render(&run.trace, &provenance));
+        let verdict = plantuml_verdict(&plantuml, &chart.file);
+        let expected = format!("SEQUENCE\n({participants} participants)");
+        assert!(verdict.ends_with(&expected), "PlantUML says {verdict:?}");
+    }
+    if let Some(mscgen) = common::require_tool("mscgen", "apt-get install mscgen") {
+        mscgen_draw(
+            &mscgen,
+            "svg",
+            &write("msc", msc::render(&run.trace, &provenance)),
+        );
+    }
+    if let Some(mmdc) = mermaid_cli() {
+        let settings = browser_settings(directory.path());
+        let chart = write("mmd", mermaid::render(&run.trace, &provenance));
+        let svg = mermaid_svg(&mmdc, &settings, &chart);
+        assert!(svg.contains("aria-roledescription=\"sequence\""));
+    }
+}

@@ -412,7 +412,7 @@ fn payload_atoms(payload: &[u8]) -> Vec<Atom> {
             '\n' => atoms.extend([Atom::Escape("n".to_string()), Atom::LineEnd]),
             '\t' => atoms.push(Atom::Escape("t".to_string())),
             '\\' => atoms.push(Atom::Backslash),
-            c if c.is_control() => atoms.push(Atom::Escape(format!("x{:02X}", u32::from(c)))),
+            c if breaks_lines(c) => atoms.push(Atom::Escape(format!("x{:02X}", u32::from(c)))),
             c => atoms.push(Atom::Char(c)),
         }
     }
@@ -426,10 +426,16 @@ fn payload_atoms(payload: &[u8]) -> Vec<Atom> {
 fn text_atoms(text: &str) -> Vec<Atom> {
     let atom = |c: char| match c {
         '\\' => Atom::Backslash,
-        c if c.is_control() => Atom::Char(' '),
+        c if breaks_lines(c) => Atom::Char(' '),
         c => Atom::Char(c),
     };
     text.chars().map(atom).collect()
+}
+
+/// Tells whether a character is a control character or a Unicode line or
+/// paragraph separator, which PlantUML takes for the end of a line.
+fn breaks_lines(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
 }
 
 /// Cuts atoms into lines after each line end, and each line into drawn

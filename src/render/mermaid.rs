@@ -4,7 +4,9 @@
 //! Mermaid 11 ends a statement at `;` even inside message text and reads
 //! `#` as the start of an entity code, so they are written `#59;` and
 //! `#35;`; `<` and `>` are written `#lt;` and `#gt;` so that no text can
-//! turn into a tag or a line break. A literal `\r\n` is shown as typed.
+//! turn into a tag or a line break. A `%` followed by another is written
+//! `#37;`, so no text holds `%%{`, which Mermaid takes for a directive
+//! wherever it stands. A literal `\r\n` is shown as typed.
 //! Group boxes are `box` blocks. Mermaid has no time column, so each label
 //! starts with `t=` and the send time. Segments without data are dotted
 //! arrows, lost messages end in a cross, remarks are notes at the right,
@@ -17,6 +19,7 @@ use std::fmt::Write;
 
 use crate::provenance::Provenance;
 use crate::render::diagram::{self, Arrow, Diagram, Item, Mark, Piece, Style, Wrapped};
+use crate::render::text::printable_title;
 use crate::trace::Trace;
 
 /// The fill of group boxes: a light grey that prints well.
@@ -30,7 +33,12 @@ pub fn render(trace: &Trace, provenance: &Provenance) -> String {
         writeln!(out, "%% {line}").unwrap();
     }
     out.push_str("sequenceDiagram\n");
-    writeln!(out, "    title {}", escape_text(&diagram.title)).unwrap();
+    writeln!(
+        out,
+        "    title {}",
+        escape_text(&printable_title(&diagram.title))
+    )
+    .unwrap();
     write_members(&mut out, &diagram);
     let rightmost = diagram.members.last().map(|member| member.alias.as_str());
     for item in diagram.items() {
@@ -125,8 +133,10 @@ fn line_text(line: &[Piece]) -> String {
 /// Replaces the characters Mermaid would read as syntax by entity codes.
 fn escape_text(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
-    for character in text.chars() {
+    let mut characters = text.chars().peekable();
+    while let Some(character) = characters.next() {
         match character {
+            '%' if characters.peek() == Some(&'%') => escaped.push_str("#37;"),
             ';' => escaped.push_str("#59;"),
             '#' => escaped.push_str("#35;"),
             '<' => escaped.push_str("#lt;"),
@@ -140,6 +150,12 @@ fn escape_text(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_text_holds_the_start_of_a_directive() {
+        assert_eq!(escape_text("%%{init}%%"), "#37;%{init}#37;%");
+        assert_eq!(escape_text("%%%{x} 50%"), "#37;#37;%{x} 50%");
+    }
 
     #[test]
     fn semicolons_hashes_and_angle_brackets_become_entity_codes() {

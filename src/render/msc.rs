@@ -24,6 +24,7 @@ use std::fmt::Write;
 
 use crate::provenance::Provenance;
 use crate::render::diagram::{self, Arrow, Diagram, DrawnLine, Item, Mark, Piece, Style, Wrapped};
+use crate::render::text::printable_title;
 use crate::trace::Trace;
 
 /// The width mscgen gives a chart at scale 1, shared by its columns.
@@ -50,7 +51,7 @@ pub fn render(trace: &Trace, provenance: &Provenance) -> String {
     for line in provenance.comment_lines("msc") {
         writeln!(out, "# {line}").unwrap();
     }
-    writeln!(out, "# title: {}", diagram.title.replace(['\r', '\n'], " ")).unwrap();
+    writeln!(out, "# title: {}", printable_title(&diagram.title)).unwrap();
     out.push_str("msc {\n");
     let remarks = remark_column(&diagram);
     let columns = diagram.members.len() + usize::from(remarks.is_some());

@@ -16,6 +16,7 @@ use std::fmt::Write;
 
 use crate::provenance::Provenance;
 use crate::render::diagram::{self, Arrow, Diagram, Item, Mark, Piece, Style, Wrapped};
+use crate::render::text::printable_title;
 use crate::trace::Trace;
 
 /// The fill of group boxes: a light grey that prints well.
@@ -31,7 +32,12 @@ pub fn render(trace: &Trace, provenance: &Provenance) -> String {
     for line in provenance.comment_lines("plantuml") {
         writeln!(out, "' {line}").unwrap();
     }
-    writeln!(out, "title {}", escape_text(&diagram.title)).unwrap();
+    writeln!(
+        out,
+        "title {}",
+        escape_text(&printable_title(&diagram.title))
+    )
+    .unwrap();
     out.push_str("skinparam shadowing false\n");
     write_members(&mut out, &diagram);
     for item in diagram.items() {

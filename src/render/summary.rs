@@ -12,7 +12,8 @@
 //! virtual time. Percentiles are nearest-rank: p90 of n times is the
 //! ⌈0.9 n⌉-th smallest.
 
-use crate::provenance::Provenance;
+use crate::provenance::{Provenance, escaped_controls};
+use crate::render::text;
 use crate::sim::sink::{Detail, Sink, Tally};
 use crate::time::{SimDuration, SimTime};
 use crate::trace::{Delivery, Layer, LifelineEvent, MailOutcome, Message, Trace};
@@ -183,15 +184,21 @@ fn nearest_rank(times: &[SimDuration], percent: u64) -> Option<SimDuration> {
     times.get(usize::try_from(rank - 1).ok()?).copied()
 }
 
-/// Renders the summary as lines of text.
+/// Renders the summary as lines of text. The title's control characters
+/// are shown as U+FFFD, as in the text diagram, and the file name's and
+/// `--set` values' as escapes, as in the provenance comments, so none
+/// reaches a terminal raw.
 pub fn render(summary: &Summary, title: &str, provenance: &Provenance) -> String {
+    let title = text::printable_title(title);
     let mut out = format!("{title}\n");
     out.push_str(&format!(
         "scenario {} (sha256 {}), seed {}\n",
-        provenance.scenario_file, provenance.scenario_sha256, provenance.seed
+        escaped_controls(&provenance.scenario_file),
+        provenance.scenario_sha256,
+        provenance.seed
     ));
     for setting in &provenance.sets {
-        out.push_str(&format!("--set {setting}\n"));
+        out.push_str(&format!("--set {}\n", escaped_controls(setting)));
     }
     out.push_str(&format!("events processed  {}\n", summary.events));
     out.push_str(&message_lines(summary));

@@ -151,7 +151,8 @@ struct Cluster {
 /// A run of clusters drawn on one row.
 type Line = Vec<Cluster>;
 
-/// Replaces a character that would break the drawing with U+FFFD.
+/// Replaces a character that would break the drawing (or move a
+/// terminal's cursor) with U+FFFD.
 fn printable(c: char) -> char {
     let bidi_control = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
     let separator = matches!(c, '\u{2028}' | '\u{2029}');
@@ -160,6 +161,13 @@ fn printable(c: char) -> char {
     } else {
         c
     }
+}
+
+/// Returns a title on one line, each character that would
+/// break a line or a drawing shown as U+FFFD, as this diagram draws it;
+/// the PlantUML, Mermaid and mscgen sources write their titles so.
+pub fn printable_title(title: &str) -> String {
+    title.chars().map(printable).collect()
 }
 
 /// Splits text into clusters whose widths add up to the text's width.

@@ -3,6 +3,9 @@
 //! Each error names the file, the line and column when known, the key
 //! path, and what was expected, and shows the offending line with the
 //! offending value underlined, drawn by the annotate-snippets crate.
+//! A control character quoted in the file name, key path or message (a
+//! CR or LF in a value, say) is shown as `\r`, `\n`, `\t` or `\u{..}`,
+//! so it can be seen and cannot move the terminal's cursor.
 
 use std::fmt;
 
@@ -58,20 +61,35 @@ impl ScenarioError {
 
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
+        write!(f, "{}", visible(&self.file))?;
         if let Some(position) = self.position {
             write!(f, ":{}:{}", position.line, position.column)?;
         }
         write!(f, ": ")?;
         if let Some(path) = &self.path {
-            write!(f, "at `{path}`: ")?;
+            write!(f, "at `{}`: ", visible(path))?;
         }
-        write!(f, "{}", self.message)?;
+        write!(f, "{}", visible(&self.message))?;
         if let (Some(position), Some(line)) = (self.position, &self.source_line) {
             write!(f, "\n{}", snippet(line, position))?;
         }
         Ok(())
     }
+}
+
+/// Returns `text` with each control character written as an escape.
+pub(crate) fn visible(text: &str) -> String {
+    let mut shown = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => shown.push_str("\\n"),
+            '\r' => shown.push_str("\\r"),
+            '\t' => shown.push_str("\\t"),
+            c if c.is_control() => shown.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => shown.push(c),
+        }
+    }
+    shown
 }
 
 /// Draws the offending line with the value at `position` underlined.

@@ -14,6 +14,7 @@ use std::fmt;
 
 use serde_yaml::{Mapping, Value};
 
+use super::error::visible;
 use super::positions;
 
 /// One step of a path: a mapping key or a list index.
@@ -45,10 +46,11 @@ impl Setting {
 
     /// Parses `path=value` given with `flag`, which errors name.
     pub fn parse_given_by(flag: &str, argument: &str) -> Result<Setting, String> {
+        let shown = visible(argument);
         let (path, value) = argument.split_once('=').ok_or_else(|| {
-            format!("{flag} `{argument}`: expected path=value, e.g. links[0].latency=50ms")
+            format!("{flag} `{shown}`: expected path=value, e.g. links[0].latency=50ms")
         })?;
-        let segments = parse_path(path).map_err(|why| format!("{flag} `{argument}`: {why}"))?;
+        let segments = parse_path(path).map_err(|why| format!("{flag} `{shown}`: {why}"))?;
         if let Some(place) = positions::too_deep(value) {
             // The argument is not repeated: it is thousands of brackets.
             return Err(format!(
@@ -60,7 +62,7 @@ impl Setting {
         let value = serde_yaml::from_str(value).map_err(|error| {
             let why = out_of_range_number(&error.to_string())
                 .unwrap_or_else(|| format!("the value is not YAML: {error}"));
-            format!("{flag} `{argument}`: {why}")
+            format!("{flag} `{shown}`: {why}")
         })?;
         Ok(Setting {
             flag: flag.to_string(),
@@ -128,7 +130,7 @@ impl Setting {
 
 impl fmt::Display for Setting {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.flag, self.argument)
+        write!(f, "{} {}", self.flag, visible(&self.argument))
     }
 }
 
