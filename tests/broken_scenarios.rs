@@ -391,7 +391,7 @@ fn cases() -> Vec<Case> {
             linked(
                 "script:\n  - open: { from: a, to: b, port: 80 }\n  - send: { from: a, to: b, bytes: 0d0g }\n",
             ),
-            "FILE:9:36: at `script[1].send.bytes`: `0g` is not a hexadecimal byte like 0d or 4F",
+            "FILE:9:36: at `script[1].send.bytes`: `g` is not a hexadecimal digit; expected bytes like 0d or 4F",
         ),
         case(
             "script-send-after-close",

@@ -641,22 +641,27 @@ fn matching_query(walk: &Walk, (from, to): (usize, usize), question: &Question) 
     })
 }
 
-/// Parses hexadecimal bytes, with optional spaces between them.
+/// Parses hexadecimal bytes, with optional spaces between them. A
+/// character that is no hexadecimal digit is named before the digits are
+/// counted, so `4g 1` is refused for its `g`, not for its three digits.
 fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
     let digits: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if let Some(bad) = digits.iter().find(|c| !c.is_ascii_hexdigit()) {
+        return Err(format!(
+            "`{}` is not a hexadecimal digit; expected bytes like 0d or 4F",
+            bad.escape_debug()
+        ));
+    }
     if !digits.len().is_multiple_of(2) {
         return Err(format!(
             "`{text}` has an odd number of hexadecimal digits (two per byte)"
         ));
     }
-    digits
+    let value = |digit: char| digit.to_digit(16).unwrap_or_default() as u8;
+    Ok(digits
         .chunks(2)
-        .map(|pair| {
-            let byte: String = pair.iter().collect();
-            u8::from_str_radix(&byte, 16)
-                .map_err(|_| format!("`{byte}` is not a hexadecimal byte like 0d or 4F"))
-        })
-        .collect()
+        .map(|pair| value(pair[0]) << 4 | value(pair[1]))
+        .collect())
 }
 
 /// Parses a record type name.
@@ -695,5 +700,13 @@ mod tests {
         assert_eq!(parse_hex("48 69 0d0A"), Ok(vec![0x48, 0x69, 0x0d, 0x0a]));
         assert!(parse_hex("4").is_err());
         assert!(parse_hex("zz").is_err());
+        assert_eq!(
+            parse_hex("4g 1"),
+            Err("`g` is not a hexadecimal digit; expected bytes like 0d or 4F".to_string())
+        );
+        assert_eq!(
+            parse_hex("41 4"),
+            Err("`41 4` has an odd number of hexadecimal digits (two per byte)".to_string())
+        );
     }
 }
