@@ -785,12 +785,28 @@ fn load_parsed(
     seed: Option<u64>,
     sets: Vec<Setting>,
 ) -> Result<(scenario::Scenario, String), ExitCode> {
+    refuse_seed_given_twice(seed, &sets)?;
     let overrides = Overrides { seed, sets };
     let refuse = |error: scenario::ScenarioError| fail(2, &error.to_string());
     let text = scenario::read_text(file).map_err(refuse)?;
     scenario::positions::check_nesting(file, &text).map_err(refuse)?;
     let scenario = scenario::parse(file, &text, &overrides).map_err(refuse)?;
     Ok((scenario, text))
+}
+
+/// Refuses a seed given both by a seed flag and by `--set seed=N`, where
+/// one would win over the other without a word.
+fn refuse_seed_given_twice(seed: Option<u64>, sets: &[Setting]) -> Result<(), ExitCode> {
+    match (seed, sets.iter().find(|set| set.path == "seed")) {
+        (Some(seed), Some(set)) => Err(fail(
+            2,
+            &format!(
+                "the seed is given twice, as {seed} by a seed flag and by {} {}; give it once",
+                set.flag, set.argument
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Chooses the diagram's width and character set.

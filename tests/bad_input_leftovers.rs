@@ -1,5 +1,6 @@
 //! Runs the `seqsim` binary on the bad inputs that were left over after
 //! the first rounds: YAML nested absurdly deep, clap's own usage errors,
+//! a seed given by its flag and by `--set seed=N` at once,
 //! seed ranges reaching the largest seed, `--set` paths through keys
 //! the scenario does not have, lists left open at the end of the file,
 //! keys given twice, a second YAML document, host addresses no host
@@ -150,6 +151,33 @@ fn a_negative_seed_is_refused_with_the_range_a_seed_has() {
         assert_eq!(
             first_line(&seqsim(&args)),
             format!("seqsim: error: invalid value '{value}' for '{flag}': {range}"),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn a_seed_given_by_flag_and_by_set_is_refused_in_either_order() {
+    for (args, set) in [
+        (
+            vec!["run", SCENARIO, "--seed", "5", "--set", "seed=6"],
+            "--set seed=6",
+        ),
+        (
+            vec!["check", SCENARIO, "--set", "seed=6", "--seed", "5"],
+            "--set seed=6",
+        ),
+        (
+            vec!["diff", SCENARIO, "--seed-a", "5", "--set-a", "seed=6"],
+            "--set-a seed=6",
+        ),
+    ] {
+        assert_eq!(
+            first_line(&seqsim(&args)),
+            format!(
+                "seqsim: error: the seed is given twice, as 5 by a seed flag and by {set}; \
+                 give it once"
+            ),
             "{args:?}"
         );
     }
