@@ -624,13 +624,7 @@ impl<'a> World<'a> {
         let copy =
             (verdict == Verdict::Duplicate).then(|| (message.clone(), outgoing.packet.clone()));
         self.keep(&mut message, arrival, (from, target), outgoing.packet);
-        // Handed over here, not in a function taking it by value: in a
-        // counting run that move cost a 400-octet copy per message.
-        if self.recorder.detail() == Detail::Full {
-            self.sink.take_message(message);
-        } else {
-            self.sink.message(&message);
-        }
+        self.sink.take_message(message);
         if let Some((copy, packet)) = copy {
             self.send_copy(now, from, target, copy, packet);
         }
@@ -685,11 +679,7 @@ impl<'a> World<'a> {
             None => Err(no_host_at(copy.dst_address)),
         };
         self.keep(&mut copy, arrival, (from, target), packet);
-        if self.recorder.detail() == Detail::Full {
-            self.sink.take_message(copy);
-        } else {
-            self.sink.message(&copy);
-        }
+        self.sink.take_message(copy);
     }
 
     /// Starts the next trace message, for a packet leaving `from`.
@@ -701,10 +691,9 @@ impl<'a> World<'a> {
         packet: &Packet,
     ) -> Message {
         let participants = &self.scenario.participants;
-        let named = self.recorder.detail() == Detail::Full;
         let id = |host: Option<usize>| match host {
-            Some(host) if named => participants.id(host),
-            _ => Cow::Borrowed(""),
+            Some(host) => participants.id(host),
+            None => Cow::Borrowed(""),
         };
         let (from_id, to_id) = (id(Some(from)), id(target));
         let reacting_to = self

@@ -8,12 +8,11 @@
 //! and reply code. It pairs each resent segment or query with its first
 //! transmission, keeping a connection's segments per direction so that
 //! closing it forgets them at once. It forgets a connection once its ends
-//! have closed it, and a DNS query once an answer to it has arrived, and
-//! fills only what counting needs when its sink asks for no more (see
-//! [`Detail`]): then a DNS message gets its size in wire format, counted
-//! without encoding it, and no text at all. A run whose sink only counts
-//! builds no message: the recorder reads each packet's figures
-//! ([`Recorder::count`]) and keeps nothing about connections or queries.
+//! have closed it, and a DNS query once an answer to it has arrived. A DNS
+//! message's size in wire format is counted without encoding it. A run
+//! whose sink only counts (see [`Detail`]) builds no message: the
+//! recorder reads each packet's figures ([`Recorder::count`]) and keeps
+//! nothing about connections or queries.
 //!
 //! Not modelled: a segment recorded after both ends of its connection
 //! closed shows absolute sequence numbers, not relative ones. A query
@@ -138,8 +137,8 @@ impl SentSegments {
     }
 }
 
-/// Who sent a packet to whom, by participant id, and when; the ids may
-/// be left empty when the recorder only counts.
+/// Who sent a packet to whom, by participant id, and when; the receiver's
+/// id is empty when no participant has the packet's address.
 #[derive(Clone, Debug)]
 pub struct Passage<'a> {
     /// The sender's id.
@@ -155,7 +154,8 @@ pub struct Passage<'a> {
 }
 
 impl Recorder {
-    /// Starts a recorder that fills messages to the given detail.
+    /// Starts a recorder for a sink that reads messages to the given
+    /// detail: in full, or only counted through [`Self::count`].
     pub fn new(detail: Detail) -> Recorder {
         Recorder {
             detail,
@@ -174,18 +174,10 @@ impl Recorder {
     /// It is returned as it is built, so that it lands in the caller's
     /// place without a copy of its 400 octets.
     pub fn start(&self, passage: Passage<'_>, packet: &Packet) -> Message {
-        let full = self.detail == Detail::Full;
-        let text = |text: &dyn std::fmt::Display| {
-            if full {
-                text.to_string()
-            } else {
-                String::new()
-            }
-        };
         Message {
             index: self.recorded,
             sent_at: passage.sent_at,
-            sent_at_text: text(&passage.sent_at),
+            sent_at_text: passage.sent_at.to_string(),
             received_at: None,
             lost: None,
             why: match passage.reacting_to {
@@ -193,8 +185,8 @@ impl Recorder {
                 Some((by, _)) => SendReason::Triggered { by },
                 None => SendReason::First,
             },
-            from: text(&passage.from),
-            to: text(&passage.to),
+            from: passage.from.to_string(),
+            to: passage.to.to_string(),
             src_address: packet.src,
             src_port: 0,
             dst_address: packet.dst,
@@ -226,14 +218,14 @@ impl Recorder {
                 dst_port,
                 message: dns,
             } => {
-                fill_dns(message, (*src_port, *dst_port), dns, self.detail);
+                fill_dns(message, (*src_port, *dst_port), dns);
                 self.explain_query(message, dns, outgoing.origin);
             }
             Body::Udp {
                 src_port,
                 dst_port,
                 payload,
-            } => fill_udp(message, (*src_port, *dst_port), payload, self.detail),
+            } => fill_udp(message, (*src_port, *dst_port), payload),
         }
     }
 
@@ -411,10 +403,9 @@ impl Recorder {
                 message.why = SendReason::Abort;
                 self.append_resend_note(message);
             }
-            Origin::DuplicateAck if self.detail == Detail::Full => {
+            Origin::DuplicateAck => {
                 message.label.push_str(" (duplicate ACK)");
             }
-            Origin::DuplicateAck => {}
             Origin::Fresh => {
                 if let Some(key) = key {
                     self.first_sent(key, message.index);
@@ -424,11 +415,8 @@ impl Recorder {
     }
 
     /// Ends a label with the words saying the message was sent again or
-    /// aborts its connection, when labels are written.
+    /// aborts its connection.
     fn append_resend_note(&self, message: &mut Message) {
-        if self.detail != Detail::Full {
-            return;
-        }
         if let Some(note) = message.why.resend_note() {
             message.label.push(' ');
             message.label.push_str(&note);
@@ -470,32 +458,22 @@ impl Recorder {
     fn fill_tcp(&mut self, message: &mut Message, segment: &Segment, state: Option<tcp::State>) {
         let local = (message.src_address, segment.src_port);
         let remote = (message.dst_address, segment.dst_port);
-        let full = self.detail == Detail::Full;
-        if segment.control == Control::Syn && full {
+        if segment.control == Control::Syn {
             self.initial_seq
                 .insert(Direction::new(local, remote), segment.seq.0);
             if segment.ack.is_none() {
                 self.smtp.note_opener(local, remote);
             }
         }
-        let (own_isn, peer_isn) = if full {
-            let own = self.initial_seq_of(local, remote);
-            (
-                own.unwrap_or(segment.seq.0),
-                self.initial_seq_of(remote, local),
-            )
-        } else {
-            (0, Some(0))
-        };
+        let own_isn = self.initial_seq_of(local, remote).unwrap_or(segment.seq.0);
+        let peer_isn = self.initial_seq_of(remote, local);
         let mut fields = tcp_fields(segment, own_isn, peer_isn);
         message.src_port = segment.src_port;
         message.dst_port = segment.dst_port;
         message.transport = Transport::Tcp;
         message.layer = segment_layer(segment);
         message.payload_len = segment.payload.len();
-        if full {
-            self.fill_tcp_text(message, segment, &mut fields, state);
-        }
+        self.fill_tcp_text(message, segment, &mut fields, state);
         message.tcp = Some(fields);
     }
 
@@ -564,7 +542,7 @@ fn fill_payload(message: &mut Message, payload: &[u8]) {
 }
 
 /// Collects the header numbers of a segment, relative ones too; the
-/// flag names and the sender's state are left for the full detail.
+/// flag names and the sender's state are filled in with the text.
 ///
 /// A relative acknowledgement needs the peer's SYN to have been seen;
 /// before it, the absolute value stands in.
@@ -618,27 +596,22 @@ pub fn escape_payload(payload: &[u8]) -> String {
     escaped
 }
 
-/// Fills the UDP ports and size of a datagram of plain bytes, and with
-/// the full detail its payload and label.
-fn fill_udp(message: &mut Message, ports: (u16, u16), payload: &[u8], detail: Detail) {
+/// Fills the UDP ports, size, payload and label of a datagram of plain
+/// bytes.
+fn fill_udp(message: &mut Message, ports: (u16, u16), payload: &[u8]) {
     (message.src_port, message.dst_port) = ports;
     message.layer = Layer::Data;
     message.payload_len = payload.len();
-    if detail == Detail::Full {
-        message.label = escape_payload(payload);
-        message.payload = Some(String::from_utf8_lossy(payload).into_owned());
-    }
+    message.label = escape_payload(payload);
+    message.payload = Some(String::from_utf8_lossy(payload).into_owned());
 }
 
-/// Fills the UDP ports and size of a DNS message, and with the full
-/// detail its fields and label.
-fn fill_dns(message: &mut Message, ports: (u16, u16), dns: &dns::Message, detail: Detail) {
+/// Fills the UDP ports, size, fields and label of a DNS message.
+fn fill_dns(message: &mut Message, ports: (u16, u16), dns: &dns::Message) {
     (message.src_port, message.dst_port) = ports;
     message.dns_len = dns.wire_size();
-    if detail == Detail::Full {
-        message.label = dns.summary();
-        message.dns = Some(Box::new(dns_fields(dns)));
-    }
+    message.label = dns.summary();
+    message.dns = Some(Box::new(dns_fields(dns)));
 }
 
 /// Copies the fields of a DNS message into the trace's form.
@@ -769,7 +742,7 @@ mod tests {
 
     #[test]
     fn answered_query_is_forgotten_once_its_answer_has_arrived() {
-        let mut recorder = Recorder::new(Detail::Counts);
+        let mut recorder = Recorder::new(Detail::Full);
         let s = SimTime::from_nanos;
         let resent = Origin::Resent { fast: false };
         record(&mut recorder, s(0), s(10), &dns(false, Origin::Fresh));
@@ -794,7 +767,7 @@ mod tests {
 
     #[test]
     fn lost_answer_keeps_the_query() {
-        let mut recorder = Recorder::new(Detail::Counts);
+        let mut recorder = Recorder::new(Detail::Full);
         let s = SimTime::from_nanos;
         record(&mut recorder, s(0), s(10), &dns(false, Origin::Fresh));
         let passage = Passage {
@@ -849,14 +822,6 @@ mod tests {
         recorder.keep(&message);
         let fields = message.tcp.expect("TCP fields");
         (fields.relative_seq, fields.relative_ack)
-    }
-
-    #[test]
-    fn a_counting_recorder_keeps_no_initial_sequence_numbers() {
-        let mut recorder = Recorder::new(Detail::Counts);
-        let syn = relative(&mut recorder, &segment(true, Control::Syn, 1000, None));
-        assert_eq!(syn, (1000, None), "numbers stay absolute");
-        assert!(recorder.initial_seq.is_empty() && recorder.smtp.is_empty());
     }
 
     #[test]
@@ -954,21 +919,6 @@ mod tests {
             let fields = dns_fields(&message);
             assert_eq!(message.wire_size(), encoded_len(&fields), "{count} answers");
         }
-    }
-
-    #[test]
-    fn a_counting_recorder_gives_a_dns_message_its_size_only() {
-        let mut recorder = Recorder::new(Detail::Counts);
-        let passage = Passage {
-            from: "",
-            to: "",
-            sent_at: SimTime::ZERO,
-            reacting_to: None,
-        };
-        let message = recorder.started_and_described(passage, &dns(false, Origin::Fresh));
-        // 12 + receiver.com (14) + type and class (4).
-        assert_eq!(message.dns_len, 30);
-        assert!(message.dns.is_none() && message.label.is_empty());
     }
 
     #[test]
