@@ -118,8 +118,9 @@ pub fn escaped_controls(text: &str) -> String {
 }
 
 /// Tells whether a character is a control character or a Unicode line
-/// or paragraph separator, none of which a comment line may hold.
-fn breaks_lines(c: char) -> bool {
+/// or paragraph separator (PlantUML ends a line at those too), none of
+/// which a comment line or a diagram's label may hold.
+pub(crate) fn breaks_lines(c: char) -> bool {
     c.is_control() || c == '\u{2028}' || c == '\u{2029}'
 }
 

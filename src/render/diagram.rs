@@ -16,6 +16,7 @@ use std::ops::Range;
 
 use unicode_width::UnicodeWidthChar;
 
+use crate::provenance::breaks_lines;
 use crate::trace::{Message, Trace};
 
 /// The widest a label line is drawn, in columns, before it is wrapped,
@@ -430,12 +431,6 @@ fn text_atoms(text: &str) -> Vec<Atom> {
         c => Atom::Char(c),
     };
     text.chars().map(atom).collect()
-}
-
-/// Tells whether a character is a control character or a Unicode line or
-/// paragraph separator, which PlantUML takes for the end of a line.
-fn breaks_lines(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
 }
 
 /// Cuts atoms into lines after each line end, and each line into drawn

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+use crate::provenance::breaks_lines;
 use crate::trace::{LifelineEvent, Message, Participant, Trace};
 
 /// Columns between the time column and the leftmost name.
@@ -155,8 +156,7 @@ type Line = Vec<Cluster>;
 /// terminal's cursor) with U+FFFD.
 fn printable(c: char) -> char {
     let bidi_control = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-    let separator = matches!(c, '\u{2028}' | '\u{2029}');
-    if c.is_control() || bidi_control || separator {
+    if breaks_lines(c) || bidi_control {
         '\u{FFFD}'
     } else {
         c
